@@ -1,0 +1,633 @@
+//! A cluster's container instances: registered and remaining resources, attributes,
+//! status, ports, network interfaces, and the task groups running on each.
+//!
+//! The resources placement reads on every decision are kept in flat vectors
+//! (struct of arrays); the rest lives in [`ContainerInstance`].
+
+use crate::ecs::api::Protocol;
+use crate::ecs::intern::{Interner, Sym};
+use crate::ecs::task_definition::Reservation;
+use crate::engine::SimTime;
+use std::collections::BTreeMap;
+
+/// Index of a container instance in its cluster's arena.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstanceId(pub u32);
+
+impl InstanceId {
+    /// As a vector index.
+    pub fn idx(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A task group (`service:web`, `family:batch`, …), interned.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupId(pub u32);
+
+/// `ContainerInstance.status`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum InstanceStatus {
+    /// Accepts tasks.
+    Active,
+    /// No new tasks; existing ones are moved off.
+    Draining,
+    /// Deregistered.
+    Inactive,
+}
+
+impl InstanceStatus {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceStatus::Active => "ACTIVE",
+            InstanceStatus::Draining => "DRAINING",
+            InstanceStatus::Inactive => "INACTIVE",
+        }
+    }
+}
+
+/// The container agent's default `ECS_RESERVED_PORTS`.
+pub const DEFAULT_RESERVED_PORTS: [u16; 5] = [22, 2375, 2376, 51678, 51679];
+/// A container instance can have at most this many reserved (static) ports.
+pub const MAX_RESERVED_PORTS: usize = 100;
+/// The Linux ephemeral range dynamic host ports come from (49153–65535).
+pub const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 49153..=65535;
+
+/// What registers a container instance.
+#[derive(Clone, Debug)]
+pub struct InstanceSpec {
+    /// The EC2 instance id (or an external instance's id).
+    pub ec2_instance_id: String,
+    /// The instance type name.
+    pub instance_type: String,
+    /// The availability zone.
+    pub availability_zone: String,
+    /// Registered CPU units.
+    pub cpu: u32,
+    /// Registered memory MiB.
+    pub memory: u32,
+    /// Tasks with their own network interface this instance can hold.
+    pub task_enis: u32,
+    /// Extra static ports the agent reserves (`ECS_RESERVED_PORTS` beyond the defaults).
+    pub reserved_ports: Vec<u16>,
+    /// Attributes, built-in and custom.
+    pub attributes: BTreeMap<String, String>,
+    /// The agent version it registers with.
+    pub agent_version: String,
+    /// Wall-clock registration time, Unix milliseconds (query language `registeredAt`).
+    pub registered_at_unix_ms: i64,
+    /// Instance group (or Auto Scaling group) index, for outputs.
+    pub origin: u32,
+    /// Price per hour in USD.
+    pub hourly_price: f64,
+}
+
+/// A container instance's descriptive state.
+#[derive(Clone, Debug)]
+pub struct ContainerInstance {
+    /// The container instance id (32 hex digits, as ECS prints it).
+    pub container_instance_id: String,
+    /// What registered it.
+    pub spec: InstanceSpec,
+    /// Attributes as interned (name, value) pairs, sorted by name symbol.
+    pub attributes: Vec<(Sym, Sym)>,
+    /// Simulated registration time.
+    pub registered_at: SimTime,
+    /// Simulated deregistration time.
+    pub deregistered_at: Option<SimTime>,
+    /// Tasks ever placed here.
+    pub tasks_placed: u64,
+    /// Task groups with tasks here, and how many (no zero entries), sorted.
+    pub groups: Vec<(GroupId, u32)>,
+    /// Static ports in use, reserved ones included, sorted.
+    pub used_ports: Vec<(Protocol, u16)>,
+    /// Dynamic host ports in use.
+    pub dynamic_ports: u32,
+}
+
+/// Why a reservation does not fit an instance, in the order ECS checks.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Shortfall {
+    /// Not enough CPU.
+    Cpu,
+    /// Not enough memory.
+    Memory,
+    /// A static port is taken, the 100-port limit would be passed, or the ephemeral range is used up.
+    Ports,
+    /// No network interface left.
+    Eni,
+}
+
+impl Shortfall {
+    /// The RunTask failure reason ECS reports.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Shortfall::Cpu => "RESOURCE:CPU",
+            Shortfall::Memory => "RESOURCE:MEMORY",
+            Shortfall::Ports => "RESOURCE:PORTS",
+            Shortfall::Eni => "RESOURCE:ENI",
+        }
+    }
+}
+
+/// Per task group totals, and counts per attribute value for the attributes some
+/// spread strategy uses.
+#[derive(Clone, Debug, Default)]
+struct GroupStats {
+    total: u32,
+    by_attr: BTreeMap<(Sym, Option<Sym>), u32>,
+}
+
+/// One ECS cluster.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    /// `clusterName`.
+    pub name: String,
+    /// Attribute names and values.
+    pub symbols: Interner,
+    /// Task group names.
+    pub group_names: Interner,
+    instances: Vec<ContainerInstance>,
+    cpu_left: Vec<u32>,
+    mem_left: Vec<u32>,
+    enis_left: Vec<u32>,
+    status: Vec<InstanceStatus>,
+    connected: Vec<bool>,
+    running: Vec<u32>,
+    groups: Vec<GroupStats>,
+    spread_attrs: Vec<Sym>,
+    registered_cpu_total: u64,
+    registered_mem_total: u64,
+    reserved_cpu_total: u64,
+    reserved_mem_total: u64,
+    active_count: u32,
+    busy_count: u32,
+}
+
+impl Cluster {
+    /// An empty cluster.
+    pub fn new(name: &str) -> Self {
+        Cluster {
+            name: name.to_string(),
+            symbols: Interner::default(),
+            group_names: Interner::default(),
+            instances: Vec::new(),
+            cpu_left: Vec::new(),
+            mem_left: Vec::new(),
+            enis_left: Vec::new(),
+            status: Vec::new(),
+            connected: Vec::new(),
+            running: Vec::new(),
+            groups: Vec::new(),
+            spread_attrs: Vec::new(),
+            registered_cpu_total: 0,
+            registered_mem_total: 0,
+            reserved_cpu_total: 0,
+            reserved_mem_total: 0,
+            active_count: 0,
+            busy_count: 0,
+        }
+    }
+
+    /// Registers an instance (ACTIVE, agent connected) at `now`.
+    pub fn register(&mut self, spec: InstanceSpec, now: SimTime) -> InstanceId {
+        let id = InstanceId(self.instances.len() as u32);
+        let mut attributes: Vec<(Sym, Sym)> = spec
+            .attributes
+            .iter()
+            .map(|(k, v)| (self.symbols.intern(k), self.symbols.intern(v)))
+            .collect();
+        attributes.sort();
+        let mut used_ports: Vec<(Protocol, u16)> = DEFAULT_RESERVED_PORTS
+            .iter()
+            .chain(&spec.reserved_ports)
+            .map(|p| (Protocol::Tcp, *p))
+            .collect();
+        used_ports.sort();
+        used_ports.dedup();
+        self.cpu_left.push(spec.cpu);
+        self.mem_left.push(spec.memory);
+        self.enis_left.push(spec.task_enis);
+        self.status.push(InstanceStatus::Active);
+        self.connected.push(true);
+        self.running.push(0);
+        self.registered_cpu_total += spec.cpu as u64;
+        self.registered_mem_total += spec.memory as u64;
+        self.active_count += 1;
+        self.instances.push(ContainerInstance {
+            container_instance_id: hex_id(0xC1, id.0 as u64),
+            spec,
+            attributes,
+            registered_at: now,
+            deregistered_at: None,
+            tasks_placed: 0,
+            groups: Vec::new(),
+            used_ports,
+            dynamic_ports: 0,
+        });
+        id
+    }
+
+    /// Sets an instance's status. Deregistering (INACTIVE) removes its capacity from
+    /// the totals; it must run no task.
+    pub fn set_status(&mut self, id: InstanceId, status: InstanceStatus, now: SimTime) {
+        let i = id.idx();
+        let old = self.status[i];
+        if old == status {
+            return;
+        }
+        assert!(old != InstanceStatus::Inactive, "an INACTIVE instance cannot change status");
+        if old == InstanceStatus::Active {
+            self.active_count -= 1;
+        }
+        if status == InstanceStatus::Active {
+            self.active_count += 1;
+        }
+        if status == InstanceStatus::Inactive {
+            assert_eq!(self.running[i], 0, "deregistering an instance that runs tasks");
+            self.registered_cpu_total -= self.instances[i].spec.cpu as u64;
+            self.registered_mem_total -= self.instances[i].spec.memory as u64;
+            self.instances[i].deregistered_at = Some(now);
+        }
+        self.status[i] = status;
+    }
+
+    /// Marks the agent connected or not.
+    pub fn set_agent_connected(&mut self, id: InstanceId, connected: bool) {
+        self.connected[id.idx()] = connected;
+    }
+
+    /// Every instance ever registered, in id order.
+    pub fn instances(&self) -> &[ContainerInstance] {
+        &self.instances
+    }
+
+    /// One instance.
+    pub fn instance(&self, id: InstanceId) -> &ContainerInstance {
+        &self.instances[id.idx()]
+    }
+
+    /// How many instances were ever registered.
+    pub fn len(&self) -> usize {
+        self.instances.len()
+    }
+
+    /// True when no instance was ever registered.
+    pub fn is_empty(&self) -> bool {
+        self.instances.is_empty()
+    }
+
+    /// All instance ids.
+    pub fn ids(&self) -> impl Iterator<Item = InstanceId> + use<> {
+        (0..self.instances.len() as u32).map(InstanceId)
+    }
+
+    /// Remaining CPU units.
+    pub fn cpu_left(&self, id: InstanceId) -> u32 {
+        self.cpu_left[id.idx()]
+    }
+
+    /// Remaining memory MiB.
+    pub fn mem_left(&self, id: InstanceId) -> u32 {
+        self.mem_left[id.idx()]
+    }
+
+    /// Network interfaces left for tasks.
+    pub fn enis_left(&self, id: InstanceId) -> u32 {
+        self.enis_left[id.idx()]
+    }
+
+    /// The instance's status.
+    pub fn status(&self, id: InstanceId) -> InstanceStatus {
+        self.status[id.idx()]
+    }
+
+    /// Whether the agent is connected.
+    pub fn agent_connected(&self, id: InstanceId) -> bool {
+        self.connected[id.idx()]
+    }
+
+    /// ACTIVE with a connected agent: may receive tasks.
+    pub fn accepts_tasks(&self, id: InstanceId) -> bool {
+        self.status[id.idx()] == InstanceStatus::Active && self.connected[id.idx()]
+    }
+
+    /// Tasks running (or pending) here.
+    pub fn running_tasks(&self, id: InstanceId) -> u32 {
+        self.running[id.idx()]
+    }
+
+    /// Instances currently ACTIVE.
+    pub fn active_count(&self) -> u32 {
+        self.active_count
+    }
+
+    /// Registered (not yet INACTIVE) instances running at least one task.
+    pub fn busy_count(&self) -> u32 {
+        self.busy_count
+    }
+
+    /// Registered CPU and memory of all instances not INACTIVE.
+    pub fn registered_totals(&self) -> (u64, u64) {
+        (self.registered_cpu_total, self.registered_mem_total)
+    }
+
+    /// Reserved CPU and memory over the cluster.
+    pub fn reserved_totals(&self) -> (u64, u64) {
+        (self.reserved_cpu_total, self.reserved_mem_total)
+    }
+
+    /// The value of attribute `name` on an instance.
+    pub fn attribute(&self, id: InstanceId, name: Sym) -> Option<Sym> {
+        lookup(&self.instances[id.idx()].attributes, name)
+    }
+
+    /// The value of attribute `name` (a string) on an instance.
+    pub fn attribute_str(&self, id: InstanceId, name: &str) -> Option<&str> {
+        let sym = self.symbols.get(name)?;
+        self.attribute(id, sym).map(|v| self.symbols.resolve(v))
+    }
+
+    /// The first reason `res` does not fit `id`, if any (CPU, memory, ports, ENI).
+    pub fn shortfall(&self, id: InstanceId, res: &Reservation) -> Option<Shortfall> {
+        let i = id.idx();
+        if self.cpu_left[i] < res.cpu {
+            return Some(Shortfall::Cpu);
+        }
+        if self.mem_left[i] < res.memory {
+            return Some(Shortfall::Memory);
+        }
+        if !self.ports_fit(id, res) {
+            return Some(Shortfall::Ports);
+        }
+        if res.eni && self.enis_left[i] == 0 {
+            return Some(Shortfall::Eni);
+        }
+        None
+    }
+
+    /// Whether the static and dynamic ports of `res` are free on `id`.
+    pub fn ports_fit(&self, id: InstanceId, res: &Reservation) -> bool {
+        if res.static_ports.is_empty() && res.dynamic_ports == 0 {
+            return true;
+        }
+        let inst = &self.instances[id.idx()];
+        if res.static_ports.iter().any(|p| inst.used_ports.binary_search(p).is_ok()) {
+            return false;
+        }
+        if inst.used_ports.len() + res.static_ports.len() > MAX_RESERVED_PORTS {
+            return false;
+        }
+        let range = (*EPHEMERAL_PORTS.end() - *EPHEMERAL_PORTS.start()) as u32 + 1;
+        let static_in_range = inst
+            .used_ports
+            .iter()
+            .chain(&res.static_ports)
+            .filter(|(_, p)| EPHEMERAL_PORTS.contains(p))
+            .count() as u32;
+        inst.dynamic_ports + res.dynamic_ports + static_in_range <= range
+    }
+
+    /// Reserves `res` on `id` for a task of `group`. The caller has checked the fit.
+    pub fn allocate(&mut self, id: InstanceId, res: &Reservation, group: GroupId) {
+        debug_assert!(self.shortfall(id, res).is_none(), "allocate without fit");
+        let i = id.idx();
+        self.cpu_left[i] -= res.cpu;
+        self.mem_left[i] -= res.memory;
+        if res.eni {
+            self.enis_left[i] -= 1;
+        }
+        self.reserved_cpu_total += res.cpu as u64;
+        self.reserved_mem_total += res.memory as u64;
+        if self.running[i] == 0 {
+            self.busy_count += 1;
+        }
+        self.running[i] += 1;
+        let inst = &mut self.instances[i];
+        inst.tasks_placed += 1;
+        for p in &res.static_ports {
+            let at = inst.used_ports.binary_search(p).unwrap_err();
+            inst.used_ports.insert(at, *p);
+        }
+        inst.dynamic_ports += res.dynamic_ports;
+        match inst.groups.binary_search_by_key(&group, |(g, _)| *g) {
+            Ok(at) => inst.groups[at].1 += 1,
+            Err(at) => inst.groups.insert(at, (group, 1)),
+        }
+        self.count_group(id, group, 1);
+    }
+
+    /// Gives back what [`allocate`](Self::allocate) took.
+    pub fn release(&mut self, id: InstanceId, res: &Reservation, group: GroupId) {
+        let i = id.idx();
+        self.cpu_left[i] += res.cpu;
+        self.mem_left[i] += res.memory;
+        if res.eni {
+            self.enis_left[i] += 1;
+        }
+        self.reserved_cpu_total -= res.cpu as u64;
+        self.reserved_mem_total -= res.memory as u64;
+        self.running[i] -= 1;
+        if self.running[i] == 0 {
+            self.busy_count -= 1;
+        }
+        let inst = &mut self.instances[i];
+        for p in &res.static_ports {
+            let at = inst.used_ports.binary_search(p).expect("releasing a port not held");
+            inst.used_ports.remove(at);
+        }
+        inst.dynamic_ports -= res.dynamic_ports;
+        let at = inst
+            .groups
+            .binary_search_by_key(&group, |(g, _)| *g)
+            .expect("releasing a task of a group not on the instance");
+        inst.groups[at].1 -= 1;
+        if inst.groups[at].1 == 0 {
+            inst.groups.remove(at);
+        }
+        assert!(
+            self.cpu_left[i] <= inst.spec.cpu && self.mem_left[i] <= inst.spec.memory,
+            "released more than was registered on {}",
+            inst.spec.ec2_instance_id
+        );
+        self.count_group(id, group, -1);
+    }
+
+    /// The group for `name`, created if new.
+    pub fn group(&mut self, name: &str) -> GroupId {
+        let id = GroupId(self.group_names.intern(name).0);
+        if self.groups.len() <= id.0 as usize {
+            self.groups.resize(id.0 as usize + 1, GroupStats::default());
+        }
+        id
+    }
+
+    /// The group's name.
+    pub fn group_name(&self, g: GroupId) -> &str {
+        self.group_names.resolve(Sym(g.0))
+    }
+
+    /// Tasks of `group` on instance `id`.
+    pub fn group_count_on(&self, group: GroupId, id: InstanceId) -> u32 {
+        let gs = &self.instances[id.idx()].groups;
+        gs.binary_search_by_key(&group, |(g, _)| *g)
+            .map(|i| gs[i].1)
+            .unwrap_or(0)
+    }
+
+    /// Tasks of `group` in the whole cluster.
+    pub fn group_total(&self, group: GroupId) -> u32 {
+        self.groups.get(group.0 as usize).map_or(0, |g| g.total)
+    }
+
+    /// Tasks of `group` on instances whose attribute `attr` is `value` (None: unset).
+    /// `attr` must have been passed to [`track_spread_attribute`](Self::track_spread_attribute).
+    pub fn group_count_by_attr(&self, group: GroupId, attr: Sym, value: Option<Sym>) -> u32 {
+        debug_assert!(self.spread_attrs.contains(&attr), "attribute not tracked");
+        self.groups
+            .get(group.0 as usize)
+            .and_then(|g| g.by_attr.get(&(attr, value)))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Starts counting every group's tasks per value of attribute `name`.
+    pub fn track_spread_attribute(&mut self, name: &str) -> Sym {
+        let attr = self.symbols.intern(name);
+        if self.spread_attrs.contains(&attr) {
+            return attr;
+        }
+        self.spread_attrs.push(attr);
+        for i in 0..self.instances.len() {
+            let id = InstanceId(i as u32);
+            let value = self.attribute(id, attr);
+            for &(g, n) in &self.instances[i].groups {
+                *self.groups[g.0 as usize].by_attr.entry((attr, value)).or_default() += n;
+            }
+        }
+        attr
+    }
+
+    fn count_group(&mut self, id: InstanceId, group: GroupId, delta: i64) {
+        let attrs = &self.instances[id.idx()].attributes;
+        let stats = &mut self.groups[group.0 as usize];
+        stats.total = (stats.total as i64 + delta) as u32;
+        for &attr in &self.spread_attrs {
+            let n = stats.by_attr.entry((attr, lookup(attrs, attr))).or_default();
+            *n = (*n as i64 + delta) as u32;
+        }
+    }
+}
+
+fn lookup(attrs: &[(Sym, Sym)], name: Sym) -> Option<Sym> {
+    attrs
+        .binary_search_by_key(&name, |(k, _)| *k)
+        .ok()
+        .map(|i| attrs[i].1)
+}
+
+/// A deterministic 32-hex-digit id, shaped like the ids ECS prints, from a kind tag
+/// and a sequence number (a bijective mix, so ids never collide).
+pub fn hex_id(kind: u64, n: u64) -> String {
+    let a = mix(n ^ (kind << 56));
+    let b = mix(a ^ 0x9e37_79b9_7f4a_7c15);
+    format!("{a:016x}{b:016x}")
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(az: &str, cpu: u32, mem: u32) -> InstanceSpec {
+        let mut attributes = BTreeMap::new();
+        attributes.insert("ecs.availability-zone".into(), az.into());
+        InstanceSpec {
+            ec2_instance_id: format!("i-{az}"),
+            instance_type: "m5.large".into(),
+            availability_zone: az.into(),
+            cpu,
+            memory: mem,
+            task_enis: 2,
+            reserved_ports: vec![],
+            attributes,
+            agent_version: "1.85.0".into(),
+            registered_at_unix_ms: 0,
+            origin: 0,
+            hourly_price: 0.096,
+        }
+    }
+
+    fn res(cpu: u32, memory: u32) -> Reservation {
+        Reservation { cpu, memory, ..Default::default() }
+    }
+
+    #[test]
+    fn allocation_and_release_balance() {
+        let mut c = Cluster::new("default");
+        let az = c.track_spread_attribute("ecs.availability-zone");
+        let a = c.register(spec("us-east-1a", 2048, 4000), SimTime::ZERO);
+        let g = c.group("service:web");
+        let r = res(512, 1000);
+        assert_eq!(c.shortfall(a, &res(4096, 1)), Some(Shortfall::Cpu));
+        assert_eq!(c.shortfall(a, &res(1, 5000)), Some(Shortfall::Memory));
+        c.allocate(a, &r, g);
+        c.allocate(a, &r, g);
+        assert_eq!((c.cpu_left(a), c.mem_left(a), c.running_tasks(a)), (1024, 2000, 2));
+        assert_eq!(c.group_count_on(g, a), 2);
+        let v = c.attribute(a, az);
+        assert_eq!(c.group_count_by_attr(g, az, v), 2);
+        assert_eq!(c.busy_count(), 1);
+        c.release(a, &r, g);
+        c.release(a, &r, g);
+        assert_eq!((c.cpu_left(a), c.mem_left(a)), (2048, 4000));
+        assert_eq!(c.group_count_on(g, a), 0);
+        assert_eq!(c.group_count_by_attr(g, az, v), 0);
+        assert_eq!(c.busy_count(), 0);
+        assert_eq!(c.reserved_totals(), (0, 0));
+    }
+
+    #[test]
+    fn static_ports_conflict_and_reserved_ports_are_taken() {
+        let mut c = Cluster::new("default");
+        let a = c.register(spec("a", 4096, 8000), SimTime::ZERO);
+        let g = c.group("family:p");
+        let web = Reservation { cpu: 1, memory: 1, static_ports: vec![(Protocol::Tcp, 80)], ..Default::default() };
+        assert!(c.ports_fit(a, &web));
+        c.allocate(a, &web, g);
+        assert_eq!(c.shortfall(a, &web), Some(Shortfall::Ports));
+        let ssh = Reservation { cpu: 1, memory: 1, static_ports: vec![(Protocol::Tcp, 22)], ..Default::default() };
+        assert_eq!(c.shortfall(a, &ssh), Some(Shortfall::Ports));
+        let udp80 = Reservation { cpu: 1, memory: 1, static_ports: vec![(Protocol::Udp, 80)], ..Default::default() };
+        assert!(c.ports_fit(a, &udp80));
+        c.release(a, &web, g);
+        assert!(c.ports_fit(a, &web));
+    }
+
+    #[test]
+    fn enis_run_out() {
+        let mut c = Cluster::new("default");
+        let a = c.register(spec("a", 4096, 8000), SimTime::ZERO);
+        let g = c.group("family:v");
+        let r = Reservation { cpu: 1, memory: 1, eni: true, ..Default::default() };
+        c.allocate(a, &r, g);
+        c.allocate(a, &r, g);
+        assert_eq!(c.shortfall(a, &r), Some(Shortfall::Eni));
+    }
+
+    #[test]
+    fn hex_ids_look_like_ecs_ids_and_differ() {
+        let a = hex_id(1, 0);
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, hex_id(1, 1));
+        assert_ne!(a, hex_id(2, 0));
+    }
+}

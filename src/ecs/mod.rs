@@ -1,0 +1,11 @@
+//! The ECS domain, in ECS's own names: instance types, task definitions, container
+//! instances and clusters, request shapes, strategies and constraints.
+
+pub mod agent;
+pub mod api;
+pub mod catalogue;
+pub mod cluster;
+pub mod intern;
+pub mod registry;
+pub mod strategy;
+pub mod task_definition;

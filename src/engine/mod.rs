@@ -1,0 +1,10 @@
+//! The discrete-event engine. It knows nothing about containers: integer time,
+//! an event queue with FIFO ties and lazy cancellation, and seeded random streams.
+
+pub mod queue;
+pub mod rng;
+pub mod time;
+
+pub use queue::{EventQueue, Slot};
+pub use rng::{RngStreams, StreamRng};
+pub use time::{SimDuration, SimTime};

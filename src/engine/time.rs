@@ -1,0 +1,105 @@
+//! Simulated time: integer milliseconds since the start of a run.
+
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub};
+
+/// An instant of simulated time, in milliseconds since the start of the run.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(pub u64);
+
+/// A span of simulated time, in milliseconds.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimDuration(pub u64);
+
+impl SimTime {
+    /// The start of every run.
+    pub const ZERO: SimTime = SimTime(0);
+    /// A time later than any event a run can hold.
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
+    /// Milliseconds since the start.
+    pub fn millis(self) -> u64 {
+        self.0
+    }
+
+    /// Time elapsed since `earlier` (zero if `earlier` is later).
+    pub fn since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+
+    /// Seconds with three decimals, exactly (no floating point): `12.345`.
+    pub fn secs_string(self) -> String {
+        format!("{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
+}
+
+impl SimDuration {
+    /// No time at all.
+    pub const ZERO: SimDuration = SimDuration(0);
+
+    /// From whole seconds.
+    pub fn from_secs(s: u64) -> Self {
+        SimDuration(s * 1000)
+    }
+
+    /// From milliseconds.
+    pub fn from_millis(ms: u64) -> Self {
+        SimDuration(ms)
+    }
+
+    /// Milliseconds in this span.
+    pub fn millis(self) -> u64 {
+        self.0
+    }
+
+    /// Seconds as a float (for statistics and prices, never for ordering).
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+}
+
+impl AddAssign<SimDuration> for SimTime {
+    fn add_assign(&mut self, d: SimDuration) {
+        *self = *self + d;
+    }
+}
+
+impl Sub for SimTime {
+    type Output = SimDuration;
+    fn sub(self, rhs: SimTime) -> SimDuration {
+        self.since(rhs)
+    }
+}
+
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.secs_string())
+    }
+}
+
+impl fmt::Display for SimDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:03}s", self.0 / 1000, self.0 % 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_printed_exactly() {
+        assert_eq!(SimTime(0).secs_string(), "0.000");
+        assert_eq!(SimTime(12_345).secs_string(), "12.345");
+        assert_eq!(SimTime(7).secs_string(), "0.007");
+        assert_eq!((SimTime(1500) + SimDuration::from_secs(2)).millis(), 3500);
+        assert_eq!(SimTime(10).since(SimTime(20)), SimDuration::ZERO);
+    }
+}

@@ -1,0 +1,122 @@
+//! Placement constraints, compiled: `distinctInstance`, and `memberOf` with a parsed
+//! cluster-query-language expression.
+
+use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
+use crate::ecs::strategy::{MAX_EXPRESSION_LEN, PlacementConstraint};
+use crate::placement::query::{Expr, QueryError, Target};
+use std::sync::Arc;
+
+/// A constraint ready to evaluate.
+#[derive(Clone, Debug)]
+pub enum Constraint {
+    /// No two tasks of the group on one instance.
+    DistinctInstance,
+    /// Only instances where the expression holds.
+    MemberOf {
+        /// The parsed expression.
+        expr: Arc<Expr>,
+        /// Its text.
+        text: String,
+    },
+}
+
+impl Constraint {
+    /// Compiles an API constraint; the error says where the expression is wrong.
+    pub fn compile(c: &PlacementConstraint) -> Result<Constraint, String> {
+        match c {
+            PlacementConstraint::DistinctInstance {} => Ok(Constraint::DistinctInstance),
+            PlacementConstraint::MemberOf { expression } => {
+                if expression.chars().count() > MAX_EXPRESSION_LEN {
+                    return Err(format!(
+                        "the expression has {} characters: a memberOf expression can have a maximum length of {MAX_EXPRESSION_LEN} characters",
+                        expression.chars().count()
+                    ));
+                }
+                let expr = Expr::parse(expression).map_err(|QueryError { column, message }| {
+                    format!("invalid expression at column {column}: {message}")
+                })?;
+                Ok(Constraint::MemberOf { expr: Arc::new(expr), text: expression.clone() })
+            }
+        }
+    }
+
+    /// True when the result for an instance never changes while it is registered.
+    pub fn is_static(&self) -> bool {
+        match self {
+            Constraint::DistinctInstance => false,
+            Constraint::MemberOf { expr, .. } => expr.is_static(),
+        }
+    }
+
+    /// Whether instance `id` satisfies the constraint for a task of `group`.
+    pub fn holds(&self, cluster: &Cluster, id: InstanceId, group: GroupId) -> bool {
+        match self {
+            Constraint::DistinctInstance => cluster.group_count_on(group, id) == 0,
+            Constraint::MemberOf { expr, .. } => expr.eval(&InstanceTarget { cluster, id }),
+        }
+    }
+
+    /// Why the constraint fails on `id` (the failing clause), for explanations.
+    pub fn why_not(&self, cluster: &Cluster, id: InstanceId, group: GroupId) -> Option<String> {
+        match self {
+            Constraint::DistinctInstance => (cluster.group_count_on(group, id) > 0).then(|| {
+                format!("distinctInstance: a task of {} already runs here", cluster.group_name(group))
+            }),
+            Constraint::MemberOf { expr, .. } => expr
+                .failing_clause(&InstanceTarget { cluster, id })
+                .map(|c| format!("memberOf: `{c}` is false")),
+        }
+    }
+
+    /// The RunTask failure reason when this constraint removes the last candidates.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Constraint::DistinctInstance => "DistinctInstance placement constraint unsatisfied",
+            Constraint::MemberOf { .. } => "MemberOf placement constraint unsatisfied",
+        }
+    }
+
+    /// A short label, e.g. `distinctInstance` or `memberOf(attribute:x == y)`.
+    pub fn label(&self) -> String {
+        match self {
+            Constraint::DistinctInstance => "distinctInstance".into(),
+            Constraint::MemberOf { text, .. } => format!("memberOf({text})"),
+        }
+    }
+}
+
+/// A container instance seen through the query language.
+pub struct InstanceTarget<'a> {
+    /// The cluster.
+    pub cluster: &'a Cluster,
+    /// The instance.
+    pub id: InstanceId,
+}
+
+impl Target for InstanceTarget<'_> {
+    fn attribute(&self, name: &str) -> Option<&str> {
+        self.cluster.attribute_str(self.id, name)
+    }
+    fn ec2_instance_id(&self) -> &str {
+        &self.cluster.instance(self.id).spec.ec2_instance_id
+    }
+    fn agent_version(&self) -> &str {
+        &self.cluster.instance(self.id).spec.agent_version
+    }
+    fn agent_connected(&self) -> bool {
+        self.cluster.agent_connected(self.id)
+    }
+    fn registered_at_ms(&self) -> i64 {
+        self.cluster.instance(self.id).spec.registered_at_unix_ms
+    }
+    fn running_tasks_count(&self) -> u32 {
+        self.cluster.running_tasks(self.id)
+    }
+    fn any_group(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
+        self.cluster
+            .instance(self.id)
+            .groups
+            .iter()
+            .any(|(g, _)| f(self.cluster.group_name(*g)))
+    }
+}

@@ -1,0 +1,272 @@
+//! Placement, as ECS documents it: resources (CPU, memory, ports, ENIs) → constraints
+//! → strategies, then a tie-break. Pure with respect to the cluster: the [`Placer`]
+//! reads a `&Cluster` and returns a [`Decision`]; the simulation applies it and tells
+//! the placer of every capacity change so its indexes stay current.
+
+pub mod constraint;
+pub mod index;
+pub mod plan;
+pub mod query;
+pub mod scan;
+pub mod strategy;
+
+use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
+use crate::ecs::strategy::{PlacementConstraint, PlacementStrategy};
+use crate::ecs::task_definition::Reservation;
+use crate::engine::StreamRng;
+use constraint::Constraint;
+use index::{Index, IndexKey};
+use plan::{Order, Plan, PlanId};
+use rand::RngExt;
+use std::collections::BTreeMap;
+pub use strategy::random::TieBreak;
+
+/// The outcome of one placement decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Place the task on this instance.
+    Placed(InstanceId),
+    /// No instance fits: ECS's reason and the closest matching instance.
+    Unplaced {
+        /// `RESOURCE:MEMORY`, `MemberOf placement constraint unsatisfied`, …
+        reason: &'static str,
+        /// The instance the failure entry names, if any.
+        closest: Option<InstanceId>,
+    },
+}
+
+/// Holds the compiled plans and the capacity indexes, and decides placements.
+pub struct Placer {
+    plans: Vec<Plan>,
+    statics: Vec<Constraint>,
+    indexes: Vec<Index>,
+    index_of: BTreeMap<IndexKey, usize>,
+    plan_index: Vec<BTreeMap<Option<GroupId>, usize>>,
+    tie_break: TieBreak,
+    rng: StreamRng,
+    scratch: Vec<InstanceId>,
+    ties: Vec<(u32, u32)>,
+}
+
+/// How many random draws a uniform pick tries before listing the candidates.
+const REJECTION_TRIES: usize = 32;
+
+impl Placer {
+    /// A placer drawing its ties from `rng`.
+    pub fn new(tie_break: TieBreak, rng: StreamRng) -> Self {
+        Placer {
+            plans: Vec::new(),
+            statics: Vec::new(),
+            indexes: Vec::new(),
+            index_of: BTreeMap::new(),
+            plan_index: Vec::new(),
+            tie_break,
+            rng,
+            scratch: Vec::new(),
+            ties: Vec::new(),
+        }
+    }
+
+    /// Compiles a plan from constraints (the task definition's first) and a strategy chain.
+    pub fn plan(
+        &mut self,
+        cluster: &mut Cluster,
+        constraints: &[&PlacementConstraint],
+        strategies: &[PlacementStrategy],
+    ) -> Result<PlanId, String> {
+        let statics = &mut self.statics;
+        let plan = Plan::compile(cluster, constraints, strategies, &mut |c| {
+            let text = c.label();
+            match statics.iter().position(|s| s.label() == text) {
+                Some(i) => i as u32,
+                None => {
+                    statics.push(c.clone());
+                    statics.len() as u32 - 1
+                }
+            }
+        })?;
+        self.plans.push(plan);
+        self.plan_index.push(BTreeMap::new());
+        Ok(PlanId(self.plans.len() as u32 - 1))
+    }
+
+    /// A compiled plan.
+    pub fn plan_info(&self, id: PlanId) -> &Plan {
+        &self.plans[id.0 as usize]
+    }
+
+    /// The tie-break rule in force.
+    pub fn tie_break(&self) -> TieBreak {
+        self.tie_break
+    }
+
+    fn belongs(&self, key: &IndexKey, cluster: &Cluster, id: InstanceId) -> bool {
+        cluster.accepts_tasks(id)
+            && key.statics.iter().all(|&s| self.statics[s as usize].holds(cluster, id, GroupId(0)))
+    }
+
+    fn index_for(&mut self, plan: PlanId, group: GroupId, cluster: &Cluster) -> usize {
+        let p = &self.plans[plan.0 as usize];
+        let g = p.index_group(group);
+        if let Some(&i) = self.plan_index[plan.0 as usize].get(&g) {
+            return i;
+        }
+        let key = IndexKey {
+            statics: p.static_filters.clone(),
+            partition: p.partition.clone(),
+            order: p.order,
+            group: g,
+        };
+        let i = match self.index_of.get(&key) {
+            Some(&i) => i,
+            None => {
+                let mut idx = Index::new(key.clone());
+                for id in cluster.ids() {
+                    if self.belongs(&key, cluster, id) {
+                        idx.insert(cluster, id);
+                    }
+                }
+                self.indexes.push(idx);
+                self.index_of.insert(key, self.indexes.len() - 1);
+                self.indexes.len() - 1
+            }
+        };
+        self.plan_index[plan.0 as usize].insert(g, i);
+        i
+    }
+
+    /// An instance joined, left, or changed status, agent connection or attributes.
+    pub fn instance_changed(&mut self, cluster: &Cluster, id: InstanceId) {
+        for i in 0..self.indexes.len() {
+            let member = self.indexes[i].contains(id);
+            let belongs = self.belongs(&self.indexes[i].key, cluster, id);
+            match (member, belongs) {
+                (false, true) => self.indexes[i].insert(cluster, id),
+                (true, false) => {
+                    self.indexes[i].remove(id);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A task of `group` was placed on or released from `id`.
+    pub fn allocation_changed(&mut self, cluster: &Cluster, id: InstanceId, group: GroupId) {
+        for idx in &mut self.indexes {
+            match idx.key.order {
+                Order::Remaining(_) => idx.rekey(cluster, id),
+                Order::GroupCount if idx.key.group == Some(group) => idx.rekey(cluster, id),
+                _ => {}
+            }
+        }
+    }
+
+    fn feasible(plan: &Plan, res: &Reservation, group: GroupId, cluster: &Cluster, id: InstanceId) -> bool {
+        debug_assert!(cluster.accepts_tasks(id), "index holds an instance that takes no tasks");
+        cluster.shortfall(id, res).is_none() && plan.dynamic.iter().all(|c| c.holds(cluster, id, group))
+    }
+
+    /// Decides where a task of `group` with reservation `res` goes under `plan`.
+    pub fn decide(&mut self, plan_id: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster) -> Decision {
+        let ix = self.index_for(plan_id, group, cluster);
+        let plan = &self.plans[plan_id.0 as usize];
+        let index = &self.indexes[ix];
+        // Partitions in tiers of equal spread keys, best first.
+        let mut order: Vec<(Vec<u32>, u32)> = index
+            .parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.len > 0)
+            .map(|(i, p)| {
+                let k = plan
+                    .partition
+                    .iter()
+                    .zip(&p.values)
+                    .map(|(&a, &v)| cluster.group_count_by_attr(group, a, v))
+                    .collect();
+                (k, i as u32)
+            })
+            .collect();
+        order.sort();
+        let lower = match plan.order {
+            Order::Remaining(f) => strategy::binpack::needed(res.cpu, res.memory, f),
+            _ => 0,
+        };
+        let mut t = 0;
+        while t < order.len() {
+            let tier_end = order[t..].iter().position(|(k, _)| *k != order[t].0).map_or(order.len(), |n| t + n);
+            let mut best: Option<u32> = None;
+            self.ties.clear();
+            for &(_, part) in &order[t..tier_end] {
+                for (&key, bucket) in index.parts[part as usize].buckets.range(lower..) {
+                    if best.is_some_and(|b| key > b) {
+                        break;
+                    }
+                    if bucket.iter().any(|&id| Self::feasible(plan, res, group, cluster, id)) {
+                        if best.is_none_or(|b| key < b) {
+                            best = Some(key);
+                            self.ties.clear();
+                        }
+                        self.ties.push((part, key));
+                        break;
+                    }
+                }
+            }
+            if best.is_some() {
+                return Decision::Placed(self.choose(plan_id, ix, res, group, cluster));
+            }
+            t = tier_end;
+        }
+        let s = scan::scan(plan, res, group, cluster, false);
+        let (reason, closest) = s.failure.expect("index and scan disagree: scan found a candidate the index missed");
+        Decision::Unplaced { reason, closest }
+    }
+
+    /// Picks among the feasible members of the tie buckets.
+    fn choose(&mut self, plan_id: PlanId, ix: usize, res: &Reservation, group: GroupId, cluster: &Cluster) -> InstanceId {
+        let plan = &self.plans[plan_id.0 as usize];
+        let index = &self.indexes[ix];
+        let random = plan.ends_random || self.tie_break == TieBreak::Random;
+        let bucket = |&(part, key): &(u32, u32)| &index.parts[part as usize].buckets[&key];
+        if random && plan.rest.is_empty() {
+            let total: usize = self.ties.iter().map(|t| bucket(t).len()).sum();
+            for _ in 0..REJECTION_TRIES {
+                let mut r = self.rng.random_range(0..total);
+                for t in &self.ties {
+                    let b = bucket(t);
+                    if r < b.len() {
+                        if Self::feasible(plan, res, group, cluster, b[r]) {
+                            return b[r];
+                        }
+                        break;
+                    }
+                    r -= b.len();
+                }
+            }
+        }
+        self.scratch.clear();
+        for t in &self.ties {
+            self.scratch
+                .extend(bucket(t).iter().copied().filter(|&id| Self::feasible(plan, res, group, cluster, id)));
+        }
+        self.scratch.sort();
+        let mut cands = std::mem::take(&mut self.scratch);
+        for s in &plan.rest {
+            cands = scan::narrow(s, &cands, group, cluster, None);
+        }
+        let tie_break = if plan.ends_random { TieBreak::Random } else { self.tie_break };
+        let chosen = strategy::random::pick(&cands, tie_break, &mut self.rng);
+        self.scratch = cands;
+        chosen
+    }
+
+    /// The reference scan for a plan (explanations, failure reasons, tests).
+    pub fn scan(&self, plan: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster, record: bool) -> scan::Scan {
+        scan::scan(&self.plans[plan.0 as usize], res, group, cluster, record)
+    }
+
+    /// Index sizes, for consistency checks: (index key, members).
+    pub fn index_sizes(&self) -> Vec<(IndexKey, usize)> {
+        self.indexes.iter().map(|i| (i.key.clone(), i.len())).collect()
+    }
+}

@@ -1,0 +1,11 @@
+//! Scenario and sweep files: the schema, loading with precise errors, checking, and
+//! sweep expansion. The only IO here is reading the input files.
+
+pub mod build;
+pub mod duration;
+pub mod load;
+pub mod schema;
+pub mod sweep;
+
+pub use build::{Scenario, load_scenario};
+pub use sweep::{Sweep, load_sweep};

@@ -1,0 +1,384 @@
+//! The scenario file, as written (TOML or JSON with one schema; see
+//! ../shared/docs/scenario-format.md). Field names are the contract: add, never rename.
+
+use crate::ecs::api::{CreateService, LaunchType, RunTask, StopTask, UpdateService};
+use crate::ecs::task_definition::RegisterTaskDefinition;
+use crate::placement::TieBreak;
+use crate::scenario::duration::{DistSpec, Duration, deserialize_dist, deserialize_opt_dist};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+fn default_seed() -> u64 {
+    1
+}
+
+fn one_minute() -> Duration {
+    Duration(crate::engine::SimDuration::from_secs(60))
+}
+
+/// A whole scenario file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Results go to `results/<name>/` unless `--out` is given.
+    pub name: String,
+    /// The master seed (default 1).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Simulated time to run.
+    pub duration: Duration,
+    /// timeseries.csv resolution (default 1m).
+    #[serde(default = "one_minute")]
+    pub sample_interval: Duration,
+    /// Wall-clock time of the simulation start, RFC 3339 (default 2026-01-01T00:00:00Z).
+    #[serde(default)]
+    pub start_time: Option<String>,
+    /// How the last placement ties are broken: `random` (default) or `lowestId`.
+    #[serde(default)]
+    pub tie_break: TieBreak,
+    /// From placement (PENDING) to RUNNING: agent, image and container start (default 1s).
+    #[serde(default, deserialize_with = "deserialize_opt_dist")]
+    pub task_start_latency: Option<DistSpec>,
+    /// EC2 (or external) capacity present from the start.
+    #[serde(default)]
+    pub instance_groups: Vec<InstanceGroup>,
+    /// RegisterTaskDefinition bodies.
+    #[serde(default)]
+    pub task_definitions: Vec<RegisterTaskDefinition>,
+    /// CreateService bodies.
+    #[serde(default)]
+    pub services: Vec<CreateService>,
+    /// Standalone tasks: a RunTask body called by an arrival process.
+    #[serde(default)]
+    pub workloads: Vec<Workload>,
+    /// Later API calls at simulated times.
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+    /// The scenario's own sweep (used by `ecsim sweep`, ignored by `ecsim run`).
+    #[serde(default)]
+    pub sweep: Option<SweepTable>,
+    /// Reserved: CreateCluster bodies (services issue).
+    #[serde(default)]
+    pub clusters: Option<serde_json::Value>,
+    /// Reserved: subnets for awsvpc and Fargate (capacity issue).
+    #[serde(default)]
+    pub subnets: Option<serde_json::Value>,
+    /// Reserved: Auto Scaling groups (capacity issue).
+    #[serde(default)]
+    pub auto_scaling_groups: Option<serde_json::Value>,
+    /// Reserved: CreateCapacityProvider bodies (capacity issue).
+    #[serde(default)]
+    pub capacity_providers: Option<serde_json::Value>,
+    /// Reserved: PutClusterCapacityProviders body (capacity issue).
+    #[serde(default)]
+    pub cluster_capacity_providers: Option<serde_json::Value>,
+    /// Reserved: price overrides (capacity issue).
+    #[serde(default)]
+    pub prices: Option<serde_json::Value>,
+    /// Reserved: faults (services issue).
+    #[serde(default)]
+    pub faults: Option<serde_json::Value>,
+}
+
+/// Sections the contract reserves for later work, with the work that brings them.
+pub const RESERVED_SECTIONS: &[(&str, &str)] = &[
+    ("clusters", "multiple clusters and CreateCluster"),
+    ("subnets", "awsvpc subnets and Fargate"),
+    ("autoScalingGroups", "Auto Scaling groups and capacity providers"),
+    ("capacityProviders", "capacity providers"),
+    ("clusterCapacityProviders", "capacity providers"),
+    ("prices", "price overrides"),
+    ("faults", "fault injection"),
+];
+
+/// `totalResources` of an instance group: registered capacity given by hand.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TotalResources {
+    /// CPU units.
+    pub cpu: u32,
+    /// Memory MiB.
+    pub memory: u32,
+}
+
+/// A group of identical container instances present from the start.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InstanceGroup {
+    /// Group name; default EC2 ids are `<name>-<n>`.
+    pub name: String,
+    /// An instance type from the catalogue.
+    pub instance_type: String,
+    /// How many instances.
+    pub count: u32,
+    /// Zones, assigned round-robin (default `us-east-1a`).
+    #[serde(default)]
+    pub availability_zones: Vec<String>,
+    /// Custom attributes.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// Container agent configuration, `KEY=value` lines (ecs.config style).
+    #[serde(default)]
+    pub user_data: Option<String>,
+    /// Explicit EC2 instance ids, one per instance.
+    #[serde(default)]
+    pub ec2_instance_ids: Option<Vec<String>>,
+    /// Registered capacity, overriding the catalogue.
+    #[serde(default)]
+    pub total_resources: Option<TotalResources>,
+    /// `EC2` (default) or `EXTERNAL`.
+    #[serde(default)]
+    pub launch_type: Option<LaunchType>,
+    /// The agent version registered (default 1.85.0).
+    #[serde(default)]
+    pub agent_version: Option<String>,
+    /// Wall-clock registration time, RFC 3339 (default: the simulation start).
+    #[serde(default)]
+    pub registered_at: Option<String>,
+    /// The instance role's IAM actions (services issue).
+    #[serde(default)]
+    pub iam_actions: Option<Vec<String>>,
+    /// Marks the instances as trunked (adds attribute ecs.awsvpc-trunk-id).
+    #[serde(default)]
+    pub awsvpc_trunking: Option<bool>,
+}
+
+/// How often a workload calls RunTask.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "process", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Arrival {
+    /// A Poisson process.
+    Poisson {
+        /// Mean calls per minute (> 0).
+        #[serde(rename = "ratePerMinute")]
+        rate_per_minute: f64,
+    },
+    /// One call every `interval`, the first at time 0.
+    Fixed {
+        /// Time between calls (> 0).
+        interval: Duration,
+    },
+}
+
+/// Client-side retry of a RunTask that returned failures.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Retry {
+    /// Retries after the first call.
+    pub attempts: u32,
+    /// Wait before the first retry.
+    pub backoff: Duration,
+    /// Each later wait is the previous × multiplier (default 1: a fixed wait).
+    #[serde(default)]
+    pub multiplier: Option<f64>,
+}
+
+/// Standalone tasks: a RunTask body, how often it is called, how long tasks run.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Workload {
+    /// Workload name (events and startedBy).
+    pub name: String,
+    /// The RunTask body.
+    pub run_task: RunTask,
+    /// The arrival process.
+    pub arrival: Arrival,
+    /// How long each task runs.
+    #[serde(deserialize_with = "deserialize_dist")]
+    pub task_duration: DistSpec,
+    /// Client-side retry.
+    #[serde(default)]
+    pub retry: Option<Retry>,
+    /// Reserved: trace-driven workloads.
+    #[serde(default)]
+    pub trace: Option<serde_json::Value>,
+}
+
+/// The API calls a timeline may make.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub enum ApiName {
+    /// RunTask.
+    RunTask,
+    /// StopTask.
+    StopTask,
+    /// CreateService.
+    CreateService,
+    /// UpdateService.
+    UpdateService,
+    /// RegisterTaskDefinition.
+    RegisterTaskDefinition,
+    /// DeleteService (services issue).
+    DeleteService,
+    /// UpdateContainerInstancesState (services issue).
+    UpdateContainerInstancesState,
+    /// RegisterContainerInstance (services issue).
+    RegisterContainerInstance,
+    /// DeregisterContainerInstance (services issue).
+    DeregisterContainerInstance,
+    /// CreateCapacityProvider (capacity issue).
+    CreateCapacityProvider,
+    /// PutClusterCapacityProviders (capacity issue).
+    PutClusterCapacityProviders,
+    /// CreateCluster (services issue).
+    CreateCluster,
+}
+
+/// A timeline call with its typed request body.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum ApiCall {
+    /// RunTask.
+    RunTask(RunTask),
+    /// StopTask.
+    StopTask(StopTask),
+    /// CreateService.
+    CreateService(CreateService),
+    /// UpdateService.
+    UpdateService(UpdateService),
+    /// RegisterTaskDefinition.
+    RegisterTaskDefinition(RegisterTaskDefinition),
+}
+
+impl ApiCall {
+    /// The API name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ApiCall::RunTask(_) => "RunTask",
+            ApiCall::StopTask(_) => "StopTask",
+            ApiCall::CreateService(_) => "CreateService",
+            ApiCall::UpdateService(_) => "UpdateService",
+            ApiCall::RegisterTaskDefinition(_) => "RegisterTaskDefinition",
+        }
+    }
+}
+
+struct ApiSeed(ApiName);
+
+impl<'de> DeserializeSeed<'de> for ApiSeed {
+    type Value = ApiCall;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ApiCall, D::Error> {
+        Ok(match self.0 {
+            ApiName::RunTask => ApiCall::RunTask(RunTask::deserialize(d)?),
+            ApiName::StopTask => ApiCall::StopTask(StopTask::deserialize(d)?),
+            ApiName::CreateService => ApiCall::CreateService(CreateService::deserialize(d)?),
+            ApiName::UpdateService => ApiCall::UpdateService(UpdateService::deserialize(d)?),
+            ApiName::RegisterTaskDefinition => {
+                ApiCall::RegisterTaskDefinition(RegisterTaskDefinition::deserialize(d)?)
+            }
+            other => {
+                return Err(de::Error::custom(format!(
+                    "{other:?} is not supported yet in a timeline: supported are RunTask, StopTask, CreateService, UpdateService and RegisterTaskDefinition"
+                )));
+            }
+        })
+    }
+}
+
+/// A later API call: `at`, `api`, `request`, and for RunTask an optional `taskDuration`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntry {
+    /// When the call is made.
+    pub at: Duration,
+    /// The call and its body.
+    pub request: ApiCall,
+    /// RunTask only: how long the tasks run (default: until stopped or the end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_duration: Option<DistSpec>,
+}
+
+const TIMELINE_FIELDS: &[&str] = &["at", "api", "request", "taskDuration"];
+
+struct DistField(DistSpec);
+
+impl<'de> Deserialize<'de> for DistField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_dist(d).map(DistField)
+    }
+}
+
+impl<'de> Deserialize<'de> for TimelineEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TimelineEntry;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a table with at, api and request")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TimelineEntry, A::Error> {
+                let mut at = None;
+                let mut api: Option<ApiName> = None;
+                let mut request = None;
+                let mut raw: Option<serde_json::Value> = None;
+                let mut task_duration = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "at" => at = Some(map.next_value::<Duration>()?),
+                        "api" => api = Some(map.next_value()?),
+                        "request" => match api {
+                            Some(a) => request = Some(map.next_value_seed(ApiSeed(a))?),
+                            None => raw = Some(map.next_value()?),
+                        },
+                        "taskDuration" => task_duration = Some(map.next_value::<DistField>()?.0),
+                        other => return Err(de::Error::unknown_field(other, TIMELINE_FIELDS)),
+                    }
+                }
+                let api = api.ok_or_else(|| de::Error::missing_field("api"))?;
+                if let Some(v) = raw {
+                    request = Some(ApiSeed(api).deserialize(v).map_err(de::Error::custom)?);
+                }
+                let request = request.ok_or_else(|| de::Error::missing_field("request"))?;
+                if task_duration.is_some() && api != ApiName::RunTask {
+                    return Err(de::Error::custom("taskDuration applies to RunTask calls only"));
+                }
+                Ok(TimelineEntry {
+                    at: at.ok_or_else(|| de::Error::missing_field("at"))?,
+                    request,
+                    task_duration,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A scenario's own `[sweep]` table.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SweepTable {
+    /// Each variant runs once per seed.
+    pub seeds: Vec<u64>,
+    /// The axes; runs are their cartesian product.
+    #[serde(default)]
+    pub axes: Vec<Axis>,
+}
+
+/// A sweep file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SweepFile {
+    /// Results go to `results/<name>/`.
+    pub name: String,
+    /// The base scenario, relative to the sweep file.
+    pub scenario: String,
+    /// Each variant runs once per seed.
+    pub seeds: Vec<u64>,
+    /// The axes.
+    #[serde(default)]
+    pub axes: Vec<Axis>,
+}
+
+/// One axis: a field path with values, or labelled values each setting several paths.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Axis {
+    /// The axis name (a sweep.csv column).
+    pub name: String,
+    /// For a simple axis: the field path its values set.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Values (simple axis) or `{ label, set = { path = value, … } }` tables.
+    pub values: Vec<serde_json::Value>,
+}
