@@ -42,7 +42,11 @@ pub struct Report {
 impl Report {
     /// An empty report about `file`.
     pub fn new(file: impl Into<String>) -> Self {
-        Report { file: file.into(), errors: Vec::new(), warnings: Vec::new() }
+        Report {
+            file: file.into(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 
     /// The file this report is about.

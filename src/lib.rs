@@ -6,7 +6,10 @@
 pub mod ecs;
 pub mod engine;
 pub mod error;
+pub mod output;
 pub mod placement;
 pub mod scenario;
+pub mod sim;
+pub mod sweep;
 
 pub use error::{Error, Problem};

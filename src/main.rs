@@ -1,1 +1,273 @@
-fn main() {}
+//! The `ecsim` command line: parse arguments, call the library, print, set the exit code.
+
+use clap::{Parser, Subcommand};
+use ecsim::output::{FileRecorder, OutDir, Outputs, write_run_files};
+use ecsim::scenario::{load_scenario, load_sweep};
+use ecsim::sim::records::Recorder;
+use ecsim::{Error, Problem};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "ecsim",
+    version,
+    about = "A discrete-event simulator of Amazon ECS scheduling, and a benchmark for placement and capacity strategies."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario and write summary.csv, tasks.csv, instances.csv, timeseries.csv and events.jsonl.
+    ///
+    /// Example: ecsim run scenarios/default.toml --seed 7 --out /tmp/run7
+    ///
+    /// Results go to results/<name>/ unless --out is given. A [sweep] table in the file is ignored.
+    /// Large runs: --outputs summary,timeseries skips the per-task and per-event files.
+    Run {
+        /// The scenario file (.toml or .json).
+        file: PathBuf,
+        /// Output folder (default: results/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Master seed, overriding the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Files to write, comma-separated: summary, tasks, instances, timeseries, events, decisions.
+        #[arg(long, default_value = "summary,tasks,instances,timeseries,events")]
+        outputs: String,
+        /// Also write decisions.jsonl: every placement decision, explained (slower).
+        #[arg(long)]
+        decisions: bool,
+    },
+    /// Run a scenario's [sweep] table, or a sweep file, in parallel; write sweep.csv and print a comparison.
+    ///
+    /// Example: ecsim sweep scenarios/default.toml --jobs 2
+    ///
+    /// Runs are the cartesian product of the axes' values × seeds, numbered first axis slowest,
+    /// seeds fastest. sweep.csv is byte-identical whatever --jobs is.
+    Sweep {
+        /// A scenario with a [sweep] table, or a sweep file (name, scenario, seeds, axes).
+        file: PathBuf,
+        /// Output folder (default: results/<sweep name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Threads (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Check a scenario or sweep file without running it.
+    ///
+    /// Example: ecsim validate scenarios/default.toml
+    Validate {
+        /// The scenario or sweep file.
+        file: PathBuf,
+    },
+    /// Explain one placement decision: candidates, filters, strategy scores, tie-break, choice.
+    ///
+    /// Example: ecsim explain scenarios/teach-binpack.toml --task 3
+    ///
+    /// --task takes a task id from tasks.csv, or N for the N-th task placed (from 1).
+    Explain {
+        /// The scenario file.
+        file: PathBuf,
+        /// The task id, or N for the N-th task placed.
+        #[arg(long)]
+        task: String,
+        /// Master seed, overriding the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn print_warnings(ws: &[Problem]) {
+    for w in ws {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn out_dir(out: Option<PathBuf>, name: &str) -> PathBuf {
+    out.unwrap_or_else(|| Path::new("results").join(name))
+}
+
+fn run(file: &Path, out: Option<PathBuf>, seed: Option<u64>, outputs: &str, decisions: bool) -> Result<(), Error> {
+    let mut outputs = Outputs::parse(outputs).map_err(|m| Error::invalid("--outputs", "", m))?;
+    outputs.decisions |= decisions;
+    let sc = load_scenario(file)?;
+    print_warnings(&sc.warnings);
+    let seed = seed.unwrap_or(sc.seed);
+    let dir = out_dir(out, &sc.name);
+    let started = Instant::now();
+    let mut out = OutDir::open(&dir)?;
+    let mut rec = FileRecorder::open(&mut out, &outputs)?;
+    let outcome = ecsim::sim::run(&sc, seed, &mut rec);
+    rec.finish(&dir)?;
+    write_run_files(&mut out, &outcome, &sc, &outputs)?;
+    out.commit()?;
+    let s = &outcome.summary;
+    println!(
+        "{}: seed {seed}, {} tasks arrived, {} placed, {} waiting at end, {} RunTask failures; wait mean {}s p95 {}s p99 {}s; CPU {}% / memory {}% reserved; ${}",
+        sc.name,
+        s.tasks_arrived,
+        s.tasks_placed,
+        s.tasks_waiting_at_end,
+        s.placement_failures,
+        s.wait_mean_s,
+        s.wait_p95_s,
+        s.wait_p99_s,
+        s.cpu_reserved_mean_pct,
+        s.mem_reserved_mean_pct,
+        s.cost_usd
+    );
+    println!("wrote {}", dir.display());
+    eprintln!("{} events in {:.2?} wall time", s.events, started.elapsed());
+    Ok(())
+}
+
+fn sweep(file: &Path, out: Option<PathBuf>, jobs: Option<usize>) -> Result<(), Error> {
+    let sw = load_sweep(file)?;
+    for sc in sw.scenarios.iter().take(1) {
+        print_warnings(&sc.warnings);
+    }
+    let dir = out_dir(out, &sw.name);
+    let started = Instant::now();
+    let rows = ecsim::sweep::run_sweep(&sw, jobs, true)?;
+    let mut out = OutDir::open(&dir)?;
+    let w = out.create("sweep.csv")?;
+    ecsim::sweep::write_sweep_csv(w, &sw, &rows).map_err(|e| Error::Write {
+        path: dir.join("sweep.csv").display().to_string(),
+        reason: e.to_string(),
+    })?;
+    out.commit()?;
+    print!("{}", ecsim::sweep::comparison_table(&sw, &rows));
+    println!("wrote {}", dir.join("sweep.csv").display());
+    eprintln!("{} runs in {:.2?} wall time", rows.len(), started.elapsed());
+    Ok(())
+}
+
+fn validate(file: &Path) -> Result<(), Error> {
+    let text = ecsim::scenario::load::read(file)?;
+    let is_sweep_file = file.extension().is_some_and(|e| e == "toml" || e == "json")
+        && ecsim::scenario::load::parse_value(
+            &text,
+            ecsim::scenario::load::format_of(file)?,
+            &file.display().to_string(),
+        )?
+        .get("scenario")
+        .is_some();
+    if is_sweep_file {
+        let sw = load_sweep(file)?;
+        print_warnings(&sw.scenarios[0].warnings);
+        println!(
+            "{}: a valid sweep: {} variants × {} seeds = {} runs",
+            file.display(),
+            sw.variants.len(),
+            sw.seeds.len(),
+            sw.runs().len()
+        );
+        return Ok(());
+    }
+    let sc = load_scenario(file)?;
+    print_warnings(&sc.warnings);
+    let instances: u32 = sc.instance_groups.iter().map(|g| g.count).sum();
+    println!(
+        "{}: a valid scenario `{}`: {} instances in {} groups, {} task definitions, {} services, {} workloads, {} timeline calls",
+        file.display(),
+        sc.name,
+        instances,
+        sc.instance_groups.len(),
+        sc.task_definitions.len(),
+        sc.services.len(),
+        sc.workloads.len(),
+        sc.timeline.len()
+    );
+    if sc.sweep.is_some() {
+        let sw = load_sweep(file)?;
+        println!(
+            "  with a valid [sweep]: {} variants × {} seeds = {} runs",
+            sw.variants.len(),
+            sw.seeds.len(),
+            sw.runs().len()
+        );
+    }
+    Ok(())
+}
+
+/// Keeps the decision that created one task.
+struct ExplainOne {
+    target: String,
+    found: Option<Value>,
+}
+
+impl Recorder for ExplainOne {
+    fn wants_events(&self) -> bool {
+        false
+    }
+    fn event(&mut self, _record: &Value) {}
+    fn wants_decisions(&self) -> bool {
+        self.found.is_none()
+    }
+    fn wants_decision_for(&self, task_id: Option<&str>) -> bool {
+        task_id == Some(self.target.as_str())
+    }
+    fn decision(&mut self, record: &Value) {
+        self.found = Some(record.clone());
+    }
+}
+
+fn explain(file: &Path, task: &str, seed: Option<u64>, json: bool) -> Result<(), Error> {
+    let sc = load_scenario(file)?;
+    print_warnings(&sc.warnings);
+    let given = task.rsplit('/').next().unwrap_or(task);
+    let target = match given.parse::<u32>() {
+        Ok(n) if n >= 1 && given.len() < 32 => ecsim::sim::task_id(n - 1),
+        _ => given.to_string(),
+    };
+    let mut rec = ExplainOne { target, found: None };
+    ecsim::sim::run(&sc, seed.unwrap_or(sc.seed), &mut rec);
+    match rec.found {
+        Some(v) if json => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
+        Some(v) => print!("{}", ecsim::placement::explain::render_text(&v)),
+        None => {
+            return Err(Error::invalid(
+                &file.display().to_string(),
+                "--task",
+                format!(
+                    "no task `{task}` was placed in this run: give a taskId from tasks.csv (`ecsim run`), or N for the N-th task placed"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            file,
+            out,
+            seed,
+            outputs,
+            decisions,
+        } => run(&file, out, seed, &outputs, decisions),
+        Command::Sweep { file, out, jobs } => sweep(&file, out, jobs),
+        Command::Validate { file } => validate(&file),
+        Command::Explain { file, task, seed, json } => explain(&file, &task, seed, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

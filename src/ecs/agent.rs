@@ -39,11 +39,17 @@ pub fn parse_user_data(text: &str, path: &str, report: &mut Report) -> AgentConf
             "ECS_CLUSTER" => cfg.cluster = Some(value.to_string()),
             "ECS_RESERVED_MEMORY" => match value.parse() {
                 Ok(v) => cfg.reserved_memory = v,
-                Err(_) => report.error(&at, format!("ECS_RESERVED_MEMORY=`{value}`: expected MiB as a whole number")),
+                Err(_) => report.error(
+                    &at,
+                    format!("ECS_RESERVED_MEMORY=`{value}`: expected MiB as a whole number"),
+                ),
             },
             "ECS_RESERVED_PORTS" => match serde_json::from_str::<Vec<u16>>(value) {
                 Ok(v) => cfg.reserved_ports = v,
-                Err(_) => report.error(&at, format!("ECS_RESERVED_PORTS=`{value}`: expected a JSON list of ports, e.g. [22, 2375]")),
+                Err(_) => report.error(
+                    &at,
+                    format!("ECS_RESERVED_PORTS=`{value}`: expected a JSON list of ports, e.g. [22, 2375]"),
+                ),
             },
             k if k.starts_with("ECS_") && !MODELLED.contains(&k) => {
                 report.warn(&at, format!("agent variable {k} is not modelled by ecsim: ignored"));

@@ -237,7 +237,10 @@ impl Cluster {
         if old == status {
             return;
         }
-        assert!(old != InstanceStatus::Inactive, "an INACTIVE instance cannot change status");
+        assert!(
+            old != InstanceStatus::Inactive,
+            "an INACTIVE instance cannot change status"
+        );
         if old == InstanceStatus::Active {
             self.active_count -= 1;
         }
@@ -373,7 +376,11 @@ impl Cluster {
             return true;
         }
         let inst = &self.instances[id.idx()];
-        if res.static_ports.iter().any(|p| inst.used_ports.binary_search(p).is_ok()) {
+        if res
+            .static_ports
+            .iter()
+            .any(|p| inst.used_ports.binary_search(p).is_ok())
+        {
             return false;
         }
         if inst.used_ports.len() + res.static_ports.len() > MAX_RESERVED_PORTS {
@@ -391,7 +398,10 @@ impl Cluster {
 
     /// Reserves `res` on `id` for a task of `group`. The caller has checked the fit.
     pub fn allocate(&mut self, id: InstanceId, res: &Reservation, group: GroupId) {
-        debug_assert!(self.shortfall(id, res).is_none(), "allocate without fit");
+        assert!(
+            self.cpu_left[id.idx()] >= res.cpu && self.mem_left[id.idx()] >= res.memory,
+            "over-commit: a task placed where its reservation does not fit"
+        );
         let i = id.idx();
         self.cpu_left[i] -= res.cpu;
         self.mem_left[i] -= res.memory;
@@ -521,10 +531,7 @@ impl Cluster {
 }
 
 fn lookup(attrs: &[(Sym, Sym)], name: Sym) -> Option<Sym> {
-    attrs
-        .binary_search_by_key(&name, |(k, _)| *k)
-        .ok()
-        .map(|i| attrs[i].1)
+    attrs.binary_search_by_key(&name, |(k, _)| *k).ok().map(|i| attrs[i].1)
 }
 
 /// A deterministic 32-hex-digit id, shaped like the ids ECS prints, from a kind tag
@@ -533,6 +540,11 @@ pub fn hex_id(kind: u64, n: u64) -> String {
     let a = mix(n ^ (kind << 56));
     let b = mix(a ^ 0x9e37_79b9_7f4a_7c15);
     format!("{a:016x}{b:016x}")
+}
+
+/// A deterministic well-mixed number from a kind tag and a sequence number.
+pub fn mixed(kind: u64, n: u64) -> u64 {
+    mix(n ^ (kind << 56))
 }
 
 fn mix(mut z: u64) -> u64 {
@@ -566,7 +578,11 @@ mod tests {
     }
 
     fn res(cpu: u32, memory: u32) -> Reservation {
-        Reservation { cpu, memory, ..Default::default() }
+        Reservation {
+            cpu,
+            memory,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -599,13 +615,28 @@ mod tests {
         let mut c = Cluster::new("default");
         let a = c.register(spec("a", 4096, 8000), SimTime::ZERO);
         let g = c.group("family:p");
-        let web = Reservation { cpu: 1, memory: 1, static_ports: vec![(Protocol::Tcp, 80)], ..Default::default() };
+        let web = Reservation {
+            cpu: 1,
+            memory: 1,
+            static_ports: vec![(Protocol::Tcp, 80)],
+            ..Default::default()
+        };
         assert!(c.ports_fit(a, &web));
         c.allocate(a, &web, g);
         assert_eq!(c.shortfall(a, &web), Some(Shortfall::Ports));
-        let ssh = Reservation { cpu: 1, memory: 1, static_ports: vec![(Protocol::Tcp, 22)], ..Default::default() };
+        let ssh = Reservation {
+            cpu: 1,
+            memory: 1,
+            static_ports: vec![(Protocol::Tcp, 22)],
+            ..Default::default()
+        };
         assert_eq!(c.shortfall(a, &ssh), Some(Shortfall::Ports));
-        let udp80 = Reservation { cpu: 1, memory: 1, static_ports: vec![(Protocol::Udp, 80)], ..Default::default() };
+        let udp80 = Reservation {
+            cpu: 1,
+            memory: 1,
+            static_ports: vec![(Protocol::Udp, 80)],
+            ..Default::default()
+        };
         assert!(c.ports_fit(a, &udp80));
         c.release(a, &web, g);
         assert!(c.ports_fit(a, &web));
@@ -616,7 +647,12 @@ mod tests {
         let mut c = Cluster::new("default");
         let a = c.register(spec("a", 4096, 8000), SimTime::ZERO);
         let g = c.group("family:v");
-        let r = Reservation { cpu: 1, memory: 1, eni: true, ..Default::default() };
+        let r = Reservation {
+            cpu: 1,
+            memory: 1,
+            eni: true,
+            ..Default::default()
+        };
         c.allocate(a, &r, g);
         c.allocate(a, &r, g);
         assert_eq!(c.shortfall(a, &r), Some(Shortfall::Eni));

@@ -41,7 +41,11 @@ impl TaskDefinitions {
         let (family, revision) = match name.rsplit_once(':') {
             Some((f, r)) => match r.parse::<u32>() {
                 Ok(r) => (f, Some(r)),
-                Err(_) => return Err(format!("`{reference}` is not a task definition reference: use family, family:revision or an ARN")),
+                Err(_) => {
+                    return Err(format!(
+                        "`{reference}` is not a task definition reference: use family, family:revision or an ARN"
+                    ));
+                }
             },
             None => (name, None),
         };
@@ -49,7 +53,11 @@ impl TaskDefinitions {
             let known: Vec<&str> = self.by_family.keys().map(String::as_str).collect();
             return Err(format!(
                 "task definition `{reference}` is not registered (registered families: {})",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             ));
         };
         match revision {
@@ -81,7 +89,10 @@ mod tests {
         let a2 = r.add(td("web", 2));
         assert_eq!(r.resolve("web"), Ok(a2));
         assert_eq!(r.resolve("web:1"), Ok(a1));
-        assert_eq!(r.resolve("arn:aws:ecs:us-east-1:123456789012:task-definition/web:2"), Ok(a2));
+        assert_eq!(
+            r.resolve("arn:aws:ecs:us-east-1:123456789012:task-definition/web:2"),
+            Ok(a2)
+        );
         assert!(r.resolve("web:3").unwrap_err().contains("revisions 1–2"));
         assert!(r.resolve("api").unwrap_err().contains("registered families: web"));
         assert!(r.resolve("web:x").is_err());

@@ -57,9 +57,7 @@ impl<'de> Deserialize<'de> for SpreadField {
             "instanceId" => Ok(SpreadField::Instance { host: false }),
             "host" => Ok(SpreadField::Instance { host: true }),
             _ => match s.strip_prefix("attribute:") {
-                Some(name) if !name.is_empty() && name.len() <= 128 => {
-                    Ok(SpreadField::Attribute(name.to_string()))
-                }
+                Some(name) if !name.is_empty() && name.len() <= 128 => Ok(SpreadField::Attribute(name.to_string())),
                 _ => Err(de::Error::custom(format!(
                     "spread field `{s}` is not valid: use instanceId, host or attribute:<name>"
                 ))),
@@ -141,9 +139,16 @@ mod tests {
         .unwrap();
         assert_eq!(
             s[0],
-            PlacementStrategy::Spread { field: SpreadField::availability_zone() }
+            PlacementStrategy::Spread {
+                field: SpreadField::availability_zone()
+            }
         );
-        assert_eq!(s[1], PlacementStrategy::Binpack { field: BinpackField::Memory });
+        assert_eq!(
+            s[1],
+            PlacementStrategy::Binpack {
+                field: BinpackField::Memory
+            }
+        );
         assert_eq!(s[2], PlacementStrategy::Random { field: None });
         assert_eq!(s[3].to_string(), "spread(host)");
         let back = serde_json::to_string(&s[0]).unwrap();

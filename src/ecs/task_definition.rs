@@ -188,9 +188,7 @@ impl TaskDefinition {
 }
 
 fn valid_family(f: &str) -> bool {
-    !f.is_empty()
-        && f.len() <= 255
-        && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !f.is_empty() && f.len() <= 255 && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// The smallest container memory Docker accepts (MiB).
@@ -228,7 +226,10 @@ pub fn register(
         if !matches!(v, Some(128..=196_608)) {
             report.error(
                 format!("{path}.cpu"),
-                format!("`{}` is not a task cpu: 128–196608 CPU units, or \"0.125 vCPU\"–\"192 vCPU\"", s.0),
+                format!(
+                    "`{}` is not a task cpu: 128–196608 CPU units, or \"0.125 vCPU\"–\"192 vCPU\"",
+                    s.0
+                ),
             );
         }
         v
@@ -254,14 +255,20 @@ pub fn register(
         if c.name.is_empty() {
             report.error(format!("{cp}.name"), "a container needs a name");
         } else if !names.insert(c.name.as_str()) {
-            report.error(format!("{cp}.name"), format!("container name `{}` is used twice", c.name));
+            report.error(
+                format!("{cp}.name"),
+                format!("container name `{}` is used twice", c.name),
+            );
         }
         if c.image.is_empty() {
             report.error(format!("{cp}.image"), "a container needs an image");
         }
         for (field, v) in [("memory", c.memory), ("memoryReservation", c.memory_reservation)] {
             if let Some(v) = v.filter(|v| *v < MIN_CONTAINER_MEMORY) {
-                report.error(format!("{cp}.{field}"), format!("{v} MiB: a container needs at least {MIN_CONTAINER_MEMORY} MiB"));
+                report.error(
+                    format!("{cp}.{field}"),
+                    format!("{v} MiB: a container needs at least {MIN_CONTAINER_MEMORY} MiB"),
+                );
             }
         }
         if let (Some(hard), Some(soft)) = (c.memory, c.memory_reservation)
@@ -283,7 +290,10 @@ pub fn register(
         for (j, pm) in c.port_mappings.iter().enumerate() {
             let pp = format!("{cp}.portMappings[{j}]");
             let Some(container_port) = pm.container_port.filter(|p| *p > 0) else {
-                report.error(format!("{pp}.containerPort"), "a port mapping needs a containerPort of 1–65535");
+                report.error(
+                    format!("{pp}.containerPort"),
+                    "a port mapping needs a containerPort of 1–65535",
+                );
                 continue;
             };
             let host = pm.host_port.unwrap_or(0);
@@ -298,23 +308,28 @@ pub fn register(
                 }
                 NetworkMode::Host => {
                     if host != 0 && host != container_port {
-                        report.error(format!("{pp}.hostPort"), "in host mode hostPort must be empty or equal containerPort");
+                        report.error(
+                            format!("{pp}.hostPort"),
+                            "in host mode hostPort must be empty or equal containerPort",
+                        );
                     }
                     static_ports.push((proto, container_port));
                 }
                 NetworkMode::Awsvpc => {
                     if host != 0 && host != container_port {
-                        report.error(format!("{pp}.hostPort"), "in awsvpc mode hostPort must be empty or equal containerPort");
+                        report.error(
+                            format!("{pp}.hostPort"),
+                            "in awsvpc mode hostPort must be empty or equal containerPort",
+                        );
                     }
                 }
                 NetworkMode::None => {
-                    report.error(format!("{pp}"), "networkMode none takes no port mappings");
+                    report.error(pp.clone(), "networkMode none takes no port mappings");
                 }
             }
         }
     }
-    if !body.container_definitions.is_empty()
-        && !body.container_definitions.iter().any(|c| c.essential.unwrap_or(true))
+    if !body.container_definitions.is_empty() && !body.container_definitions.iter().any(|c| c.essential.unwrap_or(true))
     {
         report.error(
             format!("{path}.containerDefinitions"),
@@ -349,7 +364,10 @@ pub fn register(
     if let Some(p) = body.start_failure_probability
         && !(0.0..=1.0).contains(&p)
     {
-        report.error(format!("{path}.startFailureProbability"), format!("{p} is not a probability: 0–1"));
+        report.error(
+            format!("{path}.startFailureProbability"),
+            format!("{p} is not a probability: 0–1"),
+        );
     }
     if report.errors.len() > errors_before {
         return None;
@@ -388,21 +406,27 @@ mod tests {
             {"name":"b","image":"y","cpu":128,"memory":300}]}"#);
         let r = t.unwrap().reservation;
         assert_eq!((r.cpu, r.memory), (384, 556));
-        let (t, _) = td(r#"{"family":"web","cpu":"1 vCPU","memory":"2 GB","containerDefinitions":[
-            {"name":"a","image":"x","cpu":256}]}"#);
+        let (t, _) = td(
+            r#"{"family":"web","cpu":"1 vCPU","memory":"2 GB","containerDefinitions":[
+            {"name":"a","image":"x","cpu":256}]}"#,
+        );
         let r = t.unwrap().reservation;
         assert_eq!((r.cpu, r.memory), (1024, 2048));
     }
 
     #[test]
     fn ports_follow_the_network_mode() {
-        let (t, _) = td(r#"{"family":"p","containerDefinitions":[{"name":"a","image":"x","memory":64,
-            "portMappings":[{"containerPort":80,"hostPort":8080},{"containerPort":81},{"containerPort":53,"hostPort":53,"protocol":"udp"}]}]}"#);
+        let (t, _) = td(
+            r#"{"family":"p","containerDefinitions":[{"name":"a","image":"x","memory":64,
+            "portMappings":[{"containerPort":80,"hostPort":8080},{"containerPort":81},{"containerPort":53,"hostPort":53,"protocol":"udp"}]}]}"#,
+        );
         let r = t.unwrap().reservation;
         assert_eq!(r.static_ports, vec![(Protocol::Tcp, 8080), (Protocol::Udp, 53)]);
         assert_eq!(r.dynamic_ports, 1);
-        let (t, _) = td(r#"{"family":"p","networkMode":"awsvpc","containerDefinitions":[{"name":"a","image":"x","memory":64,
-            "portMappings":[{"containerPort":80}]}]}"#);
+        let (t, _) = td(
+            r#"{"family":"p","networkMode":"awsvpc","containerDefinitions":[{"name":"a","image":"x","memory":64,
+            "portMappings":[{"containerPort":80}]}]}"#,
+        );
         let r = t.unwrap().reservation;
         assert!(r.eni && r.static_ports.is_empty() && r.dynamic_ports == 0);
     }
@@ -414,7 +438,10 @@ mod tests {
         assert!(t.is_none());
         let paths: Vec<&str> = r.errors.iter().map(|p| p.path.as_str()).collect();
         assert!(paths.contains(&"td.family"), "{paths:?}");
-        assert!(paths.contains(&"td.containerDefinitions[0].memoryReservation"), "{paths:?}");
+        assert!(
+            paths.contains(&"td.containerDefinitions[0].memoryReservation"),
+            "{paths:?}"
+        );
         assert!(paths.contains(&"td.containerDefinitions"), "{paths:?}");
         let (_, r) = td(r#"{"family":"f","containerDefinitions":[{"name":"a","image":"x"}]}"#);
         assert_eq!(r.errors[0].path, "td.containerDefinitions[0].memory");

@@ -37,10 +37,7 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     // BinaryHeap is a max-heap: the smallest (time, seq) must compare greatest.
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+        other.time.cmp(&self.time).then_with(|| other.seq.cmp(&self.seq))
     }
 }
 
@@ -114,11 +111,7 @@ impl<E> EventQueue<E> {
     }
 
     fn push(&mut self, at: SimTime, slot: u32, generation: u32, event: E) {
-        assert!(
-            at >= self.now,
-            "event scheduled in the past: {at} < now {}",
-            self.now
-        );
+        assert!(at >= self.now, "event scheduled in the past: {at} < now {}", self.now);
         self.heap.push(Entry {
             time: at,
             seq: self.seq,

@@ -45,7 +45,10 @@ mod tests {
     #[test]
     fn streams_are_reproducible_and_independent() {
         let s = RngStreams::new(42);
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(s.stream(1, 0), |r, _| Some(r.random())).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(s.stream(1, 0), |r, _| Some(r.random()))
+            .collect();
         let mut again = s.stream(1, 0);
         let b: Vec<u64> = (0..4).map(|_| again.random()).collect();
         assert_eq!(a, b);

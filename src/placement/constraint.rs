@@ -35,7 +35,10 @@ impl Constraint {
                 let expr = Expr::parse(expression).map_err(|QueryError { column, message }| {
                     format!("invalid expression at column {column}: {message}")
                 })?;
-                Ok(Constraint::MemberOf { expr: Arc::new(expr), text: expression.clone() })
+                Ok(Constraint::MemberOf {
+                    expr: Arc::new(expr),
+                    text: expression.clone(),
+                })
             }
         }
     }
@@ -60,7 +63,10 @@ impl Constraint {
     pub fn why_not(&self, cluster: &Cluster, id: InstanceId, group: GroupId) -> Option<String> {
         match self {
             Constraint::DistinctInstance => (cluster.group_count_on(group, id) > 0).then(|| {
-                format!("distinctInstance: a task of {} already runs here", cluster.group_name(group))
+                format!(
+                    "distinctInstance: a task of {} already runs here",
+                    cluster.group_name(group)
+                )
             }),
             Constraint::MemberOf { expr, .. } => expr
                 .failing_clause(&InstanceTarget { cluster, id })

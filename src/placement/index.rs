@@ -57,7 +57,12 @@ pub struct Index {
 impl Index {
     /// An empty index.
     pub fn new(key: IndexKey) -> Self {
-        Index { key, parts: Vec::new(), part_of: BTreeMap::new(), slots: Vec::new() }
+        Index {
+            key,
+            parts: Vec::new(),
+            part_of: BTreeMap::new(),
+            slots: Vec::new(),
+        }
     }
 
     /// Whether `id` is a member.
@@ -82,14 +87,25 @@ impl Index {
             Some(&p) => p,
             None => {
                 let p = self.parts.len() as u32;
-                self.parts.push(Part { values: values.clone(), buckets: BTreeMap::new(), len: 0 });
+                self.parts.push(Part {
+                    values: values.clone(),
+                    buckets: BTreeMap::new(),
+                    len: 0,
+                });
                 self.part_of.insert(values, p);
                 p
             }
         };
         let key = self.order_key(cluster, id);
         if self.slots.len() <= id.idx() {
-            self.slots.resize(id.idx() + 1, Slot { part: ABSENT, key: 0, pos: 0 });
+            self.slots.resize(
+                id.idx() + 1,
+                Slot {
+                    part: ABSENT,
+                    key: 0,
+                    pos: 0,
+                },
+            );
         }
         self.put(id, part, key);
     }
@@ -99,7 +115,11 @@ impl Index {
         let bucket = p.buckets.entry(key).or_default();
         bucket.push(id);
         p.len += 1;
-        self.slots[id.idx()] = Slot { part, key, pos: bucket.len() as u32 - 1 };
+        self.slots[id.idx()] = Slot {
+            part,
+            key,
+            pos: bucket.len() as u32 - 1,
+        };
     }
 
     /// Removes `id` (a member); returns its partition.
@@ -187,7 +207,15 @@ mod tests {
         let keys: Vec<u32> = idx.parts[0].buckets.keys().copied().collect();
         assert_eq!(keys, vec![1000, 1100, 1200, 1300]);
         let g = c.group("g");
-        c.allocate(ids[3], &Reservation { cpu: 1, memory: 300, ..Default::default() }, g);
+        c.allocate(
+            ids[3],
+            &Reservation {
+                cpu: 1,
+                memory: 300,
+                ..Default::default()
+            },
+            g,
+        );
         idx.rekey(&c, ids[3]);
         assert_eq!(idx.parts[0].buckets[&1000], vec![ids[0], ids[3]]);
         idx.remove(ids[0]);

@@ -4,6 +4,7 @@
 //! the placer of every capacity change so its indexes stay current.
 
 pub mod constraint;
+pub mod explain;
 pub mod index;
 pub mod plan;
 pub mod query;
@@ -102,7 +103,10 @@ impl Placer {
 
     fn belongs(&self, key: &IndexKey, cluster: &Cluster, id: InstanceId) -> bool {
         cluster.accepts_tasks(id)
-            && key.statics.iter().all(|&s| self.statics[s as usize].holds(cluster, id, GroupId(0)))
+            && key
+                .statics
+                .iter()
+                .all(|&s| self.statics[s as usize].holds(cluster, id, GroupId(0)))
     }
 
     fn index_for(&mut self, plan: PlanId, group: GroupId, cluster: &Cluster) -> usize {
@@ -194,7 +198,10 @@ impl Placer {
         };
         let mut t = 0;
         while t < order.len() {
-            let tier_end = order[t..].iter().position(|(k, _)| *k != order[t].0).map_or(order.len(), |n| t + n);
+            let tier_end = order[t..]
+                .iter()
+                .position(|(k, _)| *k != order[t].0)
+                .map_or(order.len(), |n| t + n);
             let mut best: Option<u32> = None;
             self.ties.clear();
             for &(_, part) in &order[t..tier_end] {
@@ -218,12 +225,21 @@ impl Placer {
             t = tier_end;
         }
         let s = scan::scan(plan, res, group, cluster, false);
-        let (reason, closest) = s.failure.expect("index and scan disagree: scan found a candidate the index missed");
+        let (reason, closest) = s
+            .failure
+            .expect("index and scan disagree: scan found a candidate the index missed");
         Decision::Unplaced { reason, closest }
     }
 
     /// Picks among the feasible members of the tie buckets.
-    fn choose(&mut self, plan_id: PlanId, ix: usize, res: &Reservation, group: GroupId, cluster: &Cluster) -> InstanceId {
+    fn choose(
+        &mut self,
+        plan_id: PlanId,
+        ix: usize,
+        res: &Reservation,
+        group: GroupId,
+        cluster: &Cluster,
+    ) -> InstanceId {
         let plan = &self.plans[plan_id.0 as usize];
         let index = &self.indexes[ix];
         let random = plan.ends_random || self.tie_break == TieBreak::Random;
@@ -246,15 +262,23 @@ impl Placer {
         }
         self.scratch.clear();
         for t in &self.ties {
-            self.scratch
-                .extend(bucket(t).iter().copied().filter(|&id| Self::feasible(plan, res, group, cluster, id)));
+            self.scratch.extend(
+                bucket(t)
+                    .iter()
+                    .copied()
+                    .filter(|&id| Self::feasible(plan, res, group, cluster, id)),
+            );
         }
         self.scratch.sort();
         let mut cands = std::mem::take(&mut self.scratch);
         for s in &plan.rest {
             cands = scan::narrow(s, &cands, group, cluster, None);
         }
-        let tie_break = if plan.ends_random { TieBreak::Random } else { self.tie_break };
+        let tie_break = if plan.ends_random {
+            TieBreak::Random
+        } else {
+            self.tie_break
+        };
         let chosen = strategy::random::pick(&cands, tie_break, &mut self.rng);
         self.scratch = cands;
         chosen

@@ -48,8 +48,12 @@ pub struct Plan {
 pub fn service_default() -> Vec<PlacementStrategy> {
     use crate::ecs::strategy::SpreadField;
     vec![
-        PlacementStrategy::Spread { field: SpreadField::availability_zone() },
-        PlacementStrategy::Spread { field: SpreadField::Instance { host: false } },
+        PlacementStrategy::Spread {
+            field: SpreadField::availability_zone(),
+        },
+        PlacementStrategy::Spread {
+            field: SpreadField::Instance { host: false },
+        },
     ]
 }
 

@@ -35,7 +35,10 @@ pub enum Subject {
 impl Subject {
     /// True when the subject's value can change while the instance is registered.
     pub fn is_dynamic(&self) -> bool {
-        matches!(self, Subject::AgentConnected | Subject::RunningTasksCount | Subject::TaskGroup)
+        matches!(
+            self,
+            Subject::AgentConnected | Subject::RunningTasksCount | Subject::TaskGroup
+        )
     }
 }
 
@@ -323,9 +326,7 @@ impl Predicate {
         match (&self.op, &self.arg) {
             (Op::Exists, _) => t.any_group(&mut |_| true),
             (Op::NotExists, _) => !t.any_group(&mut |_| true),
-            (Op::Eq, Arg::Strings(xs)) | (Op::In, Arg::Strings(xs)) => {
-                t.any_group(&mut |g| xs.iter().any(|x| x == g))
-            }
+            (Op::Eq, Arg::Strings(xs)) | (Op::In, Arg::Strings(xs)) => t.any_group(&mut |g| xs.iter().any(|x| x == g)),
             (Op::Ne, Arg::Strings(xs)) | (Op::NotIn, Arg::Strings(xs)) => {
                 !t.any_group(&mut |g| xs.iter().any(|x| x == g))
             }
@@ -366,12 +367,16 @@ pub fn check_java_regex(pattern: &str) -> Result<(), String> {
         if c == '\\' {
             match next {
                 Some(d @ '1'..='9') if !in_class => {
-                    return Err(format!("back-reference `\\{d}` is not supported (Rust's regex crate has no back-references)"));
+                    return Err(format!(
+                        "back-reference `\\{d}` is not supported (Rust's regex crate has no back-references)"
+                    ));
                 }
                 Some('k') if chars.get(i + 2) == Some(&'<') => {
                     return Err("named back-reference `\\k<…>` is not supported".into());
                 }
-                Some('Q') => return Err("quoting with `\\Q…\\E` is not supported: escape each character instead".into()),
+                Some('Q') => {
+                    return Err("quoting with `\\Q…\\E` is not supported: escape each character instead".into());
+                }
                 Some('G') => return Err("`\\G` is not supported".into()),
                 Some('Z') => return Err("`\\Z` is not supported: use `$`".into()),
                 _ => {}
@@ -420,7 +425,10 @@ impl<'a> Parser<'a> {
     }
 
     fn error_at(&self, pos: usize, message: impl Into<String>) -> QueryError {
-        QueryError { column: self.src[..pos].chars().count() + 1, message: message.into() }
+        QueryError {
+            column: self.src[..pos].chars().count() + 1,
+            message: message.into(),
+        }
     }
 
     fn rest(&self) -> &'a str {
@@ -616,8 +624,14 @@ impl<'a> Parser<'a> {
             return Ok(Arg::None);
         }
         if matches!(op, Op::Matches | Op::NotMatches) {
-            if !matches!(subject, Subject::Attribute(_) | Subject::Ec2InstanceId | Subject::TaskGroup | Subject::AgentVersion) {
-                return Err(self.error_at(op_pos, "=~ and !~ apply to attributes, ec2InstanceId, agentVersion and task:group"));
+            if !matches!(
+                subject,
+                Subject::Attribute(_) | Subject::Ec2InstanceId | Subject::TaskGroup | Subject::AgentVersion
+            ) {
+                return Err(self.error_at(
+                    op_pos,
+                    "=~ and !~ apply to attributes, ec2InstanceId, agentVersion and task:group",
+                ));
             }
             let pattern = &values[0];
             check_java_regex(pattern).map_err(|m| self.error_at(arg_pos, m))?;
@@ -627,7 +641,11 @@ impl<'a> Parser<'a> {
         }
         let ordered = matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le);
         let conv = |what: &str, ok: bool| -> Result<(), QueryError> {
-            if ok { Ok(()) } else { Err(self.error_at(arg_pos, format!("expected {what}"))) }
+            if ok {
+                Ok(())
+            } else {
+                Err(self.error_at(arg_pos, format!("expected {what}")))
+            }
         };
         Ok(match subject {
             Subject::Attribute(_) | Subject::Ec2InstanceId | Subject::TaskGroup => Arg::Strings(values),
@@ -643,14 +661,20 @@ impl<'a> Parser<'a> {
             }
             Subject::RegisteredAt => {
                 let ts: Vec<i64> = values.iter().filter_map(|v| parse_time(v)).collect();
-                conv("a date such as 2018-02-13 (or an RFC 3339 time) for registeredAt", ts.len() == values.len())?;
+                conv(
+                    "a date such as 2018-02-13 (or an RFC 3339 time) for registeredAt",
+                    ts.len() == values.len(),
+                )?;
                 Arg::Times(ts)
             }
             Subject::AgentConnected => {
                 if ordered {
                     return Err(self.error_at(op_pos, "agentConnected takes ==, !=, in or not_in"));
                 }
-                let bs: Vec<bool> = values.iter().filter_map(|v| v.to_ascii_lowercase().parse().ok()).collect();
+                let bs: Vec<bool> = values
+                    .iter()
+                    .filter_map(|v| v.to_ascii_lowercase().parse().ok())
+                    .collect();
                 conv("true or false for agentConnected", bs.len() == values.len())?;
                 Arg::Bools(bs)
             }
@@ -700,7 +724,11 @@ mod tests {
         let day = |d: &str| parse_time(d).unwrap();
         vec![
             Inst {
-                attrs: vec![("ecs.instance-type", "t2.small"), ("ecs.availability-zone", "us-east-1a"), ("tier", "web")],
+                attrs: vec![
+                    ("ecs.instance-type", "t2.small"),
+                    ("ecs.availability-zone", "us-east-1a"),
+                    ("tier", "web"),
+                ],
                 id: "i-abcd1234",
                 version: "1.14.4",
                 connected: true,
@@ -709,7 +737,11 @@ mod tests {
                 groups: vec!["service:production"],
             },
             Inst {
-                attrs: vec![("ecs.instance-type", "g2.2xlarge"), ("ecs.availability-zone", "us-east-1b"), ("cores", "16")],
+                attrs: vec![
+                    ("ecs.instance-type", "g2.2xlarge"),
+                    ("ecs.availability-zone", "us-east-1b"),
+                    ("cores", "16"),
+                ],
                 id: "i-wxyx7890",
                 version: "1.20.0",
                 connected: true,
@@ -718,7 +750,11 @@ mod tests {
                 groups: vec![],
             },
             Inst {
-                attrs: vec![("ecs.instance-type", "g2.8xlarge"), ("ecs.availability-zone", "us-east-1d"), ("cores", "4")],
+                attrs: vec![
+                    ("ecs.instance-type", "g2.8xlarge"),
+                    ("ecs.availability-zone", "us-east-1d"),
+                    ("cores", "4"),
+                ],
                 id: "i-0000",
                 version: "1.14.5",
                 connected: false,
@@ -738,7 +774,10 @@ mod tests {
     #[test]
     fn documented_examples() {
         assert_eq!(matches("attribute:ecs.instance-type == t2.small"), "100");
-        assert_eq!(matches("attribute:ecs.availability-zone in [us-east-1a, us-east-1b]"), "110");
+        assert_eq!(
+            matches("attribute:ecs.availability-zone in [us-east-1a, us-east-1b]"),
+            "110"
+        );
         assert_eq!(
             matches("attribute:ecs.instance-type =~ g2.* and attribute:ecs.availability-zone != us-east-1d"),
             "010"
@@ -796,9 +835,18 @@ mod tests {
     #[test]
     fn precedence_and_grouping() {
         // and binds tighter than or.
-        assert_eq!(matches("attribute:tier == web or attribute:cores == 16 and agentConnected == false"), "100");
-        assert_eq!(matches("(attribute:tier == web or attribute:cores == 16) and agentConnected == true"), "110");
-        assert_eq!(matches("attribute:tier == web || attribute:cores == 4 && runningTasksCount == 3"), "101");
+        assert_eq!(
+            matches("attribute:tier == web or attribute:cores == 16 and agentConnected == false"),
+            "100"
+        );
+        assert_eq!(
+            matches("(attribute:tier == web or attribute:cores == 16) and agentConnected == true"),
+            "110"
+        );
+        assert_eq!(
+            matches("attribute:tier == web || attribute:cores == 4 && runningTasksCount == 3"),
+            "101"
+        );
         assert_eq!(matches("!(attribute:tier exists) and not attribute:cores == 4"), "010");
         assert_eq!(matches("not not attribute:tier == web"), "100");
         assert_eq!(matches("NOT(attribute:tier == web) AND runningTasksCount == 0"), "010");
@@ -808,7 +856,10 @@ mod tests {
     fn errors_point_at_the_column() {
         let err = |e: &str| Expr::parse(e).unwrap_err();
         let e = err("attribute:tier === web");
-        assert!(e.column >= 17 && e.message.contains("expected a value") || e.message.contains("expected"), "{e}");
+        assert!(
+            e.column >= 17 && e.message.contains("expected a value") || e.message.contains("expected"),
+            "{e}"
+        );
         let e = err("attribute:tier is web");
         assert_eq!(e.column, 16);
         assert!(e.message.contains("expected an operator"), "{e}");
@@ -860,8 +911,16 @@ mod tests {
 
     #[test]
     fn static_and_dynamic_expressions() {
-        assert!(Expr::parse("attribute:a == b and ec2InstanceId != x").unwrap().is_static());
-        assert!(!Expr::parse("attribute:a == b and runningTasksCount == 0").unwrap().is_static());
+        assert!(
+            Expr::parse("attribute:a == b and ec2InstanceId != x")
+                .unwrap()
+                .is_static()
+        );
+        assert!(
+            !Expr::parse("attribute:a == b and runningTasksCount == 0")
+                .unwrap()
+                .is_static()
+        );
         assert!(!Expr::parse("not(task:group == db)").unwrap().is_static());
     }
 

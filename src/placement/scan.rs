@@ -106,8 +106,9 @@ pub fn scan(plan: &Plan, res: &Reservation, group: GroupId, cluster: &Cluster, r
         return out;
     }
     for stage in [Shortfall::Cpu, Shortfall::Memory, Shortfall::Ports, Shortfall::Eni] {
-        let (keep, drop): (Vec<_>, Vec<_>) =
-            cands.iter().partition(|&&id| cluster.shortfall(id, res).is_none_or(|s| s > stage));
+        let (keep, drop): (Vec<_>, Vec<_>) = cands
+            .iter()
+            .partition(|&&id| cluster.shortfall(id, res).is_none_or(|s| s > stage));
         if record {
             out.filters.push(FilterStep {
                 stage: stage.reason().trim_start_matches("RESOURCE:").to_ascii_lowercase(),
@@ -172,14 +173,25 @@ pub fn narrow(
     cluster: &Cluster,
     record: Option<&mut Vec<StrategyStep>>,
 ) -> Vec<InstanceId> {
-    let scores: Vec<u64> = cands.iter().map(|&id| s.score(cluster, id, group).unwrap_or(0)).collect();
+    let scores: Vec<u64> = cands
+        .iter()
+        .map(|&id| s.score(cluster, id, group).unwrap_or(0))
+        .collect();
     let best = scores.iter().copied().min().unwrap_or(0);
-    let kept: Vec<InstanceId> =
-        cands.iter().zip(&scores).filter(|(_, sc)| **sc == best).map(|(id, _)| *id).collect();
+    let kept: Vec<InstanceId> = cands
+        .iter()
+        .zip(&scores)
+        .filter(|(_, sc)| **sc == best)
+        .map(|(id, _)| *id)
+        .collect();
     if let Some(steps) = record {
         steps.push(StrategyStep {
             strategy: s.label(cluster),
-            scores: cands.iter().zip(&scores).map(|(&id, &sc)| (ec2(cluster, id), sc)).collect(),
+            scores: cands
+                .iter()
+                .zip(&scores)
+                .map(|(&id, &sc)| (ec2(cluster, id), sc))
+                .collect(),
             kept: kept.iter().map(|&id| ec2(cluster, id)).collect(),
         });
     }

@@ -15,7 +15,9 @@ use crate::placement::plan::check_limits;
 use crate::placement::query::{parse_time, parse_version};
 use crate::scenario::duration::DistSpec;
 use crate::scenario::load::{self, Format};
-use crate::scenario::schema::{Arrival, ApiCall, InstanceGroup, RESERVED_SECTIONS, ScenarioFile, SweepTable, TimelineEntry, Workload};
+use crate::scenario::schema::{
+    ApiCall, Arrival, InstanceGroup, RESERVED_SECTIONS, ScenarioFile, SweepTable, TimelineEntry, Workload,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -96,12 +98,22 @@ pub struct Scenario {
 
 /// Loads and checks a scenario file.
 pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
-    let file = path.display().to_string();
     let format = load::format_of(path)?;
     let text = load::read(path)?;
-    let parsed: ScenarioFile = load::parse_typed(&text, format, &file)?;
-    let doc = load::parse_value(&text, format, &file)?;
-    build(parsed, &doc, &file, path.parent().unwrap_or(Path::new(".")))
+    scenario_from_str(
+        &text,
+        format,
+        &path.display().to_string(),
+        path.parent().unwrap_or(Path::new(".")),
+    )
+}
+
+/// Checks a scenario given as text (`file` names it in errors; `dir` anchors
+/// relative task-definition files).
+pub fn scenario_from_str(text: &str, format: Format, file: &str, dir: &Path) -> Result<Scenario, Error> {
+    let parsed: ScenarioFile = load::parse_typed(text, format, file)?;
+    let doc = load::parse_value(text, format, file)?;
+    build(parsed, &doc, file, dir)
 }
 
 /// Checks a parsed scenario (`doc` is the same document as a JSON value).
@@ -115,7 +127,10 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
     if f.sample_interval.0 == SimDuration::ZERO {
         r.error("sampleInterval", "the sample interval must be more than 0");
     } else if f.duration.0.millis() / f.sample_interval.0.millis() > 10_000_000 {
-        r.error("sampleInterval", "more than 10 million samples: use a longer sampleInterval");
+        r.error(
+            "sampleInterval",
+            "more than 10 million samples: use a longer sampleInterval",
+        );
     }
     let start_unix_ms = match parse_time(f.start_time.as_deref().unwrap_or(DEFAULT_START)) {
         Some(t) => t,
@@ -124,13 +139,19 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
             0
         }
     };
-    let task_start_latency = f.task_start_latency.clone().unwrap_or(DistSpec::fixed(SimDuration::from_secs(1)));
+    let task_start_latency = f
+        .task_start_latency
+        .clone()
+        .unwrap_or(DistSpec::fixed(SimDuration::from_secs(1)));
     if let Err(m) = task_start_latency.validate() {
         r.error("taskStartLatency", m);
     }
     for (key, what) in RESERVED_SECTIONS {
         if doc.get(*key).is_some() {
-            r.error(*key, format!("`{key}` is not supported yet ({what} are still to come); remove it to run"));
+            r.error(
+                *key,
+                format!("`{key}` is not supported yet ({what} are still to come); remove it to run"),
+            );
         }
     }
     let instance_groups = build_groups(&f.instance_groups, start_unix_ms, &mut r);
@@ -159,7 +180,10 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
     for (i, w) in f.workloads.iter().enumerate() {
         let path = format!("workloads[{i}]");
         if !workload_names.insert(w.name.clone()) {
-            r.error(format!("{path}.name"), format!("workload name `{}` is used twice", w.name));
+            r.error(
+                format!("{path}.name"),
+                format!("workload name `{}` is used twice", w.name),
+            );
         }
         if w.trace.is_some() {
             r.error(format!("{path}.trace"), "trace workloads are not supported yet");
@@ -167,7 +191,10 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         check_run_task(&w.run_task, &format!("{path}.runTask"), &registry, &mut r);
         match &w.arrival {
             Arrival::Poisson { rate_per_minute } if !(rate_per_minute.is_finite() && *rate_per_minute > 0.0) => {
-                r.error(format!("{path}.arrival.ratePerMinute"), format!("{rate_per_minute}: the rate must be a number > 0"));
+                r.error(
+                    format!("{path}.arrival.ratePerMinute"),
+                    format!("{rate_per_minute}: the rate must be a number > 0"),
+                );
             }
             Arrival::Fixed { interval } if interval.0 == SimDuration::ZERO => {
                 r.error(format!("{path}.arrival.interval"), "the interval must be more than 0");
@@ -181,7 +208,10 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
             && let Some(m) = retry.multiplier
             && !(m.is_finite() && m >= 1.0)
         {
-            r.error(format!("{path}.retry.multiplier"), format!("{m}: the multiplier must be ≥ 1"));
+            r.error(
+                format!("{path}.retry.multiplier"),
+                format!("{m}: the multiplier must be ≥ 1"),
+            );
         }
     }
     let mut timeline: Vec<(usize, TimelineEntry)> = f.timeline.iter().cloned().enumerate().collect();
@@ -189,7 +219,10 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
     for (i, e) in &timeline {
         let path = format!("timeline[{i}]");
         if e.at.0 > f.duration.0 {
-            r.warn(format!("{path}.at"), "after the end of the run: this call is never made");
+            r.warn(
+                format!("{path}.at"),
+                "after the end of the run: this call is never made",
+            );
         }
         if let Some(d) = &e.task_duration
             && let Err(m) = d.validate()
@@ -203,7 +236,10 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
             ApiCall::UpdateService(u) => {
                 let name = u.service.rsplit('/').next().unwrap_or(&u.service);
                 if !service_names.contains(name) {
-                    r.error(format!("{rp}.service"), format!("service `{}` does not exist at that time", u.service));
+                    r.error(
+                        format!("{rp}.service"),
+                        format!("service `{}` does not exist at that time", u.service),
+                    );
                 }
                 check_cluster(u.cluster.as_deref(), &format!("{rp}.cluster"), &mut r);
             }
@@ -215,7 +251,10 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
             }
             ApiCall::RegisterTaskDefinition(td) => {
                 if td.file.is_some() {
-                    r.error(format!("{rp}.file"), "a timeline RegisterTaskDefinition takes the body itself");
+                    r.error(
+                        format!("{rp}.file"),
+                        "a timeline RegisterTaskDefinition takes the body itself",
+                    );
                 } else if let Some(t) = register(td, registry.next_revision(&td.family), &rp, &mut r) {
                     registry.add(t);
                 }
@@ -250,7 +289,10 @@ pub fn check_name(name: &str, path: &str, r: &mut Report) {
         && name != ".."
         && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
     if !ok {
-        r.error(path, format!("`{name}` is not a valid name: 1–128 letters, digits, `.`, `_` or `-`"));
+        r.error(
+            path,
+            format!("`{name}` is not a valid name: 1–128 letters, digits, `.`, `_` or `-`"),
+        );
     }
 }
 
@@ -258,7 +300,10 @@ fn check_cluster(cluster: Option<&str>, path: &str, r: &mut Report) {
     if let Some(c) = cluster {
         let name = c.rsplit('/').next().unwrap_or(c);
         if name != CLUSTER_NAME {
-            r.error(path, format!("cluster `{c}` does not exist: the scenario has one cluster, `{CLUSTER_NAME}`"));
+            r.error(
+                path,
+                format!("cluster `{c}` does not exist: the scenario has one cluster, `{CLUSTER_NAME}`"),
+            );
         }
     }
 }
@@ -266,7 +311,10 @@ fn check_cluster(cluster: Option<&str>, path: &str, r: &mut Report) {
 fn check_launch_type(lt: Option<LaunchType>, path: &str, r: &mut Report) {
     match lt {
         None | Some(LaunchType::Ec2) => {}
-        Some(other) => r.error(path, format!("launchType {} is not supported yet: use EC2", other.as_str())),
+        Some(other) => r.error(
+            path,
+            format!("launchType {} is not supported yet: use EC2", other.as_str()),
+        ),
     }
 }
 
@@ -283,14 +331,21 @@ fn check_placement(
         }
     }
     if let Err(m) = check_limits(constraints.len() + td_constraints, strategies.map_or(0, <[_]>::len)) {
-        let field = if m.contains("strategies") { "placementStrategy" } else { "placementConstraints" };
+        let field = if m.contains("strategies") {
+            "placementStrategy"
+        } else {
+            "placementConstraints"
+        };
         r.error(format!("{path}.{field}"), m);
     }
     if let Some(s) = strategies
         && let Some(i) = s.iter().position(|s| matches!(s, PlacementStrategy::Random { .. }))
         && i + 1 < s.len()
     {
-        r.warn(format!("{path}.placementStrategy[{}]", i + 1), "strategies after random have no effect");
+        r.warn(
+            format!("{path}.placementStrategy[{}]", i + 1),
+            "strategies after random have no effect",
+        );
     }
 }
 
@@ -317,7 +372,10 @@ fn check_run_task(rt: &RunTask, path: &str, registry: &TaskDefinitions, r: &mut 
     if let Some(c) = rt.count
         && !(1..=10).contains(&c)
     {
-        r.error(format!("{path}.count"), format!("{c}: RunTask starts 1–10 tasks per call"));
+        r.error(
+            format!("{path}.count"),
+            format!("{c}: RunTask starts 1–10 tasks per call"),
+        );
     }
     if let Some(g) = &rt.group
         && (g.is_empty() || g.len() > 255)
@@ -338,15 +396,29 @@ fn check_service(
 ) {
     let valid = !s.service_name.is_empty()
         && s.service_name.len() <= 255
-        && s.service_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && s.service_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
-        r.error(format!("{path}.serviceName"), format!("`{}` is not a valid service name: 1–255 letters, numbers, hyphens and underscores", s.service_name));
+        r.error(
+            format!("{path}.serviceName"),
+            format!(
+                "`{}` is not a valid service name: 1–255 letters, numbers, hyphens and underscores",
+                s.service_name
+            ),
+        );
     } else if !names.insert(s.service_name.clone()) {
-        r.error(format!("{path}.serviceName"), format!("service `{}` already exists", s.service_name));
+        r.error(
+            format!("{path}.serviceName"),
+            format!("service `{}` already exists", s.service_name),
+        );
     }
     let n = td_constraints(registry, &s.task_definition, &format!("{path}.taskDefinition"), r).unwrap_or(0);
     if s.scheduling_strategy == Some(SchedulingStrategy::Daemon) {
-        r.error(format!("{path}.schedulingStrategy"), "DAEMON services are not supported yet: use REPLICA");
+        r.error(
+            format!("{path}.schedulingStrategy"),
+            "DAEMON services are not supported yet: use REPLICA",
+        );
     }
     match s.desired_count {
         None => r.error(format!("{path}.desiredCount"), "a REPLICA service needs desiredCount"),
@@ -382,9 +454,15 @@ fn load_task_definition_file(
     path: &str,
     r: &mut Report,
 ) -> Option<RegisterTaskDefinition> {
-    let inline = entry.family.is_empty() && entry.container_definitions.is_empty() && entry.cpu.is_none() && entry.memory.is_none();
+    let inline = entry.family.is_empty()
+        && entry.container_definitions.is_empty()
+        && entry.cpu.is_none()
+        && entry.memory.is_none();
     if !inline {
-        r.error(format!("{path}.file"), "give either `file` or the task definition's members, not both");
+        r.error(
+            format!("{path}.file"),
+            "give either `file` or the task definition's members, not both",
+        );
         return None;
     }
     let full: PathBuf = dir.join(rel);
@@ -393,7 +471,11 @@ fn load_task_definition_file(
         let text = load::read(&full)?;
         let format = load::format_of(&full)?;
         if format != Format::Json {
-            return Err(Error::invalid(&fname, "", "a task definition file is AWS CLI JSON (.json)"));
+            return Err(Error::invalid(
+                &fname,
+                "",
+                "a task definition file is AWS CLI JSON (.json)",
+            ));
         }
         let mut value = load::parse_value(&text, format, &fname)?;
         let mut sub = Report::new(&fname);
@@ -405,7 +487,10 @@ fn load_task_definition_file(
         if let serde_json::Value::Object(map) = &mut body {
             for k in RESPONSE_MEMBERS {
                 if map.remove(*k).is_some() {
-                    sub.warn(format!("{body_path}.{k}").trim_start_matches('.'), "a DescribeTaskDefinition response member: ignored");
+                    sub.warn(
+                        format!("{body_path}.{k}").trim_start_matches('.'),
+                        "a DescribeTaskDefinition response member: ignored",
+                    );
                 }
             }
         }
@@ -437,20 +522,41 @@ fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report) ->
         let path = format!("instanceGroups[{i}]");
         check_name(&g.name, &format!("{path}.name"), r);
         if !names.insert(g.name.clone()) {
-            r.error(format!("{path}.name"), format!("instance group `{}` is defined twice", g.name));
+            r.error(
+                format!("{path}.name"),
+                format!("instance group `{}` is defined twice", g.name),
+            );
         }
         total += g.count as u64;
         let Some(t) = cat.get(&g.instance_type) else {
-            r.error(format!("{path}.instanceType"), format!("unknown instance type `{}`: the catalogue has {}", g.instance_type, cat.describe()));
+            r.error(
+                format!("{path}.instanceType"),
+                format!(
+                    "unknown instance type `{}`: the catalogue has {}",
+                    g.instance_type,
+                    cat.describe()
+                ),
+            );
             continue;
         };
         match g.launch_type {
             None | Some(LaunchType::Ec2) => {}
-            Some(LaunchType::External) => r.error(format!("{path}.launchType"), "EXTERNAL instances are not supported yet"),
-            Some(other) => r.error(format!("{path}.launchType"), format!("{} is not a container-instance launch type: use EC2 or EXTERNAL", other.as_str())),
+            Some(LaunchType::External) => {
+                r.error(format!("{path}.launchType"), "EXTERNAL instances are not supported yet")
+            }
+            Some(other) => r.error(
+                format!("{path}.launchType"),
+                format!(
+                    "{} is not a container-instance launch type: use EC2 or EXTERNAL",
+                    other.as_str()
+                ),
+            ),
         }
         if g.iam_actions.is_some() {
-            r.error(format!("{path}.iamActions"), "instance roles are not supported yet: remove iamActions");
+            r.error(
+                format!("{path}.iamActions"),
+                "instance roles are not supported yet: remove iamActions",
+            );
         }
         if g.awsvpc_trunking.is_some() {
             r.error(format!("{path}.awsvpcTrunking"), "awsvpc trunking is not supported yet");
@@ -467,20 +573,36 @@ fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report) ->
             None => (t.registered_cpu(), t.registered_memory()),
         };
         if agent.reserved_memory >= nominal_memory {
-            r.error(format!("{path}.userData"), format!("ECS_RESERVED_MEMORY={} leaves no memory of {nominal_memory} MiB", agent.reserved_memory));
+            r.error(
+                format!("{path}.userData"),
+                format!(
+                    "ECS_RESERVED_MEMORY={} leaves no memory of {nominal_memory} MiB",
+                    agent.reserved_memory
+                ),
+            );
         }
-        let azs = if g.availability_zones.is_empty() { vec!["us-east-1a".to_string()] } else { g.availability_zones.clone() };
+        let azs = if g.availability_zones.is_empty() {
+            vec!["us-east-1a".to_string()]
+        } else {
+            g.availability_zones.clone()
+        };
         if azs.iter().any(String::is_empty) {
             r.error(format!("{path}.availabilityZones"), "a zone name cannot be empty");
         }
         for (k, v) in &g.attributes {
             if k.is_empty() || k.len() > 128 || v.is_empty() || v.len() > 128 {
-                r.error(format!("{path}.attributes.{k}"), "attribute names and values have 1–128 characters");
+                r.error(
+                    format!("{path}.attributes.{k}"),
+                    "attribute names and values have 1–128 characters",
+                );
             }
         }
         let ec2_instance_ids = match &g.ec2_instance_ids {
             Some(v) if v.len() != g.count as usize => {
-                r.error(format!("{path}.ec2InstanceIds"), format!("{} ids for {} instances: give one per instance", v.len(), g.count));
+                r.error(
+                    format!("{path}.ec2InstanceIds"),
+                    format!("{} ids for {} instances: give one per instance", v.len(), g.count),
+                );
                 vec![]
             }
             Some(v) => v.clone(),
@@ -488,17 +610,29 @@ fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report) ->
         };
         for id in &ec2_instance_ids {
             if !ids.insert(id.clone()) {
-                r.error(format!("{path}.ec2InstanceIds"), format!("instance id `{id}` is used twice"));
+                r.error(
+                    format!("{path}.ec2InstanceIds"),
+                    format!("instance id `{id}` is used twice"),
+                );
             }
         }
-        let agent_version = g.agent_version.clone().unwrap_or_else(|| DEFAULT_AGENT_VERSION.to_string());
+        let agent_version = g
+            .agent_version
+            .clone()
+            .unwrap_or_else(|| DEFAULT_AGENT_VERSION.to_string());
         if parse_version(&agent_version).is_none() {
-            r.error(format!("{path}.agentVersion"), format!("`{agent_version}` is not a version such as 1.85.0"));
+            r.error(
+                format!("{path}.agentVersion"),
+                format!("`{agent_version}` is not a version such as 1.85.0"),
+            );
         }
         let registered_at_unix_ms = match &g.registered_at {
             None => start_unix_ms,
             Some(s) => parse_time(s).unwrap_or_else(|| {
-                r.error(format!("{path}.registeredAt"), "expected an RFC 3339 time or a date such as 2026-01-01");
+                r.error(
+                    format!("{path}.registeredAt"),
+                    "expected an RFC 3339 time or a date such as 2026-01-01",
+                );
                 start_unix_ms
             }),
         };

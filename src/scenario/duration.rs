@@ -11,7 +11,9 @@ use std::fmt;
 /// Parses `"500ms"`, `"90s"`, `"15m"`, `"6h"`, `"1d"`, `"2h30m"`, `"1.5h"` or `"30"` (seconds).
 pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
     let bad = || {
-        format!("`{s}` is not a duration: use a number with a unit (ms, s, m, h, d), e.g. \"90s\" or \"2h30m\", or a number of seconds")
+        format!(
+            "`{s}` is not a duration: use a number with a unit (ms, s, m, h, d), e.g. \"90s\" or \"2h30m\", or a number of seconds"
+        )
     };
     let t = s.trim();
     if t.is_empty() {
@@ -23,9 +25,7 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
     let mut total = 0f64;
     let mut rest = t;
     while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
         if num_len == 0 {
             return Err(bad());
         }
@@ -62,7 +62,7 @@ pub fn format_duration(d: SimDuration) -> String {
     if ms == 0 {
         return "0s".into();
     }
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{}ms", ms);
     }
     let mut secs = ms / 1000;
@@ -160,7 +160,9 @@ pub fn deserialize_dist<'de, D: Deserializer<'de>>(d: D) -> Result<DistSpec, D::
     impl<'de> Visitor<'de> for V {
         type Value = DistSpec;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a duration or a table { distribution = \"fixed\" | \"exponential\" | \"lognormal\" | \"uniform\", … }")
+            f.write_str(
+                "a duration or a table { distribution = \"fixed\" | \"exponential\" | \"lognormal\" | \"uniform\", … }",
+            )
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<DistSpec, E> {
             DurationVisitor.visit_str(v).map(|value| DistSpec::Fixed { value })
@@ -231,9 +233,7 @@ impl DistSpec {
         match self {
             DistSpec::Fixed { value } => value.0.millis() as f64,
             DistSpec::Exponential { mean } => mean.0.millis() as f64,
-            DistSpec::Lognormal { median, sigma } => {
-                median.0.millis() as f64 * (sigma * sigma / 2.0).exp()
-            }
+            DistSpec::Lognormal { median, sigma } => median.0.millis() as f64 * (sigma * sigma / 2.0).exp(),
             DistSpec::Uniform { min, max } => (min.0.millis() + max.0.millis()) as f64 / 2.0,
         }
     }
@@ -274,9 +274,7 @@ mod tests {
         assert_eq!(w.d, DistSpec::fixed(SimDuration::from_secs(600)));
         let w: W = serde_json::from_str(r#"{"d": 5}"#).unwrap();
         assert_eq!(w.d, DistSpec::fixed(SimDuration::from_secs(5)));
-        let w: W =
-            serde_json::from_str(r#"{"d": {"distribution":"lognormal","median":"5m","sigma":1.0}}"#)
-                .unwrap();
+        let w: W = serde_json::from_str(r#"{"d": {"distribution":"lognormal","median":"5m","sigma":1.0}}"#).unwrap();
         assert!(matches!(w.d, DistSpec::Lognormal { .. }));
         let e = serde_json::from_str::<W>(r#"{"d": {"distribution":"gamma"}}"#)
             .err()
@@ -289,11 +287,16 @@ mod tests {
     #[test]
     fn samples_have_the_right_centre() {
         let mut rng = RngStreams::new(7).stream(0, 0);
-        let exp = DistSpec::Exponential { mean: Duration(SimDuration::from_secs(100)) };
+        let exp = DistSpec::Exponential {
+            mean: Duration(SimDuration::from_secs(100)),
+        };
         let n = 20_000;
         let mean = (0..n).map(|_| exp.sample(&mut rng).millis() as f64).sum::<f64>() / n as f64;
         assert!((mean - 100_000.0).abs() < 3_000.0, "{mean}");
-        let ln = DistSpec::Lognormal { median: Duration(SimDuration::from_secs(60)), sigma: 1.0 };
+        let ln = DistSpec::Lognormal {
+            median: Duration(SimDuration::from_secs(60)),
+            sigma: 1.0,
+        };
         let mut v: Vec<u64> = (0..n).map(|_| ln.sample(&mut rng).millis()).collect();
         v.sort();
         let median = v[n / 2] as f64;

@@ -69,11 +69,17 @@ fn path_string(p: &serde_path_to_error::Path) -> String {
 pub fn parse_typed<T: DeserializeOwned>(text: &str, format: Format, file: &str) -> Result<T, Error> {
     match format {
         Format::Toml => {
-            let de = toml::Deserializer::parse(text).map_err(|e| problem(file, "", e.span().map(|s| line_col(text, s.start)), e.message()))?;
+            let de = toml::Deserializer::parse(text)
+                .map_err(|e| problem(file, "", e.span().map(|s| line_col(text, s.start)), e.message()))?;
             serde_path_to_error::deserialize(de).map_err(|e| {
                 let path = path_string(e.path());
                 let inner = e.into_inner();
-                problem(file, &path, inner.span().map(|s| line_col(text, s.start)), inner.message())
+                problem(
+                    file,
+                    &path,
+                    inner.span().map(|s| line_col(text, s.start)),
+                    inner.message(),
+                )
             })
         }
         Format::Json => {
@@ -175,17 +181,43 @@ fn check_body(value: &Value, path: &str, api: &str, modelled: &[&str], accepted:
 }
 
 fn each<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a Value)> {
-    value.get(key).and_then(Value::as_array).into_iter().flatten().enumerate()
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
 }
 
 /// Checks a RegisterTaskDefinition body and its containers.
 pub fn check_task_definition(td: &Value, path: &str, report: &mut Report) {
-    check_body(td, path, "RegisterTaskDefinition", fields_of::<RegisterTaskDefinition>(), ecs_members::REGISTER_TASK_DEFINITION, report);
+    check_body(
+        td,
+        path,
+        "RegisterTaskDefinition",
+        fields_of::<RegisterTaskDefinition>(),
+        ecs_members::REGISTER_TASK_DEFINITION,
+        report,
+    );
     for (j, c) in each(td, "containerDefinitions") {
         let cp = format!("{path}.containerDefinitions[{j}]");
-        check_body(c, &cp, "ContainerDefinition", fields_of::<ContainerDefinition>(), ecs_members::CONTAINER_DEFINITION, report);
+        check_body(
+            c,
+            &cp,
+            "ContainerDefinition",
+            fields_of::<ContainerDefinition>(),
+            ecs_members::CONTAINER_DEFINITION,
+            report,
+        );
         for (k, pm) in each(c, "portMappings") {
-            check_body(pm, &format!("{cp}.portMappings[{k}]"), "PortMapping", fields_of::<PortMapping>(), ecs_members::PORT_MAPPING, report);
+            check_body(
+                pm,
+                &format!("{cp}.portMappings[{k}]"),
+                "PortMapping",
+                fields_of::<PortMapping>(),
+                ecs_members::PORT_MAPPING,
+                report,
+            );
         }
     }
 }
@@ -195,8 +227,22 @@ fn check_request(api: &str, body: &Value, path: &str, report: &mut Report) {
     match api {
         "RunTask" => check_body(body, path, api, fields_of::<RunTask>(), ecs_members::RUN_TASK, report),
         "StopTask" => check_body(body, path, api, fields_of::<StopTask>(), ecs_members::STOP_TASK, report),
-        "CreateService" => check_body(body, path, api, fields_of::<CreateService>(), ecs_members::CREATE_SERVICE, report),
-        "UpdateService" => check_body(body, path, api, fields_of::<UpdateService>(), ecs_members::UPDATE_SERVICE, report),
+        "CreateService" => check_body(
+            body,
+            path,
+            api,
+            fields_of::<CreateService>(),
+            ecs_members::CREATE_SERVICE,
+            report,
+        ),
+        "UpdateService" => check_body(
+            body,
+            path,
+            api,
+            fields_of::<UpdateService>(),
+            ecs_members::UPDATE_SERVICE,
+            report,
+        ),
         "RegisterTaskDefinition" => check_task_definition(body, path, report),
         _ => {}
     }
@@ -252,7 +298,11 @@ mod tests {
         assert!(p.message.contains("whole number"), "{}", p.message);
         let e = parse_typed::<Doc>("name = \"x\"\nitems = []\ncolour = 1\n", Format::Toml, "s.toml").unwrap_err();
         let p = &e.problems()[0];
-        assert!(p.message.contains("unknown field `colour`") && p.message.contains("name"), "{}", p.message);
+        assert!(
+            p.message.contains("unknown field `colour`") && p.message.contains("name"),
+            "{}",
+            p.message
+        );
         assert_eq!(p.position.map(|x| x.0), Some(3));
         let e = parse_typed::<Doc>("name = \n", Format::Toml, "s.toml").unwrap_err();
         assert_eq!(e.problems()[0].position.map(|x| x.0), Some(1));

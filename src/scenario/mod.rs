@@ -7,5 +7,5 @@ pub mod load;
 pub mod schema;
 pub mod sweep;
 
-pub use build::{Scenario, load_scenario};
+pub use build::{Scenario, load_scenario, scenario_from_str};
 pub use sweep::{Sweep, load_sweep};

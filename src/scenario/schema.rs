@@ -264,9 +264,7 @@ impl<'de> DeserializeSeed<'de> for ApiSeed {
             ApiName::StopTask => ApiCall::StopTask(StopTask::deserialize(d)?),
             ApiName::CreateService => ApiCall::CreateService(CreateService::deserialize(d)?),
             ApiName::UpdateService => ApiCall::UpdateService(UpdateService::deserialize(d)?),
-            ApiName::RegisterTaskDefinition => {
-                ApiCall::RegisterTaskDefinition(RegisterTaskDefinition::deserialize(d)?)
-            }
+            ApiName::RegisterTaskDefinition => ApiCall::RegisterTaskDefinition(RegisterTaskDefinition::deserialize(d)?),
             other => {
                 return Err(de::Error::custom(format!(
                     "{other:?} is not supported yet in a timeline: supported are RunTask, StopTask, CreateService, UpdateService and RegisterTaskDefinition"

@@ -21,7 +21,11 @@ pub enum Step {
 
 /// Parses `services[*].placementStrategy`, `instanceGroups[0].instanceType`, `seed`.
 pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
-    let bad = |why: &str| format!("`{path}` is not a field path ({why}): use keys joined by dots, [N] for an index, [*] for every element");
+    let bad = |why: &str| {
+        format!(
+            "`{path}` is not a field path ({why}): use keys joined by dots, [N] for an index, [*] for every element"
+        )
+    };
     let mut steps = Vec::new();
     for part in path.split('.') {
         let (key, mut rest) = match part.find('[') {
@@ -115,7 +119,11 @@ impl Sweep {
         let mut out = Vec::new();
         for v in 0..self.variants.len() {
             for &seed in &self.seeds {
-                out.push(Run { index: out.len(), variant: v, seed });
+                out.push(Run {
+                    index: out.len(),
+                    variant: v,
+                    seed,
+                });
             }
         }
         out
@@ -133,12 +141,18 @@ fn label_of(v: &Value) -> String {
 
 /// Expands axes into variants, checking their shape.
 pub fn expand_axes(axes: &[Axis], r: &mut Report) -> Vec<Variant> {
-    let mut variants = vec![Variant { labels: vec![], sets: vec![] }];
+    let mut variants = vec![Variant {
+        labels: vec![],
+        sets: vec![],
+    }];
     let mut seen = std::collections::BTreeSet::new();
     for (a, axis) in axes.iter().enumerate() {
         let ap = format!("axes[{a}]");
         if !seen.insert(axis.name.clone()) || axis.name.is_empty() {
-            r.error(format!("{ap}.name"), format!("axis name `{}` must be non-empty and unique", axis.name));
+            r.error(
+                format!("{ap}.name"),
+                format!("axis name `{}` must be non-empty and unique", axis.name),
+            );
         }
         if axis.values.is_empty() {
             r.error(format!("{ap}.values"), "an axis needs at least one value");
@@ -155,11 +169,17 @@ pub fn expand_axes(axes: &[Axis], r: &mut Report) -> Vec<Variant> {
                 }
                 None => {
                     let Some(obj) = v.as_object() else {
-                        r.error(&vp, "an axis without `path` takes tables { label = \"…\", set = { \"path\" = value } }");
+                        r.error(
+                            &vp,
+                            "an axis without `path` takes tables { label = \"…\", set = { \"path\" = value } }",
+                        );
                         continue;
                     };
                     for k in obj.keys().filter(|k| *k != "label" && *k != "set") {
-                        r.error(format!("{vp}.{k}"), format!("unknown field `{k}`, expected `label` or `set`"));
+                        r.error(
+                            format!("{vp}.{k}"),
+                            format!("unknown field `{k}`, expected `label` or `set`"),
+                        );
                     }
                     let label = obj.get("label").and_then(Value::as_str);
                     let set = obj.get("set").and_then(Value::as_object);
@@ -172,7 +192,10 @@ pub fn expand_axes(axes: &[Axis], r: &mut Report) -> Vec<Variant> {
                             }
                             options.push((l.to_string(), s.iter().map(|(k, v)| (k.clone(), v.clone())).collect()));
                         }
-                        _ => r.error(&vp, "a labelled value needs `label` (a string) and `set` (a non-empty table of path = value)"),
+                        _ => r.error(
+                            &vp,
+                            "a labelled value needs `label` (a string) and `set` (a non-empty table of path = value)",
+                        ),
                     }
                 }
             }
@@ -202,7 +225,11 @@ pub fn variant_scenario(base: &Value, variant: &Variant, file: &str, dir: &Path)
     for (path, value) in &variant.sets {
         let steps = parse_path(path).map_err(|m| Error::invalid(file, path, m))?;
         if set_path(&mut doc, &steps, value) == 0 {
-            return Err(Error::invalid(file, path, format!("{context}this path matches nothing in the scenario")));
+            return Err(Error::invalid(
+                file,
+                path,
+                format!("{context}this path matches nothing in the scenario"),
+            ));
         }
     }
     let parsed: ScenarioFile = load::from_value(doc.clone(), file, &context)?;
@@ -224,27 +251,42 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, Error> {
     let text = load::read(path)?;
     let doc = load::parse_value(&text, format, &file)?;
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let (name, table, base_doc, base_file, base_dir): (String, SweepTable, Value, String, PathBuf) =
-        if doc.get("scenario").is_some() {
-            let sf: SweepFile = load::parse_typed(&text, format, &file)?;
-            let mut r = Report::new(&file);
-            check_name(&sf.name, "name", &mut r);
-            r.finish()?;
-            let scenario_path = dir.join(&sf.scenario);
-            let sfile = scenario_path.display().to_string();
-            let stext = load::read(&scenario_path)?;
-            let sformat: Format = load::format_of(&scenario_path)?;
-            let base: ScenarioFile = load::parse_typed(&stext, sformat, &sfile)?;
-            let bdoc = load::parse_value(&stext, sformat, &sfile)?;
-            build(base, &bdoc, &sfile, scenario_path.parent().unwrap_or(Path::new(".")))?;
-            (sf.name, SweepTable { seeds: sf.seeds, axes: sf.axes }, bdoc, sfile, scenario_path.parent().unwrap_or(Path::new(".")).to_path_buf())
-        } else {
-            let sc = build(load::parse_typed(&text, format, &file)?, &doc, &file, &dir)?;
-            let Some(table) = sc.sweep else {
-                return Err(Error::invalid(&file, "sweep", "this scenario has no [sweep] table (and is not a sweep file with `scenario`): add one, or use `ecsim run`"));
-            };
-            (sc.name, table, doc, file.clone(), dir)
+    let (name, table, base_doc, base_file, base_dir): (String, SweepTable, Value, String, PathBuf) = if doc
+        .get("scenario")
+        .is_some()
+    {
+        let sf: SweepFile = load::parse_typed(&text, format, &file)?;
+        let mut r = Report::new(&file);
+        check_name(&sf.name, "name", &mut r);
+        r.finish()?;
+        let scenario_path = dir.join(&sf.scenario);
+        let sfile = scenario_path.display().to_string();
+        let stext = load::read(&scenario_path)?;
+        let sformat: Format = load::format_of(&scenario_path)?;
+        let base: ScenarioFile = load::parse_typed(&stext, sformat, &sfile)?;
+        let bdoc = load::parse_value(&stext, sformat, &sfile)?;
+        build(base, &bdoc, &sfile, scenario_path.parent().unwrap_or(Path::new(".")))?;
+        (
+            sf.name,
+            SweepTable {
+                seeds: sf.seeds,
+                axes: sf.axes,
+            },
+            bdoc,
+            sfile,
+            scenario_path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        )
+    } else {
+        let sc = build(load::parse_typed(&text, format, &file)?, &doc, &file, &dir)?;
+        let Some(table) = sc.sweep else {
+            return Err(Error::invalid(
+                &file,
+                "sweep",
+                "this scenario has no [sweep] table (and is not a sweep file with `scenario`): add one, or use `ecsim run`",
+            ));
         };
+        (sc.name, table, doc, file.clone(), dir)
+    };
     let mut r = Report::new(&file);
     if table.seeds.is_empty() {
         r.error("seeds", "a sweep needs at least one seed");
@@ -273,14 +315,24 @@ mod tests {
     fn paths_parse_and_set() {
         assert_eq!(
             parse_path("services[*].placementStrategy").unwrap(),
-            vec![Step::Key("services".into()), Step::All, Step::Key("placementStrategy".into())]
+            vec![
+                Step::Key("services".into()),
+                Step::All,
+                Step::Key("placementStrategy".into())
+            ]
         );
-        assert_eq!(parse_path("a[2][0]").unwrap(), vec![Step::Key("a".into()), Step::Index(2), Step::Index(0)]);
+        assert_eq!(
+            parse_path("a[2][0]").unwrap(),
+            vec![Step::Key("a".into()), Step::Index(2), Step::Index(0)]
+        );
         for bad in ["", "a..b", "a[x]", "a[1", "a[1]b"] {
             assert!(parse_path(bad).is_err(), "{bad}");
         }
         let mut doc = json!({"services": [{"n": 1}, {"n": 2}], "groups": [{"t": "a"}]});
-        assert_eq!(set_path(&mut doc, &parse_path("services[*].s").unwrap(), &json!("x")), 2);
+        assert_eq!(
+            set_path(&mut doc, &parse_path("services[*].s").unwrap(), &json!("x")),
+            2
+        );
         assert_eq!(set_path(&mut doc, &parse_path("groups[0].t").unwrap(), &json!("b")), 1);
         assert_eq!(set_path(&mut doc, &parse_path("groups[3].t").unwrap(), &json!("b")), 0);
         assert_eq!(set_path(&mut doc, &parse_path("nothing[*].t").unwrap(), &json!("b")), 0);
@@ -303,7 +355,17 @@ mod tests {
         let v = expand_axes(&axes, &mut r);
         assert!(r.is_ok());
         let labels: Vec<String> = v.iter().map(|v| v.labels.join("/")).collect();
-        assert_eq!(labels, vec!["m5.xlarge/bp", "m5.xlarge/rnd", "m5.xlarge/sp", "c5.2xlarge/bp", "c5.2xlarge/rnd", "c5.2xlarge/sp"]);
+        assert_eq!(
+            labels,
+            vec![
+                "m5.xlarge/bp",
+                "m5.xlarge/rnd",
+                "m5.xlarge/sp",
+                "c5.2xlarge/bp",
+                "c5.2xlarge/rnd",
+                "c5.2xlarge/sp"
+            ]
+        );
         assert_eq!(v[4].sets.len(), 2);
         let bad: Vec<Axis> = serde_json::from_value(json!([{"name": "x", "values": [{"label": "a"}]}])).unwrap();
         let mut r = Report::new("s");

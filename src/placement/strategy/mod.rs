@@ -37,12 +37,12 @@ impl Strategy {
         match s {
             PlacementStrategy::Binpack { field } => Strategy::Binpack(*field),
             PlacementStrategy::Random { .. } => Strategy::Random,
-            PlacementStrategy::Spread { field: SpreadField::Instance { .. } } => {
-                Strategy::Spread(SpreadOver::Instance)
-            }
-            PlacementStrategy::Spread { field: SpreadField::Attribute(a) } => {
-                Strategy::Spread(SpreadOver::Attribute(cluster.track_spread_attribute(a)))
-            }
+            PlacementStrategy::Spread {
+                field: SpreadField::Instance { .. },
+            } => Strategy::Spread(SpreadOver::Instance),
+            PlacementStrategy::Spread {
+                field: SpreadField::Attribute(a),
+            } => Strategy::Spread(SpreadOver::Attribute(cluster.track_spread_attribute(a))),
         }
     }
 

@@ -10,8 +10,6 @@ use crate::placement::strategy::SpreadOver;
 pub fn group_tasks(cluster: &Cluster, id: InstanceId, group: GroupId, over: SpreadOver) -> u32 {
     match over {
         SpreadOver::Instance => cluster.group_count_on(group, id),
-        SpreadOver::Attribute(attr) => {
-            cluster.group_count_by_attr(group, attr, cluster.attribute(id, attr))
-        }
+        SpreadOver::Attribute(attr) => cluster.group_count_by_attr(group, attr, cluster.attribute(id, attr)),
     }
 }

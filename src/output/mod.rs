@@ -1,0 +1,417 @@
+//! Output files: summary.csv, tasks.csv, instances.csv, timeseries.csv, events.jsonl,
+//! decisions.jsonl and sweep.csv. Every file is written to a temporary name and
+//! renamed when complete; a failed run leaves nothing behind.
+
+use crate::error::Error;
+use crate::scenario::Scenario;
+use crate::sim::records::Recorder;
+use crate::sim::task::{Origin, TaskStatus};
+use crate::sim::{Outcome, started_by};
+use serde::Serialize;
+use serde_json::Value;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Which files a run writes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Outputs {
+    /// summary.csv
+    pub summary: bool,
+    /// tasks.csv
+    pub tasks: bool,
+    /// instances.csv
+    pub instances: bool,
+    /// timeseries.csv
+    pub timeseries: bool,
+    /// events.jsonl
+    pub events: bool,
+    /// decisions.jsonl (off unless asked for)
+    pub decisions: bool,
+}
+
+/// Names accepted by `--outputs`.
+pub const OUTPUT_NAMES: &[&str] = &["summary", "tasks", "instances", "timeseries", "events", "decisions"];
+
+impl Default for Outputs {
+    fn default() -> Self {
+        Outputs {
+            summary: true,
+            tasks: true,
+            instances: true,
+            timeseries: true,
+            events: true,
+            decisions: false,
+        }
+    }
+}
+
+impl Outputs {
+    /// Parses a comma-separated list such as `summary,timeseries`.
+    pub fn parse(list: &str) -> Result<Outputs, String> {
+        let mut o = Outputs {
+            summary: false,
+            tasks: false,
+            instances: false,
+            timeseries: false,
+            events: false,
+            decisions: false,
+        };
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match name {
+                "summary" => o.summary = true,
+                "tasks" => o.tasks = true,
+                "instances" => o.instances = true,
+                "timeseries" => o.timeseries = true,
+                "events" => o.events = true,
+                "decisions" => o.decisions = true,
+                other => {
+                    return Err(format!(
+                        "unknown output `{other}`: choose from {}",
+                        OUTPUT_NAMES.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// An output folder whose files appear only when complete.
+pub struct OutDir {
+    dir: PathBuf,
+    created: bool,
+    temps: Vec<PathBuf>,
+}
+
+fn write_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Write {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+impl OutDir {
+    /// Opens (creating if needed) the folder.
+    pub fn open(dir: &Path) -> Result<OutDir, Error> {
+        let created = !dir.exists();
+        std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
+        Ok(OutDir {
+            dir: dir.to_path_buf(),
+            created,
+            temps: Vec::new(),
+        })
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A temporary file that will become `name`.
+    pub fn create(&mut self, name: &str) -> Result<BufWriter<File>, Error> {
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        let f = File::create(&tmp).map_err(|e| write_err(&tmp, e))?;
+        self.temps.push(tmp);
+        Ok(BufWriter::new(f))
+    }
+
+    /// Renames every temporary file to its final name.
+    pub fn commit(mut self) -> Result<(), Error> {
+        for tmp in std::mem::take(&mut self.temps) {
+            let name = tmp.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let fin = self.dir.join(name.trim_start_matches('.').trim_end_matches(".tmp"));
+            std::fs::rename(&tmp, &fin).map_err(|e| write_err(&fin, e))?;
+        }
+        self.created = false;
+        Ok(())
+    }
+}
+
+impl Drop for OutDir {
+    fn drop(&mut self) {
+        for t in &self.temps {
+            let _ = std::fs::remove_file(t);
+        }
+        if self.created {
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+/// Streams events.jsonl and decisions.jsonl to temporary files during a run.
+pub struct FileRecorder {
+    events: Option<BufWriter<File>>,
+    decisions: Option<BufWriter<File>>,
+    error: Option<std::io::Error>,
+}
+
+impl FileRecorder {
+    /// Opens the streams the outputs ask for.
+    pub fn open(out: &mut OutDir, outputs: &Outputs) -> Result<FileRecorder, Error> {
+        Ok(FileRecorder {
+            events: if outputs.events {
+                Some(out.create("events.jsonl")?)
+            } else {
+                None
+            },
+            decisions: if outputs.decisions {
+                Some(out.create("decisions.jsonl")?)
+            } else {
+                None
+            },
+            error: None,
+        })
+    }
+
+    /// Flushes the streams; reports the first write error.
+    pub fn finish(self, dir: &Path) -> Result<(), Error> {
+        if let Some(e) = self.error {
+            return Err(write_err(dir, e));
+        }
+        for mut w in [self.events, self.decisions].into_iter().flatten() {
+            w.flush().map_err(|e| write_err(dir, e))?;
+        }
+        Ok(())
+    }
+
+    fn write(w: &mut Option<BufWriter<File>>, error: &mut Option<std::io::Error>, v: &Value) {
+        if let Some(w) = w
+            && error.is_none()
+            && let Err(e) = serde_json::to_writer(&mut *w, v)
+                .map_err(std::io::Error::from)
+                .and_then(|_| w.write_all(b"\n"))
+        {
+            *error = Some(e);
+        }
+    }
+}
+
+impl Recorder for FileRecorder {
+    fn wants_events(&self) -> bool {
+        self.events.is_some()
+    }
+    fn event(&mut self, record: &Value) {
+        Self::write(&mut self.events, &mut self.error, record);
+    }
+    fn wants_decisions(&self) -> bool {
+        self.decisions.is_some()
+    }
+    fn decision(&mut self, record: &Value) {
+        Self::write(&mut self.decisions, &mut self.error, record);
+    }
+}
+
+/// One tasks.csv row.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskRow {
+    /// ECS task id (empty for a request that never became a task).
+    pub task_id: String,
+    /// `family:revision`.
+    pub task_definition: String,
+    /// Task group.
+    pub group: String,
+    /// `startedBy`.
+    pub started_by: String,
+    /// The service, if any.
+    pub service_name: String,
+    /// `EC2`.
+    pub launch_type: String,
+    /// The capacity provider, if any.
+    pub capacity_provider: String,
+    /// Container instance id.
+    pub container_instance_id: String,
+    /// EC2 instance id.
+    pub ec2_instance_id: String,
+    /// Availability zone.
+    pub availability_zone: String,
+    /// When ECS created the task (placed it).
+    pub created_at: String,
+    /// When it reached RUNNING.
+    pub started_at: String,
+    /// When it stopped.
+    pub stopped_at: String,
+    /// Last status (empty: never became a task).
+    pub last_status: String,
+    /// Stop code.
+    pub stop_code: String,
+    /// Why it stopped, or why it never started.
+    pub stopped_reason: String,
+    /// When it was first asked for (a RunTask call, or a service wanting it).
+    pub arrived_at: String,
+}
+
+/// One instances.csv row.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceRow {
+    /// Container instance id.
+    pub container_instance_id: String,
+    /// EC2 instance id.
+    pub ec2_instance_id: String,
+    /// Instance type.
+    pub instance_type: String,
+    /// Availability zone.
+    pub availability_zone: String,
+    /// Capacity provider, if any.
+    pub capacity_provider: String,
+    /// Registration time, seconds.
+    pub registered_at: String,
+    /// Deregistration time, seconds (empty while registered).
+    pub deregistered_at: String,
+    /// Registered CPU units.
+    pub cpu: u32,
+    /// Registered memory MiB.
+    pub memory: u32,
+    /// Tasks ever placed.
+    pub tasks_placed: u64,
+    /// The instance group it belongs to.
+    pub instance_group: String,
+}
+
+fn secs(t: Option<crate::engine::SimTime>) -> String {
+    t.map(|t| t.secs_string()).unwrap_or_default()
+}
+
+/// tasks.csv rows, in the order tasks were recorded.
+pub fn task_rows(o: &Outcome, sc: &Scenario) -> Vec<TaskRow> {
+    o.tasks
+        .iter()
+        .map(|t| {
+            let inst = t.instance.map(|i| o.cluster.instance(i));
+            let (service_name, deployment) = match t.origin {
+                Origin::Service(s) => (
+                    o.services[s as usize].name.clone(),
+                    o.services[s as usize].deployment.clone(),
+                ),
+                _ => (String::new(), String::new()),
+            };
+            TaskRow {
+                task_id: o.task_id(t).unwrap_or_default(),
+                task_definition: o.registry.get(t.taskdef).name(),
+                group: o.cluster.group_name(t.group).to_string(),
+                started_by: started_by(&o.services, &sc.workloads, &sc.timeline, t),
+                service_name,
+                launch_type: if t.status == TaskStatus::NotCreated {
+                    String::new()
+                } else {
+                    "EC2".into()
+                },
+                capacity_provider: String::new(),
+                container_instance_id: inst.map(|i| i.container_instance_id.clone()).unwrap_or_default(),
+                ec2_instance_id: inst.map(|i| i.spec.ec2_instance_id.clone()).unwrap_or_default(),
+                availability_zone: inst.map(|i| i.spec.availability_zone.clone()).unwrap_or_default(),
+                created_at: secs(t.created_at),
+                started_at: secs(t.started_at),
+                stopped_at: secs(t.stopped_at),
+                last_status: t.status.as_str().to_string(),
+                stop_code: t.stop_code.map(|c| c.as_str().to_string()).unwrap_or_default(),
+                stopped_reason: t.reason.as_ref().map(|r| r.text(&deployment)).unwrap_or_default(),
+                arrived_at: t.arrived_at.secs_string(),
+            }
+        })
+        .collect()
+}
+
+/// instances.csv rows, in registration order.
+pub fn instance_rows(o: &Outcome) -> Vec<InstanceRow> {
+    o.cluster
+        .instances()
+        .iter()
+        .map(|i| InstanceRow {
+            container_instance_id: i.container_instance_id.clone(),
+            ec2_instance_id: i.spec.ec2_instance_id.clone(),
+            instance_type: i.spec.instance_type.clone(),
+            availability_zone: i.spec.availability_zone.clone(),
+            capacity_provider: String::new(),
+            registered_at: i.registered_at.secs_string(),
+            deregistered_at: secs(i.deregistered_at),
+            cpu: i.spec.cpu,
+            memory: i.spec.memory,
+            tasks_placed: i.tasks_placed,
+            instance_group: o.group_names.get(i.spec.origin as usize).cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Writes `rows` as CSV (header from the first row's field names; an empty list
+/// still gets the header, via `header`).
+pub fn write_csv<T: Serialize>(w: impl Write, rows: &[T], header: &[&str]) -> Result<(), csv::Error> {
+    let mut wr = csv::WriterBuilder::new().has_headers(!rows.is_empty()).from_writer(w);
+    if rows.is_empty() {
+        wr.write_record(header)?;
+    }
+    for r in rows {
+        wr.serialize(r)?;
+    }
+    wr.flush()?;
+    Ok(())
+}
+
+/// Header of tasks.csv (also written when there is no task).
+pub const TASK_HEADER: &[&str] = &[
+    "taskId",
+    "taskDefinition",
+    "group",
+    "startedBy",
+    "serviceName",
+    "launchType",
+    "capacityProvider",
+    "containerInstanceId",
+    "ec2InstanceId",
+    "availabilityZone",
+    "createdAt",
+    "startedAt",
+    "stoppedAt",
+    "lastStatus",
+    "stopCode",
+    "stoppedReason",
+    "arrivedAt",
+];
+/// Header of instances.csv.
+pub const INSTANCE_HEADER: &[&str] = &[
+    "containerInstanceId",
+    "ec2InstanceId",
+    "instanceType",
+    "availabilityZone",
+    "capacityProvider",
+    "registeredAt",
+    "deregisteredAt",
+    "cpu",
+    "memory",
+    "tasksPlaced",
+    "instanceGroup",
+];
+/// Header of timeseries.csv.
+pub const TIMESERIES_HEADER: &[&str] = &[
+    "time",
+    "runningTasks",
+    "pendingTasks",
+    "provisioningTasks",
+    "instances",
+    "cpuReservedPct",
+    "memReservedPct",
+    "waitingTasks",
+    "busyInstances",
+];
+
+/// Writes the CSV files of one run into `out` (events and decisions are streamed
+/// during the run by a [`FileRecorder`]).
+pub fn write_run_files(out: &mut OutDir, o: &Outcome, sc: &Scenario, outputs: &Outputs) -> Result<(), Error> {
+    let dir = out.path().to_path_buf();
+    let csv_err = |e: csv::Error| write_err(&dir, e);
+    if outputs.summary {
+        write_csv(out.create("summary.csv")?, std::slice::from_ref(&o.summary), &[]).map_err(csv_err)?;
+    }
+    if outputs.tasks {
+        write_csv(out.create("tasks.csv")?, &task_rows(o, sc), TASK_HEADER).map_err(csv_err)?;
+    }
+    if outputs.instances {
+        write_csv(out.create("instances.csv")?, &instance_rows(o), INSTANCE_HEADER).map_err(csv_err)?;
+    }
+    if outputs.timeseries {
+        write_csv(out.create("timeseries.csv")?, &o.timeseries, TIMESERIES_HEADER).map_err(csv_err)?;
+    }
+    Ok(())
+}

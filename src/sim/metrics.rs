@@ -1,0 +1,169 @@
+//! Run statistics: exact time-weighted integrals of reservations and busy instances,
+//! wait times, and the summary row.
+
+use crate::ecs::cluster::Cluster;
+use crate::engine::{SimDuration, SimTime};
+use serde::Serialize;
+
+/// Time-weighted integrals, advanced at every event boundary (exact: the state is
+/// constant between events).
+#[derive(Clone, Debug, Default)]
+pub struct Integrals {
+    last: SimTime,
+    reserved_cpu: u128,
+    reserved_mem: u128,
+    registered_cpu: u128,
+    registered_mem: u128,
+    busy_instances: u128,
+    /// Most registered (not INACTIVE) instances at once.
+    pub instances_max: u32,
+    /// Most instances running a task at once.
+    pub busy_max: u32,
+}
+
+impl Integrals {
+    /// Adds the interval from the last advance to `now` at the cluster's current state.
+    pub fn advance(&mut self, now: SimTime, cluster: &Cluster, registered_instances: u32) {
+        let dt = now.since(self.last).millis() as u128;
+        if dt > 0 {
+            let (rc, rm) = cluster.reserved_totals();
+            let (gc, gm) = cluster.registered_totals();
+            self.reserved_cpu += rc as u128 * dt;
+            self.reserved_mem += rm as u128 * dt;
+            self.registered_cpu += gc as u128 * dt;
+            self.registered_mem += gm as u128 * dt;
+            self.busy_instances += cluster.busy_count() as u128 * dt;
+            self.last = now;
+        }
+        self.instances_max = self.instances_max.max(registered_instances);
+        self.busy_max = self.busy_max.max(cluster.busy_count());
+    }
+
+    /// Mean reserved CPU and memory as % of registered, over the run.
+    pub fn reserved_pct(&self) -> (f64, f64) {
+        let pct = |a: u128, b: u128| if b == 0 { 0.0 } else { a as f64 * 100.0 / b as f64 };
+        (
+            pct(self.reserved_cpu, self.registered_cpu),
+            pct(self.reserved_mem, self.registered_mem),
+        )
+    }
+
+    /// Mean number of instances running at least one task.
+    pub fn busy_mean(&self, duration: SimDuration) -> f64 {
+        if duration.millis() == 0 {
+            0.0
+        } else {
+            self.busy_instances as f64 / duration.millis() as f64
+        }
+    }
+}
+
+/// Wait statistics in seconds: mean and nearest-rank percentiles.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WaitStats {
+    /// Mean.
+    pub mean: f64,
+    /// 50th percentile.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// Nearest-rank percentile of sorted values: the smallest value with at least p% at or below it.
+pub fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+impl WaitStats {
+    /// From waits in milliseconds (any order).
+    pub fn from_millis(mut waits: Vec<u64>) -> Self {
+        if waits.is_empty() {
+            return WaitStats::default();
+        }
+        waits.sort_unstable();
+        let s = |ms: u64| ms as f64 / 1000.0;
+        WaitStats {
+            mean: waits.iter().map(|&w| w as f64).sum::<f64>() / waits.len() as f64 / 1000.0,
+            p50: s(percentile(&waits, 50.0)),
+            p95: s(percentile(&waits, 95.0)),
+            p99: s(percentile(&waits, 99.0)),
+        }
+    }
+}
+
+/// The summary row (summary.csv, and each run's columns in sweep.csv).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Task requests: RunTask counts (retries not counted again) and service tasks wanted.
+    pub tasks_arrived: u64,
+    /// Requests that became tasks (placed on an instance).
+    pub tasks_placed: u64,
+    /// Failure entries RunTask returned, every attempt counted.
+    pub placement_failures: u64,
+    /// Requests still wanted at the end (service tasks waiting, RunTask retries pending).
+    pub tasks_waiting_at_end: u64,
+    /// Tasks that stopped before RUNNING with TaskFailedToStart.
+    pub tasks_failed_to_start: u64,
+    /// Mean wait from arrival to RUNNING, seconds.
+    pub wait_mean_s: String,
+    /// Median wait, seconds.
+    #[serde(rename = "waitP50S")]
+    pub wait_p50_s: String,
+    /// 95th percentile wait, seconds.
+    #[serde(rename = "waitP95S")]
+    pub wait_p95_s: String,
+    /// 99th percentile wait, seconds.
+    #[serde(rename = "waitP99S")]
+    pub wait_p99_s: String,
+    /// Most registered instances at once.
+    pub instances_max: u32,
+    /// Mean reserved CPU, % of registered.
+    pub cpu_reserved_mean_pct: String,
+    /// Mean reserved memory, % of registered.
+    pub mem_reserved_mean_pct: String,
+    /// Cost, USD.
+    pub cost_usd: String,
+    /// Engine events processed.
+    pub events: u64,
+    /// Requests abandoned after RunTask failures (no retry left).
+    pub tasks_rejected: u64,
+    /// Tasks that reached RUNNING.
+    pub tasks_started: u64,
+    /// Most instances running at least one task at once.
+    pub instances_used_max: u32,
+    /// Mean instances running at least one task.
+    pub instances_used_mean: String,
+}
+
+/// Formats a float with a fixed number of decimals (outputs never print raw floats).
+pub fn fixed(v: f64, decimals: usize) -> String {
+    format!("{v:.decimals$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50.0), 50);
+        assert_eq!(percentile(&v, 95.0), 95);
+        assert_eq!(percentile(&v, 99.0), 99);
+        assert_eq!(percentile(&[7], 99.0), 7);
+        assert_eq!(percentile(&[], 50.0), 0);
+        let w = WaitStats::from_millis(vec![3000, 1000, 2000]);
+        assert_eq!((w.mean, w.p50, w.p99), (2.0, 2.0, 3.0));
+    }
+}

@@ -1,0 +1,1089 @@
+//! The run loop: owns the cluster, tasks and services, applies placement decisions,
+//! and emits records. Everything that decides lives in `placement`; everything that
+//! mutates state lives here; nothing here touches a file.
+
+pub mod metrics;
+pub mod records;
+pub mod service;
+pub mod task;
+
+use crate::ecs::api::{CreateService, RunTask};
+use crate::ecs::cluster::{Cluster, InstanceId, InstanceSpec, InstanceStatus, hex_id};
+use crate::ecs::registry::{TaskDefId, TaskDefinitions};
+use crate::ecs::task_definition::register;
+use crate::engine::{EventQueue, RngStreams, SimDuration, SimTime, Slot, StreamRng};
+use crate::error::Report;
+use crate::placement::plan::{self, PlanId};
+use crate::placement::{Decision, Placer};
+use crate::scenario::Scenario;
+use crate::scenario::schema::{ApiCall, Arrival, Retry};
+use metrics::{Integrals, Summary, WaitStats, fixed};
+use rand::RngExt;
+use rand_distr::Exp1;
+use records::{Arns, Recorder};
+use serde_json::{Value, json};
+use service::{LiveTask, ScaleIn, Service, choose_victim};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use task::{Origin, Reason, StopCode, Task, TaskIdx, TaskStatus};
+
+/// Random-stream concerns: each gets independent streams, so drawing more for one
+/// never changes another.
+pub mod concern {
+    /// Workload arrivals (index: workload).
+    pub const ARRIVALS: u32 = 1;
+    /// Task run times (index: workload, service, or timeline entry).
+    pub const DURATIONS: u32 = 2;
+    /// Placement tie-breaks.
+    pub const PLACEMENT: u32 = 3;
+    /// Faults.
+    pub const FAULTS: u32 = 4;
+    /// PENDING → RUNNING latency.
+    pub const START_LATENCY: u32 = 5;
+    /// Scale-in victim choice.
+    pub const SCALE_IN: u32 = 6;
+    /// Stream index offset for services.
+    pub const SERVICE_INDEX: u32 = 0x8000_0000;
+    /// Stream index offset for timeline entries.
+    pub const TIMELINE_INDEX: u32 = 0x4000_0000;
+}
+
+/// The ECS task id of the task created `seq`-th (from 0) in a run.
+pub fn task_id(seq: u32) -> String {
+    hex_id(0x7A, seq as u64)
+}
+
+/// The closed set of events a run schedules.
+#[derive(Copy, Clone, Debug)]
+enum Event {
+    /// A workload calls RunTask.
+    Arrival(u32),
+    /// A client retries a RunTask (index into the pending retries).
+    Retry(u32),
+    /// A task reaches RUNNING (cancellable on the task's slot).
+    Running(TaskIdx),
+    /// A task's essential container exits (cancellable on the task's slot).
+    Exit(TaskIdx),
+    /// A timeline call (index into the sorted timeline).
+    Timeline(u32),
+}
+
+/// One timeseries.csv row.
+#[derive(Clone, Debug, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Sample {
+    /// Seconds since the start.
+    pub time: String,
+    /// RUNNING tasks.
+    pub running_tasks: u32,
+    /// PENDING tasks.
+    pub pending_tasks: u32,
+    /// PROVISIONING tasks.
+    pub provisioning_tasks: u32,
+    /// Registered instances.
+    pub instances: u32,
+    /// Reserved CPU, % of registered.
+    pub cpu_reserved_pct: String,
+    /// Reserved memory, % of registered.
+    pub mem_reserved_pct: String,
+    /// Task requests wanted but not placed (service shortfall, RunTask retries pending).
+    pub waiting_tasks: u32,
+    /// Instances running at least one task.
+    pub busy_instances: u32,
+}
+
+/// Everything a run leaves behind, for the output writers.
+pub struct Outcome {
+    /// The summary row.
+    pub summary: Summary,
+    /// timeseries.csv rows.
+    pub timeseries: Vec<Sample>,
+    /// The cluster at the end.
+    pub cluster: Cluster,
+    /// Task definitions at the end.
+    pub registry: TaskDefinitions,
+    /// Every task and task request, in arrival-record order.
+    pub tasks: Vec<Task>,
+    /// Services at the end.
+    pub services: Vec<Service>,
+    /// ARN and time formatting.
+    pub arns: Arns,
+    /// Instance group names, by instance origin index.
+    pub group_names: Vec<String>,
+    /// The end of the run.
+    pub end: SimTime,
+}
+
+impl Outcome {
+    /// The ECS task id of a created task.
+    pub fn task_id(&self, t: &Task) -> Option<String> {
+        t.seq.map(task_id)
+    }
+}
+
+/// `startedBy` of a task: the service's deployment, or the RunTask's `startedBy`.
+pub fn started_by(
+    services: &[Service],
+    workloads: &[crate::scenario::schema::Workload],
+    timeline: &[crate::scenario::schema::TimelineEntry],
+    t: &Task,
+) -> String {
+    match t.origin {
+        Origin::Service(s) => services[s as usize].deployment.clone(),
+        Origin::Workload(w) => workloads[w as usize].run_task.started_by.clone().unwrap_or_default(),
+        Origin::Timeline(e) => match &timeline[e as usize].request {
+            ApiCall::RunTask(rt) => rt.started_by.clone().unwrap_or_default(),
+            _ => String::new(),
+        },
+    }
+}
+
+/// A RunTask waiting for its client-side retry.
+struct PendingRun {
+    origin: Origin,
+    request: RunTask,
+    count: u32,
+    attempt: u32,
+    arrived_at: SimTime,
+    last_reason: &'static str,
+    done: bool,
+}
+
+struct Sim<'a> {
+    sc: &'a Scenario,
+    rec: &'a mut dyn Recorder,
+    q: EventQueue<Event>,
+    end: SimTime,
+    streams: RngStreams,
+    cluster: Cluster,
+    placer: Placer,
+    registry: TaskDefinitions,
+    tasks: Vec<Task>,
+    services: Vec<Service>,
+    service_by_name: BTreeMap<String, usize>,
+    waiting_services: BTreeSet<usize>,
+    pending: Vec<PendingRun>,
+    plans: BTreeMap<(Origin, TaskDefId), PlanId>,
+    arrival_rngs: Vec<StreamRng>,
+    duration_rngs: BTreeMap<u32, StreamRng>,
+    start_rng: StreamRng,
+    scale_in_rng: StreamRng,
+    arns: Arns,
+    created: u32,
+    running: u32,
+    pending_count: u32,
+    waiting_count: u32,
+    placement_failures: u64,
+    event_ids: u64,
+    integrals: Integrals,
+    samples: Vec<Sample>,
+    next_sample: SimTime,
+}
+
+/// Runs a scenario with `seed`, sending records to `rec`.
+pub fn run(sc: &Scenario, seed: u64, rec: &mut dyn Recorder) -> Outcome {
+    let streams = RngStreams::new(seed);
+    let mut sim = Sim {
+        sc,
+        rec,
+        q: EventQueue::new(),
+        end: SimTime::ZERO + sc.duration,
+        streams,
+        cluster: Cluster::new(crate::scenario::build::CLUSTER_NAME),
+        placer: Placer::new(sc.tie_break, streams.stream(concern::PLACEMENT, 0)),
+        registry: TaskDefinitions::default(),
+        tasks: Vec::new(),
+        services: Vec::new(),
+        service_by_name: BTreeMap::new(),
+        waiting_services: BTreeSet::new(),
+        pending: Vec::new(),
+        plans: BTreeMap::new(),
+        arrival_rngs: (0..sc.workloads.len() as u32)
+            .map(|w| streams.stream(concern::ARRIVALS, w))
+            .collect(),
+        duration_rngs: BTreeMap::new(),
+        start_rng: streams.stream(concern::START_LATENCY, 0),
+        scale_in_rng: streams.stream(concern::SCALE_IN, 0),
+        arns: Arns {
+            cluster: crate::scenario::build::CLUSTER_NAME.into(),
+            start_unix_ms: sc.start_unix_ms,
+        },
+        created: 0,
+        running: 0,
+        pending_count: 0,
+        waiting_count: 0,
+        placement_failures: 0,
+        event_ids: 0,
+        integrals: Integrals::default(),
+        samples: Vec::new(),
+        next_sample: SimTime::ZERO,
+    };
+    sim.start();
+    while let Some((t, ev)) = sim.q.pop_until(sim.end) {
+        sim.sample_until(t);
+        sim.integrals.advance(t, &sim.cluster, sim.cluster.active_count());
+        sim.handle(ev);
+    }
+    sim.sample_until(sim.end + SimDuration(1));
+    sim.integrals.advance(sim.end, &sim.cluster, sim.cluster.active_count());
+    sim.finish(seed)
+}
+
+impl Sim<'_> {
+    fn now(&self) -> SimTime {
+        self.q.now()
+    }
+
+    fn next_event_id(&mut self) -> String {
+        self.event_ids += 1;
+        hex_id(0xE7, self.event_ids)
+    }
+
+    fn record(&mut self, v: Value) {
+        self.rec.event(&v);
+    }
+
+    fn start(&mut self) {
+        let sc = self.sc;
+        for (gi, g) in sc.instance_groups.iter().enumerate() {
+            for n in 0..g.count as usize {
+                let az = g.availability_zones[n % g.availability_zones.len()].clone();
+                let mut attributes = g.attributes.clone();
+                attributes.insert("ecs.availability-zone".into(), az.clone());
+                let spec = InstanceSpec {
+                    ec2_instance_id: g.ec2_instance_ids[n].clone(),
+                    instance_type: g.instance_type.clone(),
+                    availability_zone: az,
+                    cpu: g.cpu,
+                    memory: g.memory,
+                    task_enis: g.task_enis,
+                    reserved_ports: g.reserved_ports.clone(),
+                    attributes,
+                    agent_version: g.agent_version.clone(),
+                    registered_at_unix_ms: g.registered_at_unix_ms,
+                    origin: gi as u32,
+                    hourly_price: g.hourly_price,
+                };
+                let id = self.cluster.register(spec, SimTime::ZERO);
+                self.placer.instance_changed(&self.cluster, id);
+                self.instance_event(id);
+            }
+        }
+        for td in &sc.task_definitions {
+            self.register_task_definition(td);
+        }
+        for s in &sc.services {
+            self.create_service(s);
+        }
+        for (w, wl) in sc.workloads.iter().enumerate() {
+            let first = match &wl.arrival {
+                Arrival::Poisson { .. } => self.poisson_gap(w),
+                Arrival::Fixed { .. } => SimDuration::ZERO,
+            };
+            self.schedule(SimTime::ZERO + first, Event::Arrival(w as u32));
+        }
+        for (i, e) in sc.timeline.iter().enumerate() {
+            self.schedule(SimTime::ZERO + e.at.0, Event::Timeline(i as u32));
+        }
+    }
+
+    fn schedule(&mut self, at: SimTime, ev: Event) {
+        if at <= self.end {
+            self.q.schedule(at, ev);
+        }
+    }
+
+    fn poisson_gap(&mut self, w: usize) -> SimDuration {
+        let Arrival::Poisson { rate_per_minute } = self.sc.workloads[w].arrival else {
+            unreachable!("poisson_gap on a fixed arrival")
+        };
+        let e: f64 = self.arrival_rngs[w].sample(Exp1);
+        SimDuration((e * 60_000.0 / rate_per_minute).round().max(1.0) as u64)
+    }
+
+    fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::Arrival(w) => {
+                let wl = &self.sc.workloads[w as usize];
+                let gap = match &wl.arrival {
+                    Arrival::Poisson { .. } => self.poisson_gap(w as usize),
+                    Arrival::Fixed { interval } => interval.0,
+                };
+                let now = self.now();
+                self.schedule(now + gap, Event::Arrival(w));
+                let request = wl.run_task.clone();
+                let count = request.count.unwrap_or(1) as u32;
+                self.run_task(Origin::Workload(w), request, count, 0, now);
+            }
+            Event::Retry(p) => {
+                let p = p as usize;
+                self.pending[p].done = true;
+                self.waiting_count -= self.pending[p].count;
+                let (origin, request, count, attempt, arrived) = {
+                    let pr = &self.pending[p];
+                    (pr.origin, pr.request.clone(), pr.count, pr.attempt, pr.arrived_at)
+                };
+                self.run_task(origin, request, count, attempt, arrived);
+            }
+            Event::Running(t) => self.task_running(t),
+            Event::Exit(t) => self.stop_task(t, StopCode::EssentialContainerExited, Reason::Exited),
+            Event::Timeline(i) => self.timeline_call(i),
+        }
+    }
+
+    fn sample_until(&mut self, t: SimTime) {
+        while self.next_sample < t && self.next_sample <= self.end {
+            let (rc, rm) = self.cluster.reserved_totals();
+            let (gc, gm) = self.cluster.registered_totals();
+            let pct = |a: u64, b: u64| fixed(if b == 0 { 0.0 } else { a as f64 * 100.0 / b as f64 }, 2);
+            self.samples.push(Sample {
+                time: self.next_sample.secs_string(),
+                running_tasks: self.running,
+                pending_tasks: self.pending_count,
+                provisioning_tasks: 0,
+                instances: self.cluster.active_count(),
+                cpu_reserved_pct: pct(rc, gc),
+                mem_reserved_pct: pct(rm, gm),
+                waiting_tasks: self.waiting_count,
+                busy_instances: self.cluster.busy_count(),
+            });
+            self.next_sample += self.sc.sample_interval;
+        }
+    }
+
+    fn duration_rng(&mut self, index: u32) -> &mut StreamRng {
+        let streams = self.streams;
+        self.duration_rngs
+            .entry(index)
+            .or_insert_with(|| streams.stream(concern::DURATIONS, index))
+    }
+
+    // ---- task definitions -------------------------------------------------
+
+    fn register_task_definition(&mut self, body: &crate::ecs::task_definition::RegisterTaskDefinition) {
+        let mut report = Report::new(&self.sc.file);
+        let revision = self.registry.next_revision(&body.family);
+        let td = register(body, revision, "RegisterTaskDefinition", &mut report)
+            .expect("task definitions are checked when the scenario is loaded");
+        let name = td.name();
+        self.registry.add(td);
+        if self.rec.wants_events() {
+            let v = self.arns.api_call(
+                self.now(),
+                "RegisterTaskDefinition",
+                serde_json::to_value(body).unwrap_or_default(),
+                json!({"taskDefinition": {"taskDefinitionArn": self.arns.task_definition(&name), "family": body.family, "revision": revision, "status": "ACTIVE"}}),
+                None,
+            );
+            self.record(v);
+        }
+    }
+
+    fn plan_for(&mut self, origin: Origin, td: TaskDefId, request: &RunTask) -> PlanId {
+        if let Some(&p) = self.plans.get(&(origin, td)) {
+            return p;
+        }
+        let constraints: Vec<_> = self
+            .registry
+            .get(td)
+            .constraints
+            .iter()
+            .chain(&request.placement_constraints)
+            .cloned()
+            .collect();
+        let refs: Vec<_> = constraints.iter().collect();
+        let strategies = request
+            .placement_strategy
+            .clone()
+            .unwrap_or_else(plan::run_task_default);
+        let p = self
+            .placer
+            .plan(&mut self.cluster, &refs, &strategies)
+            .expect("placement is checked when the scenario is loaded");
+        self.plans.insert((origin, td), p);
+        p
+    }
+
+    // ---- RunTask ----------------------------------------------------------
+
+    fn run_task(&mut self, origin: Origin, request: RunTask, count: u32, attempt: u32, arrived_at: SimTime) {
+        let now = self.now();
+        let td = match self.registry.resolve(&request.task_definition) {
+            Ok(td) => td,
+            Err(m) => {
+                if self.rec.wants_events() {
+                    let v = self.arns.api_call(
+                        now,
+                        "RunTask",
+                        serde_json::to_value(&request).unwrap_or_default(),
+                        Value::Null,
+                        Some(("ClientException", m)),
+                    );
+                    self.record(v);
+                }
+                return;
+            }
+        };
+        let plan = self.plan_for(origin, td, &request);
+        let family = self.registry.get(td).family.clone();
+        let group_name = request.group.clone().unwrap_or_else(|| format!("family:{family}"));
+        let group = self.cluster.group(&group_name);
+        let duration = match origin {
+            Origin::Workload(w) => Some((self.sc.workloads[w as usize].task_duration.clone(), w)),
+            Origin::Timeline(e) => self.sc.timeline[e as usize]
+                .task_duration
+                .clone()
+                .map(|d| (d, concern::TIMELINE_INDEX + e)),
+            Origin::Service(_) => unreachable!("services do not call RunTask"),
+        };
+        let mut placed = Vec::new();
+        let mut failures: Vec<(&'static str, Option<InstanceId>)> = Vec::new();
+        for _ in 0..count {
+            match self.decide(plan, td, group, origin) {
+                Decision::Placed(inst) => {
+                    let run_for = duration.as_ref().map(|(d, idx)| d.sample(self.duration_rng(*idx)));
+                    placed.push(self.create_task(td, group, origin, arrived_at, inst, run_for));
+                }
+                Decision::Unplaced { reason, closest } => failures.push((reason, closest)),
+            }
+        }
+        self.placement_failures += failures.len() as u64;
+        if self.rec.wants_events() {
+            let tasks: Vec<Value> = placed.iter().map(|&t| self.task_summary(t)).collect();
+            let fails: Vec<Value> = failures
+                .iter()
+                .map(|(reason, closest)| {
+                    let arn = closest.map(|i| {
+                        self.arns
+                            .container_instance(&self.cluster.instance(i).container_instance_id)
+                    });
+                    json!({"arn": arn, "reason": reason})
+                })
+                .collect();
+            let mut req = serde_json::to_value(&request).unwrap_or_default();
+            req["count"] = json!(count);
+            let mut v = self
+                .arns
+                .api_call(now, "RunTask", req, json!({"tasks": tasks, "failures": fails}), None);
+            v["userAgent"] = json!(self.origin_label(origin));
+            v["ecsimAttempt"] = json!(attempt);
+            self.record(v);
+        }
+        if let Some(&(reason, _)) = failures.last() {
+            let retry: Option<&Retry> = match origin {
+                Origin::Workload(w) => self.sc.workloads[w as usize].retry.as_ref(),
+                _ => None,
+            };
+            match retry {
+                Some(r) if attempt < r.attempts => {
+                    let wait = r.backoff.0.millis() as f64 * r.multiplier.unwrap_or(1.0).powi(attempt as i32);
+                    let at = now + SimDuration(wait.round() as u64);
+                    let n = failures.len() as u32;
+                    self.pending.push(PendingRun {
+                        origin,
+                        request,
+                        count: n,
+                        attempt: attempt + 1,
+                        arrived_at,
+                        last_reason: reason,
+                        done: false,
+                    });
+                    self.waiting_count += n;
+                    let idx = self.pending.len() as u32 - 1;
+                    self.schedule(at, Event::Retry(idx));
+                }
+                _ => {
+                    for _ in 0..failures.len() {
+                        self.not_created(td, group, origin, arrived_at, Reason::Rejected(reason));
+                    }
+                }
+            }
+        }
+    }
+
+    fn not_created(
+        &mut self,
+        td: TaskDefId,
+        group: crate::ecs::cluster::GroupId,
+        origin: Origin,
+        arrived_at: SimTime,
+        reason: Reason,
+    ) {
+        self.tasks.push(Task {
+            seq: None,
+            taskdef: td,
+            group,
+            origin,
+            instance: None,
+            arrived_at,
+            created_at: None,
+            started_at: None,
+            stopped_at: None,
+            status: TaskStatus::NotCreated,
+            stop_code: None,
+            reason: Some(reason),
+            run_for: None,
+            version: 0,
+        });
+    }
+
+    // ---- task lifecycle ---------------------------------------------------
+
+    fn create_task(
+        &mut self,
+        td: TaskDefId,
+        group: crate::ecs::cluster::GroupId,
+        origin: Origin,
+        arrived_at: SimTime,
+        inst: InstanceId,
+        run_for: Option<SimDuration>,
+    ) -> TaskIdx {
+        let now = self.now();
+        let res = &self.registry.get(td).reservation;
+        self.cluster.allocate(inst, res, group);
+        self.placer.allocation_changed(&self.cluster, inst, group);
+        let idx = TaskIdx(self.tasks.len() as u32);
+        self.tasks.push(Task {
+            seq: Some(self.created),
+            taskdef: td,
+            group,
+            origin,
+            instance: Some(inst),
+            arrived_at,
+            created_at: Some(now),
+            started_at: None,
+            stopped_at: None,
+            status: TaskStatus::Pending,
+            stop_code: None,
+            reason: None,
+            run_for,
+            version: 1,
+        });
+        self.created += 1;
+        self.pending_count += 1;
+        let latency = self.sc.task_start_latency.sample(&mut self.start_rng);
+        self.q.schedule_on(now + latency, Slot(idx.0), Event::Running(idx));
+        self.task_event(idx);
+        idx
+    }
+
+    fn task_running(&mut self, t: TaskIdx) {
+        let now = self.now();
+        let task = &mut self.tasks[t.0 as usize];
+        task.status = TaskStatus::Running;
+        task.started_at = Some(now);
+        task.version += 1;
+        let run_for = task.run_for;
+        self.pending_count -= 1;
+        self.running += 1;
+        if let Some(d) = run_for {
+            self.q.schedule_on(now + d, Slot(t.0), Event::Exit(t));
+        }
+        self.task_event(t);
+    }
+
+    fn stop_task(&mut self, t: TaskIdx, code: StopCode, reason: Reason) {
+        let now = self.now();
+        let task = &mut self.tasks[t.0 as usize];
+        match task.status {
+            TaskStatus::Pending => self.pending_count -= 1,
+            TaskStatus::Running => self.running -= 1,
+            TaskStatus::Stopped | TaskStatus::NotCreated => return,
+        }
+        task.status = TaskStatus::Stopped;
+        task.stopped_at = Some(now);
+        task.stop_code = Some(code);
+        task.reason = Some(reason);
+        task.version += 1;
+        let (inst, td, group, origin) = (
+            task.instance.expect("a live task has an instance"),
+            task.taskdef,
+            task.group,
+            task.origin,
+        );
+        self.q.cancel(Slot(t.0));
+        let res = &self.registry.get(td).reservation;
+        self.cluster.release(inst, res, group);
+        self.placer.allocation_changed(&self.cluster, inst, group);
+        self.task_event(t);
+        if let Origin::Service(s) = origin {
+            self.services[s as usize].live.remove(&t);
+            self.reconcile(s as usize);
+        }
+        self.capacity_freed();
+    }
+
+    // ---- services ---------------------------------------------------------
+
+    fn create_service(&mut self, body: &CreateService) {
+        let now = self.now();
+        let td = match self.registry.resolve(&body.task_definition) {
+            Ok(td) => td,
+            Err(m) => {
+                if self.rec.wants_events() {
+                    let v = self.arns.api_call(
+                        now,
+                        "CreateService",
+                        serde_json::to_value(body).unwrap_or_default(),
+                        Value::Null,
+                        Some(("ClientException", m)),
+                    );
+                    self.record(v);
+                }
+                return;
+            }
+        };
+        let constraints: Vec<_> = self
+            .registry
+            .get(td)
+            .constraints
+            .iter()
+            .chain(&body.placement_constraints)
+            .cloned()
+            .collect();
+        let refs: Vec<_> = constraints.iter().collect();
+        let strategies = body.placement_strategy.clone().unwrap_or_else(plan::service_default);
+        let plan = self
+            .placer
+            .plan(&mut self.cluster, &refs, &strategies)
+            .expect("placement is checked when the scenario is loaded");
+        let index = self.services.len();
+        let group = self.cluster.group(&format!("service:{}", body.service_name));
+        self.services.push(Service {
+            name: body.service_name.clone(),
+            taskdef: td,
+            plan,
+            group,
+            desired: body.desired_count.unwrap_or(0) as u32,
+            task_duration: body.task_duration.clone(),
+            live: BTreeSet::new(),
+            wanted: VecDeque::new(),
+            last_reason: None,
+            deployment: format!(
+                "ecs-svc/{:019}",
+                crate::ecs::cluster::mixed(0x5E, index as u64) % 10_000_000_000_000_000_000
+            ),
+            scale_in: ScaleIn::for_strategies(body.placement_strategy.as_deref()),
+        });
+        self.service_by_name.insert(body.service_name.clone(), index);
+        if self.rec.wants_events() {
+            let v = self.arns.api_call(
+                now,
+                "CreateService",
+                serde_json::to_value(body).unwrap_or_default(),
+                json!({"service": {"serviceArn": self.arns.service(&body.service_name), "serviceName": body.service_name, "desiredCount": body.desired_count, "status": "ACTIVE", "taskDefinition": self.arns.task_definition(&self.registry.get(td).name())}}),
+                None,
+            );
+            self.record(v);
+        }
+        self.reconcile(index);
+    }
+
+    /// Brings a service toward its desired count: wants more tasks, or stops some.
+    fn reconcile(&mut self, s: usize) {
+        let now = self.now();
+        let svc = &mut self.services[s];
+        let have = (svc.live.len() + svc.wanted.len()) as u32;
+        if have < svc.desired {
+            let n = svc.desired - have;
+            svc.wanted.extend(std::iter::repeat_n(now, n as usize));
+            self.waiting_count += n;
+        }
+        while (self.services[s].live.len() + self.services[s].wanted.len()) as u32 > self.services[s].desired {
+            if let Some(arrived) = self.services[s].wanted.pop_back() {
+                self.waiting_count -= 1;
+                let (td, group) = (self.services[s].taskdef, self.services[s].group);
+                self.not_created(td, group, Origin::Service(s as u32), arrived, Reason::NoLongerWanted);
+                continue;
+            }
+            let svc = &self.services[s];
+            let live: Vec<LiveTask> = svc
+                .live
+                .iter()
+                .map(|&t| {
+                    let task = &self.tasks[t.0 as usize];
+                    let res = &self.registry.get(task.taskdef).reservation;
+                    LiveTask {
+                        task: t,
+                        instance: task.instance.expect("live task placed"),
+                        cpu: res.cpu,
+                        memory: res.memory,
+                    }
+                })
+                .collect();
+            let victim = choose_victim(&svc.scale_in, &live, svc.group, &self.cluster, &mut self.scale_in_rng)
+                .expect("a live task to stop");
+            self.services[s].live.remove(&victim);
+            self.stop_task(victim, StopCode::ServiceSchedulerInitiated, Reason::ScaleIn);
+        }
+        self.fill(s);
+    }
+
+    /// Places the service's wanted tasks while capacity allows.
+    fn fill(&mut self, s: usize) {
+        while let Some(&arrived) = self.services[s].wanted.front() {
+            let svc = &self.services[s];
+            let (td, plan, group) = (svc.taskdef, svc.plan, svc.group);
+            match self.decide(plan, td, group, Origin::Service(s as u32)) {
+                Decision::Placed(inst) => {
+                    self.services[s].wanted.pop_front();
+                    self.waiting_count -= 1;
+                    let dist = self.services[s].task_duration.clone();
+                    let run_for = dist.map(|d| d.sample(self.duration_rng(concern::SERVICE_INDEX + s as u32)));
+                    let t = self.create_task(td, group, Origin::Service(s as u32), arrived, inst, run_for);
+                    self.services[s].live.insert(t);
+                    self.services[s].last_reason = None;
+                }
+                Decision::Unplaced { reason, .. } => {
+                    if self.services[s].last_reason.is_none() && self.rec.wants_events() {
+                        let name = self.services[s].name.clone();
+                        let eid = self.next_event_id();
+                        let v = self.arns.state_change(
+                            self.now(),
+                            &eid,
+                            "ECS Service Action",
+                            &self.arns.service(&name),
+                            json!({"eventType": "WARN", "eventName": "SERVICE_TASK_PLACEMENT_FAILURE", "clusterArn": self.arns.cluster(), "reason": reason}),
+                        );
+                        self.record(v);
+                    }
+                    self.services[s].last_reason = Some(reason);
+                    self.waiting_services.insert(s);
+                    return;
+                }
+            }
+        }
+        self.waiting_services.remove(&s);
+    }
+
+    /// Capacity came back: services waiting for it try again, in creation order.
+    fn capacity_freed(&mut self) {
+        let waiting: Vec<usize> = self.waiting_services.iter().copied().collect();
+        for s in waiting {
+            self.fill(s);
+        }
+    }
+
+    // ---- timeline ---------------------------------------------------------
+
+    fn timeline_call(&mut self, i: u32) {
+        let entry = &self.sc.timeline[i as usize];
+        let now = self.now();
+        match &entry.request {
+            ApiCall::RunTask(rt) => {
+                let count = rt.count.unwrap_or(1) as u32;
+                self.run_task(Origin::Timeline(i), rt.clone(), count, 0, now);
+            }
+            ApiCall::CreateService(cs) => self.create_service(cs),
+            ApiCall::RegisterTaskDefinition(td) => self.register_task_definition(td),
+            ApiCall::UpdateService(u) => {
+                let name = u.service.rsplit('/').next().unwrap_or(&u.service).to_string();
+                let s = self.service_by_name[&name];
+                if let Some(d) = u.desired_count {
+                    self.services[s].desired = d.max(0) as u32;
+                }
+                if self.rec.wants_events() {
+                    let svc = &self.services[s];
+                    let v = self.arns.api_call(
+                        now,
+                        "UpdateService",
+                        serde_json::to_value(u).unwrap_or_default(),
+                        json!({"service": {"serviceArn": self.arns.service(&svc.name), "desiredCount": svc.desired}}),
+                        None,
+                    );
+                    self.record(v);
+                }
+                self.reconcile(s);
+            }
+            ApiCall::StopTask(st) => {
+                let wanted = st.task.rsplit('/').next().unwrap_or(&st.task).to_string();
+                let found = (0..self.tasks.len()).find(|&k| self.tasks[k].seq.is_some_and(|s| task_id(s) == wanted));
+                let req = serde_json::to_value(st).unwrap_or_default();
+                match found {
+                    Some(k) => {
+                        self.stop_task(
+                            TaskIdx(k as u32),
+                            StopCode::UserInitiated,
+                            Reason::UserInitiated(st.reason.clone()),
+                        );
+                        if self.rec.wants_events() {
+                            let task = self.task_summary(TaskIdx(k as u32));
+                            let v = self.arns.api_call(now, "StopTask", req, json!({"task": task}), None);
+                            self.record(v);
+                        }
+                    }
+                    None => {
+                        if self.rec.wants_events() {
+                            let v = self.arns.api_call(
+                                now,
+                                "StopTask",
+                                req,
+                                Value::Null,
+                                Some(("InvalidParameterException", "The referenced task was not found.".into())),
+                            );
+                            self.record(v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- records ----------------------------------------------------------
+
+    fn task_summary(&self, t: TaskIdx) -> Value {
+        let task = &self.tasks[t.0 as usize];
+        let id = task.seq.map(task_id).unwrap_or_default();
+        json!({
+            "taskArn": self.arns.task(&id),
+            "lastStatus": task.status.as_str(),
+            "containerInstanceArn": task.instance.map(|i| self.arns.container_instance(&self.cluster.instance(i).container_instance_id)),
+            "group": self.cluster.group_name(task.group),
+            "taskDefinitionArn": self.arns.task_definition(&self.registry.get(task.taskdef).name()),
+        })
+    }
+
+    fn task_event(&mut self, t: TaskIdx) {
+        if !self.rec.wants_events() {
+            return;
+        }
+        let task = &self.tasks[t.0 as usize];
+        let id = task.seq.map(task_id).unwrap_or_default();
+        let inst = task.instance.map(|i| self.cluster.instance(i));
+        let time = |x: Option<SimTime>| x.map(|x| self.arns.iso(x));
+        let deployment = match task.origin {
+            Origin::Service(s) => self.services[s as usize].deployment.clone(),
+            _ => String::new(),
+        };
+        let detail = json!({
+            "clusterArn": self.arns.cluster(),
+            "taskArn": self.arns.task(&id),
+            "taskDefinitionArn": self.arns.task_definition(&self.registry.get(task.taskdef).name()),
+            "containerInstanceArn": inst.map(|i| self.arns.container_instance(&i.container_instance_id)),
+            "availabilityZone": inst.map(|i| i.spec.availability_zone.clone()),
+            "group": self.cluster.group_name(task.group),
+            "launchType": "EC2",
+            "startedBy": started_by(&self.services, &self.sc.workloads, &self.sc.timeline, task),
+            "lastStatus": task.status.as_str(),
+            "desiredStatus": if task.status == TaskStatus::Stopped { "STOPPED" } else { "RUNNING" },
+            "createdAt": time(task.created_at),
+            "startedAt": time(task.started_at),
+            "stoppedAt": time(task.stopped_at),
+            "stopCode": task.stop_code.map(|c| c.as_str()),
+            "stoppedReason": task.reason.as_ref().map(|r| r.text(&deployment)),
+            "version": task.version,
+        });
+        let resource = self.arns.task(&id);
+        let eid = self.next_event_id();
+        let v = self
+            .arns
+            .state_change(self.now(), &eid, "ECS Task State Change", &resource, detail);
+        self.record(v);
+    }
+
+    fn instance_event(&mut self, id: InstanceId) {
+        if !self.rec.wants_events() {
+            return;
+        }
+        let i = self.cluster.instance(id);
+        let arn = self.arns.container_instance(&i.container_instance_id);
+        let attributes: Vec<Value> = i
+            .spec
+            .attributes
+            .iter()
+            .map(|(k, v)| json!({"name": k, "value": v}))
+            .collect();
+        let detail = json!({
+            "clusterArn": self.arns.cluster(),
+            "containerInstanceArn": arn,
+            "ec2InstanceId": i.spec.ec2_instance_id,
+            "status": self.cluster.status(id).as_str(),
+            "agentConnected": self.cluster.agent_connected(id),
+            "registeredAt": self.arns.iso(i.registered_at),
+            "attributes": attributes,
+            "registeredResources": [
+                {"name": "CPU", "type": "INTEGER", "integerValue": i.spec.cpu},
+                {"name": "MEMORY", "type": "INTEGER", "integerValue": i.spec.memory},
+            ],
+            "remainingResources": [
+                {"name": "CPU", "type": "INTEGER", "integerValue": self.cluster.cpu_left(id)},
+                {"name": "MEMORY", "type": "INTEGER", "integerValue": self.cluster.mem_left(id)},
+            ],
+            "runningTasksCount": self.cluster.running_tasks(id),
+            "versionInfo": {"agentVersion": i.spec.agent_version},
+        });
+        let eid = self.next_event_id();
+        let v = self
+            .arns
+            .state_change(self.now(), &eid, "ECS Container Instance State Change", &arn, detail);
+        self.record(v);
+    }
+
+    /// Who asked, as `service:web`, `workload:batch` or `timeline[3]`.
+    fn origin_label(&self, origin: Origin) -> String {
+        match origin {
+            Origin::Service(s) => format!("service:{}", self.services[s as usize].name),
+            Origin::Workload(w) => format!("workload:{}", self.sc.workloads[w as usize].name),
+            Origin::Timeline(e) => format!("timeline[{e}]"),
+        }
+    }
+
+    /// Places one task under `plan`, recording the decision when asked to.
+    fn decide(&mut self, plan: PlanId, td: TaskDefId, group: crate::ecs::cluster::GroupId, origin: Origin) -> Decision {
+        let res = self.registry.get(td).reservation.clone();
+        let d = self.placer.decide(plan, &res, group, &self.cluster);
+        if !self.rec.wants_decisions() {
+            return d;
+        }
+        let chosen = match d {
+            Decision::Placed(i) => Some(i),
+            Decision::Unplaced { .. } => None,
+        };
+        let task = chosen.map(|_| task_id(self.created));
+        if self.rec.wants_decision_for(task.as_deref()) {
+            let scan = self.placer.scan(plan, &res, group, &self.cluster, true);
+            let origin = self.origin_label(origin);
+            let ctx = crate::placement::explain::Context {
+                time: self.now().secs_string(),
+                task,
+                origin,
+                tie_break: self.placer.tie_break(),
+            };
+            let v = crate::placement::explain::record(
+                &self.cluster,
+                self.placer.plan_info(plan),
+                &res,
+                group,
+                &scan,
+                chosen,
+                ctx,
+            );
+            self.rec.decision(&v);
+        }
+        d
+    }
+
+    // ---- the end ----------------------------------------------------------
+
+    fn finish(mut self, seed: u64) -> Outcome {
+        for s in 0..self.services.len() {
+            let (td, group) = (self.services[s].taskdef, self.services[s].group);
+            let reason = self.services[s].last_reason.unwrap_or("capacity was not yet checked");
+            let wanted: Vec<SimTime> = self.services[s].wanted.drain(..).collect();
+            for arrived in wanted {
+                self.not_created(
+                    td,
+                    group,
+                    Origin::Service(s as u32),
+                    arrived,
+                    Reason::WaitingForCapacity(reason),
+                );
+            }
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for p in pending.iter().filter(|p| !p.done) {
+            let td = self
+                .registry
+                .resolve(&p.request.task_definition)
+                .expect("resolved before");
+            let family = self.registry.get(td).family.clone();
+            let group = self
+                .cluster
+                .group(&p.request.group.clone().unwrap_or_else(|| format!("family:{family}")));
+            for _ in 0..p.count {
+                self.not_created(
+                    td,
+                    group,
+                    p.origin,
+                    p.arrived_at,
+                    Reason::WaitingForRetry(p.last_reason),
+                );
+            }
+        }
+        let waits: Vec<u64> = self
+            .tasks
+            .iter()
+            .filter_map(|t| t.started_at.map(|s| s.since(t.arrived_at).millis()))
+            .collect();
+        let started = waits.len() as u64;
+        let w = WaitStats::from_millis(waits);
+        let (cpu_pct, mem_pct) = self.integrals.reserved_pct();
+        let cost: f64 = self
+            .cluster
+            .instances()
+            .iter()
+            .map(|i| {
+                let until = i.deregistered_at.unwrap_or(self.end);
+                let secs = until.since(i.registered_at).as_secs_f64().max(60.0);
+                i.spec.hourly_price * secs / 3600.0
+            })
+            .sum();
+        let count = |f: &dyn Fn(&Task) -> bool| self.tasks.iter().filter(|t| f(t)).count() as u64;
+        let summary = Summary {
+            scenario: self.sc.name.clone(),
+            seed,
+            tasks_arrived: self.tasks.len() as u64,
+            tasks_placed: count(&|t| t.seq.is_some()),
+            placement_failures: self.placement_failures,
+            tasks_waiting_at_end: count(&|t| t.reason.as_ref().is_some_and(Reason::is_waiting)),
+            tasks_failed_to_start: 0,
+            wait_mean_s: fixed(w.mean, 3),
+            wait_p50_s: fixed(w.p50, 3),
+            wait_p95_s: fixed(w.p95, 3),
+            wait_p99_s: fixed(w.p99, 3),
+            instances_max: self.integrals.instances_max,
+            cpu_reserved_mean_pct: fixed(cpu_pct, 2),
+            mem_reserved_mean_pct: fixed(mem_pct, 2),
+            cost_usd: fixed(cost, 4),
+            events: self.q.delivered(),
+            tasks_rejected: count(&|t| matches!(t.reason, Some(Reason::Rejected(_)))),
+            tasks_started: started,
+            instances_used_max: self.integrals.busy_max,
+            instances_used_mean: fixed(self.integrals.busy_mean(self.sc.duration), 2),
+        };
+        let group_names = self.sc.instance_groups.iter().map(|g| g.name.clone()).collect();
+        Outcome {
+            summary,
+            timeseries: self.samples,
+            cluster: self.cluster,
+            registry: self.registry,
+            tasks: self.tasks,
+            services: self.services,
+            arns: self.arns,
+            group_names,
+            end: self.end,
+        }
+    }
+}
+
+/// Whether every instance's reservations are within its registered capacity, and the
+/// cluster totals agree with the live tasks (used by tests after runs).
+pub fn check_invariants(o: &Outcome) -> Result<(), String> {
+    let mut cpu = vec![0u64; o.cluster.len()];
+    let mut mem = vec![0u64; o.cluster.len()];
+    for t in &o.tasks {
+        if matches!(t.status, TaskStatus::Pending | TaskStatus::Running) {
+            let i = t.instance.ok_or("a live task without an instance")?;
+            let r = &o.registry.get(t.taskdef).reservation;
+            cpu[i.idx()] += r.cpu as u64;
+            mem[i.idx()] += r.memory as u64;
+        }
+    }
+    for id in o.cluster.ids() {
+        let inst = o.cluster.instance(id);
+        if cpu[id.idx()] > inst.spec.cpu as u64 || mem[id.idx()] > inst.spec.memory as u64 {
+            return Err(format!("{} is over-committed", inst.spec.ec2_instance_id));
+        }
+        if o.cluster.cpu_left(id) as u64 + cpu[id.idx()] != inst.spec.cpu as u64
+            || o.cluster.mem_left(id) as u64 + mem[id.idx()] != inst.spec.memory as u64
+        {
+            return Err(format!(
+                "{}: remaining resources disagree with its tasks",
+                inst.spec.ec2_instance_id
+            ));
+        }
+        if o.cluster.status(id) == InstanceStatus::Inactive && o.cluster.running_tasks(id) > 0 {
+            return Err(format!("{} is INACTIVE with tasks", inst.spec.ec2_instance_id));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! Tasks: what was asked for, what ECS made of it, and how it ended.
+
+use crate::ecs::cluster::{GroupId, InstanceId};
+use crate::ecs::registry::TaskDefId;
+use crate::engine::{SimDuration, SimTime};
+
+/// Index of a task (or of a task request that never became one) in the run's arena.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskIdx(pub u32);
+
+/// `lastStatus`, plus the state of a request ECS never turned into a task.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TaskStatus {
+    /// Asked for, but no task exists: a RunTask that returned failures, or a service
+    /// task still waiting for capacity.
+    NotCreated,
+    /// Placed; the agent is starting it.
+    Pending,
+    /// Running.
+    Running,
+    /// Stopped.
+    Stopped,
+}
+
+impl TaskStatus {
+    /// The API spelling (empty for a request that never became a task).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::NotCreated => "",
+            TaskStatus::Pending => "PENDING",
+            TaskStatus::Running => "RUNNING",
+            TaskStatus::Stopped => "STOPPED",
+        }
+    }
+}
+
+/// `TaskStopCode`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StopCode {
+    /// The essential container exited.
+    EssentialContainerExited,
+    /// StopTask.
+    UserInitiated,
+    /// The service scheduler stopped it (scale-in, deployment).
+    ServiceSchedulerInitiated,
+}
+
+impl StopCode {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopCode::EssentialContainerExited => "EssentialContainerExited",
+            StopCode::UserInitiated => "UserInitiated",
+            StopCode::ServiceSchedulerInitiated => "ServiceSchedulerInitiated",
+        }
+    }
+}
+
+/// Who asked for the task.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Origin {
+    /// A service (index).
+    Service(u32),
+    /// A workload (index).
+    Workload(u32),
+    /// A timeline RunTask (entry index).
+    Timeline(u32),
+}
+
+/// Why a task stopped, or why a request never became a task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// "Essential container in task exited".
+    Exited,
+    /// StopTask, with the request's reason if any.
+    UserInitiated(Option<String>),
+    /// Service scale-in.
+    ScaleIn,
+    /// RunTask returned this failure reason and no retry was left.
+    Rejected(&'static str),
+    /// Still waiting for capacity at the end (service), with the last reason.
+    WaitingForCapacity(&'static str),
+    /// A RunTask retry was still pending at the end, with the last reason.
+    WaitingForRetry(&'static str),
+    /// The service's desired count fell before the task could be placed.
+    NoLongerWanted,
+}
+
+impl Reason {
+    /// The text for tasks.csv `stoppedReason`.
+    pub fn text(&self, service_deployment: &str) -> String {
+        match self {
+            Reason::Exited => "Essential container in task exited".into(),
+            Reason::UserInitiated(Some(r)) => r.clone(),
+            Reason::UserInitiated(None) => "Task stopped by user".into(),
+            Reason::ScaleIn => format!("Scaling activity initiated by (deployment {service_deployment})"),
+            Reason::Rejected(r) => format!("RunTask failure: {r}"),
+            Reason::WaitingForCapacity(r) => format!("No container instance met all of its requirements: {r}"),
+            Reason::WaitingForRetry(r) => format!("RunTask retry pending after failure: {r}"),
+            Reason::NoLongerWanted => "Desired count lowered before the task was placed".into(),
+        }
+    }
+
+    /// True when the request is still wanted at the end of the run.
+    pub fn is_waiting(&self) -> bool {
+        matches!(self, Reason::WaitingForCapacity(_) | Reason::WaitingForRetry(_))
+    }
+}
+
+/// One task, or one task request that never became a task.
+#[derive(Clone, Debug)]
+pub struct Task {
+    /// Creation sequence number (the task id derives from it), once created.
+    pub seq: Option<u32>,
+    /// The task definition revision.
+    pub taskdef: TaskDefId,
+    /// The task group.
+    pub group: GroupId,
+    /// Who asked.
+    pub origin: Origin,
+    /// The container instance, once placed.
+    pub instance: Option<InstanceId>,
+    /// When it was first asked for.
+    pub arrived_at: SimTime,
+    /// When ECS created it (placed).
+    pub created_at: Option<SimTime>,
+    /// When it reached RUNNING.
+    pub started_at: Option<SimTime>,
+    /// When it stopped.
+    pub stopped_at: Option<SimTime>,
+    /// Last status.
+    pub status: TaskStatus,
+    /// Stop code.
+    pub stop_code: Option<StopCode>,
+    /// Why it stopped (or never started).
+    pub reason: Option<Reason>,
+    /// How long it runs once RUNNING (None: until stopped or the end).
+    pub run_for: Option<SimDuration>,
+    /// State-change counter (EventBridge `version`).
+    pub version: u32,
+}

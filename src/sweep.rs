@@ -1,0 +1,205 @@
+//! Running a sweep: every (variant, seed) run in parallel with rayon, results
+//! collected by run index — so sweep.csv is byte-identical whatever the thread count.
+
+use crate::error::Error;
+use crate::scenario::Sweep;
+use crate::sim::metrics::Summary;
+use crate::sim::records::Discard;
+use rayon::prelude::*;
+use std::io::Write;
+
+/// One sweep.csv row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepRow {
+    /// Run number.
+    pub run: usize,
+    /// The variant's label per axis.
+    pub labels: Vec<String>,
+    /// The seed.
+    pub seed: u64,
+    /// The run's summary.
+    pub summary: Summary,
+}
+
+/// Runs every run of `sweep` on `jobs` threads (all cores when `None`), with a
+/// progress bar on stderr when `progress` and stderr is a terminal.
+pub fn run_sweep(sweep: &Sweep, jobs: Option<usize>, progress: bool) -> Result<Vec<SweepRow>, Error> {
+    let runs = sweep.runs();
+    let bar = if progress {
+        let b = indicatif::ProgressBar::new(runs.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, {eta} left")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Write {
+            path: "thread pool".into(),
+            reason: e.to_string(),
+        })?;
+    let rows = pool.install(|| {
+        runs.par_iter()
+            .map(|r| {
+                let out = crate::sim::run(&sweep.scenarios[r.variant], r.seed, &mut Discard);
+                bar.inc(1);
+                SweepRow {
+                    run: r.index,
+                    labels: sweep.variants[r.variant].labels.clone(),
+                    seed: r.seed,
+                    summary: out.summary,
+                }
+            })
+            .collect::<Vec<_>>()
+    });
+    bar.finish_and_clear();
+    Ok(rows)
+}
+
+/// The summary's column names and values, in summary.csv order.
+pub fn summary_cells(s: &Summary) -> (Vec<String>, Vec<String>) {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.serialize(s).expect("a summary serializes");
+    let bytes = w.into_inner().expect("in-memory CSV");
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let header = r.headers().expect("header").iter().map(str::to_string).collect();
+    let row = r
+        .records()
+        .next()
+        .expect("one row")
+        .expect("a record")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    (header, row)
+}
+
+/// sweep.csv: run, one column per axis, seed, then the summary columns (but its seed).
+pub fn write_sweep_csv(w: impl Write, sweep: &Sweep, rows: &[SweepRow]) -> Result<(), csv::Error> {
+    let mut wr = csv::Writer::from_writer(w);
+    let mut header: Vec<String> = vec!["run".into()];
+    header.extend(sweep.axes.iter().cloned());
+    header.push("seed".into());
+    let skip = |h: &str| h == "seed";
+    if let Some(first) = rows.first() {
+        let (names, _) = summary_cells(&first.summary);
+        header.extend(names.into_iter().filter(|n| !skip(n)));
+    }
+    wr.write_record(&header)?;
+    for r in rows {
+        let (names, values) = summary_cells(&r.summary);
+        let mut rec = vec![r.run.to_string()];
+        rec.extend(r.labels.iter().cloned());
+        rec.push(r.seed.to_string());
+        rec.extend(names.iter().zip(values).filter(|(n, _)| !skip(n)).map(|(_, v)| v));
+        wr.write_record(&rec)?;
+    }
+    wr.flush()?;
+    Ok(())
+}
+
+/// Columns of the printed comparison.
+const SHOWN: &[&str] = &[
+    "tasksArrived",
+    "tasksPlaced",
+    "tasksWaitingAtEnd",
+    "waitMeanS",
+    "waitP50S",
+    "waitP95S",
+    "waitP99S",
+    "instancesUsedMax",
+    "instancesUsedMean",
+    "cpuReservedMeanPct",
+    "memReservedMeanPct",
+    "costUsd",
+];
+
+fn align(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                if i == 0 || c.parse::<f64>().is_err() {
+                    format!("{c:<w$}")
+                } else {
+                    format!("{c:>w$}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The comparison printed after a sweep: one line per run, then the mean over seeds
+/// of each variant.
+pub fn comparison_table(sweep: &Sweep, rows: &[SweepRow]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut header: Vec<String> = vec!["run".into()];
+    header.extend(sweep.axes.iter().cloned());
+    header.push("seed".into());
+    header.extend(SHOWN.iter().map(|s| s.to_string()));
+    let pick = |s: &Summary| -> Vec<String> {
+        let (names, values) = summary_cells(s);
+        SHOWN
+            .iter()
+            .map(|k| {
+                names
+                    .iter()
+                    .position(|n| n == k)
+                    .map(|i| values[i].clone())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let mut table = vec![header.clone()];
+    for r in rows {
+        let mut line = vec![r.run.to_string()];
+        line.extend(r.labels.iter().cloned());
+        line.push(r.seed.to_string());
+        line.extend(pick(&r.summary));
+        table.push(line);
+    }
+    let mut out = align(&table);
+    if sweep.seeds.len() > 1 {
+        let mut means = vec![{
+            let mut h = vec!["variant".to_string()];
+            h.extend(SHOWN.iter().map(|s| s.to_string()));
+            h
+        }];
+        for variant in &sweep.variants {
+            let of_variant: Vec<Vec<f64>> = rows
+                .iter()
+                .filter(|r| r.labels == variant.labels)
+                .map(|r| pick(&r.summary).iter().map(|x| x.parse().unwrap_or(0.0)).collect())
+                .collect();
+            let n = of_variant.len().max(1) as f64;
+            let mut line = vec![variant.labels.join(" / ")];
+            for c in 0..SHOWN.len() {
+                let mean = of_variant.iter().map(|r| r[c]).sum::<f64>() / n;
+                line.push(if SHOWN[c] == "costUsd" {
+                    format!("{mean:.4}")
+                } else {
+                    format!("{mean:.2}")
+                });
+            }
+            means.push(line);
+        }
+        out.push_str(&format!("\nMean over {} seeds:\n", sweep.seeds.len()));
+        out.push_str(&align(&means));
+    }
+    out
+}

@@ -1,0 +1,185 @@
+//! The capacity indexes choose exactly what a brute-force scan over every instance
+//! chooses, through thousands of random allocate/release steps.
+
+use ecsim::ecs::cluster::{Cluster, InstanceId, InstanceSpec, InstanceStatus};
+use ecsim::ecs::strategy::{PlacementConstraint, PlacementStrategy};
+use ecsim::ecs::task_definition::Reservation;
+use ecsim::engine::{RngStreams, SimTime};
+use ecsim::placement::{Decision, Placer, TieBreak};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+const CHAINS: &[&str] = &[
+    r#"[{"type":"binpack","field":"memory"}]"#,
+    r#"[{"type":"binpack","field":"cpu"}]"#,
+    r#"[{"type":"random"}]"#,
+    r#"[]"#,
+    r#"[{"type":"spread","field":"instanceId"}]"#,
+    r#"[{"type":"spread","field":"attribute:ecs.availability-zone"}]"#,
+    r#"[{"type":"spread","field":"attribute:ecs.availability-zone"},{"type":"binpack","field":"memory"}]"#,
+    r#"[{"type":"spread","field":"attribute:ecs.availability-zone"},{"type":"spread","field":"instanceId"}]"#,
+    r#"[{"type":"spread","field":"attribute:rack"},{"type":"spread","field":"attribute:ecs.availability-zone"},{"type":"binpack","field":"cpu"}]"#,
+    r#"[{"type":"binpack","field":"memory"},{"type":"binpack","field":"cpu"}]"#,
+    r#"[{"type":"spread","field":"instanceId"},{"type":"binpack","field":"memory"}]"#,
+    r#"[{"type":"binpack","field":"cpu"},{"type":"spread","field":"attribute:ecs.availability-zone"}]"#,
+];
+const CONSTRAINTS: &[&str] = &[
+    r#"[]"#,
+    r#"[{"type":"distinctInstance"}]"#,
+    r#"[{"type":"memberOf","expression":"attribute:rack in [r1, r2]"}]"#,
+    r#"[{"type":"memberOf","expression":"runningTasksCount <= 3"}]"#,
+    r#"[{"type":"memberOf","expression":"attribute:ecs.availability-zone != az-b and not(task:group == g1)"}]"#,
+];
+
+fn cluster(sizes: &[(u32, u32, u8, u8)]) -> Cluster {
+    let mut c = Cluster::new("default");
+    for (i, &(cpu, mem, az, rack)) in sizes.iter().enumerate() {
+        let mut attributes = BTreeMap::new();
+        attributes.insert(
+            "ecs.availability-zone".to_string(),
+            format!("az-{}", (b'a' + az) as char),
+        );
+        if rack > 0 {
+            attributes.insert("rack".to_string(), format!("r{rack}"));
+        }
+        c.register(
+            InstanceSpec {
+                ec2_instance_id: format!("i-{i}"),
+                instance_type: "m5.large".into(),
+                availability_zone: format!("az-{az}"),
+                cpu,
+                memory: mem,
+                task_enis: 2,
+                reserved_ports: vec![],
+                attributes,
+                agent_version: "1.85.0".into(),
+                registered_at_unix_ms: 0,
+                origin: 0,
+                hourly_price: 0.0,
+            },
+            SimTime::ZERO,
+        );
+    }
+    c
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Place { plan: usize, cpu: u32, mem: u32, group: u8 },
+    Release(usize),
+    Toggle(usize),
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    prop::collection::vec(
+        prop_oneof![
+            6 => (0..4usize, 1u32..1200, 1u32..3000, 0u8..3).prop_map(|(plan, cpu, mem, group)| Step::Place { plan, cpu, mem, group }),
+            3 => any::<usize>().prop_map(Step::Release),
+            1 => any::<usize>().prop_map(Step::Toggle),
+        ],
+        300..600,
+    )
+}
+
+fn check(
+    tie_break: TieBreak,
+    sizes: Vec<(u32, u32, u8, u8)>,
+    plans: Vec<(usize, usize)>,
+    steps: Vec<Step>,
+) -> Result<(), TestCaseError> {
+    let mut c = cluster(&sizes);
+    let mut placer = Placer::new(tie_break, RngStreams::new(9).stream(3, 0));
+    let mut plan_ids = Vec::new();
+    for (chain, cons) in &plans {
+        let s: Vec<PlacementStrategy> = serde_json::from_str(CHAINS[*chain]).unwrap();
+        let k: Vec<PlacementConstraint> = serde_json::from_str(CONSTRAINTS[*cons]).unwrap();
+        let refs: Vec<&PlacementConstraint> = k.iter().collect();
+        plan_ids.push(placer.plan(&mut c, &refs, &s).unwrap());
+    }
+    for id in c.ids() {
+        placer.instance_changed(&c, id);
+    }
+    let groups: Vec<_> = (0..3).map(|g| c.group(&format!("g{g}"))).collect();
+    let mut live: Vec<(InstanceId, Reservation, ecsim::ecs::cluster::GroupId)> = Vec::new();
+    for step in steps {
+        match step {
+            Step::Place { plan, cpu, mem, group } => {
+                let plan = plan_ids[plan % plan_ids.len()];
+                let res = Reservation {
+                    cpu,
+                    memory: mem,
+                    ..Default::default()
+                };
+                let g = groups[group as usize];
+                let scan = placer.scan(plan, &res, g, &c, false);
+                match placer.decide(plan, &res, g, &c) {
+                    Decision::Placed(i) => {
+                        prop_assert!(scan.failure.is_none());
+                        prop_assert!(
+                            scan.finalists.contains(&i),
+                            "chosen {:?} not among {:?}",
+                            i,
+                            scan.finalists
+                        );
+                        if tie_break == TieBreak::LowestId && !placer.plan_info(plan).ends_random {
+                            prop_assert_eq!(Some(&i), scan.finalists.iter().min());
+                        }
+                        c.allocate(i, &res, g);
+                        placer.allocation_changed(&c, i, g);
+                        live.push((i, res, g));
+                    }
+                    Decision::Unplaced { reason, closest } => {
+                        prop_assert_eq!(scan.failure, Some((reason, closest)));
+                    }
+                }
+            }
+            Step::Release(k) if !live.is_empty() => {
+                let (i, res, g) = live.swap_remove(k % live.len());
+                c.release(i, &res, g);
+                placer.allocation_changed(&c, i, g);
+            }
+            Step::Toggle(k) => {
+                let id = InstanceId((k % c.len()) as u32);
+                let next = if c.status(id) == InstanceStatus::Active {
+                    InstanceStatus::Draining
+                } else {
+                    InstanceStatus::Active
+                };
+                c.set_status(id, next, SimTime::ZERO);
+                placer.instance_changed(&c, id);
+            }
+            Step::Release(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn sizes() -> impl Strategy<Value = Vec<(u32, u32, u8, u8)>> {
+    prop::collection::vec(
+        (
+            prop::sample::select(vec![1024u32, 2048, 4096]),
+            prop::sample::select(vec![2000u32, 3900, 8000, 16000]),
+            0u8..3,
+            0u8..4,
+        ),
+        1..40,
+    )
+}
+
+fn plans() -> impl Strategy<Value = Vec<(usize, usize)>> {
+    prop::collection::vec((0..CHAINS.len(), 0..CONSTRAINTS.len()), 1..5)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, .. ProptestConfig::default() })]
+
+    #[test]
+    fn indexes_choose_what_a_scan_chooses(sizes in sizes(), plans in plans(), steps in steps()) {
+        check(TieBreak::LowestId, sizes, plans, steps)?;
+    }
+
+    #[test]
+    fn random_ties_stay_among_the_best(sizes in sizes(), plans in plans(), steps in steps()) {
+        check(TieBreak::Random, sizes, plans, steps)?;
+    }
+}
