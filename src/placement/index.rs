@@ -1,13 +1,16 @@
 //! Capacity indexes: the instances that pass a plan's static filters, partitioned by
 //! the values of its leading spread attributes, and within each partition bucketed
-//! by an integer key (remaining CPU or memory for binpack, the group's task count for
-//! spread over instances). A bucket is an unordered vector with O(1) removal, so a
-//! uniform pick among equal keys needs no scan.
+//! by a two-part key: the primary key orders the instances (remaining CPU or memory
+//! for binpack, the group's task count for spread over instances, nothing for
+//! random); for binpack the secondary is the other resource, so that a range query
+//! skips instances too small in either dimension (elsewhere it is 0: keys that
+//! never change cost no update). A bucket is an unordered vector with O(1) removal, so a uniform pick
+//! among equal keys needs no scan.
 
 use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
 use crate::ecs::intern::Sym;
+use crate::ecs::strategy::BinpackField;
 use crate::placement::plan::Order;
-use crate::placement::strategy::binpack;
 use std::collections::BTreeMap;
 
 /// What an index covers: equal keys share one index.
@@ -25,10 +28,13 @@ pub struct IndexKey {
 
 const ABSENT: u32 = u32::MAX;
 
+/// A bucket key: (primary, secondary).
+pub type Key = (u32, u32);
+
 #[derive(Copy, Clone, Debug)]
 struct Slot {
     part: u32,
-    key: u32,
+    key: Key,
     pos: u32,
 }
 
@@ -38,7 +44,7 @@ pub struct Part {
     /// The attribute values (None: the instance lacks the attribute).
     pub values: Vec<Option<Sym>>,
     /// Key → instances with that key.
-    pub buckets: BTreeMap<u32, Vec<InstanceId>>,
+    pub buckets: BTreeMap<Key, Vec<InstanceId>>,
     /// Members in all buckets.
     pub len: u32,
 }
@@ -70,12 +76,22 @@ impl Index {
         self.slots.get(id.idx()).is_some_and(|s| s.part != ABSENT)
     }
 
-    /// The ordering key of `id` now.
-    pub fn order_key(&self, cluster: &Cluster, id: InstanceId) -> u32 {
+    /// The bucket key of `id` now.
+    pub fn order_key(&self, cluster: &Cluster, id: InstanceId) -> Key {
         match self.key.order {
-            Order::Remaining(field) => binpack::remaining(cluster, id, field),
-            Order::GroupCount => cluster.group_count_on(self.key.group.expect("group index"), id),
-            Order::Unordered => 0,
+            Order::Remaining(BinpackField::Memory) => (cluster.mem_left(id), cluster.cpu_left(id)),
+            Order::Remaining(BinpackField::Cpu) => (cluster.cpu_left(id), cluster.mem_left(id)),
+            Order::GroupCount => (cluster.group_count_on(self.key.group.expect("group index"), id), 0),
+            Order::Unordered => (0, 0),
+        }
+    }
+
+    /// The smallest usable key for a task needing `cpu` and `memory`, part by part.
+    pub fn lower_bound(&self, cpu: u32, memory: u32) -> Key {
+        match self.key.order {
+            Order::Remaining(BinpackField::Memory) => (memory, cpu),
+            Order::Remaining(BinpackField::Cpu) => (cpu, memory),
+            Order::GroupCount | Order::Unordered => (0, 0),
         }
     }
 
@@ -102,7 +118,7 @@ impl Index {
                 id.idx() + 1,
                 Slot {
                     part: ABSENT,
-                    key: 0,
+                    key: (0, 0),
                     pos: 0,
                 },
             );
@@ -110,7 +126,7 @@ impl Index {
         self.put(id, part, key);
     }
 
-    fn put(&mut self, id: InstanceId, part: u32, key: u32) {
+    fn put(&mut self, id: InstanceId, part: u32, key: Key) {
         let p = &mut self.parts[part as usize];
         let bucket = p.buckets.entry(key).or_default();
         bucket.push(id);
@@ -167,7 +183,6 @@ impl Index {
 mod tests {
     use super::*;
     use crate::ecs::cluster::InstanceSpec;
-    use crate::ecs::strategy::BinpackField;
     use crate::ecs::task_definition::Reservation;
     use crate::engine::SimTime;
 
@@ -204,7 +219,7 @@ mod tests {
         for &id in &ids {
             idx.insert(&c, id);
         }
-        let keys: Vec<u32> = idx.parts[0].buckets.keys().copied().collect();
+        let keys: Vec<u32> = idx.parts[0].buckets.keys().map(|k| k.0).collect();
         assert_eq!(keys, vec![1000, 1100, 1200, 1300]);
         let g = c.group("g");
         c.allocate(
@@ -217,9 +232,10 @@ mod tests {
             g,
         );
         idx.rekey(&c, ids[3]);
-        assert_eq!(idx.parts[0].buckets[&1000], vec![ids[0], ids[3]]);
+        assert_eq!(idx.parts[0].buckets[&(1000, 2048)], vec![ids[0]]);
+        assert_eq!(idx.parts[0].buckets[&(1000, 2047)], vec![ids[3]]);
         idx.remove(ids[0]);
-        assert_eq!(idx.parts[0].buckets[&1000], vec![ids[3]]);
+        assert!(!idx.parts[0].buckets.contains_key(&(1000, 2048)));
         assert_eq!(idx.len(), 3);
         assert!(!idx.contains(ids[0]));
     }

@@ -17,7 +17,7 @@ use crate::ecs::task_definition::Reservation;
 use crate::engine::StreamRng;
 use constraint::Constraint;
 use index::{Index, IndexKey};
-use plan::{Order, Plan, PlanId};
+use plan::{Plan, PlanId};
 use rand::RngExt;
 use std::collections::BTreeMap;
 pub use strategy::random::TieBreak;
@@ -46,7 +46,7 @@ pub struct Placer {
     tie_break: TieBreak,
     rng: StreamRng,
     scratch: Vec<InstanceId>,
-    ties: Vec<(u32, u32)>,
+    ties: Vec<(u32, index::Key)>,
 }
 
 /// How many random draws a uniform pick tries before listing the candidates.
@@ -154,14 +154,10 @@ impl Placer {
         }
     }
 
-    /// A task of `group` was placed on or released from `id`.
-    pub fn allocation_changed(&mut self, cluster: &Cluster, id: InstanceId, group: GroupId) {
+    /// A task was placed on or released from `id`: its resources and group counts changed.
+    pub fn allocation_changed(&mut self, cluster: &Cluster, id: InstanceId) {
         for idx in &mut self.indexes {
-            match idx.key.order {
-                Order::Remaining(_) => idx.rekey(cluster, id),
-                Order::GroupCount if idx.key.group == Some(group) => idx.rekey(cluster, id),
-                _ => {}
-            }
+            idx.rekey(cluster, id);
         }
     }
 
@@ -192,10 +188,7 @@ impl Placer {
             })
             .collect();
         order.sort();
-        let lower = match plan.order {
-            Order::Remaining(f) => strategy::binpack::needed(res.cpu, res.memory, f),
-            _ => 0,
-        };
+        let (lower, second) = index.lower_bound(res.cpu, res.memory);
         let mut t = 0;
         while t < order.len() {
             let tier_end = order[t..]
@@ -205,18 +198,28 @@ impl Placer {
             let mut best: Option<u32> = None;
             self.ties.clear();
             for &(_, part) in &order[t..tier_end] {
-                for (&key, bucket) in index.parts[part as usize].buckets.range(lower..) {
-                    if best.is_some_and(|b| key > b) {
+                let buckets = &index.parts[part as usize].buckets;
+                let mut from = lower;
+                // Walk the primary keys upward; at each, only buckets whose secondary fits.
+                while let Some((&(primary, _), _)) = buckets.range((from, 0)..).next() {
+                    if best.is_some_and(|b| primary > b) {
                         break;
                     }
-                    if bucket.iter().any(|&id| Self::feasible(plan, res, group, cluster, id)) {
-                        if best.is_none_or(|b| key < b) {
-                            best = Some(key);
-                            self.ties.clear();
+                    let mut hit = false;
+                    for (&key, bucket) in buckets.range((primary, second)..=(primary, u32::MAX)) {
+                        if bucket.iter().any(|&id| Self::feasible(plan, res, group, cluster, id)) {
+                            if !hit && best.is_none_or(|b| primary < b) {
+                                best = Some(primary);
+                                self.ties.clear();
+                            }
+                            hit = true;
+                            self.ties.push((part, key));
                         }
-                        self.ties.push((part, key));
+                    }
+                    if hit || primary == u32::MAX {
                         break;
                     }
+                    from = primary + 1;
                 }
             }
             if best.is_some() {
@@ -243,7 +246,7 @@ impl Placer {
         let plan = &self.plans[plan_id.0 as usize];
         let index = &self.indexes[ix];
         let random = plan.ends_random || self.tie_break == TieBreak::Random;
-        let bucket = |&(part, key): &(u32, u32)| &index.parts[part as usize].buckets[&key];
+        let bucket = |&(part, key): &(u32, index::Key)| &index.parts[part as usize].buckets[&key];
         if random && plan.rest.is_empty() {
             let total: usize = self.ties.iter().map(|t| bucket(t).len()).sum();
             for _ in 0..REJECTION_TRIES {

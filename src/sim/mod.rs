@@ -540,7 +540,7 @@ impl Sim<'_> {
         let now = self.now();
         let res = &self.registry.get(td).reservation;
         self.cluster.allocate(inst, res, group);
-        self.placer.allocation_changed(&self.cluster, inst, group);
+        self.placer.allocation_changed(&self.cluster, inst);
         let idx = TaskIdx(self.tasks.len() as u32);
         self.tasks.push(Task {
             seq: Some(self.created),
@@ -603,7 +603,7 @@ impl Sim<'_> {
         self.q.cancel(Slot(t.0));
         let res = &self.registry.get(td).reservation;
         self.cluster.release(inst, res, group);
-        self.placer.allocation_changed(&self.cluster, inst, group);
+        self.placer.allocation_changed(&self.cluster, inst);
         self.task_event(t);
         if let Origin::Service(s) = origin {
             self.services[s as usize].live.remove(&t);

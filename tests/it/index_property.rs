@@ -125,7 +125,7 @@ fn check(
                             prop_assert_eq!(Some(&i), scan.finalists.iter().min());
                         }
                         c.allocate(i, &res, g);
-                        placer.allocation_changed(&c, i, g);
+                        placer.allocation_changed(&c, i);
                         live.push((i, res, g));
                     }
                     Decision::Unplaced { reason, closest } => {
@@ -136,7 +136,7 @@ fn check(
             Step::Release(k) if !live.is_empty() => {
                 let (i, res, g) = live.swap_remove(k % live.len());
                 c.release(i, &res, g);
-                placer.allocation_changed(&c, i, g);
+                placer.allocation_changed(&c, i);
             }
             Step::Toggle(k) => {
                 let id = InstanceId((k % c.len()) as u32);
