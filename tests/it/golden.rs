@@ -42,3 +42,22 @@ fn default_scenario_matches_the_golden_files() {
         }
     }
 }
+
+#[test]
+fn the_committed_main_job_output_is_current() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ecsim(&["sweep", "scenarios/default.toml", "--out", tmp.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got = std::fs::read_to_string(tmp.path().join("sweep.csv")).unwrap();
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/default/sweep.csv");
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::create_dir_all(committed.parent().unwrap()).unwrap();
+        std::fs::write(&committed, &got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&committed).unwrap_or_default();
+    assert!(
+        got == want,
+        "results/default/sweep.csv is stale: regenerate with UPDATE_EXPECT=1 cargo test --release"
+    );
+}
