@@ -1,49 +1,39 @@
-//! The event queue: a binary heap ordered by (time, insertion sequence), so events
+//! The event queue: a 4-ary min-heap ordered by (time, insertion sequence), so events
 //! at equal times come out first-in first-out, with lazy cancellation by generation.
 //!
 //! A cancellable event is scheduled against a [`Slot`]; [`EventQueue::cancel`] bumps the
 //! slot's generation and every event scheduled against the old generation is dropped,
 //! unseen, when it reaches the head of the queue.
+//!
+//! Why 4-ary: with 10^5–10^6 pending events, a pop walks half as many levels as in a
+//! binary heap, and the four children of a node share a cache line or two.
 
 use super::time::SimTime;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 /// A cancellation handle: events scheduled on a slot die together when it is cancelled.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Slot(pub u32);
 
 const NO_SLOT: u32 = u32::MAX;
+const ARITY: usize = 4;
 
 struct Entry<E> {
-    time: SimTime,
-    seq: u64,
+    /// (time << 64) | insertion sequence: one comparison orders by both.
+    key: u128,
     slot: u32,
     generation: u32,
     event: E,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    // BinaryHeap is a max-heap: the smallest (time, seq) must compare greatest.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.time.cmp(&self.time).then_with(|| other.seq.cmp(&self.seq))
+impl<E> Entry<E> {
+    fn time(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
     }
 }
 
 /// A discrete-event queue over a closed event type `E`.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: Vec<Entry<E>>,
     seq: u64,
     now: SimTime,
     generations: Vec<u32>,
@@ -60,7 +50,7 @@ impl<E> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: Vec::new(),
             seq: 0,
             now: SimTime::ZERO,
             generations: Vec::new(),
@@ -112,29 +102,64 @@ impl<E> EventQueue<E> {
 
     fn push(&mut self, at: SimTime, slot: u32, generation: u32, event: E) {
         assert!(at >= self.now, "event scheduled in the past: {at} < now {}", self.now);
+        let key = ((at.millis() as u128) << 64) | self.seq as u128;
+        self.seq += 1;
         self.heap.push(Entry {
-            time: at,
-            seq: self.seq,
+            key,
             slot,
             generation,
             event,
         });
-        self.seq += 1;
+        let mut i = self.heap.len() - 1;
+        while i > 0 {
+            let parent = (i - 1) / ARITY;
+            if self.heap[i].key >= self.heap[parent].key {
+                break;
+            }
+            self.heap.swap(i, parent);
+            i = parent;
+        }
+    }
+
+    fn pop_head(&mut self) -> Option<Entry<E>> {
+        let last = self.heap.len().checked_sub(1)?;
+        self.heap.swap(0, last);
+        let head = self.heap.pop();
+        let n = self.heap.len();
+        let mut i = 0;
+        loop {
+            let first = ARITY * i + 1;
+            if first >= n {
+                break;
+            }
+            let mut min = first;
+            for c in first + 1..(first + ARITY).min(n) {
+                if self.heap[c].key < self.heap[min].key {
+                    min = c;
+                }
+            }
+            if self.heap[min].key >= self.heap[i].key {
+                break;
+            }
+            self.heap.swap(i, min);
+            i = min;
+        }
+        head
     }
 
     /// The time of the next live event, if any (drops stale heads on the way).
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.drop_stale();
-        self.heap.peek().map(|e| e.time)
+        self.heap.first().map(Entry::time)
     }
 
     /// Removes and returns the next live event, advancing the clock to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.drop_stale();
-        let e = self.heap.pop()?;
-        self.now = e.time;
+        let e = self.pop_head()?;
+        self.now = e.time();
         self.popped += 1;
-        Some((e.time, e.event))
+        Some((e.time(), e.event))
     }
 
     /// Like [`pop`](Self::pop), but leaves events later than `end` in the queue.
@@ -146,11 +171,11 @@ impl<E> EventQueue<E> {
     }
 
     fn drop_stale(&mut self) {
-        while let Some(head) = self.heap.peek() {
+        while let Some(head) = self.heap.first() {
             if head.slot == NO_SLOT || self.generations[head.slot as usize] == head.generation {
                 return;
             }
-            self.heap.pop();
+            self.pop_head();
         }
     }
 }
@@ -191,6 +216,27 @@ mod tests {
         assert_eq!(q.pop_until(SimTime(15)), Some((SimTime(10), 1)));
         assert_eq!(q.pop_until(SimTime(15)), None);
         assert_eq!(q.len(), 1);
+    }
+
+    #[test]
+    fn many_events_come_out_sorted_and_fifo_within_a_time() {
+        let mut q = EventQueue::new();
+        let mut x: u64 = 12345;
+        for i in 0..5000u32 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            q.schedule(SimTime((x >> 33) % 97), i);
+        }
+        let mut last = (SimTime::ZERO, 0u32);
+        let mut n = 0;
+        while let Some((t, i)) = q.pop() {
+            assert!(
+                t > last.0 || (t == last.0 && (n == 0 || i > last.1)),
+                "out of order at {t}"
+            );
+            last = (t, i);
+            n += 1;
+        }
+        assert_eq!(n, 5000);
     }
 
     #[test]
