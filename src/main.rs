@@ -113,19 +113,20 @@ fn run(file: &Path, out: Option<PathBuf>, seed: Option<u64>, outputs: &str, deci
     write_run_files(&mut out, &outcome, &sc, &outputs)?;
     out.commit()?;
     let s = &outcome.summary;
+    let v = |k: &str| s.get(k).unwrap_or_default();
     println!(
         "{}: seed {seed}, {} tasks arrived, {} placed, {} waiting at end, {} RunTask failures; wait mean {}s p95 {}s p99 {}s; CPU {}% / memory {}% reserved; ${}",
         sc.name,
-        s.tasks_arrived,
-        s.tasks_placed,
-        s.tasks_waiting_at_end,
-        s.placement_failures,
-        s.wait_mean_s,
-        s.wait_p95_s,
-        s.wait_p99_s,
-        s.cpu_reserved_mean_pct,
-        s.mem_reserved_mean_pct,
-        s.cost_usd
+        v("tasksArrived"),
+        v("tasksPlaced"),
+        v("tasksWaitingAtEnd"),
+        v("placementFailures"),
+        v("waitMeanS"),
+        v("waitP95S"),
+        v("waitP99S"),
+        v("cpuReservedMeanPct"),
+        v("memReservedMeanPct"),
+        v("costUsd")
     );
     println!("wrote {}", dir.display());
     eprintln!("{} events in {:.2?} wall time", s.events, started.elapsed());

@@ -60,24 +60,6 @@ pub fn run_sweep(sweep: &Sweep, jobs: Option<usize>, progress: bool) -> Result<V
     Ok(rows)
 }
 
-/// The summary's column names and values, in summary.csv order.
-pub fn summary_cells(s: &Summary) -> (Vec<String>, Vec<String>) {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.serialize(s).expect("a summary serializes");
-    let bytes = w.into_inner().expect("in-memory CSV");
-    let mut r = csv::Reader::from_reader(bytes.as_slice());
-    let header = r.headers().expect("header").iter().map(str::to_string).collect();
-    let row = r
-        .records()
-        .next()
-        .expect("one row")
-        .expect("a record")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    (header, row)
-}
-
 /// sweep.csv: run, one column per axis, seed, then the summary columns (but its seed).
 pub fn write_sweep_csv(w: impl Write, sweep: &Sweep, rows: &[SweepRow]) -> Result<(), csv::Error> {
     let mut wr = csv::Writer::from_writer(w);
@@ -86,16 +68,14 @@ pub fn write_sweep_csv(w: impl Write, sweep: &Sweep, rows: &[SweepRow]) -> Resul
     header.push("seed".into());
     let skip = |h: &str| h == "seed";
     if let Some(first) = rows.first() {
-        let (names, _) = summary_cells(&first.summary);
-        header.extend(names.into_iter().filter(|n| !skip(n)));
+        header.extend(first.summary.cells().into_iter().map(|(n, _)| n).filter(|n| !skip(n)));
     }
     wr.write_record(&header)?;
     for r in rows {
-        let (names, values) = summary_cells(&r.summary);
         let mut rec = vec![r.run.to_string()];
         rec.extend(r.labels.iter().cloned());
         rec.push(r.seed.to_string());
-        rec.extend(names.iter().zip(values).filter(|(n, _)| !skip(n)).map(|(_, v)| v));
+        rec.extend(r.summary.cells().into_iter().filter(|(n, _)| !skip(n)).map(|(_, v)| v));
         wr.write_record(&rec)?;
     }
     wr.flush()?;
@@ -152,19 +132,7 @@ pub fn comparison_table(sweep: &Sweep, rows: &[SweepRow]) -> String {
     header.extend(sweep.axes.iter().cloned());
     header.push("seed".into());
     header.extend(SHOWN.iter().map(|s| s.to_string()));
-    let pick = |s: &Summary| -> Vec<String> {
-        let (names, values) = summary_cells(s);
-        SHOWN
-            .iter()
-            .map(|k| {
-                names
-                    .iter()
-                    .position(|n| n == k)
-                    .map(|i| values[i].clone())
-                    .unwrap_or_default()
-            })
-            .collect()
-    };
+    let pick = |s: &Summary| -> Vec<String> { SHOWN.iter().map(|k| s.get(k).unwrap_or_default()).collect() };
     let mut table = vec![header.clone()];
     for r in rows {
         let mut line = vec![r.run.to_string()];

@@ -18,12 +18,24 @@ pub struct InstanceType {
     pub cpu_architecture: String,
     /// Linux on-demand price in us-east-1, USD per hour.
     pub on_demand_usd_per_hour: f64,
+    /// awsvpc tasks the instance holds with ENI trunking, if the type supports it.
+    pub trunk_tasks: Option<u32>,
 }
 
 impl InstanceType {
     /// CPU units the container agent registers: vCPU × 1024.
     pub fn registered_cpu(&self) -> u32 {
         self.vcpu * 1024
+    }
+
+    /// awsvpc tasks the instance can hold: `maxNetworkInterfaces − 1` (the primary
+    /// interface counts), or the documented trunking limit when trunked.
+    pub fn task_enis(&self, trunked: bool) -> Option<u32> {
+        if trunked {
+            self.trunk_tasks
+        } else {
+            Some(self.max_network_interfaces.saturating_sub(1))
+        }
     }
 
     /// Memory the agent registers before `ECS_RESERVED_MEMORY`.
@@ -47,6 +59,7 @@ struct Row {
     max_network_interfaces: u32,
     cpu_architecture: String,
     on_demand_usd_per_hour: f64,
+    trunk_tasks: Option<u32>,
 }
 
 /// The catalogue: every instance type ecsim knows, by name.
@@ -74,6 +87,7 @@ impl Catalogue {
                         max_network_interfaces: r.max_network_interfaces,
                         cpu_architecture: r.cpu_architecture,
                         on_demand_usd_per_hour: r.on_demand_usd_per_hour,
+                        trunk_tasks: r.trunk_tasks,
                     };
                     (t.name.clone(), t)
                 })
@@ -124,7 +138,11 @@ mod tests {
         assert_eq!((m5.vcpu, m5.memory_mib, m5.max_network_interfaces), (2, 8192, 3));
         assert_eq!(m5.on_demand_usd_per_hour, 0.096);
         assert_eq!(m5.registered_cpu(), 2048);
-        assert_eq!(cat.get("c5.large").unwrap().max_network_interfaces, 3);
+        let c5 = cat.get("c5.large").unwrap();
+        assert_eq!(c5.max_network_interfaces, 3);
+        // The documented c5.large figures: 2 awsvpc tasks, 10 with trunking.
+        assert_eq!((c5.task_enis(false), c5.task_enis(true)), (Some(2), Some(10)));
+        assert_eq!(cat.get("t3.large").unwrap().task_enis(true), None);
         assert_eq!(cat.get("m7g.large").unwrap().cpu_architecture, "arm64");
         // The documented calibration point: 8 GiB registers 7985 MiB.
         assert_eq!(m5.registered_memory(), 7985);

@@ -87,6 +87,45 @@ pub enum PlacementStrategy {
         /// CPU or memory.
         field: BinpackField,
     },
+    /// Not ECS (research): the first candidate in registration order.
+    FirstFit {},
+    /// Not ECS (research): first fit from where the last placement went, wrapping
+    /// around (CloudSim Plus's FirstFit with a rotating start).
+    NextFit {},
+    /// Not ECS (research): least CPU + memory left after placing (each as a share of
+    /// the instance's registered amount).
+    BestFit {},
+    /// Not ECS (research): most CPU + memory left after placing.
+    WorstFit {},
+    /// Not ECS (research): largest dot product of the task's demand and the instance's
+    /// remaining capacity, both normalised (Panigrahy et al.).
+    DotProduct {},
+    /// Not ECS (research): smallest L2 distance between the normalised remaining capacity
+    /// and the demand (Panigrahy et al.).
+    L2Norm {},
+    /// Not ECS (research): smallest increase of fragmentation — free CPU and memory that
+    /// tasks of the workload seen so far could no longer use (FGD-style, CPU × memory).
+    Fragmentation {},
+    /// Not ECS (research): two candidates drawn at random, the less loaded kept.
+    PowerOfTwoChoices {},
+    /// Not ECS (research): kube-scheduler's sampling: from a rotating start, the first
+    /// `percentage` % of instances that fit (at least 100; default adaptive: 50 − n/125,
+    /// at least 5 %).
+    Sampled {
+        /// Share of the instances to find, 1–100.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        percentage: Option<u32>,
+    },
+}
+
+impl PlacementStrategy {
+    /// True for the research heuristics ECS does not offer.
+    pub fn is_research(&self) -> bool {
+        !matches!(
+            self,
+            PlacementStrategy::Random { .. } | PlacementStrategy::Spread { .. } | PlacementStrategy::Binpack { .. }
+        )
+    }
 }
 
 impl fmt::Display for PlacementStrategy {
@@ -101,6 +140,16 @@ impl fmt::Display for PlacementStrategy {
                 };
                 write!(f, "binpack({name})")
             }
+            PlacementStrategy::FirstFit {} => f.write_str("firstFit"),
+            PlacementStrategy::NextFit {} => f.write_str("nextFit"),
+            PlacementStrategy::BestFit {} => f.write_str("bestFit"),
+            PlacementStrategy::WorstFit {} => f.write_str("worstFit"),
+            PlacementStrategy::DotProduct {} => f.write_str("dotProduct"),
+            PlacementStrategy::L2Norm {} => f.write_str("l2Norm"),
+            PlacementStrategy::Fragmentation {} => f.write_str("fragmentation"),
+            PlacementStrategy::PowerOfTwoChoices {} => f.write_str("powerOfTwoChoices"),
+            PlacementStrategy::Sampled { percentage: None } => f.write_str("sampled"),
+            PlacementStrategy::Sampled { percentage: Some(p) } => write!(f, "sampled({p}%)"),
         }
     }
 }

@@ -349,6 +349,20 @@ pub fn write_csv<T: Serialize>(w: impl Write, rows: &[T], header: &[&str]) -> Re
     Ok(())
 }
 
+/// Writes rows of named cells as CSV; the header comes from the first row (every row
+/// has the same columns).
+pub fn write_cells(w: impl Write, rows: &[Vec<(String, String)>]) -> Result<(), csv::Error> {
+    let mut wr = csv::Writer::from_writer(w);
+    if let Some(first) = rows.first() {
+        wr.write_record(first.iter().map(|(n, _)| n))?;
+    }
+    for r in rows {
+        wr.write_record(r.iter().map(|(_, v)| v))?;
+    }
+    wr.flush()?;
+    Ok(())
+}
+
 /// Header of tasks.csv (also written when there is no task).
 pub const TASK_HEADER: &[&str] = &[
     "taskId",
@@ -383,18 +397,6 @@ pub const INSTANCE_HEADER: &[&str] = &[
     "tasksPlaced",
     "instanceGroup",
 ];
-/// Header of timeseries.csv.
-pub const TIMESERIES_HEADER: &[&str] = &[
-    "time",
-    "runningTasks",
-    "pendingTasks",
-    "provisioningTasks",
-    "instances",
-    "cpuReservedPct",
-    "memReservedPct",
-    "waitingTasks",
-    "busyInstances",
-];
 
 /// Writes the CSV files of one run into `out` (events and decisions are streamed
 /// during the run by a [`FileRecorder`]).
@@ -402,7 +404,7 @@ pub fn write_run_files(out: &mut OutDir, o: &Outcome, sc: &Scenario, outputs: &O
     let dir = out.path().to_path_buf();
     let csv_err = |e: csv::Error| write_err(&dir, e);
     if outputs.summary {
-        write_csv(out.create("summary.csv")?, std::slice::from_ref(&o.summary), &[]).map_err(csv_err)?;
+        write_cells(out.create("summary.csv")?, &[o.summary.cells()]).map_err(csv_err)?;
     }
     if outputs.tasks {
         write_csv(out.create("tasks.csv")?, &task_rows(o, sc), TASK_HEADER).map_err(csv_err)?;
@@ -411,7 +413,8 @@ pub fn write_run_files(out: &mut OutDir, o: &Outcome, sc: &Scenario, outputs: &O
         write_csv(out.create("instances.csv")?, &instance_rows(o), INSTANCE_HEADER).map_err(csv_err)?;
     }
     if outputs.timeseries {
-        write_csv(out.create("timeseries.csv")?, &o.timeseries, TIMESERIES_HEADER).map_err(csv_err)?;
+        let rows: Vec<_> = o.timeseries.iter().map(crate::sim::Sample::cells).collect();
+        write_cells(out.create("timeseries.csv")?, &rows).map_err(csv_err)?;
     }
     Ok(())
 }

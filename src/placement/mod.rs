@@ -20,6 +20,8 @@ use index::{Index, IndexKey};
 use plan::{Plan, PlanId};
 use rand::RngExt;
 use std::collections::BTreeMap;
+use strategy::Ctx;
+use strategy::fragmentation::Shapes;
 pub use strategy::random::TieBreak;
 
 /// The outcome of one placement decision.
@@ -47,6 +49,17 @@ pub struct Placer {
     rng: StreamRng,
     scratch: Vec<InstanceId>,
     ties: Vec<(u32, index::Key)>,
+    states: Vec<PlanState>,
+    shapes: Shapes,
+}
+
+/// What the research heuristics remember between decisions of one plan.
+#[derive(Copy, Clone, Debug, Default)]
+struct PlanState {
+    /// nextFit: where the last task of the plan went.
+    last: u32,
+    /// sampled: where the next sample starts.
+    sample_start: u32,
 }
 
 /// How many random draws a uniform pick tries before listing the candidates.
@@ -65,6 +78,8 @@ impl Placer {
             rng,
             scratch: Vec::new(),
             ties: Vec::new(),
+            states: Vec::new(),
+            shapes: Shapes::default(),
         }
     }
 
@@ -88,6 +103,7 @@ impl Placer {
         })?;
         self.plans.push(plan);
         self.plan_index.push(BTreeMap::new());
+        self.states.push(PlanState::default());
         Ok(PlanId(self.plans.len() as u32 - 1))
     }
 
@@ -168,6 +184,63 @@ impl Placer {
 
     /// Decides where a task of `group` with reservation `res` goes under `plan`.
     pub fn decide(&mut self, plan_id: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster) -> Decision {
+        let d = if self.plans[plan_id.0 as usize].needs_scan {
+            self.decide_by_scan(plan_id, res, group, cluster)
+        } else {
+            self.decide_by_index(plan_id, res, group, cluster)
+        };
+        if let Decision::Placed(_) = d {
+            self.shapes.record(res.cpu, res.memory);
+        }
+        d
+    }
+
+    /// The task shapes placed so far (the workload a fragmentation score weighs).
+    pub fn shapes(&self) -> &Shapes {
+        &self.shapes
+    }
+
+    fn ctx<'a>(&'a self, plan: PlanId, res: &'a Reservation, group: GroupId, cluster: &'a Cluster) -> Ctx<'a> {
+        Ctx {
+            cluster,
+            group,
+            res,
+            last: InstanceId(self.states[plan.0 as usize].last),
+            shapes: &self.shapes,
+        }
+    }
+
+    /// Research heuristics: filter every instance, rank, draw.
+    fn decide_by_scan(&mut self, plan_id: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster) -> Decision {
+        let p = plan_id.0 as usize;
+        let ctx = Ctx {
+            cluster,
+            group,
+            res,
+            last: InstanceId(self.states[p].last),
+            shapes: &self.shapes,
+        };
+        let plan = &self.plans[p];
+        let f = scan::filter(plan, &ctx, false);
+        if let Some((reason, closest)) = f.failure {
+            return Decision::Unplaced { reason, closest };
+        }
+        let sampler = scan::Sampler {
+            rng: &mut self.rng,
+            start: &mut self.states[p].sample_start,
+        };
+        let finalists = scan::rank(plan, &ctx, f.candidates, Some(sampler), None);
+        let tie_break = if plan.ends_random {
+            TieBreak::Random
+        } else {
+            self.tie_break
+        };
+        let chosen = strategy::random::pick(&finalists, tie_break, &mut self.rng);
+        self.states[p].last = chosen.0;
+        Decision::Placed(chosen)
+    }
+
+    fn decide_by_index(&mut self, plan_id: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster) -> Decision {
         let ix = self.index_for(plan_id, group, cluster);
         let plan = &self.plans[plan_id.0 as usize];
         let index = &self.indexes[ix];
@@ -227,7 +300,8 @@ impl Placer {
             }
             t = tier_end;
         }
-        let s = scan::scan(plan, res, group, cluster, false);
+        let ctx = self.ctx(plan_id, res, group, cluster);
+        let s = scan::filter(plan, &ctx, false);
         let (reason, closest) = s
             .failure
             .expect("index and scan disagree: scan found a candidate the index missed");
@@ -274,8 +348,15 @@ impl Placer {
         }
         self.scratch.sort();
         let mut cands = std::mem::take(&mut self.scratch);
+        let ctx = Ctx {
+            cluster,
+            group,
+            res,
+            last: InstanceId(0),
+            shapes: &self.shapes,
+        };
         for s in &plan.rest {
-            cands = scan::narrow(s, &cands, group, cluster, None);
+            cands = scan::narrow(s, &cands, &ctx, None);
         }
         let tie_break = if plan.ends_random {
             TieBreak::Random
@@ -289,7 +370,11 @@ impl Placer {
 
     /// The reference scan for a plan (explanations, failure reasons, tests).
     pub fn scan(&self, plan: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster, record: bool) -> scan::Scan {
-        scan::scan(&self.plans[plan.0 as usize], res, group, cluster, record)
+        scan::scan(
+            &self.plans[plan.0 as usize],
+            &self.ctx(plan, res, group, cluster),
+            record,
+        )
     }
 
     /// Index sizes, for consistency checks: (index key, members).

@@ -41,6 +41,8 @@ pub struct Plan {
     pub rest: Vec<Strategy>,
     /// The chain ends with an explicit `random`.
     pub ends_random: bool,
+    /// A research heuristic is in the chain: decisions scan every instance.
+    pub needs_scan: bool,
 }
 
 /// The default chain of a service: spread over availability zones, then fewest
@@ -100,6 +102,7 @@ impl Plan {
             }
         }
         let ends_random = chain.last() == Some(&Strategy::Random);
+        let needs_scan = chain.iter().any(Strategy::needs_scan);
         let mut static_filters: Vec<u32> = Vec::new();
         let mut dynamic = Vec::new();
         for c in &constraints {
@@ -132,6 +135,7 @@ impl Plan {
             order,
             rest,
             ends_random,
+            needs_scan,
         })
     }
 

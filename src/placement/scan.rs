@@ -3,10 +3,11 @@
 //! the brute-force oracle the indexes are tested against, the source of failure
 //! reasons, and what `explain` prints. It draws no random numbers.
 
-use crate::ecs::cluster::{Cluster, GroupId, InstanceId, Shortfall};
+use crate::ecs::cluster::{Cluster, InstanceId, Shortfall};
 use crate::ecs::task_definition::Reservation;
+use crate::engine::StreamRng;
 use crate::placement::plan::Plan;
-use crate::placement::strategy::Strategy;
+use crate::placement::strategy::{Ctx, Heuristic, Strategy, sampling};
 use serde::Serialize;
 
 /// An instance a stage removed, and why.
@@ -72,8 +73,28 @@ fn shortfall_detail(cluster: &Cluster, id: InstanceId, res: &Reservation, s: Sho
     }
 }
 
-/// Runs the pipeline over every instance. `record` keeps per-stage details.
-pub fn scan(plan: &Plan, res: &Reservation, group: GroupId, cluster: &Cluster, record: bool) -> Scan {
+/// Where the sampling strategies draw from, and the plan's rotating start.
+pub struct Sampler<'a> {
+    /// The placement stream.
+    pub rng: &'a mut StreamRng,
+    /// `sampled`'s rotating start.
+    pub start: &'a mut u32,
+}
+
+/// Runs the pipeline over every instance. `record` keeps per-stage details. Sampling
+/// strategies keep every candidate here: the scan draws no random numbers.
+pub fn scan(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
+    let mut out = filter(plan, ctx, record);
+    if out.failure.is_none() {
+        let steps = record.then_some(&mut out.strategies);
+        out.finalists = rank(plan, ctx, out.candidates.clone(), None, steps);
+    }
+    out
+}
+
+/// The filtering stages: status, resources, constraints.
+pub fn filter(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
+    let (cluster, res, group) = (ctx.cluster, ctx.res, ctx.group);
     let mut out = Scan::default();
     let mut cands: Vec<InstanceId> = Vec::new();
     let mut removed = Vec::new();
@@ -147,36 +168,73 @@ pub fn scan(plan: &Plan, res: &Reservation, group: GroupId, cluster: &Cluster, r
         }
         cands = keep;
     }
-    out.candidates = cands.clone();
-    for s in &plan.strategies {
-        if *s == Strategy::Random {
-            if record {
-                out.strategies.push(StrategyStep {
-                    strategy: s.label(cluster),
-                    scores: vec![],
-                    kept: cands.iter().map(|&id| ec2(cluster, id)).collect(),
-                });
-            }
-            break;
-        }
-        cands = narrow(s, &cands, group, cluster, record.then_some(&mut out.strategies));
-    }
-    out.finalists = cands;
+    out.candidates = cands;
     out
+}
+
+/// Applies the strategy chain to the candidates; returns the final ties.
+pub fn rank(
+    plan: &Plan,
+    ctx: &Ctx,
+    mut cands: Vec<InstanceId>,
+    mut sampler: Option<Sampler>,
+    mut record: Option<&mut Vec<StrategyStep>>,
+) -> Vec<InstanceId> {
+    let cluster = ctx.cluster;
+    for s in &plan.strategies {
+        let sampled = match (s, sampler.as_mut()) {
+            (Strategy::Random, _) => None,
+            (Strategy::Research(Heuristic::PowerOfTwoChoices), Some(sm)) => {
+                let two = sampling::two_choices(&cands, sm.rng);
+                Some(narrow(&Strategy::Research(Heuristic::WorstFit), &two, ctx, None))
+            }
+            (Strategy::Research(Heuristic::Sampled(p)), Some(sm)) => {
+                let (taken, next) =
+                    sampling::from_rotating_start(&cands, sampling::sample_size(cluster.len(), *p), *sm.start);
+                *sm.start = next;
+                Some(taken)
+            }
+            (Strategy::Research(Heuristic::PowerOfTwoChoices | Heuristic::Sampled(_)), None) => Some(cands.clone()),
+            _ => {
+                cands = narrow(s, &cands, ctx, record.as_deref_mut());
+                continue;
+            }
+        };
+        if let Some(steps) = record.as_deref_mut() {
+            steps.push(StrategyStep {
+                strategy: if matches!(s, Strategy::Random) || sampler.is_some() {
+                    s.label(cluster)
+                } else {
+                    format!(
+                        "{} (draws at random in the run; all candidates shown)",
+                        s.label(cluster)
+                    )
+                },
+                scores: vec![],
+                kept: sampled
+                    .as_ref()
+                    .unwrap_or(&cands)
+                    .iter()
+                    .map(|&id| ec2(cluster, id))
+                    .collect(),
+            });
+        }
+        match sampled {
+            Some(kept) => cands = kept,
+            None => break,
+        }
+    }
+    cands
 }
 
 /// Keeps the candidates with the best (lowest) score of strategy `s`.
 pub fn narrow(
     s: &Strategy,
     cands: &[InstanceId],
-    group: GroupId,
-    cluster: &Cluster,
+    ctx: &Ctx,
     record: Option<&mut Vec<StrategyStep>>,
 ) -> Vec<InstanceId> {
-    let scores: Vec<u64> = cands
-        .iter()
-        .map(|&id| s.score(cluster, id, group).unwrap_or(0))
-        .collect();
+    let scores: Vec<u64> = cands.iter().map(|&id| s.score(ctx, id).unwrap_or(0)).collect();
     let best = scores.iter().copied().min().unwrap_or(0);
     let kept: Vec<InstanceId> = cands
         .iter()
@@ -186,13 +244,13 @@ pub fn narrow(
         .collect();
     if let Some(steps) = record {
         steps.push(StrategyStep {
-            strategy: s.label(cluster),
+            strategy: s.label(ctx.cluster),
             scores: cands
                 .iter()
                 .zip(&scores)
-                .map(|(&id, &sc)| (ec2(cluster, id), sc))
+                .map(|(&id, &sc)| (ec2(ctx.cluster, id), sc))
                 .collect(),
-            kept: kept.iter().map(|&id| ec2(cluster, id)).collect(),
+            kept: kept.iter().map(|&id| ec2(ctx.cluster, id)).collect(),
         });
     }
     kept

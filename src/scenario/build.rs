@@ -27,6 +27,8 @@ pub const CLUSTER_NAME: &str = "default";
 pub const DEFAULT_START: &str = "2026-01-01T00:00:00Z";
 /// Default agent version.
 pub const DEFAULT_AGENT_VERSION: &str = "1.85.0";
+/// The attribute that marks an instance with a trunk network interface.
+pub const TRUNK_ATTRIBUTE: &str = "ecs.awsvpc-trunk-id";
 /// ECS's container-instance quota per cluster (a warning above it: ecsim simulates more).
 pub const INSTANCE_QUOTA: u64 = 5000;
 
@@ -558,9 +560,6 @@ fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report) ->
                 "instance roles are not supported yet: remove iamActions",
             );
         }
-        if g.awsvpc_trunking.is_some() {
-            r.error(format!("{path}.awsvpcTrunking"), "awsvpc trunking is not supported yet");
-        }
         let agent = parse_user_data(g.user_data.as_deref().unwrap_or(""), &format!("{path}.userData"), r);
         check_cluster(agent.cluster.as_deref(), &format!("{path}.userData ECS_CLUSTER"), r);
         let (cpu, nominal_memory) = match &g.total_resources {
@@ -636,7 +635,24 @@ fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report) ->
                 start_unix_ms
             }),
         };
+        let trunked = g.awsvpc_trunking.unwrap_or(false) || g.attributes.contains_key(TRUNK_ATTRIBUTE);
+        let task_enis = t.task_enis(trunked).unwrap_or_else(|| {
+            r.error(
+                format!("{path}.awsvpcTrunking"),
+                format!(
+                    "{} does not support awsvpc trunking (see the trunkTasks column of data/instance-types.csv)",
+                    t.name
+                ),
+            );
+            0
+        });
         let mut attributes = BTreeMap::new();
+        if trunked {
+            attributes.insert(
+                TRUNK_ATTRIBUTE.to_string(),
+                format!("eni-{}", &crate::ecs::cluster::hex_id(0x7E, i as u64)[..17]),
+            );
+        }
         attributes.insert("ecs.instance-type".to_string(), t.name.clone());
         attributes.insert("ecs.os-type".to_string(), "linux".to_string());
         attributes.insert("ecs.os-family".to_string(), "LINUX".to_string());
@@ -649,7 +665,7 @@ fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report) ->
             availability_zones: azs,
             cpu,
             memory: nominal_memory.saturating_sub(agent.reserved_memory),
-            task_enis: t.max_network_interfaces.saturating_sub(1),
+            task_enis,
             reserved_ports: agent.reserved_ports,
             attributes,
             ec2_instance_ids,

@@ -3,7 +3,6 @@
 
 use crate::ecs::cluster::Cluster;
 use crate::engine::{SimDuration, SimTime};
-use serde::Serialize;
 
 /// Time-weighted integrals, advanced at every event boundary (exact: the state is
 /// constant between events).
@@ -97,9 +96,54 @@ impl WaitStats {
     }
 }
 
+/// RunTask failure reasons, as (reason ECS reports, column key), in column order.
+pub const FAILURE_REASONS: [(&str, &str); 8] = [
+    ("RESOURCE:CPU", "RESOURCE:CPU"),
+    ("RESOURCE:MEMORY", "RESOURCE:MEMORY"),
+    ("RESOURCE:PORTS", "RESOURCE:PORTS"),
+    ("RESOURCE:ENI", "RESOURCE:ENI"),
+    ("MemberOf placement constraint unsatisfied", "MemberOf"),
+    ("DistinctInstance placement constraint unsatisfied", "DistinctInstance"),
+    ("AGENT", "AGENT"),
+    (crate::placement::scan::NO_INSTANCES, "NoInstances"),
+];
+
+/// RunTask failure entries counted by reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Failures(pub [u64; FAILURE_REASONS.len()]);
+
+impl Failures {
+    /// Counts one failure with ECS's `reason`.
+    pub fn add(&mut self, reason: &str) {
+        let i = FAILURE_REASONS
+            .iter()
+            .position(|(r, _)| *r == reason)
+            .expect("a known failure reason");
+        self.0[i] += 1;
+    }
+
+    /// The total.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// Columns `<prefix>[<reason>]`.
+    pub fn cells(&self, prefix: &str) -> Vec<(String, String)> {
+        FAILURE_REASONS
+            .iter()
+            .zip(self.0)
+            .map(|((_, key), n)| (format!("{prefix}[{key}]"), n.to_string()))
+            .collect()
+    }
+}
+
+/// A named CSV cell.
+pub fn cell(name: &str, value: impl ToString) -> (String, String) {
+    (name.to_string(), value.to_string())
+}
+
 /// The summary row (summary.csv, and each run's columns in sweep.csv).
-#[derive(Clone, Debug, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,
@@ -109,31 +153,20 @@ pub struct Summary {
     pub tasks_arrived: u64,
     /// Requests that became tasks (placed on an instance).
     pub tasks_placed: u64,
-    /// Failure entries RunTask returned, every attempt counted.
-    pub placement_failures: u64,
+    /// Failure entries RunTask returned, every attempt counted, by reason.
+    pub placement_failures: Failures,
     /// Requests still wanted at the end (service tasks waiting, RunTask retries pending).
     pub tasks_waiting_at_end: u64,
     /// Tasks that stopped before RUNNING with TaskFailedToStart.
     pub tasks_failed_to_start: u64,
-    /// Mean wait from arrival to RUNNING, seconds.
-    pub wait_mean_s: String,
-    /// Median wait, seconds.
-    #[serde(rename = "waitP50S")]
-    pub wait_p50_s: String,
-    /// 95th percentile wait, seconds.
-    #[serde(rename = "waitP95S")]
-    pub wait_p95_s: String,
-    /// 99th percentile wait, seconds.
-    #[serde(rename = "waitP99S")]
-    pub wait_p99_s: String,
+    /// Wait from arrival to RUNNING, seconds.
+    pub wait: WaitStats,
     /// Most registered instances at once.
     pub instances_max: u32,
-    /// Mean reserved CPU, % of registered.
-    pub cpu_reserved_mean_pct: String,
-    /// Mean reserved memory, % of registered.
-    pub mem_reserved_mean_pct: String,
+    /// Mean reserved CPU and memory, % of registered.
+    pub reserved_mean_pct: (f64, f64),
     /// Cost, USD.
-    pub cost_usd: String,
+    pub cost_usd: f64,
     /// Engine events processed.
     pub events: u64,
     /// Requests abandoned after RunTask failures (no retry left).
@@ -143,7 +176,51 @@ pub struct Summary {
     /// Most instances running at least one task at once.
     pub instances_used_max: u32,
     /// Mean instances running at least one task.
-    pub instances_used_mean: String,
+    pub instances_used_mean: f64,
+    /// Mean over samples of the free CPU and memory stranded where the typical task no
+    /// longer fits, % of registered.
+    pub stranded_mean_pct: (f64, f64),
+    /// Most and mean (over samples) instances a perfect packer would need at least.
+    pub instances_lower_bound: (u32, f64),
+}
+
+impl Summary {
+    /// The columns of summary.csv, in order.
+    pub fn cells(&self) -> Vec<(String, String)> {
+        let mut c = vec![
+            cell("scenario", &self.scenario),
+            cell("seed", self.seed),
+            cell("tasksArrived", self.tasks_arrived),
+            cell("tasksPlaced", self.tasks_placed),
+            cell("placementFailures", self.placement_failures.total()),
+            cell("tasksWaitingAtEnd", self.tasks_waiting_at_end),
+            cell("tasksFailedToStart", self.tasks_failed_to_start),
+            cell("waitMeanS", fixed(self.wait.mean, 3)),
+            cell("waitP50S", fixed(self.wait.p50, 3)),
+            cell("waitP95S", fixed(self.wait.p95, 3)),
+            cell("waitP99S", fixed(self.wait.p99, 3)),
+            cell("instancesMax", self.instances_max),
+            cell("cpuReservedMeanPct", fixed(self.reserved_mean_pct.0, 2)),
+            cell("memReservedMeanPct", fixed(self.reserved_mean_pct.1, 2)),
+            cell("costUsd", fixed(self.cost_usd, 4)),
+            cell("events", self.events),
+            cell("tasksRejected", self.tasks_rejected),
+            cell("tasksStarted", self.tasks_started),
+            cell("instancesUsedMax", self.instances_used_max),
+            cell("instancesUsedMean", fixed(self.instances_used_mean, 2)),
+            cell("strandedCpuMeanPct", fixed(self.stranded_mean_pct.0, 2)),
+            cell("strandedMemMeanPct", fixed(self.stranded_mean_pct.1, 2)),
+            cell("instancesLowerBoundMax", self.instances_lower_bound.0),
+            cell("instancesLowerBoundMean", fixed(self.instances_lower_bound.1, 2)),
+        ];
+        c.extend(self.placement_failures.cells("placementFailures"));
+        c
+    }
+
+    /// The value of column `name`, as printed.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.cells().into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
 }
 
 /// Formats a float with a fixed number of decimals (outputs never print raw floats).

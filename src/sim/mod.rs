@@ -67,28 +67,54 @@ enum Event {
     Timeline(u32),
 }
 
-/// One timeseries.csv row.
-#[derive(Clone, Debug, serde::Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+/// One timeseries.csv row: the state at the end of instant `time`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
-    /// Seconds since the start.
-    pub time: String,
+    /// The sample time.
+    pub time: SimTime,
     /// RUNNING tasks.
     pub running_tasks: u32,
     /// PENDING tasks.
     pub pending_tasks: u32,
     /// PROVISIONING tasks.
     pub provisioning_tasks: u32,
-    /// Registered instances.
+    /// Registered (ACTIVE) instances.
     pub instances: u32,
-    /// Reserved CPU, % of registered.
-    pub cpu_reserved_pct: String,
-    /// Reserved memory, % of registered.
-    pub mem_reserved_pct: String,
+    /// Reserved CPU and memory, % of registered.
+    pub reserved_pct: (f64, f64),
     /// Task requests wanted but not placed (service shortfall, RunTask retries pending).
     pub waiting_tasks: u32,
     /// Instances running at least one task.
     pub busy_instances: u32,
+    /// Free CPU and memory on instances where the typical task no longer fits, % of registered.
+    pub stranded_pct: (f64, f64),
+    /// Instances a perfect packer would need at least, from total reservations.
+    pub instances_lower_bound: u32,
+    /// RunTask failures since the previous sample, by reason.
+    pub failures: metrics::Failures,
+}
+
+impl Sample {
+    /// The columns of timeseries.csv, in order.
+    pub fn cells(&self) -> Vec<(String, String)> {
+        use metrics::cell;
+        let mut c = vec![
+            cell("time", self.time.secs_string()),
+            cell("runningTasks", self.running_tasks),
+            cell("pendingTasks", self.pending_tasks),
+            cell("provisioningTasks", self.provisioning_tasks),
+            cell("instances", self.instances),
+            cell("cpuReservedPct", fixed(self.reserved_pct.0, 2)),
+            cell("memReservedPct", fixed(self.reserved_pct.1, 2)),
+            cell("waitingTasks", self.waiting_tasks),
+            cell("busyInstances", self.busy_instances),
+            cell("strandedCpuPct", fixed(self.stranded_pct.0, 2)),
+            cell("strandedMemPct", fixed(self.stranded_pct.1, 2)),
+            cell("instancesLowerBound", self.instances_lower_bound),
+        ];
+        c.extend(self.failures.cells("placementFailures"));
+        c
+    }
 }
 
 /// Everything a run leaves behind, for the output writers.
@@ -172,7 +198,8 @@ struct Sim<'a> {
     running: u32,
     pending_count: u32,
     waiting_count: u32,
-    placement_failures: u64,
+    failures: metrics::Failures,
+    interval_failures: metrics::Failures,
     event_ids: u64,
     integrals: Integrals,
     samples: Vec<Sample>,
@@ -211,7 +238,8 @@ pub fn run(sc: &Scenario, seed: u64, rec: &mut dyn Recorder) -> Outcome {
         running: 0,
         pending_count: 0,
         waiting_count: 0,
-        placement_failures: 0,
+        failures: metrics::Failures::default(),
+        interval_failures: metrics::Failures::default(),
         event_ids: 0,
         integrals: Integrals::default(),
         samples: Vec::new(),
@@ -334,20 +362,49 @@ impl Sim<'_> {
         while self.next_sample < t && self.next_sample <= self.end {
             let (rc, rm) = self.cluster.reserved_totals();
             let (gc, gm) = self.cluster.registered_totals();
-            let pct = |a: u64, b: u64| fixed(if b == 0 { 0.0 } else { a as f64 * 100.0 / b as f64 }, 2);
+            let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 * 100.0 / b as f64 };
+            let (stranded_cpu, stranded_mem, biggest) = self.stranded();
+            let lower_bound = if biggest.0 == 0 || biggest.1 == 0 {
+                0
+            } else {
+                rc.div_ceil(biggest.0 as u64).max(rm.div_ceil(biggest.1 as u64)) as u32
+            };
             self.samples.push(Sample {
-                time: self.next_sample.secs_string(),
+                time: self.next_sample,
                 running_tasks: self.running,
                 pending_tasks: self.pending_count,
                 provisioning_tasks: 0,
                 instances: self.cluster.active_count(),
-                cpu_reserved_pct: pct(rc, gc),
-                mem_reserved_pct: pct(rm, gm),
+                reserved_pct: (pct(rc, gc), pct(rm, gm)),
                 waiting_tasks: self.waiting_count,
                 busy_instances: self.cluster.busy_count(),
+                stranded_pct: (pct(stranded_cpu, gc), pct(stranded_mem, gm)),
+                instances_lower_bound: lower_bound,
+                failures: std::mem::take(&mut self.interval_failures),
             });
             self.next_sample += self.sc.sample_interval;
         }
+    }
+
+    /// Free CPU and memory on ACTIVE instances where the typical task (median CPU,
+    /// median memory of the tasks placed so far) no longer fits; and the largest
+    /// registered CPU and memory of an ACTIVE instance.
+    fn stranded(&self) -> (u64, u64, (u32, u32)) {
+        let typical = self.placer.shapes().typical();
+        let (mut cpu, mut mem, mut biggest) = (0u64, 0u64, (0u32, 0u32));
+        for id in self.cluster.ids() {
+            if self.cluster.status(id) != InstanceStatus::Active {
+                continue;
+            }
+            let spec = &self.cluster.instance(id).spec;
+            biggest = (biggest.0.max(spec.cpu), biggest.1.max(spec.memory));
+            let (c, m) = (self.cluster.cpu_left(id), self.cluster.mem_left(id));
+            if typical.is_some_and(|(tc, tm)| c < tc || m < tm) {
+                cpu += c as u64;
+                mem += m as u64;
+            }
+        }
+        (cpu, mem, biggest)
     }
 
     fn duration_rng(&mut self, index: u32) -> &mut StreamRng {
@@ -446,7 +503,10 @@ impl Sim<'_> {
                 Decision::Unplaced { reason, closest } => failures.push((reason, closest)),
             }
         }
-        self.placement_failures += failures.len() as u64;
+        for (reason, _) in &failures {
+            self.failures.add(reason);
+            self.interval_failures.add(reason);
+        }
         if self.rec.wants_events() {
             let tasks: Vec<Value> = placed.iter().map(|&t| self.task_summary(t)).collect();
             let fails: Vec<Value> = failures
@@ -1006,7 +1066,6 @@ impl Sim<'_> {
             .collect();
         let started = waits.len() as u64;
         let w = WaitStats::from_millis(waits);
-        let (cpu_pct, mem_pct) = self.integrals.reserved_pct();
         let cost: f64 = self
             .cluster
             .instances()
@@ -1018,27 +1077,32 @@ impl Sim<'_> {
             })
             .sum();
         let count = |f: &dyn Fn(&Task) -> bool| self.tasks.iter().filter(|t| f(t)).count() as u64;
+        let n = self.samples.len().max(1) as f64;
         let summary = Summary {
             scenario: self.sc.name.clone(),
             seed,
             tasks_arrived: self.tasks.len() as u64,
             tasks_placed: count(&|t| t.seq.is_some()),
-            placement_failures: self.placement_failures,
+            placement_failures: self.failures.clone(),
             tasks_waiting_at_end: count(&|t| t.reason.as_ref().is_some_and(Reason::is_waiting)),
             tasks_failed_to_start: 0,
-            wait_mean_s: fixed(w.mean, 3),
-            wait_p50_s: fixed(w.p50, 3),
-            wait_p95_s: fixed(w.p95, 3),
-            wait_p99_s: fixed(w.p99, 3),
+            wait: w,
             instances_max: self.integrals.instances_max,
-            cpu_reserved_mean_pct: fixed(cpu_pct, 2),
-            mem_reserved_mean_pct: fixed(mem_pct, 2),
-            cost_usd: fixed(cost, 4),
+            reserved_mean_pct: self.integrals.reserved_pct(),
+            cost_usd: cost,
             events: self.q.delivered(),
             tasks_rejected: count(&|t| matches!(t.reason, Some(Reason::Rejected(_)))),
             tasks_started: started,
             instances_used_max: self.integrals.busy_max,
-            instances_used_mean: fixed(self.integrals.busy_mean(self.sc.duration), 2),
+            instances_used_mean: self.integrals.busy_mean(self.sc.duration),
+            stranded_mean_pct: (
+                self.samples.iter().map(|s| s.stranded_pct.0).sum::<f64>() / n,
+                self.samples.iter().map(|s| s.stranded_pct.1).sum::<f64>() / n,
+            ),
+            instances_lower_bound: (
+                self.samples.iter().map(|s| s.instances_lower_bound).max().unwrap_or(0),
+                self.samples.iter().map(|s| s.instances_lower_bound as f64).sum::<f64>() / n,
+            ),
         };
         let group_names = self.sc.instance_groups.iter().map(|g| g.name.clone()).collect();
         Outcome {

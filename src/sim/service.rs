@@ -29,7 +29,8 @@ pub enum ScaleIn {
 }
 
 impl ScaleIn {
-    /// The rule for a service's strategy chain (its first strategy decides).
+    /// The rule for a service's strategy chain (its first strategy decides; a research
+    /// heuristic first takes the default rule).
     pub fn for_strategies(strategies: Option<&[PlacementStrategy]>) -> ScaleIn {
         match strategies.and_then(|s| s.first()) {
             None => ScaleIn::Default,
@@ -41,6 +42,10 @@ impl ScaleIn {
                 field: SpreadField::Instance { .. },
             }) => ScaleIn::SpreadInstance,
             Some(PlacementStrategy::Random { .. }) => ScaleIn::Random,
+            Some(research) => {
+                debug_assert!(research.is_research());
+                ScaleIn::Default
+            }
         }
     }
 }

@@ -143,8 +143,12 @@ proptest! {
         let o = run(&sc, sc.seed, &mut rec);
         check_invariants(&o).map_err(TestCaseError::fail)?;
         for s in &o.timeseries {
-            prop_assert!(s.cpu_reserved_pct.parse::<f64>().unwrap() <= 100.0);
-            prop_assert!(s.mem_reserved_pct.parse::<f64>().unwrap() <= 100.0);
+            prop_assert!(s.reserved_pct.0 <= 100.0 && s.reserved_pct.1 <= 100.0);
+            // Stranded capacity is free capacity.
+            prop_assert!(s.stranded_pct.0 <= 100.0 - s.reserved_pct.0 + 1e-9);
+            prop_assert!(s.stranded_pct.1 <= 100.0 - s.reserved_pct.1 + 1e-9);
+            // A perfect packer needs no more instances than exist.
+            prop_assert!(s.instances_lower_bound <= s.instances);
         }
         // One row per arrived task; created tasks have unique ids.
         let rows = ecsim::output::task_rows(&o, &sc);

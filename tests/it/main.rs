@@ -6,4 +6,6 @@ mod determinism;
 mod golden;
 mod index_property;
 mod invariants;
+mod limits;
 mod placement_examples;
+mod ports_enis;

@@ -191,7 +191,11 @@ fn distinct_instance_never_colocates_and_fails_with_the_ecs_reason() {
         failures[0]["reason"],
         "DistinctInstance placement constraint unsatisfied"
     );
-    assert_eq!(o.summary.placement_failures, 2);
+    assert_eq!(o.summary.placement_failures.total(), 2);
+    assert_eq!(
+        o.summary.get("placementFailures[DistinctInstance]").as_deref(),
+        Some("2")
+    );
     assert_eq!(o.summary.tasks_rejected, 2);
 }
 
@@ -295,7 +299,7 @@ fn an_unplaceable_service_task_starts_when_capacity_frees() {
             .iter()
             .any(|e| e["detail-type"] == "ECS Service Action" && e["detail"]["reason"] == "RESOURCE:CPU")
     );
-    assert_eq!(o.summary.wait_p99_s, "540.000");
+    assert_eq!(o.summary.get("waitP99S").as_deref(), Some("540.000"));
 }
 
 #[test]
@@ -307,7 +311,7 @@ fn a_client_retry_places_the_task_when_capacity_frees() {
     );
     let (o, _) = run_toml(&toml);
     // One task fits at a time, 90 s each, one call a minute: retries keep up only partly.
-    assert!(o.summary.placement_failures > 0);
+    assert!(o.summary.placement_failures.total() > 0);
     assert!(o.summary.tasks_placed > 30);
     let retried = o
         .tasks

@@ -1,0 +1,18 @@
+//! Not ECS — research heuristic `bestFit` on two resources: the candidate left with the
+//! least CPU plus memory after placing, each as a share of what the instance registered.
+
+use crate::ecs::cluster::{Cluster, InstanceId};
+use crate::ecs::task_definition::Reservation;
+use crate::placement::strategy::{fixed_score, share};
+
+/// CPU + memory left after placing `res`, as shares of the registered amounts (0–2).
+pub fn leftover(cluster: &Cluster, id: InstanceId, res: &Reservation) -> f64 {
+    let spec = &cluster.instance(id).spec;
+    share(cluster.cpu_left(id).saturating_sub(res.cpu), spec.cpu)
+        + share(cluster.mem_left(id).saturating_sub(res.memory), spec.memory)
+}
+
+/// The score: the leftover (lower packs tighter).
+pub fn score(cluster: &Cluster, id: InstanceId, res: &Reservation) -> u64 {
+    fixed_score(leftover(cluster, id, res))
+}

@@ -1,0 +1,14 @@
+//! Not ECS — research heuristic `l2Norm` (Panigrahy et al.'s L2-norm distance): the
+//! candidate whose normalised remaining capacity is closest to the task's demand.
+
+use crate::ecs::cluster::{Cluster, InstanceId};
+use crate::ecs::task_definition::Reservation;
+use crate::placement::strategy::{fixed_score, share};
+
+/// The score: ‖remaining − demand‖², both normalised by the registered capacity.
+pub fn score(cluster: &Cluster, id: InstanceId, res: &Reservation) -> u64 {
+    let spec = &cluster.instance(id).spec;
+    let dc = share(cluster.cpu_left(id), spec.cpu) - share(res.cpu, spec.cpu);
+    let dm = share(cluster.mem_left(id), spec.memory) - share(res.memory, spec.memory);
+    fixed_score(dc * dc + dm * dm)
+}
