@@ -1,7 +1,8 @@
 //! Placement decisions under churn: a cluster held at ~80 % reserved CPU, where each
 //! step places one task (decide + allocate) and releases another. Reports
 //! decisions/s for binpack(memory), spread(AZ), random, and the full chain
-//! [spread(AZ), binpack(memory)] with a memberOf constraint, at 1k / 10k / 100k instances.
+//! [spread(AZ), binpack(memory)] with a memberOf constraint, at 1k / 10k / 100k
+//! instances; and one research heuristic (bestFit, a scan per decision) at 1k / 10k.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ecsim::ecs::cluster::{Cluster, GroupId, InstanceId, InstanceSpec};
@@ -120,24 +121,29 @@ impl Bench {
 }
 
 fn churn(c: &mut Criterion) {
-    let cases = [
-        ("binpack_memory", r#"[{"type":"binpack","field":"memory"}]"#, "[]"),
+    const ALL: &[usize] = &[1_000, 10_000, 100_000];
+    let cases: [(&str, &str, &str, &[usize]); 5] = [
+        ("binpack_memory", r#"[{"type":"binpack","field":"memory"}]"#, "[]", ALL),
         (
             "spread_az",
             r#"[{"type":"spread","field":"attribute:ecs.availability-zone"}]"#,
             "[]",
+            ALL,
         ),
-        ("random", r#"[{"type":"random"}]"#, "[]"),
+        ("random", r#"[{"type":"random"}]"#, "[]", ALL),
         (
             "spread_az_binpack_memory_memberof",
             r#"[{"type":"spread","field":"attribute:ecs.availability-zone"},{"type":"binpack","field":"memory"}]"#,
             r#"[{"type":"memberOf","expression":"attribute:ecs.instance-type =~ m5.*"}]"#,
+            ALL,
         ),
+        // A research heuristic: every decision scans every instance (no index).
+        ("research_best_fit", r#"[{"type":"bestFit"}]"#, "[]", &ALL[..2]),
     ];
-    for (name, strategies, constraints) in cases {
+    for (name, strategies, constraints, sizes) in cases {
         let mut g = c.benchmark_group(format!("placement/{name}"));
         g.throughput(Throughput::Elements(STEPS));
-        for n in [1_000usize, 10_000, 100_000] {
+        for &n in sizes {
             let mut b = Bench::new(n, strategies, constraints);
             g.bench_with_input(BenchmarkId::from_parameter(n), &n, |bench, _| {
                 bench.iter(|| {

@@ -151,6 +151,7 @@ pub struct Cluster {
     instances: Vec<ContainerInstance>,
     cpu_left: Vec<u32>,
     mem_left: Vec<u32>,
+    registered: Vec<(u32, u32)>,
     enis_left: Vec<u32>,
     status: Vec<InstanceStatus>,
     connected: Vec<bool>,
@@ -175,6 +176,7 @@ impl Cluster {
             instances: Vec::new(),
             cpu_left: Vec::new(),
             mem_left: Vec::new(),
+            registered: Vec::new(),
             enis_left: Vec::new(),
             status: Vec::new(),
             connected: Vec::new(),
@@ -208,6 +210,7 @@ impl Cluster {
         used_ports.dedup();
         self.cpu_left.push(spec.cpu);
         self.mem_left.push(spec.memory);
+        self.registered.push((spec.cpu, spec.memory));
         self.enis_left.push(spec.task_enis);
         self.status.push(InstanceStatus::Active);
         self.connected.push(true);
@@ -294,6 +297,11 @@ impl Cluster {
     /// Remaining memory MiB.
     pub fn mem_left(&self, id: InstanceId) -> u32 {
         self.mem_left[id.idx()]
+    }
+
+    /// Registered CPU units and memory MiB.
+    pub fn registered(&self, id: InstanceId) -> (u32, u32) {
+        self.registered[id.idx()]
     }
 
     /// Network interfaces left for tasks.

@@ -92,9 +92,26 @@ pub fn scan(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
     out
 }
 
-/// The filtering stages: status, resources, constraints.
+/// The filtering stages: status, resources, constraints. Without `record`, one pass
+/// finds the candidates, and the stages are walked only to name a failure.
 pub fn filter(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
     let (cluster, res, group) = (ctx.cluster, ctx.res, ctx.group);
+    if !record {
+        let candidates: Vec<InstanceId> = cluster
+            .ids()
+            .filter(|&id| {
+                cluster.accepts_tasks(id)
+                    && cluster.shortfall(id, res).is_none()
+                    && plan.constraints.iter().all(|c| c.holds(cluster, id, group))
+            })
+            .collect();
+        if !candidates.is_empty() {
+            return Scan {
+                candidates,
+                ..Scan::default()
+            };
+        }
+    }
     let mut out = Scan::default();
     let mut cands: Vec<InstanceId> = Vec::new();
     let mut removed = Vec::new();

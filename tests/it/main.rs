@@ -1,6 +1,7 @@
 //! ecsim's integration tests: one binary, one module per behaviour.
 
 mod bad_input;
+mod bpplib;
 mod common;
 mod determinism;
 mod golden;

@@ -340,3 +340,89 @@ fn scale_in_with_binpack_stops_the_task_on_the_emptiest_instance() {
         .collect();
     assert_eq!(stopped, vec!["big"]);
 }
+
+fn stopped_on(o: &ecsim::sim::Outcome) -> Vec<String> {
+    o.tasks
+        .iter()
+        .filter(|t| t.stop_code.is_some())
+        .map(|t| o.cluster.instance(t.instance.unwrap()).spec.ec2_instance_id.clone())
+        .collect()
+}
+
+fn service_then_scale_in(strategy: &str, instances: &str, desired: u32, to: u32) -> String {
+    format!(
+        "{HEADER}{instances}{}[[services]]\nserviceName = \"s\"\ntaskDefinition = \"t\"\ndesiredCount = {desired}\n{strategy}\n[[timeline]]\nat = \"10m\"\napi = \"UpdateService\"\nrequest = {{ service = \"s\", desiredCount = {to} }}\n",
+        task_def("t", 10, 100),
+    )
+}
+
+#[test]
+fn scale_in_with_spread_keeps_the_zones_balanced() {
+    // Zone a: a1, a2; zone b: b1. Spread on zones puts 3 tasks in a, 3 in b (6 tasks);
+    // then 4 in a vs 3 in b after a 7th. Scaling 7 → 6 must stop one in zone a.
+    let instances = instance("a1", "us-east-1a", 4096, 8000, "")
+        + &instance("a2", "us-east-1a", 4096, 8000, "")
+        + &instance("b1", "us-east-1b", 4096, 8000, "");
+    let toml = service_then_scale_in(
+        "placementStrategy = [{ type = \"spread\", field = \"attribute:ecs.availability-zone\" }]",
+        &instances,
+        7,
+        6,
+    );
+    let (o, _) = run_toml(&toml);
+    let stopped = stopped_on(&o);
+    assert_eq!(stopped.len(), 1);
+    assert!(stopped[0].starts_with('a'), "{stopped:?}");
+}
+
+#[test]
+fn scale_in_without_a_strategy_takes_the_busiest_zone_then_instance() {
+    // The default places 5 tasks a1, b1, a2, b1, a1: zone a holds 3 (a1 two, a2 one),
+    // zone b 2. Scaling in takes zone a, then its instance with the most: a1.
+    let instances = instance("a1", "us-east-1a", 4096, 8000, "")
+        + &instance("a2", "us-east-1a", 4096, 8000, "")
+        + &instance("b1", "us-east-1b", 4096, 8000, "");
+    let (o, _) = run_toml(&service_then_scale_in("", &instances, 5, 4));
+    assert_eq!(placements(&o), vec!["a1", "b1", "a2", "b1", "a1"]);
+    assert_eq!(stopped_on(&o), vec!["a1"]);
+}
+
+#[test]
+fn research_heuristics_run_in_scenarios_and_sweeps_like_ecs_strategies() {
+    let mut toml = format!(
+        "{HEADER}{}{}{}",
+        instance("i1", "us-east-1a", 4096, 8000, ""),
+        instance("i2", "us-east-1b", 4096, 8000, ""),
+        task_def("t", 512, 1000),
+    );
+    toml += "[[workloads]]\nname = \"w\"\nrunTask = { taskDefinition = \"t\", placementStrategy = [{ type = \"bestFit\" }] }\narrival = { process = \"fixed\", interval = \"30s\" }\ntaskDuration = \"5m\"\n";
+    toml += "[sweep]\nseeds = [1]\n[[sweep.axes]]\nname = \"heuristic\"\npath = \"workloads[0].runTask.placementStrategy\"\nvalues = [";
+    let kinds = [
+        "firstFit",
+        "nextFit",
+        "bestFit",
+        "worstFit",
+        "dotProduct",
+        "l2Norm",
+        "fragmentation",
+        "powerOfTwoChoices",
+        "sampled",
+    ];
+    toml += &kinds
+        .iter()
+        .map(|k| format!("[{{ type = \"{k}\" }}]"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    toml += "]\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("h.toml");
+    std::fs::write(&file, &toml).unwrap();
+    let sweep = ecsim::scenario::load_sweep(&file).unwrap();
+    let rows = ecsim::sweep::run_sweep(&sweep, Some(1), false).unwrap();
+    assert_eq!(rows.len(), kinds.len());
+    for r in &rows {
+        assert!(r.summary.tasks_placed > 100, "{:?}", r.labels);
+    }
+    // firstFit fills i1 first; worstFit keeps both busy.
+    assert!(rows[0].summary.instances_used_mean < rows[3].summary.instances_used_mean);
+}

@@ -7,9 +7,9 @@ use crate::placement::strategy::{fixed_score, share};
 
 /// CPU + memory left after placing `res`, as shares of the registered amounts (0–2).
 pub fn leftover(cluster: &Cluster, id: InstanceId, res: &Reservation) -> f64 {
-    let spec = &cluster.instance(id).spec;
-    share(cluster.cpu_left(id).saturating_sub(res.cpu), spec.cpu)
-        + share(cluster.mem_left(id).saturating_sub(res.memory), spec.memory)
+    let (cpu, memory) = cluster.registered(id);
+    share(cluster.cpu_left(id).saturating_sub(res.cpu), cpu)
+        + share(cluster.mem_left(id).saturating_sub(res.memory), memory)
 }
 
 /// The score: the leftover (lower packs tighter).

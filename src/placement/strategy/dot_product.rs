@@ -9,8 +9,8 @@ use crate::placement::strategy::{fixed_score, share};
 
 /// The score: 2 minus the dot product (lower aligns better).
 pub fn score(cluster: &Cluster, id: InstanceId, res: &Reservation) -> u64 {
-    let spec = &cluster.instance(id).spec;
-    let dot = share(res.cpu, spec.cpu) * share(cluster.cpu_left(id), spec.cpu)
-        + share(res.memory, spec.memory) * share(cluster.mem_left(id), spec.memory);
+    let (cpu, memory) = cluster.registered(id);
+    let dot = share(res.cpu, cpu) * share(cluster.cpu_left(id), cpu)
+        + share(res.memory, memory) * share(cluster.mem_left(id), memory);
     fixed_score(2.0 - dot)
 }

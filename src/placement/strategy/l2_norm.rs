@@ -7,8 +7,8 @@ use crate::placement::strategy::{fixed_score, share};
 
 /// The score: ‖remaining − demand‖², both normalised by the registered capacity.
 pub fn score(cluster: &Cluster, id: InstanceId, res: &Reservation) -> u64 {
-    let spec = &cluster.instance(id).spec;
-    let dc = share(cluster.cpu_left(id), spec.cpu) - share(res.cpu, spec.cpu);
-    let dm = share(cluster.mem_left(id), spec.memory) - share(res.memory, spec.memory);
+    let (cpu, memory) = cluster.registered(id);
+    let dc = share(cluster.cpu_left(id), cpu) - share(res.cpu, cpu);
+    let dm = share(cluster.mem_left(id), memory) - share(res.memory, memory);
     fixed_score(dc * dc + dm * dm)
 }

@@ -88,7 +88,8 @@ pub fn share(x: u32, of: u32) -> f64 {
 
 /// A non-negative float score as an integer (1e9 per unit), keeping its order.
 pub fn fixed_score(v: f64) -> u64 {
-    (v.max(0.0) * 1e9).round() as u64
+    // + 0.5 and truncation rounds like `round` for v ≥ 0, without a libm call.
+    (v.max(0.0) * 1e9 + 0.5) as u64
 }
 
 impl Strategy {

@@ -1,0 +1,145 @@
+//! Packing strategies against published bin-packing data: on BPPLIB instances
+//! (../shared/benchmarks/bpplib-1d, proven optima), items placed largest first must
+//! use exactly the bins the derived FFD and BFD counts say: first fit → FFD; best fit
+//! and ECS's binpack (least remaining memory that fits) → BFD. Items are (w, w) on
+//! bins of capacity (c, c), so the 2-D engine packs the 1-D instance.
+
+use ecsim::ecs::cluster::{Cluster, InstanceSpec};
+use ecsim::ecs::strategy::PlacementStrategy;
+use ecsim::ecs::task_definition::Reservation;
+use ecsim::engine::{RngStreams, SimTime};
+use ecsim::placement::{Decision, Placer, TieBreak};
+use std::path::{Path, PathBuf};
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/benchmarks/bpplib-1d")
+}
+
+/// (set folder, instance, opt, ffd, bfd) rows of the derived table.
+fn expected() -> Vec<(String, String, u32, u32, u32)> {
+    let text = std::fs::read_to_string(dir().join("derived_ffd_bfd.tsv"))
+        .expect("../shared/benchmarks/bpplib-1d is beside the project");
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("set\t"))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                f[0].to_string(),
+                f[1].to_string(),
+                f[4].parse().unwrap(),
+                f[5].parse().unwrap(),
+                f[6].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn items(set: &str, instance: &str) -> (u32, Vec<u32>) {
+    let text = std::fs::read_to_string(dir().join(set).join(format!("{instance}.txt"))).unwrap();
+    let nums: Vec<u32> = text.split_whitespace().map(|x| x.parse().unwrap()).collect();
+    let (n, c) = (nums[0] as usize, nums[1]);
+    let mut w = nums[2..2 + n].to_vec();
+    w.sort_unstable_by(|a, b| b.cmp(a));
+    (c, w)
+}
+
+/// Bins used when packing `weights` (largest first) with `strategy`.
+fn bins_used(capacity: u32, weights: &[u32], strategy: &str) -> u32 {
+    let mut cluster = Cluster::new("default");
+    for i in 0..weights.len() {
+        cluster.register(
+            InstanceSpec {
+                ec2_instance_id: format!("bin-{i}"),
+                instance_type: "bin".into(),
+                availability_zone: "z".into(),
+                cpu: capacity,
+                memory: capacity,
+                task_enis: 0,
+                reserved_ports: vec![],
+                attributes: Default::default(),
+                agent_version: "1.0.0".into(),
+                registered_at_unix_ms: 0,
+                origin: 0,
+                hourly_price: 0.0,
+            },
+            SimTime::ZERO,
+        );
+    }
+    let mut placer = Placer::new(TieBreak::LowestId, RngStreams::new(1).stream(3, 0));
+    let s: Vec<PlacementStrategy> = serde_json::from_str(strategy).unwrap();
+    let plan = placer.plan(&mut cluster, &[], &s).unwrap();
+    for id in cluster.ids() {
+        placer.instance_changed(&cluster, id);
+    }
+    let group = cluster.group("items");
+    for &w in weights {
+        let res = Reservation {
+            cpu: w,
+            memory: w,
+            ..Default::default()
+        };
+        match placer.decide(plan, &res, group, &cluster) {
+            Decision::Placed(i) => {
+                cluster.allocate(i, &res, group);
+                placer.allocation_changed(&cluster, i);
+            }
+            other => panic!("an item of {w} did not fit: {other:?}"),
+        }
+    }
+    cluster.busy_count()
+}
+
+/// A spread of instances: every set, a few of each.
+fn sample() -> Vec<(String, String, u32, u32, u32)> {
+    let all = expected();
+    let mut out = Vec::new();
+    for set in [
+        "Falkenauer/Falkenauer_U",
+        "Falkenauer/Falkenauer_T",
+        "Scholl/Scholl_1",
+        "Scholl/Scholl_2",
+        "Schwerin/Schwerin_1",
+        "Waescher",
+        "Hard28",
+    ] {
+        out.extend(all.iter().filter(|r| r.0 == set).step_by(9).take(4).cloned());
+    }
+    out
+}
+
+#[test]
+fn first_fit_decreasing_matches_the_published_ffd_counts() {
+    for (set, inst, opt, ffd, _) in sample() {
+        let (c, w) = items(&set, &inst);
+        let got = bins_used(c, &w, r#"[{"type":"firstFit"}]"#);
+        assert_eq!(got, ffd, "{set}/{inst} (optimum {opt})");
+        assert!(got >= opt);
+    }
+}
+
+#[test]
+fn best_fit_and_ecs_binpack_decreasing_match_the_published_bfd_counts() {
+    for (set, inst, opt, _, bfd) in sample() {
+        let (c, w) = items(&set, &inst);
+        assert_eq!(bins_used(c, &w, r#"[{"type":"bestFit"}]"#), bfd, "bestFit {set}/{inst}");
+        assert_eq!(
+            bins_used(c, &w, r#"[{"type":"binpack","field":"memory"}]"#),
+            bfd,
+            "binpack {set}/{inst}"
+        );
+        assert!(bfd >= opt);
+    }
+}
+
+#[test]
+fn worst_fit_spreads_one_item_per_empty_bin() {
+    // With a bin per item, an empty bin always has the most room left.
+    let (set, inst, _, ffd, _) = sample().into_iter().next().unwrap();
+    let (c, w) = items(&set, &inst);
+    assert_eq!(
+        bins_used(c, &w, r#"[{"type":"worstFit"}]"#) as usize,
+        w.len(),
+        "{set}/{inst}"
+    );
+    assert!((ffd as usize) < w.len());
+}
