@@ -48,23 +48,9 @@ impl Bench {
                 "ecs.instance-type".to_string(),
                 if i % 10 == 0 { "c5.xlarge" } else { "m5.xlarge" }.to_string(),
             );
-            cluster.register(
-                InstanceSpec {
-                    ec2_instance_id: format!("i-{i}"),
-                    instance_type: "m5.xlarge".into(),
-                    availability_zone: String::new(),
-                    cpu: 4096,
-                    memory: 15974,
-                    task_enis: 3,
-                    reserved_ports: vec![],
-                    attributes,
-                    agent_version: "1.85.0".into(),
-                    registered_at_unix_ms: 0,
-                    origin: 0,
-                    hourly_price: 0.192,
-                },
-                SimTime::ZERO,
-            );
+            let mut spec = InstanceSpec::new(&format!("i-{i}"), 4096, 15974);
+            spec.attributes = attributes;
+            cluster.register(spec, SimTime::ZERO);
         }
         let streams = RngStreams::new(42);
         let mut placer = Placer::new(TieBreak::Random, streams.stream(3, 0));

@@ -83,6 +83,34 @@ pub struct InstanceSpec {
     pub hourly_price: f64,
 }
 
+impl InstanceSpec {
+    /// A plain instance with `cpu` units and `memory` MiB: no attributes, two task ENIs,
+    /// the default reserved ports, agent 1.85.0, no price (hand-built clusters, tests).
+    pub fn new(ec2_instance_id: &str, cpu: u32, memory: u32) -> Self {
+        InstanceSpec {
+            ec2_instance_id: ec2_instance_id.to_string(),
+            instance_type: "custom".into(),
+            availability_zone: String::new(),
+            cpu,
+            memory,
+            task_enis: 2,
+            reserved_ports: vec![],
+            attributes: BTreeMap::new(),
+            agent_version: "1.85.0".into(),
+            registered_at_unix_ms: 0,
+            origin: 0,
+            hourly_price: 0.0,
+        }
+    }
+
+    /// The same, in availability zone `az` (also set as attribute `ecs.availability-zone`).
+    pub fn in_zone(mut self, az: &str) -> Self {
+        self.availability_zone = az.to_string();
+        self.attributes.insert("ecs.availability-zone".into(), az.to_string());
+        self
+    }
+}
+
 /// A container instance's descriptive state.
 #[derive(Clone, Debug)]
 pub struct ContainerInstance {
@@ -567,22 +595,7 @@ mod tests {
     use super::*;
 
     fn spec(az: &str, cpu: u32, mem: u32) -> InstanceSpec {
-        let mut attributes = BTreeMap::new();
-        attributes.insert("ecs.availability-zone".into(), az.into());
-        InstanceSpec {
-            ec2_instance_id: format!("i-{az}"),
-            instance_type: "m5.large".into(),
-            availability_zone: az.into(),
-            cpu,
-            memory: mem,
-            task_enis: 2,
-            reserved_ports: vec![],
-            attributes,
-            agent_version: "1.85.0".into(),
-            registered_at_unix_ms: 0,
-            origin: 0,
-            hourly_price: 0.096,
-        }
+        InstanceSpec::new(&format!("i-{az}"), cpu, mem).in_zone(az)
     }
 
     fn res(cpu: u32, memory: u32) -> Reservation {

@@ -192,20 +192,7 @@ mod tests {
         let ids: Vec<InstanceId> = (0..4)
             .map(|i| {
                 c.register(
-                    InstanceSpec {
-                        ec2_instance_id: format!("i-{i}"),
-                        instance_type: "m5.large".into(),
-                        availability_zone: "a".into(),
-                        cpu: 2048,
-                        memory: 1000 + i * 100,
-                        task_enis: 2,
-                        reserved_ports: vec![],
-                        attributes: Default::default(),
-                        agent_version: "1".into(),
-                        registered_at_unix_ms: 0,
-                        origin: 0,
-                        hourly_price: 0.0,
-                    },
+                    InstanceSpec::new(&format!("i-{i}"), 2048, 1000 + i * 100),
                     SimTime::ZERO,
                 )
             })

@@ -439,25 +439,34 @@ impl Sim<'_> {
         if let Some(&p) = self.plans.get(&(origin, td)) {
             return p;
         }
-        let constraints: Vec<_> = self
-            .registry
-            .get(td)
-            .constraints
-            .iter()
-            .chain(&request.placement_constraints)
-            .cloned()
-            .collect();
-        let refs: Vec<_> = constraints.iter().collect();
         let strategies = request
             .placement_strategy
             .clone()
             .unwrap_or_else(plan::run_task_default);
-        let p = self
-            .placer
-            .plan(&mut self.cluster, &refs, &strategies)
-            .expect("placement is checked when the scenario is loaded");
+        let p = self.compile_plan(td, &request.placement_constraints, &strategies);
         self.plans.insert((origin, td), p);
         p
+    }
+
+    /// A plan from the task definition's constraints, then the request's, and a chain.
+    fn compile_plan(
+        &mut self,
+        td: TaskDefId,
+        constraints: &[crate::ecs::strategy::PlacementConstraint],
+        strategies: &[crate::ecs::strategy::PlacementStrategy],
+    ) -> PlanId {
+        let all: Vec<_> = self
+            .registry
+            .get(td)
+            .constraints
+            .iter()
+            .chain(constraints)
+            .cloned()
+            .collect();
+        let refs: Vec<_> = all.iter().collect();
+        self.placer
+            .plan(&mut self.cluster, &refs, strategies)
+            .expect("placement is checked when the scenario is loaded")
     }
 
     // ---- RunTask ----------------------------------------------------------
@@ -692,20 +701,8 @@ impl Sim<'_> {
                 return;
             }
         };
-        let constraints: Vec<_> = self
-            .registry
-            .get(td)
-            .constraints
-            .iter()
-            .chain(&body.placement_constraints)
-            .cloned()
-            .collect();
-        let refs: Vec<_> = constraints.iter().collect();
         let strategies = body.placement_strategy.clone().unwrap_or_else(plan::service_default);
-        let plan = self
-            .placer
-            .plan(&mut self.cluster, &refs, &strategies)
-            .expect("placement is checked when the scenario is loaded");
+        let plan = self.compile_plan(td, &body.placement_constraints, &strategies);
         let index = self.services.len();
         let group = self.cluster.group(&format!("service:{}", body.service_name));
         self.services.push(Service {

@@ -48,20 +48,7 @@ fn bins_used(capacity: u32, weights: &[u32], strategy: &str) -> u32 {
     let mut cluster = Cluster::new("default");
     for i in 0..weights.len() {
         cluster.register(
-            InstanceSpec {
-                ec2_instance_id: format!("bin-{i}"),
-                instance_type: "bin".into(),
-                availability_zone: "z".into(),
-                cpu: capacity,
-                memory: capacity,
-                task_enis: 0,
-                reserved_ports: vec![],
-                attributes: Default::default(),
-                agent_version: "1.0.0".into(),
-                registered_at_unix_ms: 0,
-                origin: 0,
-                hourly_price: 0.0,
-            },
+            InstanceSpec::new(&format!("bin-{i}"), capacity, capacity),
             SimTime::ZERO,
         );
     }

@@ -42,23 +42,9 @@ fn cluster(sizes: &[(u32, u32, u8, u8)]) -> Cluster {
         if rack > 0 {
             attributes.insert("rack".to_string(), format!("r{rack}"));
         }
-        c.register(
-            InstanceSpec {
-                ec2_instance_id: format!("i-{i}"),
-                instance_type: "m5.large".into(),
-                availability_zone: format!("az-{az}"),
-                cpu,
-                memory: mem,
-                task_enis: 2,
-                reserved_ports: vec![],
-                attributes,
-                agent_version: "1.85.0".into(),
-                registered_at_unix_ms: 0,
-                origin: 0,
-                hourly_price: 0.0,
-            },
-            SimTime::ZERO,
-        );
+        let mut spec = InstanceSpec::new(&format!("i-{i}"), cpu, mem);
+        spec.attributes = attributes;
+        c.register(spec, SimTime::ZERO);
     }
     c
 }
