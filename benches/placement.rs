@@ -57,7 +57,9 @@ impl Bench {
         let s: Vec<PlacementStrategy> = serde_json::from_str(strategies).unwrap();
         let k: Vec<PlacementConstraint> = serde_json::from_str(constraints).unwrap();
         let refs: Vec<&PlacementConstraint> = k.iter().collect();
-        let plan = placer.plan(&mut cluster, &refs, &s).unwrap();
+        let plan = placer
+            .plan(&mut cluster, &refs, &s, ecsim::capacity::Pool::Ec2)
+            .unwrap();
         for id in cluster.ids() {
             placer.instance_changed(&cluster, id);
         }

@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+pub mod capacity;
 pub mod ecs;
 pub mod engine;
 pub mod error;

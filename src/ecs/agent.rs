@@ -12,10 +12,17 @@ pub struct AgentConfig {
     pub reserved_memory: u32,
     /// `ECS_RESERVED_PORTS` beyond the defaults.
     pub reserved_ports: Vec<u16>,
+    /// `ECS_ENABLE_SPOT_INSTANCE_DRAINING` (default false): drain on a Spot notice.
+    pub spot_draining: bool,
 }
 
 /// Agent variables ecsim reads.
-const MODELLED: &[&str] = &["ECS_CLUSTER", "ECS_RESERVED_MEMORY", "ECS_RESERVED_PORTS"];
+const MODELLED: &[&str] = &[
+    "ECS_CLUSTER",
+    "ECS_RESERVED_MEMORY",
+    "ECS_RESERVED_PORTS",
+    "ECS_ENABLE_SPOT_INSTANCE_DRAINING",
+];
 
 /// Reads `userData`; problems are recorded under `path`.
 pub fn parse_user_data(text: &str, path: &str, report: &mut Report) -> AgentConfig {
@@ -49,6 +56,14 @@ pub fn parse_user_data(text: &str, path: &str, report: &mut Report) -> AgentConf
                 Err(_) => report.error(
                     &at,
                     format!("ECS_RESERVED_PORTS=`{value}`: expected a JSON list of ports, e.g. [22, 2375]"),
+                ),
+            },
+            "ECS_ENABLE_SPOT_INSTANCE_DRAINING" => match value {
+                "true" => cfg.spot_draining = true,
+                "false" => cfg.spot_draining = false,
+                _ => report.error(
+                    &at,
+                    format!("ECS_ENABLE_SPOT_INSTANCE_DRAINING=`{value}`: expected true or false"),
                 ),
             },
             k if k.starts_with("ECS_") && !MODELLED.contains(&k) => {

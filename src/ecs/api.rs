@@ -6,6 +6,7 @@
 //! [`ecs_members`]), anything else is an error. Validation beyond the shape (limits,
 //! references) happens when a scenario is built.
 
+use crate::capacity::StrategyItem;
 use crate::ecs::strategy::{PlacementConstraint, PlacementStrategy};
 use crate::scenario::duration::DistSpec;
 use serde::{Deserialize, Serialize};
@@ -73,6 +74,37 @@ pub enum SchedulingStrategy {
     Daemon,
 }
 
+/// `awsvpcConfiguration`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AwsvpcConfiguration {
+    /// `subnets`: their zones are where the tasks may run.
+    #[serde(default)]
+    pub subnets: Vec<String>,
+    /// `securityGroups` (read, not modelled).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_groups: Vec<String>,
+    /// `assignPublicIp` (read, not modelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_public_ip: Option<String>,
+}
+
+/// `networkConfiguration`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkConfiguration {
+    /// `awsvpcConfiguration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awsvpc_configuration: Option<AwsvpcConfiguration>,
+}
+
+impl NetworkConfiguration {
+    /// The subnets named, if any.
+    pub fn subnets(&self) -> &[String] {
+        self.awsvpc_configuration.as_ref().map_or(&[], |a| &a.subnets)
+    }
+}
+
 /// A CreateService request body, plus ecsim's simulation-only `taskDuration`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -92,6 +124,12 @@ pub struct CreateService {
     /// `launchType`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
+    /// `capacityProviderStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_strategy: Option<Vec<StrategyItem>>,
+    /// `networkConfiguration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
     /// `schedulingStrategy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduling_strategy: Option<SchedulingStrategy>,
@@ -135,6 +173,12 @@ pub struct RunTask {
     /// `launchType`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
+    /// `capacityProviderStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_strategy: Option<Vec<StrategyItem>>,
+    /// `networkConfiguration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
     /// `placementStrategy` (at most 5; default random).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_strategy: Option<Vec<PlacementStrategy>>,
@@ -238,11 +282,9 @@ pub mod ecs_members {
         "availabilityZoneRebalancing",
         "loadBalancers",
         "serviceRegistries",
-        "capacityProviderStrategy",
         "platformVersion",
         "role",
         "deploymentConfiguration",
-        "networkConfiguration",
         "healthCheckGracePeriodSeconds",
         "deploymentController",
         "tags",
@@ -255,10 +297,8 @@ pub mod ecs_members {
     ];
     /// RunTask members not modelled.
     pub const RUN_TASK: &[&str] = &[
-        "capacityProviderStrategy",
         "enableECSManagedTags",
         "enableExecuteCommand",
-        "networkConfiguration",
         "overrides",
         "platformVersion",
         "propagateTags",

@@ -81,6 +81,10 @@ pub struct InstanceSpec {
     pub origin: u32,
     /// Price per hour in USD.
     pub hourly_price: f64,
+    /// The capacity provider whose Auto Scaling group launched it.
+    pub provider: Option<crate::capacity::ProviderId>,
+    /// An ECS Anywhere (EXTERNAL) instance.
+    pub external: bool,
 }
 
 impl InstanceSpec {
@@ -100,6 +104,8 @@ impl InstanceSpec {
             registered_at_unix_ms: 0,
             origin: 0,
             hourly_price: 0.0,
+            provider: None,
+            external: false,
         }
     }
 
@@ -345,6 +351,12 @@ impl Cluster {
     /// Whether the agent is connected.
     pub fn agent_connected(&self, id: InstanceId) -> bool {
         self.connected[id.idx()]
+    }
+
+    /// Whether tasks of `pool` may run on `id`.
+    pub fn in_pool(&self, id: InstanceId, pool: crate::capacity::Pool) -> bool {
+        let spec = &self.instances[id.idx()].spec;
+        pool.admits(spec.provider, spec.external)
     }
 
     /// ACTIVE with a connected agent: may receive tasks.

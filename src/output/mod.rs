@@ -266,8 +266,12 @@ pub struct InstanceRow {
     pub memory: u32,
     /// Tasks ever placed.
     pub tasks_placed: u64,
-    /// The instance group it belongs to.
+    /// The instance group or Auto Scaling group it belongs to.
     pub instance_group: String,
+    /// When it was launched (billing starts), seconds.
+    pub launched_at: String,
+    /// What it cost, USD.
+    pub cost_usd: String,
 }
 
 fn secs(t: Option<crate::engine::SimTime>) -> String {
@@ -319,18 +323,25 @@ pub fn instance_rows(o: &Outcome) -> Vec<InstanceRow> {
     o.cluster
         .instances()
         .iter()
-        .map(|i| InstanceRow {
+        .zip(&o.instance_costs)
+        .map(|(i, (launched, cost))| InstanceRow {
             container_instance_id: i.container_instance_id.clone(),
             ec2_instance_id: i.spec.ec2_instance_id.clone(),
             instance_type: i.spec.instance_type.clone(),
             availability_zone: i.spec.availability_zone.clone(),
-            capacity_provider: String::new(),
+            capacity_provider: i
+                .spec
+                .provider
+                .map(|p| o.provider_names[p.0 as usize].clone())
+                .unwrap_or_default(),
             registered_at: i.registered_at.secs_string(),
             deregistered_at: secs(i.deregistered_at),
             cpu: i.spec.cpu,
             memory: i.spec.memory,
             tasks_placed: i.tasks_placed,
             instance_group: o.group_names.get(i.spec.origin as usize).cloned().unwrap_or_default(),
+            launched_at: launched.secs_string(),
+            cost_usd: crate::sim::metrics::fixed(*cost, 4),
         })
         .collect()
 }
@@ -396,6 +407,8 @@ pub const INSTANCE_HEADER: &[&str] = &[
     "memory",
     "tasksPlaced",
     "instanceGroup",
+    "launchedAt",
+    "costUsd",
 ];
 
 /// Writes the CSV files of one run into `out` (events and decisions are streamed

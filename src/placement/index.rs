@@ -24,6 +24,8 @@ pub struct IndexKey {
     pub order: Order,
     /// The group, for [`Order::GroupCount`].
     pub group: Option<GroupId>,
+    /// The instances' pool.
+    pub pool: crate::capacity::Pool,
 }
 
 const ABSENT: u32 = u32::MAX;
@@ -202,6 +204,7 @@ mod tests {
             partition: vec![],
             order: Order::Remaining(BinpackField::Memory),
             group: None,
+            pool: crate::capacity::Pool::Ec2,
         });
         for &id in &ids {
             idx.insert(&c, id);

@@ -83,15 +83,17 @@ impl Placer {
         }
     }
 
-    /// Compiles a plan from constraints (the task definition's first) and a strategy chain.
+    /// Compiles a plan from constraints (the task definition's first), a strategy chain,
+    /// and the pool of instances it may use.
     pub fn plan(
         &mut self,
         cluster: &mut Cluster,
         constraints: &[&PlacementConstraint],
         strategies: &[PlacementStrategy],
+        pool: crate::capacity::Pool,
     ) -> Result<PlanId, String> {
         let statics = &mut self.statics;
-        let plan = Plan::compile(cluster, constraints, strategies, &mut |c| {
+        let plan = Plan::compile(cluster, constraints, strategies, pool, &mut |c| {
             let text = c.label();
             match statics.iter().position(|s| s.label() == text) {
                 Some(i) => i as u32,
@@ -136,6 +138,7 @@ impl Placer {
             partition: p.partition.clone(),
             order: p.order,
             group: g,
+            pool: p.pool,
         };
         let i = match self.index_of.get(&key) {
             Some(&i) => i,

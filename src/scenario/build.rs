@@ -1,9 +1,9 @@
 //! From a parsed scenario file to a checked, runnable [`Scenario`]: every reference
 //! resolved, every limit ECS enforces checked, every problem named by field path.
 
-use crate::ecs::agent::parse_user_data;
-use crate::ecs::api::{LaunchType, RunTask, SchedulingStrategy};
-use crate::ecs::catalogue::Catalogue;
+use crate::capacity::StrategyItem;
+use crate::capacity::prices::Prices;
+use crate::ecs::api::{LaunchType, NetworkConfiguration, RunTask, SchedulingStrategy};
 use crate::ecs::registry::TaskDefinitions;
 use crate::ecs::strategy::{PlacementConstraint, PlacementStrategy};
 use crate::ecs::task_definition::{RegisterTaskDefinition, register};
@@ -12,13 +12,15 @@ use crate::error::{Error, Problem, Report};
 use crate::placement::TieBreak;
 use crate::placement::constraint::Constraint;
 use crate::placement::plan::check_limits;
-use crate::placement::query::{parse_time, parse_version};
+use crate::placement::query::parse_time;
+use crate::scenario::capacity::{CapacitySpec, build_capacity};
 use crate::scenario::duration::DistSpec;
+use crate::scenario::instances::{AsgSpec, GroupSpec, build_asgs, build_groups};
 use crate::scenario::load::{self, Format};
 use crate::scenario::schema::{
-    ApiCall, Arrival, InstanceGroup, RESERVED_SECTIONS, ScenarioFile, SweepTable, TimelineEntry, Workload,
+    ApiCall, Arrival, Fault, FaultType, RESERVED_SECTIONS, ScenarioFile, SweepTable, TimelineEntry, Workload,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The only cluster until multiple clusters are modelled.
@@ -31,37 +33,6 @@ pub const DEFAULT_AGENT_VERSION: &str = "1.85.0";
 pub const TRUNK_ATTRIBUTE: &str = "ecs.awsvpc-trunk-id";
 /// ECS's container-instance quota per cluster (a warning above it: ecsim simulates more).
 pub const INSTANCE_QUOTA: u64 = 5000;
-
-/// An instance group, resolved.
-#[derive(Clone, Debug)]
-pub struct GroupSpec {
-    /// Group name.
-    pub name: String,
-    /// Instance type name.
-    pub instance_type: String,
-    /// How many.
-    pub count: u32,
-    /// Zones, round-robin.
-    pub availability_zones: Vec<String>,
-    /// Registered CPU units per instance.
-    pub cpu: u32,
-    /// Registered memory MiB per instance (after ECS_RESERVED_MEMORY).
-    pub memory: u32,
-    /// Tasks with their own ENI per instance.
-    pub task_enis: u32,
-    /// Extra reserved ports.
-    pub reserved_ports: Vec<u16>,
-    /// Attributes, built-in and custom (without the zone, which varies).
-    pub attributes: BTreeMap<String, String>,
-    /// EC2 instance ids, one per instance.
-    pub ec2_instance_ids: Vec<String>,
-    /// Agent version.
-    pub agent_version: String,
-    /// Registration wall-clock time, Unix ms.
-    pub registered_at_unix_ms: i64,
-    /// USD per hour.
-    pub hourly_price: f64,
-}
 
 /// A checked scenario, ready to run.
 #[derive(Clone, Debug)]
@@ -94,6 +65,20 @@ pub struct Scenario {
     pub timeline: Vec<TimelineEntry>,
     /// The scenario's own sweep.
     pub sweep: Option<SweepTable>,
+    /// Auto Scaling groups.
+    pub asgs: Vec<AsgSpec>,
+    /// Capacity providers, the cluster's strategy, subnets.
+    pub capacity: CapacitySpec,
+    /// Prices in force.
+    pub prices: Prices,
+    /// Faults.
+    pub faults: Vec<Fault>,
+    /// How long a PROVISIONING task waits.
+    pub provisioning_timeout: SimDuration,
+    /// PROVISIONING tasks per cluster at most.
+    pub provisioning_limit: u32,
+    /// Creation to RUNNING on Fargate.
+    pub fargate_start_latency: DistSpec,
     /// Warnings found while checking.
     pub warnings: Vec<Problem>,
 }
@@ -157,6 +142,27 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         }
     }
     let instance_groups = build_groups(&f.instance_groups, start_unix_ms, &mut r);
+    let asgs = build_asgs(&f.auto_scaling_groups, &mut r);
+    let capacity = build_capacity(
+        &asgs,
+        &f.capacity_providers,
+        f.cluster_capacity_providers.as_ref(),
+        &f.subnets,
+        &mut r,
+    );
+    let prices = build_prices(f.prices.as_ref(), &mut r);
+    check_faults(&f.faults, &instance_groups, &asgs, &mut r);
+    let provisioning_timeout = f.provisioning_timeout.map_or(SimDuration::from_secs(1800), |d| d.0);
+    if !(600_000..=1_800_000).contains(&provisioning_timeout.millis()) {
+        r.error(
+            "provisioningTimeout",
+            "PROVISIONING tasks wait 10–30 minutes (ecs-semantics.md §4.2)",
+        );
+    }
+    let fargate_start_latency = f.fargate_start_latency.clone().unwrap_or_else(default_fargate_latency);
+    if let Err(m) = fargate_start_latency.validate() {
+        r.error("fargateStartLatency", m);
+    }
     // Task definitions: files resolved, then registered in order.
     let mut registry = TaskDefinitions::default();
     let mut task_definitions = Vec::new();
@@ -176,7 +182,14 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
     }
     let mut service_names = BTreeSet::new();
     for (i, s) in f.services.iter().enumerate() {
-        check_service(s, &format!("services[{i}]"), &registry, &mut service_names, &mut r);
+        check_service(
+            s,
+            &format!("services[{i}]"),
+            &registry,
+            &capacity,
+            &mut service_names,
+            &mut r,
+        );
     }
     let mut workload_names = BTreeSet::new();
     for (i, w) in f.workloads.iter().enumerate() {
@@ -190,7 +203,7 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         if w.trace.is_some() {
             r.error(format!("{path}.trace"), "trace workloads are not supported yet");
         }
-        check_run_task(&w.run_task, &format!("{path}.runTask"), &registry, &mut r);
+        check_run_task(&w.run_task, &format!("{path}.runTask"), &registry, &capacity, &mut r);
         match &w.arrival {
             Arrival::Poisson { rate_per_minute } if !(rate_per_minute.is_finite() && *rate_per_minute > 0.0) => {
                 r.error(
@@ -233,8 +246,8 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         }
         let rp = format!("{path}.request");
         match &e.request {
-            ApiCall::RunTask(rt) => check_run_task(rt, &rp, &registry, &mut r),
-            ApiCall::CreateService(s) => check_service(s, &rp, &registry, &mut service_names, &mut r),
+            ApiCall::RunTask(rt) => check_run_task(rt, &rp, &registry, &capacity, &mut r),
+            ApiCall::CreateService(s) => check_service(s, &rp, &registry, &capacity, &mut service_names, &mut r),
             ApiCall::UpdateService(u) => {
                 let name = u.service.rsplit('/').next().unwrap_or(&u.service);
                 if !service_names.contains(name) {
@@ -279,8 +292,102 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         workloads: f.workloads,
         timeline: timeline.into_iter().map(|(_, e)| e).collect(),
         sweep: f.sweep,
+        asgs,
+        capacity,
+        prices,
+        faults: f.faults,
+        provisioning_timeout,
+        provisioning_limit: f.provisioning_task_limit.unwrap_or(500),
+        fargate_start_latency,
         warnings,
     })
+}
+
+/// Fargate start latency by default: lognormal, median 35 s, sigma 0.3 — SIM CHOICE:
+/// AWS documents none (ecs-semantics.md §5.2); ENI attachment and the image pull dominate.
+pub fn default_fargate_latency() -> DistSpec {
+    use crate::scenario::duration::Duration;
+    DistSpec::Lognormal {
+        median: Duration(SimDuration::from_secs(35)),
+        sigma: 0.3,
+    }
+}
+
+fn build_prices(o: Option<&crate::capacity::prices::PriceOverrides>, r: &mut Report) -> Prices {
+    let o = o.cloned().unwrap_or_default();
+    let cat = crate::ecs::catalogue::Catalogue::builtin();
+    for (t, v) in &o.ec2_on_demand_per_hour {
+        if cat.get(t).is_none() {
+            r.error(
+                format!("prices.ec2OnDemandPerHour.{t}"),
+                format!("unknown instance type `{t}`"),
+            );
+        }
+        if !(v.is_finite() && *v >= 0.0) {
+            r.error(format!("prices.ec2OnDemandPerHour.{t}"), "a price is a number ≥ 0");
+        }
+    }
+    for (name, v) in [
+        ("spotFraction", o.spot_fraction),
+        ("fargateSpotFraction", o.fargate_spot_fraction),
+    ] {
+        if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
+            r.error(format!("prices.{name}"), "a fraction is 0–1");
+        }
+    }
+    let others = [
+        o.external_per_hour,
+        o.fargate.as_ref().map(|f| f.vcpu_per_hour),
+        o.fargate.as_ref().map(|f| f.gb_per_hour),
+    ];
+    if others.iter().flatten().any(|v| !(v.is_finite() && *v >= 0.0)) {
+        r.error("prices", "prices are numbers ≥ 0");
+    }
+    Prices::with(&o)
+}
+
+fn check_faults(faults: &[Fault], groups: &[GroupSpec], asgs: &[AsgSpec], r: &mut Report) {
+    for (i, f) in faults.iter().enumerate() {
+        let path = format!("faults[{i}]");
+        if f.kind != FaultType::SpotInterruption {
+            r.error(
+                format!("{path}.type"),
+                format!("{:?} faults are not supported yet: spotInterruption is", f.kind),
+            );
+            continue;
+        }
+        match (f.at, f.rate_per_hour) {
+            (Some(_), None) => {
+                let known = f.ec2_instance_id.as_ref().is_some_and(|id| {
+                    groups.iter().any(|g| g.ec2_instance_ids.contains(id))
+                        || asgs.iter().any(|a| {
+                            id.strip_prefix(&format!("{}-", a.name))
+                                .is_some_and(|n| n.parse::<u32>().is_ok())
+                        })
+                });
+                if !known {
+                    r.error(
+                        format!("{path}.ec2InstanceId"),
+                        "a scheduled Spot interruption names an instance (an instance group's, or `<asg>-<n>`)",
+                    );
+                }
+            }
+            (None, Some(rate)) => {
+                if !(rate.is_finite() && rate > 0.0) {
+                    r.error(format!("{path}.ratePerHour"), "a rate is a number > 0");
+                }
+                match (&f.auto_scaling_group, f.capacity_provider.as_deref()) {
+                    (Some(a), None) if asgs.iter().any(|g| &g.name == a && g.spot) => {}
+                    (None, Some(crate::capacity::FARGATE_SPOT)) => {}
+                    _ => r.error(
+                        &path,
+                        "random Spot interruptions name a Spot autoScalingGroup, or capacityProvider FARGATE_SPOT",
+                    ),
+                }
+            }
+            _ => r.error(&path, "a fault is scheduled (`at`) or random (`ratePerHour`), not both"),
+        }
+    }
 }
 
 /// Names that become folder names: letters, digits, `.`, `_`, `-`.
@@ -307,16 +414,6 @@ fn check_cluster(cluster: Option<&str>, path: &str, r: &mut Report) {
                 format!("cluster `{c}` does not exist: the scenario has one cluster, `{CLUSTER_NAME}`"),
             );
         }
-    }
-}
-
-fn check_launch_type(lt: Option<LaunchType>, path: &str, r: &mut Report) {
-    match lt {
-        None | Some(LaunchType::Ec2) => {}
-        Some(other) => r.error(
-            path,
-            format!("launchType {} is not supported yet: use EC2", other.as_str()),
-        ),
     }
 }
 
@@ -351,7 +448,12 @@ fn check_placement(
     }
 }
 
-fn td_constraints(registry: &TaskDefinitions, reference: &str, path: &str, r: &mut Report) -> Option<usize> {
+fn task_definition<'a>(
+    registry: &'a TaskDefinitions,
+    reference: &str,
+    path: &str,
+    r: &mut Report,
+) -> Option<&'a crate::ecs::task_definition::TaskDefinition> {
     match registry.resolve(reference) {
         Ok(id) => {
             let td = registry.get(id);
@@ -360,7 +462,7 @@ fn td_constraints(registry: &TaskDefinitions, reference: &str, path: &str, r: &m
                     r.error(format!("{path} ({} placementConstraints[{i}])", td.name()), m);
                 }
             }
-            Some(td.constraints.len())
+            Some(td)
         }
         Err(m) => {
             r.error(path, m);
@@ -369,8 +471,41 @@ fn td_constraints(registry: &TaskDefinitions, reference: &str, path: &str, r: &m
     }
 }
 
-fn check_run_task(rt: &RunTask, path: &str, registry: &TaskDefinitions, r: &mut Report) {
-    let n = td_constraints(registry, &rt.task_definition, &format!("{path}.taskDefinition"), r).unwrap_or(0);
+/// What a request's capacity settings need checked.
+struct CapacityRequest<'a> {
+    launch_type: Option<LaunchType>,
+    strategy: Option<&'a [StrategyItem]>,
+    network: Option<&'a NetworkConfiguration>,
+    has_placement: bool,
+}
+
+fn check_capacity(
+    req: CapacityRequest,
+    td: Option<&crate::ecs::task_definition::TaskDefinition>,
+    capacity: &CapacitySpec,
+    path: &str,
+    r: &mut Report,
+) {
+    let field = if req.strategy.is_some_and(|s| !s.is_empty()) {
+        "capacityProviderStrategy"
+    } else {
+        "launchType"
+    };
+    match capacity.resolve(req.launch_type, req.strategy) {
+        Err(m) => r.error(format!("{path}.{field}"), m),
+        Ok(c) => {
+            if let Some(td) = td
+                && let Err(m) = capacity.check_request(&c, td, req.has_placement, req.network)
+            {
+                r.error(path, m);
+            }
+        }
+    }
+}
+
+fn check_run_task(rt: &RunTask, path: &str, registry: &TaskDefinitions, capacity: &CapacitySpec, r: &mut Report) {
+    let td = task_definition(registry, &rt.task_definition, &format!("{path}.taskDefinition"), r);
+    let n = td.map_or(0, |t| t.constraints.len());
     if let Some(c) = rt.count
         && !(1..=10).contains(&c)
     {
@@ -384,7 +519,14 @@ fn check_run_task(rt: &RunTask, path: &str, registry: &TaskDefinitions, r: &mut 
     {
         r.error(format!("{path}.group"), "a task group name has 1–255 characters");
     }
-    check_launch_type(rt.launch_type, &format!("{path}.launchType"), r);
+    let req = CapacityRequest {
+        launch_type: rt.launch_type,
+        strategy: rt.capacity_provider_strategy.as_deref(),
+        network: rt.network_configuration.as_ref(),
+        has_placement: rt.placement_strategy.as_ref().is_some_and(|s| !s.is_empty())
+            || !rt.placement_constraints.is_empty(),
+    };
+    check_capacity(req, td, capacity, path, r);
     check_cluster(rt.cluster.as_deref(), &format!("{path}.cluster"), r);
     check_placement(&rt.placement_constraints, rt.placement_strategy.as_deref(), n, path, r);
 }
@@ -393,6 +535,7 @@ fn check_service(
     s: &crate::ecs::api::CreateService,
     path: &str,
     registry: &TaskDefinitions,
+    capacity: &CapacitySpec,
     names: &mut BTreeSet<String>,
     r: &mut Report,
 ) {
@@ -415,7 +558,8 @@ fn check_service(
             format!("service `{}` already exists", s.service_name),
         );
     }
-    let n = td_constraints(registry, &s.task_definition, &format!("{path}.taskDefinition"), r).unwrap_or(0);
+    let td = task_definition(registry, &s.task_definition, &format!("{path}.taskDefinition"), r);
+    let n = td.map_or(0, |t| t.constraints.len());
     if s.scheduling_strategy == Some(SchedulingStrategy::Daemon) {
         r.error(
             format!("{path}.schedulingStrategy"),
@@ -432,7 +576,14 @@ fn check_service(
     {
         r.error(format!("{path}.taskDuration"), m);
     }
-    check_launch_type(s.launch_type, &format!("{path}.launchType"), r);
+    let req = CapacityRequest {
+        launch_type: s.launch_type,
+        strategy: s.capacity_provider_strategy.as_deref(),
+        network: s.network_configuration.as_ref(),
+        has_placement: s.placement_strategy.as_ref().is_some_and(|x| !x.is_empty())
+            || !s.placement_constraints.is_empty(),
+    };
+    check_capacity(req, td, capacity, path, r);
     check_cluster(s.cluster.as_deref(), &format!("{path}.cluster"), r);
     check_placement(&s.placement_constraints, s.placement_strategy.as_deref(), n, path, r);
 }
@@ -512,170 +663,4 @@ fn load_task_definition_file(
             None
         }
     }
-}
-
-fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report) -> Vec<GroupSpec> {
-    let cat = Catalogue::builtin();
-    let mut names = BTreeSet::new();
-    let mut ids = BTreeSet::new();
-    let mut out = Vec::new();
-    let mut total: u64 = 0;
-    for (i, g) in groups.iter().enumerate() {
-        let path = format!("instanceGroups[{i}]");
-        check_name(&g.name, &format!("{path}.name"), r);
-        if !names.insert(g.name.clone()) {
-            r.error(
-                format!("{path}.name"),
-                format!("instance group `{}` is defined twice", g.name),
-            );
-        }
-        total += g.count as u64;
-        let Some(t) = cat.get(&g.instance_type) else {
-            r.error(
-                format!("{path}.instanceType"),
-                format!(
-                    "unknown instance type `{}`: the catalogue has {}",
-                    g.instance_type,
-                    cat.describe()
-                ),
-            );
-            continue;
-        };
-        match g.launch_type {
-            None | Some(LaunchType::Ec2) => {}
-            Some(LaunchType::External) => {
-                r.error(format!("{path}.launchType"), "EXTERNAL instances are not supported yet")
-            }
-            Some(other) => r.error(
-                format!("{path}.launchType"),
-                format!(
-                    "{} is not a container-instance launch type: use EC2 or EXTERNAL",
-                    other.as_str()
-                ),
-            ),
-        }
-        if g.iam_actions.is_some() {
-            r.error(
-                format!("{path}.iamActions"),
-                "instance roles are not supported yet: remove iamActions",
-            );
-        }
-        let agent = parse_user_data(g.user_data.as_deref().unwrap_or(""), &format!("{path}.userData"), r);
-        check_cluster(agent.cluster.as_deref(), &format!("{path}.userData ECS_CLUSTER"), r);
-        let (cpu, nominal_memory) = match &g.total_resources {
-            Some(t) => {
-                if t.cpu == 0 || t.memory == 0 {
-                    r.error(format!("{path}.totalResources"), "cpu and memory must be more than 0");
-                }
-                (t.cpu, t.memory)
-            }
-            None => (t.registered_cpu(), t.registered_memory()),
-        };
-        if agent.reserved_memory >= nominal_memory {
-            r.error(
-                format!("{path}.userData"),
-                format!(
-                    "ECS_RESERVED_MEMORY={} leaves no memory of {nominal_memory} MiB",
-                    agent.reserved_memory
-                ),
-            );
-        }
-        let azs = if g.availability_zones.is_empty() {
-            vec!["us-east-1a".to_string()]
-        } else {
-            g.availability_zones.clone()
-        };
-        if azs.iter().any(String::is_empty) {
-            r.error(format!("{path}.availabilityZones"), "a zone name cannot be empty");
-        }
-        for (k, v) in &g.attributes {
-            if k.is_empty() || k.len() > 128 || v.is_empty() || v.len() > 128 {
-                r.error(
-                    format!("{path}.attributes.{k}"),
-                    "attribute names and values have 1–128 characters",
-                );
-            }
-        }
-        let ec2_instance_ids = match &g.ec2_instance_ids {
-            Some(v) if v.len() != g.count as usize => {
-                r.error(
-                    format!("{path}.ec2InstanceIds"),
-                    format!("{} ids for {} instances: give one per instance", v.len(), g.count),
-                );
-                vec![]
-            }
-            Some(v) => v.clone(),
-            None => (1..=g.count).map(|n| format!("{}-{n}", g.name)).collect(),
-        };
-        for id in &ec2_instance_ids {
-            if !ids.insert(id.clone()) {
-                r.error(
-                    format!("{path}.ec2InstanceIds"),
-                    format!("instance id `{id}` is used twice"),
-                );
-            }
-        }
-        let agent_version = g
-            .agent_version
-            .clone()
-            .unwrap_or_else(|| DEFAULT_AGENT_VERSION.to_string());
-        if parse_version(&agent_version).is_none() {
-            r.error(
-                format!("{path}.agentVersion"),
-                format!("`{agent_version}` is not a version such as 1.85.0"),
-            );
-        }
-        let registered_at_unix_ms = match &g.registered_at {
-            None => start_unix_ms,
-            Some(s) => parse_time(s).unwrap_or_else(|| {
-                r.error(
-                    format!("{path}.registeredAt"),
-                    "expected an RFC 3339 time or a date such as 2026-01-01",
-                );
-                start_unix_ms
-            }),
-        };
-        let trunked = g.awsvpc_trunking.unwrap_or(false) || g.attributes.contains_key(TRUNK_ATTRIBUTE);
-        let task_enis = t.task_enis(trunked).unwrap_or_else(|| {
-            r.error(
-                format!("{path}.awsvpcTrunking"),
-                format!(
-                    "{} does not support awsvpc trunking (see the trunkTasks column of data/instance-types.csv)",
-                    t.name
-                ),
-            );
-            0
-        });
-        let mut attributes = BTreeMap::new();
-        if trunked {
-            attributes.insert(
-                TRUNK_ATTRIBUTE.to_string(),
-                format!("eni-{}", &crate::ecs::cluster::hex_id(0x7E, i as u64)[..17]),
-            );
-        }
-        attributes.insert("ecs.instance-type".to_string(), t.name.clone());
-        attributes.insert("ecs.os-type".to_string(), "linux".to_string());
-        attributes.insert("ecs.os-family".to_string(), "LINUX".to_string());
-        attributes.insert("ecs.cpu-architecture".to_string(), t.cpu_architecture.clone());
-        attributes.extend(g.attributes.clone());
-        out.push(GroupSpec {
-            name: g.name.clone(),
-            instance_type: t.name.clone(),
-            count: g.count,
-            availability_zones: azs,
-            cpu,
-            memory: nominal_memory.saturating_sub(agent.reserved_memory),
-            task_enis,
-            reserved_ports: agent.reserved_ports,
-            attributes,
-            ec2_instance_ids,
-            agent_version,
-            registered_at_unix_ms,
-            hourly_price: t.on_demand_usd_per_hour,
-        });
-    }
-    if total > INSTANCE_QUOTA {
-        r.warn("instanceGroups", format!("{total} instances: ECS allows {INSTANCE_QUOTA} container instances per cluster (ecsim simulates them anyway)"));
-    }
-    out
 }

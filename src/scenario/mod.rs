@@ -2,7 +2,9 @@
 //! sweep expansion. The only IO here is reading the input files.
 
 pub mod build;
+pub mod capacity;
 pub mod duration;
+pub mod instances;
 pub mod load;
 pub mod schema;
 pub mod sweep;

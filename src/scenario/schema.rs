@@ -62,36 +62,129 @@ pub struct ScenarioFile {
     /// Reserved: CreateCluster bodies (services issue).
     #[serde(default)]
     pub clusters: Option<serde_json::Value>,
-    /// Reserved: subnets for awsvpc and Fargate (capacity issue).
+    /// Subnets, for awsvpcConfiguration and Fargate's zone spread.
     #[serde(default)]
-    pub subnets: Option<serde_json::Value>,
-    /// Reserved: Auto Scaling groups (capacity issue).
+    pub subnets: Vec<Subnet>,
+    /// The EC2 Auto Scaling groups behind capacity providers.
     #[serde(default)]
-    pub auto_scaling_groups: Option<serde_json::Value>,
-    /// Reserved: CreateCapacityProvider bodies (capacity issue).
+    pub auto_scaling_groups: Vec<AutoScalingGroup>,
+    /// CreateCapacityProvider bodies.
     #[serde(default)]
-    pub capacity_providers: Option<serde_json::Value>,
-    /// Reserved: PutClusterCapacityProviders body (capacity issue).
+    pub capacity_providers: Vec<crate::capacity::CreateCapacityProvider>,
+    /// A PutClusterCapacityProviders body.
     #[serde(default)]
-    pub cluster_capacity_providers: Option<serde_json::Value>,
-    /// Reserved: price overrides (capacity issue).
+    pub cluster_capacity_providers: Option<crate::capacity::PutClusterCapacityProviders>,
+    /// Price overrides.
     #[serde(default)]
-    pub prices: Option<serde_json::Value>,
-    /// Reserved: faults (services issue).
+    pub prices: Option<crate::capacity::prices::PriceOverrides>,
+    /// Faults: scheduled (`at`) or random (`ratePerHour`).
     #[serde(default)]
-    pub faults: Option<serde_json::Value>,
+    pub faults: Vec<Fault>,
+    /// How long a PROVISIONING task waits for capacity before it stops (10m–30m, default 30m).
+    #[serde(default)]
+    pub provisioning_timeout: Option<Duration>,
+    /// Tasks in PROVISIONING per cluster at most (default 500).
+    #[serde(default)]
+    pub provisioning_task_limit: Option<u32>,
+    /// From creation to RUNNING on Fargate (default lognormal, median 35 s, sigma 0.3).
+    #[serde(default, deserialize_with = "deserialize_opt_dist")]
+    pub fargate_start_latency: Option<DistSpec>,
+}
+
+/// A subnet: its zone is where awsvpc and Fargate tasks given it run.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Subnet {
+    /// `subnetId`.
+    pub subnet_id: String,
+    /// Its availability zone.
+    pub availability_zone: String,
+}
+
+/// An EC2 Auto Scaling group.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AutoScalingGroup {
+    /// Group name (capacity providers name it; EC2 ids are `<name>-<n>`).
+    pub name: String,
+    /// One instance type …
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    /// … or several (on-demand launches the first; Spot the cheapest).
+    #[serde(default)]
+    pub instance_types: Option<Vec<String>>,
+    /// `MinSize`.
+    #[serde(default)]
+    pub min_size: u32,
+    /// `MaxSize`.
+    pub max_size: u32,
+    /// `DesiredCapacity` at the start.
+    #[serde(default)]
+    pub desired_capacity: u32,
+    /// Zones, balanced (default `us-east-1a`).
+    #[serde(default)]
+    pub availability_zones: Vec<String>,
+    /// Spot instances.
+    #[serde(default)]
+    pub spot: bool,
+    /// From launch to a registered container instance (default uniform 60–120 s).
+    #[serde(default, deserialize_with = "deserialize_opt_dist")]
+    pub launch_latency: Option<DistSpec>,
+    /// Container agent configuration, as on an instance group.
+    #[serde(default)]
+    pub user_data: Option<String>,
+    /// Custom attributes.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// What a fault does.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FaultType {
+    /// A Spot interruption: a two-minute notice, then the capacity goes.
+    SpotInterruption,
+    /// An instance fails (services issue).
+    InstanceFailure,
+    /// A zone fails for a while (services issue).
+    AzOutage,
+    /// An agent disconnects for a while (services issue).
+    AgentDisconnect,
+}
+
+/// A fault, scheduled (`at`) or random (`ratePerHour`, per instance-hour or, for
+/// FARGATE_SPOT, per task-hour).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fault {
+    /// The fault.
+    #[serde(rename = "type")]
+    pub kind: FaultType,
+    /// When (scheduled).
+    #[serde(default)]
+    pub at: Option<Duration>,
+    /// How often (random), per instance-hour or task-hour.
+    #[serde(default)]
+    pub rate_per_hour: Option<f64>,
+    /// The instance (scheduled Spot interruption).
+    #[serde(default)]
+    pub ec2_instance_id: Option<String>,
+    /// The Auto Scaling group whose instances are hit (random Spot interruptions).
+    #[serde(default)]
+    pub auto_scaling_group: Option<String>,
+    /// `FARGATE_SPOT`: Fargate Spot tasks are hit.
+    #[serde(default)]
+    pub capacity_provider: Option<String>,
+    /// The zone (services issue).
+    #[serde(default)]
+    pub availability_zone: Option<String>,
+    /// How long (services issue).
+    #[serde(default)]
+    pub duration: Option<Duration>,
 }
 
 /// Sections the contract reserves for later work, with the work that brings them.
-pub const RESERVED_SECTIONS: &[(&str, &str)] = &[
-    ("clusters", "multiple clusters and CreateCluster"),
-    ("subnets", "awsvpc subnets and Fargate"),
-    ("autoScalingGroups", "Auto Scaling groups and capacity providers"),
-    ("capacityProviders", "capacity providers"),
-    ("clusterCapacityProviders", "capacity providers"),
-    ("prices", "price overrides"),
-    ("faults", "fault injection"),
-];
+pub const RESERVED_SECTIONS: &[(&str, &str)] = &[("clusters", "multiple clusters and CreateCluster")];
 
 /// `totalResources` of an instance group: registered capacity given by hand.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]

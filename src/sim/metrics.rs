@@ -97,7 +97,7 @@ impl WaitStats {
 }
 
 /// RunTask failure reasons, as (reason ECS reports, column key), in column order.
-pub const FAILURE_REASONS: [(&str, &str); 8] = [
+pub const FAILURE_REASONS: [(&str, &str); 9] = [
     ("RESOURCE:CPU", "RESOURCE:CPU"),
     ("RESOURCE:MEMORY", "RESOURCE:MEMORY"),
     ("RESOURCE:PORTS", "RESOURCE:PORTS"),
@@ -106,6 +106,7 @@ pub const FAILURE_REASONS: [(&str, &str); 8] = [
     ("DistinctInstance placement constraint unsatisfied", "DistinctInstance"),
     ("AGENT", "AGENT"),
     (crate::placement::scan::NO_INSTANCES, "NoInstances"),
+    (crate::sim::PROVISIONING_LIMIT, "ProvisioningLimit"),
 ];
 
 /// RunTask failure entries counted by reason.
@@ -167,6 +168,8 @@ pub struct Summary {
     pub reserved_mean_pct: (f64, f64),
     /// Cost, USD.
     pub cost_usd: f64,
+    /// Cost per account: each capacity provider, `EC2` (instance groups), `EXTERNAL`, `FARGATE`.
+    pub cost_by_key: Vec<(String, f64)>,
     /// Engine events processed.
     pub events: u64,
     /// Requests abandoned after RunTask failures (no retry left).
@@ -214,6 +217,11 @@ impl Summary {
             cell("instancesLowerBoundMean", fixed(self.instances_lower_bound.1, 2)),
         ];
         c.extend(self.placement_failures.cells("placementFailures"));
+        c.extend(
+            self.cost_by_key
+                .iter()
+                .map(|(k, v)| cell(&format!("costUsd[{k}]"), fixed(*v, 4))),
+        );
         c
     }
 

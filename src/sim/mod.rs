@@ -1,14 +1,17 @@
-//! The run loop: owns the cluster, tasks and services, applies placement decisions,
-//! and emits records. Everything that decides lives in `placement`; everything that
-//! mutates state lives here; nothing here touches a file.
+//! The run loop: owns the cluster, tasks, services and capacity, applies placement
+//! decisions, and emits records. Everything that decides lives in `placement` and
+//! `capacity`; everything that mutates state lives here; nothing here touches a file.
 
+mod capacity;
 pub mod metrics;
 pub mod records;
 pub mod service;
 pub mod task;
 
+use crate::capacity::cost::{Costs, Meter};
+use crate::capacity::{Pool, split};
 use crate::ecs::api::{CreateService, RunTask};
-use crate::ecs::cluster::{Cluster, InstanceId, InstanceSpec, InstanceStatus, hex_id};
+use crate::ecs::cluster::{Cluster, GroupId, InstanceId, InstanceStatus, hex_id};
 use crate::ecs::registry::{TaskDefId, TaskDefinitions};
 use crate::ecs::task_definition::register;
 use crate::engine::{EventQueue, RngStreams, SimDuration, SimTime, Slot, StreamRng};
@@ -16,7 +19,9 @@ use crate::error::Report;
 use crate::placement::plan::{self, PlanId};
 use crate::placement::{Decision, Placer};
 use crate::scenario::Scenario;
+use crate::scenario::capacity::Capacity;
 use crate::scenario::schema::{ApiCall, Arrival, Retry};
+use capacity::CapacityState;
 use metrics::{Integrals, Summary, WaitStats, fixed};
 use rand::RngExt;
 use rand_distr::Exp1;
@@ -35,12 +40,14 @@ pub mod concern {
     pub const DURATIONS: u32 = 2;
     /// Placement tie-breaks.
     pub const PLACEMENT: u32 = 3;
-    /// Faults.
+    /// Faults (Spot interruptions).
     pub const FAULTS: u32 = 4;
     /// PENDING → RUNNING latency.
     pub const START_LATENCY: u32 = 5;
-    /// Scale-in victim choice.
+    /// Scale-in victim choice (services and Auto Scaling groups).
     pub const SCALE_IN: u32 = 6;
+    /// EC2 launch latency (index: Auto Scaling group).
+    pub const LAUNCH: u32 = 7;
     /// Stream index offset for services.
     pub const SERVICE_INDEX: u32 = 0x8000_0000;
     /// Stream index offset for timeline entries.
@@ -65,6 +72,41 @@ enum Event {
     Exit(TaskIdx),
     /// A timeline call (index into the sorted timeline).
     Timeline(u32),
+    /// Managed scaling and Auto Scaling groups act, every minute.
+    ScalingTick,
+    /// An EC2 instance launched by an Auto Scaling group registers (index into launches).
+    Launched(u32),
+    /// A Spot interruption notice for an instance.
+    SpotNotice(InstanceId),
+    /// A Spot instance is reclaimed, two minutes after its notice.
+    SpotReclaim(InstanceId),
+    /// A PROVISIONING task's timeout (cancellable on the task's slot).
+    ProvisioningTimeout(TaskIdx),
+    /// A Fargate Spot task's two-minute warning (cancellable on the task's slot).
+    FargateSpotNotice(TaskIdx),
+    /// A Fargate Spot task stops after its warning (cancellable on the task's slot).
+    FargateSpotStop(TaskIdx),
+    /// A scheduled fault (index into the scenario's faults).
+    Fault(u32),
+}
+
+/// Per capacity provider, what the timeseries shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProviderSample {
+    /// The provider's name.
+    pub name: String,
+    /// Its Auto Scaling group's name, if any.
+    pub asg: Option<String>,
+    /// The last CapacityProviderReservation (Auto Scaling group providers).
+    pub reservation: Option<f64>,
+    /// The group's desired capacity.
+    pub desired: Option<u32>,
+    /// Registered instances (Auto Scaling group providers) or running tasks (Fargate).
+    pub running: u32,
+    /// Instances still launching or within their warm-up.
+    pub warming: u32,
+    /// Tasks PROVISIONING on the provider.
+    pub provisioning: u32,
 }
 
 /// One timeseries.csv row: the state at the end of instant `time`.
@@ -92,6 +134,10 @@ pub struct Sample {
     pub instances_lower_bound: u32,
     /// RunTask failures since the previous sample, by reason.
     pub failures: metrics::Failures,
+    /// Cost accrued so far, USD.
+    pub cost_usd: f64,
+    /// Per capacity provider.
+    pub providers: Vec<ProviderSample>,
 }
 
 impl Sample {
@@ -111,8 +157,20 @@ impl Sample {
             cell("strandedCpuPct", fixed(self.stranded_pct.0, 2)),
             cell("strandedMemPct", fixed(self.stranded_pct.1, 2)),
             cell("instancesLowerBound", self.instances_lower_bound),
+            cell("costUsd", fixed(self.cost_usd, 4)),
         ];
         c.extend(self.failures.cells("placementFailures"));
+        for p in &self.providers {
+            if let Some(r) = p.reservation {
+                c.push(cell(&format!("capacityProviderReservation[{}]", p.name), fixed(r, 2)));
+            }
+            if let (Some(asg), Some(d)) = (&p.asg, p.desired) {
+                c.push(cell(&format!("desiredCapacity[{asg}]"), d));
+            }
+            c.push(cell(&format!("runningInstances[{}]", p.name), p.running));
+            c.push(cell(&format!("warmingInstances[{}]", p.name), p.warming));
+            c.push(cell(&format!("provisioningTasks[{}]", p.name), p.provisioning));
+        }
         c
     }
 }
@@ -133,8 +191,12 @@ pub struct Outcome {
     pub services: Vec<Service>,
     /// ARN and time formatting.
     pub arns: Arns,
-    /// Instance group names, by instance origin index.
+    /// Instance group (then Auto Scaling group) names, by instance origin index.
     pub group_names: Vec<String>,
+    /// Capacity provider names, by provider id.
+    pub provider_names: Vec<String>,
+    /// Per instance: launch time and what it cost.
+    pub instance_costs: Vec<(SimTime, f64)>,
     /// The end of the run.
     pub end: SimTime,
 }
@@ -143,6 +205,14 @@ impl Outcome {
     /// The ECS task id of a created task.
     pub fn task_id(&self, t: &Task) -> Option<String> {
         t.seq.map(task_id)
+    }
+
+    /// The capacity provider a task ran on, if any.
+    pub fn provider_name(&self, pool: Pool) -> &str {
+        match pool {
+            Pool::Provider(p) | Pool::Fargate { provider: Some(p), .. } => &self.provider_names[p.0 as usize],
+            _ => "",
+        }
     }
 }
 
@@ -174,6 +244,29 @@ struct PendingRun {
     done: bool,
 }
 
+/// Where one task went.
+enum Placement {
+    /// Created on capacity (an instance, or Fargate).
+    Placed(TaskIdx),
+    /// Created PROVISIONING, waiting for managed scaling.
+    Provisioning(TaskIdx),
+    /// Not created: ECS's reason and the closest instance.
+    Failed(&'static str, Option<InstanceId>),
+}
+
+/// What one task needs to be launched.
+struct Launch {
+    td: TaskDefId,
+    group: GroupId,
+    origin: Origin,
+    arrived_at: SimTime,
+    /// The subnets' zones (Fargate and awsvpc), if the request names subnets.
+    zones: Vec<crate::ecs::intern::Sym>,
+}
+
+/// The reason a RunTask fails when the cluster has too many PROVISIONING tasks.
+pub const PROVISIONING_LIMIT: &str = "Provisioning task limit reached";
+
 struct Sim<'a> {
     sc: &'a Scenario,
     rec: &'a mut dyn Recorder,
@@ -184,16 +277,20 @@ struct Sim<'a> {
     placer: Placer,
     registry: TaskDefinitions,
     tasks: Vec<Task>,
+    instance_tasks: Vec<Vec<TaskIdx>>,
     services: Vec<Service>,
     service_by_name: BTreeMap<String, usize>,
     waiting_services: BTreeSet<usize>,
     pending: Vec<PendingRun>,
-    plans: BTreeMap<(Origin, TaskDefId), PlanId>,
+    plans: BTreeMap<(Origin, TaskDefId, Pool), PlanId>,
     arrival_rngs: Vec<StreamRng>,
     duration_rngs: BTreeMap<u32, StreamRng>,
     start_rng: StreamRng,
     scale_in_rng: StreamRng,
     arns: Arns,
+    caps: CapacityState,
+    costs: Costs,
+    instance_meters: Vec<Meter>,
     created: u32,
     running: u32,
     pending_count: u32,
@@ -219,6 +316,7 @@ pub fn run(sc: &Scenario, seed: u64, rec: &mut dyn Recorder) -> Outcome {
         placer: Placer::new(sc.tie_break, streams.stream(concern::PLACEMENT, 0)),
         registry: TaskDefinitions::default(),
         tasks: Vec::new(),
+        instance_tasks: Vec::new(),
         services: Vec::new(),
         service_by_name: BTreeMap::new(),
         waiting_services: BTreeSet::new(),
@@ -234,6 +332,9 @@ pub fn run(sc: &Scenario, seed: u64, rec: &mut dyn Recorder) -> Outcome {
             cluster: crate::scenario::build::CLUSTER_NAME.into(),
             start_unix_ms: sc.start_unix_ms,
         },
+        caps: CapacityState::new(sc, streams),
+        costs: Costs::default(),
+        instance_meters: Vec::new(),
         created: 0,
         running: 0,
         pending_count: 0,
@@ -272,30 +373,31 @@ impl Sim<'_> {
 
     fn start(&mut self) {
         let sc = self.sc;
+        for key in self.caps.cost_keys(sc) {
+            self.costs.declare(&key);
+        }
         for (gi, g) in sc.instance_groups.iter().enumerate() {
+            let hourly = if g.external {
+                sc.prices.external_hour
+            } else {
+                sc.prices
+                    .ec2_hour(&g.template.instance_type, g.template.on_demand_hour, false)
+            };
             for n in 0..g.count as usize {
                 let az = g.availability_zones[n % g.availability_zones.len()].clone();
-                let mut attributes = g.attributes.clone();
-                attributes.insert("ecs.availability-zone".into(), az.clone());
-                let spec = InstanceSpec {
-                    ec2_instance_id: g.ec2_instance_ids[n].clone(),
-                    instance_type: g.instance_type.clone(),
-                    availability_zone: az,
-                    cpu: g.cpu,
-                    memory: g.memory,
-                    task_enis: g.task_enis,
-                    reserved_ports: g.reserved_ports.clone(),
-                    attributes,
-                    agent_version: g.agent_version.clone(),
-                    registered_at_unix_ms: g.registered_at_unix_ms,
-                    origin: gi as u32,
-                    hourly_price: g.hourly_price,
+                let mut spec = capacity::instance_spec(&g.template, &g.ec2_instance_ids[n], &az, gi as u32, hourly);
+                spec.registered_at_unix_ms = g.registered_at_unix_ms;
+                spec.external = g.external;
+                let key = if g.external { "EXTERNAL" } else { "EC2" };
+                let minimum = if g.external {
+                    0.0
+                } else {
+                    crate::capacity::prices::MINIMUM_SECONDS
                 };
-                let id = self.cluster.register(spec, SimTime::ZERO);
-                self.placer.instance_changed(&self.cluster, id);
-                self.instance_event(id);
+                self.register_instance(spec, key, minimum, SimTime::ZERO);
             }
         }
+        self.start_capacity();
         for td in &sc.task_definitions {
             self.register_task_definition(td);
         }
@@ -312,11 +414,40 @@ impl Sim<'_> {
         for (i, e) in sc.timeline.iter().enumerate() {
             self.schedule(SimTime::ZERO + e.at.0, Event::Timeline(i as u32));
         }
+        for (i, f) in sc.faults.iter().enumerate() {
+            if let Some(at) = f.at {
+                self.schedule(SimTime::ZERO + at.0, Event::Fault(i as u32));
+            }
+        }
+    }
+
+    /// Registers a container instance and opens its cost meter (billing from `launched_at`).
+    fn register_instance(
+        &mut self,
+        spec: crate::ecs::cluster::InstanceSpec,
+        cost_key: &str,
+        minimum_secs: f64,
+        launched_at: SimTime,
+    ) -> InstanceId {
+        let hourly = spec.hourly_price;
+        let id = self.cluster.register(spec, self.now());
+        self.instance_tasks.push(Vec::new());
+        let meter = self.costs.open(cost_key, hourly, minimum_secs, launched_at);
+        self.instance_meters.push(meter);
+        self.placer.instance_changed(&self.cluster, id);
+        self.instance_event(id);
+        id
     }
 
     fn schedule(&mut self, at: SimTime, ev: Event) {
         if at <= self.end {
             self.q.schedule(at, ev);
+        }
+    }
+
+    fn schedule_on(&mut self, at: SimTime, t: TaskIdx, ev: Event) {
+        if at <= self.end {
+            self.q.schedule_on(at, Slot(t.0), ev);
         }
     }
 
@@ -355,6 +486,16 @@ impl Sim<'_> {
             Event::Running(t) => self.task_running(t),
             Event::Exit(t) => self.stop_task(t, StopCode::EssentialContainerExited, Reason::Exited),
             Event::Timeline(i) => self.timeline_call(i),
+            Event::ScalingTick => self.scaling_tick(),
+            Event::Launched(l) => self.launched(l),
+            Event::SpotNotice(i) => self.spot_notice(i),
+            Event::SpotReclaim(i) => self.terminate_instance(i, true),
+            Event::ProvisioningTimeout(t) => {
+                self.stop_task(t, StopCode::TaskFailedToStart, Reason::ProvisioningTimeout)
+            }
+            Event::FargateSpotNotice(t) => self.fargate_spot_notice(t),
+            Event::FargateSpotStop(t) => self.stop_task(t, StopCode::TerminationNotice, Reason::FargateSpotInterrupted),
+            Event::Fault(f) => self.scheduled_fault(f as usize),
         }
     }
 
@@ -369,11 +510,13 @@ impl Sim<'_> {
             } else {
                 rc.div_ceil(biggest.0 as u64).max(rm.div_ceil(biggest.1 as u64)) as u32
             };
+            let at = self.next_sample;
+            let providers = self.provider_samples(at);
             self.samples.push(Sample {
-                time: self.next_sample,
+                time: at,
                 running_tasks: self.running,
                 pending_tasks: self.pending_count,
-                provisioning_tasks: 0,
+                provisioning_tasks: self.caps.provisioning_count(),
                 instances: self.cluster.active_count(),
                 reserved_pct: (pct(rc, gc), pct(rm, gm)),
                 waiting_tasks: self.waiting_count,
@@ -381,6 +524,8 @@ impl Sim<'_> {
                 stranded_pct: (pct(stranded_cpu, gc), pct(stranded_mem, gm)),
                 instances_lower_bound: lower_bound,
                 failures: std::mem::take(&mut self.interval_failures),
+                cost_usd: self.costs.total(at),
+                providers,
             });
             self.next_sample += self.sc.sample_interval;
         }
@@ -396,8 +541,8 @@ impl Sim<'_> {
             if self.cluster.status(id) != InstanceStatus::Active {
                 continue;
             }
-            let spec = &self.cluster.instance(id).spec;
-            biggest = (biggest.0.max(spec.cpu), biggest.1.max(spec.memory));
+            let (rc, rm) = self.cluster.registered(id);
+            biggest = (biggest.0.max(rc), biggest.1.max(rm));
             let (c, m) = (self.cluster.cpu_left(id), self.cluster.mem_left(id));
             if typical.is_some_and(|(tc, tm)| c < tc || m < tm) {
                 cpu += c as u64;
@@ -435,26 +580,22 @@ impl Sim<'_> {
         }
     }
 
-    fn plan_for(&mut self, origin: Origin, td: TaskDefId, request: &RunTask) -> PlanId {
-        if let Some(&p) = self.plans.get(&(origin, td)) {
+    /// The plan of `origin`'s requests for `td` on `pool`.
+    fn plan_for(
+        &mut self,
+        origin: Origin,
+        td: TaskDefId,
+        pool: Pool,
+        constraints: &[crate::ecs::strategy::PlacementConstraint],
+        strategies: Option<&[crate::ecs::strategy::PlacementStrategy]>,
+    ) -> PlanId {
+        if let Some(&p) = self.plans.get(&(origin, td, pool)) {
             return p;
         }
-        let strategies = request
-            .placement_strategy
-            .clone()
-            .unwrap_or_else(plan::run_task_default);
-        let p = self.compile_plan(td, &request.placement_constraints, &strategies);
-        self.plans.insert((origin, td), p);
-        p
-    }
-
-    /// A plan from the task definition's constraints, then the request's, and a chain.
-    fn compile_plan(
-        &mut self,
-        td: TaskDefId,
-        constraints: &[crate::ecs::strategy::PlacementConstraint],
-        strategies: &[crate::ecs::strategy::PlacementStrategy],
-    ) -> PlanId {
+        let default = match origin {
+            Origin::Service(_) => plan::service_default(),
+            _ => plan::run_task_default(),
+        };
         let all: Vec<_> = self
             .registry
             .get(td)
@@ -464,9 +605,69 @@ impl Sim<'_> {
             .cloned()
             .collect();
         let refs: Vec<_> = all.iter().collect();
-        self.placer
-            .plan(&mut self.cluster, &refs, strategies)
-            .expect("placement is checked when the scenario is loaded")
+        let p = self
+            .placer
+            .plan(&mut self.cluster, &refs, strategies.unwrap_or(&default), pool)
+            .expect("placement is checked when the scenario is loaded");
+        self.plans.insert((origin, td, pool), p);
+        p
+    }
+
+    /// The capacity a request's launch type or strategy resolves to.
+    fn capacity_of(
+        &self,
+        launch_type: Option<crate::ecs::api::LaunchType>,
+        strategy: Option<&[crate::capacity::StrategyItem]>,
+    ) -> Capacity {
+        self.sc
+            .capacity
+            .resolve(launch_type, strategy)
+            .expect("capacity is checked when the scenario is loaded")
+    }
+
+    /// The pool of the next task of a request, given how many it already put on each
+    /// strategy item.
+    fn next_pool(&self, capacity: &Capacity, held: &[u32]) -> Option<(Pool, usize)> {
+        match capacity {
+            Capacity::Pool(p) => Some((*p, 0)),
+            Capacity::Strategy(items) => {
+                let its: Vec<split::Item> = items.iter().map(|(_, i)| *i).collect();
+                split::next(&its, held).map(|i| (self.sc.capacity.pool_of(items[i].0), i))
+            }
+        }
+    }
+
+    fn zones_of(&mut self, network: Option<&crate::ecs::api::NetworkConfiguration>) -> Vec<crate::ecs::intern::Sym> {
+        let names = network
+            .map_or(Ok(vec![]), |n| self.sc.capacity.zones(n.subnets()))
+            .expect("subnets are checked");
+        names.iter().map(|z| self.cluster.symbols.intern(z)).collect()
+    }
+
+    // ---- one task ---------------------------------------------------------
+
+    /// Places one task on `pool`: on Fargate, on an instance, PROVISIONING, or not at all.
+    fn launch(&mut self, l: &Launch, pool: Pool, plan: impl FnOnce(&mut Self) -> PlanId) -> Placement {
+        if pool.is_fargate() {
+            return Placement::Placed(self.create_fargate_task(l, pool));
+        }
+        let plan = plan(self);
+        match self.decide(plan, l.td, l.group, l.origin) {
+            Decision::Placed(inst) => Placement::Placed(self.create_task(l, pool, Some(inst))),
+            Decision::Unplaced { reason, closest } => match pool {
+                Pool::Provider(p) if self.caps.managed(self.sc, p) => {
+                    if self.caps.provisioning_count() >= self.sc.provisioning_limit {
+                        return Placement::Failed(PROVISIONING_LIMIT, None);
+                    }
+                    let t = self.create_task(l, pool, None);
+                    self.caps.provisioning[p.0 as usize].push_back(t);
+                    let at = self.now() + self.sc.provisioning_timeout;
+                    self.schedule_on(at, t, Event::ProvisioningTimeout(t));
+                    Placement::Provisioning(t)
+                }
+                _ => Placement::Failed(reason, closest),
+            },
+        }
     }
 
     // ---- RunTask ----------------------------------------------------------
@@ -489,10 +690,10 @@ impl Sim<'_> {
                 return;
             }
         };
-        let plan = self.plan_for(origin, td, &request);
         let family = self.registry.get(td).family.clone();
-        let group_name = request.group.clone().unwrap_or_else(|| format!("family:{family}"));
-        let group = self.cluster.group(&group_name);
+        let group = self
+            .cluster
+            .group(&request.group.clone().unwrap_or_else(|| format!("family:{family}")));
         let duration = match origin {
             Origin::Workload(w) => Some((self.sc.workloads[w as usize].task_duration.clone(), w)),
             Origin::Timeline(e) => self.sc.timeline[e as usize]
@@ -501,15 +702,40 @@ impl Sim<'_> {
                 .map(|d| (d, concern::TIMELINE_INDEX + e)),
             Origin::Service(_) => unreachable!("services do not call RunTask"),
         };
+        let capacity = self.capacity_of(request.launch_type, request.capacity_provider_strategy.as_deref());
+        let zones = self.zones_of(request.network_configuration.as_ref());
+        let mut held = vec![
+            0u32;
+            match &capacity {
+                Capacity::Strategy(s) => s.len(),
+                _ => 1,
+            }
+        ];
         let mut placed = Vec::new();
         let mut failures: Vec<(&'static str, Option<InstanceId>)> = Vec::new();
         for _ in 0..count {
-            match self.decide(plan, td, group, origin) {
-                Decision::Placed(inst) => {
-                    let run_for = duration.as_ref().map(|(d, idx)| d.sample(self.duration_rng(*idx)));
-                    placed.push(self.create_task(td, group, origin, arrived_at, inst, run_for));
+            let Some((pool, item)) = self.next_pool(&capacity, &held) else {
+                break;
+            };
+            let l = Launch {
+                td,
+                group,
+                origin,
+                arrived_at,
+                zones: zones.clone(),
+            };
+            let strategies = request.placement_strategy.clone();
+            let constraints = request.placement_constraints.clone();
+            match self.launch(&l, pool, |s| {
+                s.plan_for(origin, td, pool, &constraints, strategies.as_deref())
+            }) {
+                Placement::Placed(t) | Placement::Provisioning(t) => {
+                    held[item] += 1;
+                    self.tasks[t.0 as usize].run_for =
+                        duration.as_ref().map(|(d, idx)| d.sample(self.duration_rng(*idx)));
+                    placed.push(t);
                 }
-                Decision::Unplaced { reason, closest } => failures.push((reason, closest)),
+                Placement::Failed(reason, closest) => failures.push((reason, closest)),
             }
         }
         for (reason, _) in &failures {
@@ -569,14 +795,7 @@ impl Sim<'_> {
         }
     }
 
-    fn not_created(
-        &mut self,
-        td: TaskDefId,
-        group: crate::ecs::cluster::GroupId,
-        origin: Origin,
-        arrived_at: SimTime,
-        reason: Reason,
-    ) {
+    fn not_created(&mut self, td: TaskDefId, group: GroupId, origin: Origin, arrived_at: SimTime, reason: Reason) {
         self.tasks.push(Task {
             seq: None,
             taskdef: td,
@@ -591,46 +810,104 @@ impl Sim<'_> {
             stop_code: None,
             reason: Some(reason),
             run_for: None,
+            pool: Pool::Ec2,
+            zone: None,
+            meter: None,
             version: 0,
         });
     }
 
     // ---- task lifecycle ---------------------------------------------------
 
-    fn create_task(
-        &mut self,
-        td: TaskDefId,
-        group: crate::ecs::cluster::GroupId,
-        origin: Origin,
-        arrived_at: SimTime,
-        inst: InstanceId,
-        run_for: Option<SimDuration>,
-    ) -> TaskIdx {
+    /// Creates a task on `pool`: PENDING on `inst`, or PROVISIONING without one.
+    fn create_task(&mut self, l: &Launch, pool: Pool, inst: Option<InstanceId>) -> TaskIdx {
         let now = self.now();
-        let res = &self.registry.get(td).reservation;
-        self.cluster.allocate(inst, res, group);
-        self.placer.allocation_changed(&self.cluster, inst);
         let idx = TaskIdx(self.tasks.len() as u32);
         self.tasks.push(Task {
             seq: Some(self.created),
-            taskdef: td,
-            group,
-            origin,
-            instance: Some(inst),
-            arrived_at,
+            taskdef: l.td,
+            group: l.group,
+            origin: l.origin,
+            instance: None,
+            arrived_at: l.arrived_at,
+            created_at: Some(now),
+            started_at: None,
+            stopped_at: None,
+            status: TaskStatus::Provisioning,
+            stop_code: None,
+            reason: None,
+            run_for: None,
+            pool,
+            zone: None,
+            meter: None,
+            version: 1,
+        });
+        self.created += 1;
+        match inst {
+            Some(i) => self.start_on(idx, i),
+            None => self.task_event(idx),
+        }
+        idx
+    }
+
+    /// Puts a created (or PROVISIONING) task on instance `inst`: PENDING, then RUNNING.
+    fn start_on(&mut self, t: TaskIdx, inst: InstanceId) {
+        let now = self.now();
+        let task = &mut self.tasks[t.0 as usize];
+        let (td, group) = (task.taskdef, task.group);
+        // A PROVISIONING task's timeout dies with the old slot generation.
+        self.q.cancel(Slot(t.0));
+        task.instance = Some(inst);
+        task.status = TaskStatus::Pending;
+        task.version += 1;
+        let res = &self.registry.get(td).reservation;
+        self.cluster.allocate(inst, res, group);
+        self.placer.allocation_changed(&self.cluster, inst);
+        self.instance_tasks[inst.idx()].push(t);
+        self.pending_count += 1;
+        let latency = self.sc.task_start_latency.sample(&mut self.start_rng);
+        self.schedule_on(now + latency, t, Event::Running(t));
+        self.task_event(t);
+    }
+
+    /// Creates a Fargate task: no instance; the zone of its subnets holding the fewest
+    /// of its group on this provider.
+    fn create_fargate_task(&mut self, l: &Launch, pool: Pool) -> TaskIdx {
+        let now = self.now();
+        let zone = self.caps.fargate_zone(l.group, pool, &l.zones);
+        let res = &self.registry.get(l.td).reservation;
+        let Pool::Fargate { spot, .. } = pool else {
+            unreachable!("a Fargate pool")
+        };
+        let hourly = self.sc.prices.fargate_hour(res.cpu, res.memory, spot);
+        let key = self.caps.cost_key(self.sc, pool);
+        let meter = self
+            .costs
+            .open(&key, hourly, crate::capacity::prices::MINIMUM_SECONDS, now);
+        let idx = TaskIdx(self.tasks.len() as u32);
+        self.tasks.push(Task {
+            seq: Some(self.created),
+            taskdef: l.td,
+            group: l.group,
+            origin: l.origin,
+            instance: None,
+            arrived_at: l.arrived_at,
             created_at: Some(now),
             started_at: None,
             stopped_at: None,
             status: TaskStatus::Pending,
             stop_code: None,
             reason: None,
-            run_for,
+            run_for: None,
+            pool,
+            zone,
+            meter: Some(meter),
             version: 1,
         });
         self.created += 1;
         self.pending_count += 1;
-        let latency = self.sc.task_start_latency.sample(&mut self.start_rng);
-        self.q.schedule_on(now + latency, Slot(idx.0), Event::Running(idx));
+        let latency = self.sc.fargate_start_latency.sample(&mut self.start_rng);
+        self.schedule_on(now + latency, idx, Event::Running(idx));
         self.task_event(idx);
         idx
     }
@@ -641,11 +918,20 @@ impl Sim<'_> {
         task.status = TaskStatus::Running;
         task.started_at = Some(now);
         task.version += 1;
-        let run_for = task.run_for;
+        let (run_for, pool) = (task.run_for, task.pool);
         self.pending_count -= 1;
         self.running += 1;
+        if let Pool::Fargate { provider: Some(p), .. } = pool {
+            self.caps.fargate_running[p.0 as usize] += 1;
+        }
         if let Some(d) = run_for {
-            self.q.schedule_on(now + d, Slot(t.0), Event::Exit(t));
+            self.schedule_on(now + d, t, Event::Exit(t));
+        }
+        if let Pool::Fargate { spot: true, .. } = pool
+            && let Some(at) = self.caps.fargate_spot_interruption(self.sc, now)
+            && run_for.is_none_or(|d| at < now + d)
+        {
+            self.schedule_on(at, t, Event::FargateSpotNotice(t));
         }
         self.task_event(t);
     }
@@ -654,31 +940,62 @@ impl Sim<'_> {
         let now = self.now();
         let task = &mut self.tasks[t.0 as usize];
         match task.status {
+            TaskStatus::Provisioning => {}
             TaskStatus::Pending => self.pending_count -= 1,
-            TaskStatus::Running => self.running -= 1,
+            TaskStatus::Running => {
+                self.running -= 1;
+                if let Pool::Fargate { provider: Some(p), .. } = task.pool {
+                    self.caps.fargate_running[p.0 as usize] -= 1;
+                }
+            }
             TaskStatus::Stopped | TaskStatus::NotCreated => return,
         }
+        let was_provisioning = task.status == TaskStatus::Provisioning;
         task.status = TaskStatus::Stopped;
         task.stopped_at = Some(now);
         task.stop_code = Some(code);
         task.reason = Some(reason);
         task.version += 1;
-        let (inst, td, group, origin) = (
-            task.instance.expect("a live task has an instance"),
+        let (inst, td, group, origin, pool, meter) = (
+            task.instance,
             task.taskdef,
             task.group,
             task.origin,
+            task.pool,
+            task.meter,
         );
         self.q.cancel(Slot(t.0));
-        let res = &self.registry.get(td).reservation;
-        self.cluster.release(inst, res, group);
-        self.placer.allocation_changed(&self.cluster, inst);
+        if was_provisioning {
+            self.caps.forget_provisioning(t, pool);
+        }
+        if let Some(m) = meter {
+            self.costs.close(m, now);
+        }
+        if pool.is_fargate() {
+            self.caps
+                .fargate_stopped(self.tasks[t.0 as usize].group, pool, self.tasks[t.0 as usize].zone);
+        }
+        if let Some(inst) = inst {
+            let res = &self.registry.get(td).reservation;
+            self.cluster.release(inst, res, group);
+            self.placer.allocation_changed(&self.cluster, inst);
+            let on = &mut self.instance_tasks[inst.idx()];
+            if let Some(k) = on.iter().position(|x| *x == t) {
+                on.swap_remove(k);
+            }
+        }
         self.task_event(t);
         if let Origin::Service(s) = origin {
-            self.services[s as usize].live.remove(&t);
+            let svc = &mut self.services[s as usize];
+            svc.live.remove(&t);
+            if let Some(k) = svc.item_of.remove(&t) {
+                svc.held[k] -= 1;
+            }
             self.reconcile(s as usize);
         }
-        self.capacity_freed();
+        if let Some(inst) = inst {
+            self.capacity_freed(Some(inst));
+        }
     }
 
     // ---- services ---------------------------------------------------------
@@ -701,14 +1018,17 @@ impl Sim<'_> {
                 return;
             }
         };
-        let strategies = body.placement_strategy.clone().unwrap_or_else(plan::service_default);
-        let plan = self.compile_plan(td, &body.placement_constraints, &strategies);
         let index = self.services.len();
         let group = self.cluster.group(&format!("service:{}", body.service_name));
+        let capacity = self.capacity_of(body.launch_type, body.capacity_provider_strategy.as_deref());
+        let items = match &capacity {
+            Capacity::Strategy(s) => s.len(),
+            _ => 1,
+        };
+        let zones = self.zones_of(body.network_configuration.as_ref());
         self.services.push(Service {
             name: body.service_name.clone(),
             taskdef: td,
-            plan,
             group,
             desired: body.desired_count.unwrap_or(0) as u32,
             task_duration: body.task_duration.clone(),
@@ -720,6 +1040,12 @@ impl Sim<'_> {
                 crate::ecs::cluster::mixed(0x5E, index as u64) % 10_000_000_000_000_000_000
             ),
             scale_in: ScaleIn::for_strategies(body.placement_strategy.as_deref()),
+            capacity,
+            held: vec![0; items],
+            item_of: BTreeMap::new(),
+            zones,
+            placement_strategy: body.placement_strategy.clone(),
+            placement_constraints: body.placement_constraints.clone(),
         });
         self.service_by_name.insert(body.service_name.clone(), index);
         if self.rec.wants_events() {
@@ -752,45 +1078,78 @@ impl Sim<'_> {
                 self.not_created(td, group, Origin::Service(s as u32), arrived, Reason::NoLongerWanted);
                 continue;
             }
-            let svc = &self.services[s];
-            let live: Vec<LiveTask> = svc
-                .live
-                .iter()
-                .map(|&t| {
-                    let task = &self.tasks[t.0 as usize];
-                    let res = &self.registry.get(task.taskdef).reservation;
-                    LiveTask {
-                        task: t,
-                        instance: task.instance.expect("live task placed"),
-                        cpu: res.cpu,
-                        memory: res.memory,
-                    }
-                })
-                .collect();
-            let victim = choose_victim(&svc.scale_in, &live, svc.group, &self.cluster, &mut self.scale_in_rng)
-                .expect("a live task to stop");
+            let victim = self.scale_in_victim(s);
             self.services[s].live.remove(&victim);
             self.stop_task(victim, StopCode::ServiceSchedulerInitiated, Reason::ScaleIn);
         }
         self.fill(s);
     }
 
+    /// The task a service stops when its desired count falls: a PROVISIONING one first,
+    /// then by the service's scale-in rule among those on instances (Fargate tasks:
+    /// the newest).
+    fn scale_in_victim(&mut self, s: usize) -> TaskIdx {
+        let svc = &self.services[s];
+        if let Some(&t) = svc
+            .live
+            .iter()
+            .find(|t| self.tasks[t.0 as usize].status == TaskStatus::Provisioning)
+        {
+            return t;
+        }
+        let live: Vec<LiveTask> = svc
+            .live
+            .iter()
+            .filter_map(|&t| {
+                let task = &self.tasks[t.0 as usize];
+                let res = &self.registry.get(task.taskdef).reservation;
+                task.instance.map(|instance| LiveTask {
+                    task: t,
+                    instance,
+                    cpu: res.cpu,
+                    memory: res.memory,
+                })
+            })
+            .collect();
+        choose_victim(&svc.scale_in, &live, svc.group, &self.cluster, &mut self.scale_in_rng)
+            .or_else(|| svc.live.iter().next_back().copied())
+            .expect("a live task to stop")
+    }
+
     /// Places the service's wanted tasks while capacity allows.
     fn fill(&mut self, s: usize) {
         while let Some(&arrived) = self.services[s].wanted.front() {
             let svc = &self.services[s];
-            let (td, plan, group) = (svc.taskdef, svc.plan, svc.group);
-            match self.decide(plan, td, group, Origin::Service(s as u32)) {
-                Decision::Placed(inst) => {
-                    self.services[s].wanted.pop_front();
-                    self.waiting_count -= 1;
+            let Some((pool, item)) = self.next_pool(&svc.capacity, &svc.held) else {
+                return;
+            };
+            let (td, group) = (svc.taskdef, svc.group);
+            let l = Launch {
+                td,
+                group,
+                origin: Origin::Service(s as u32),
+                arrived_at: arrived,
+                zones: self.services[s].zones.clone(),
+            };
+            let strategies = self.services[s].placement_strategy.clone();
+            let constraints = self.services[s].placement_constraints.clone();
+            let origin = Origin::Service(s as u32);
+            match self.launch(&l, pool, |sim| {
+                sim.plan_for(origin, td, pool, &constraints, strategies.as_deref())
+            }) {
+                Placement::Placed(t) | Placement::Provisioning(t) => {
                     let dist = self.services[s].task_duration.clone();
-                    let run_for = dist.map(|d| d.sample(self.duration_rng(concern::SERVICE_INDEX + s as u32)));
-                    let t = self.create_task(td, group, Origin::Service(s as u32), arrived, inst, run_for);
-                    self.services[s].live.insert(t);
-                    self.services[s].last_reason = None;
+                    self.tasks[t.0 as usize].run_for =
+                        dist.map(|d| d.sample(self.duration_rng(concern::SERVICE_INDEX + s as u32)));
+                    let svc = &mut self.services[s];
+                    svc.wanted.pop_front();
+                    svc.live.insert(t);
+                    svc.held[item] += 1;
+                    svc.item_of.insert(t, item);
+                    svc.last_reason = None;
+                    self.waiting_count -= 1;
                 }
-                Decision::Unplaced { reason, .. } => {
+                Placement::Failed(reason, _) => {
                     if self.services[s].last_reason.is_none() && self.rec.wants_events() {
                         let name = self.services[s].name.clone();
                         let eid = self.next_event_id();
@@ -812,8 +1171,12 @@ impl Sim<'_> {
         self.waiting_services.remove(&s);
     }
 
-    /// Capacity came back: services waiting for it try again, in creation order.
-    fn capacity_freed(&mut self) {
+    /// Capacity came back (on `inst`, or a new instance): PROVISIONING tasks of its
+    /// provider, then waiting services, in creation order, try again.
+    fn capacity_freed(&mut self, inst: Option<InstanceId>) {
+        if let Some(p) = inst.and_then(|i| self.cluster.instance(i).spec.provider) {
+            self.place_provisioning(p);
+        }
         let waiting: Vec<usize> = self.waiting_services.iter().copied().collect();
         for s in waiting {
             self.fill(s);
@@ -895,6 +1258,8 @@ impl Sim<'_> {
             "lastStatus": task.status.as_str(),
             "containerInstanceArn": task.instance.map(|i| self.arns.container_instance(&self.cluster.instance(i).container_instance_id)),
             "group": self.cluster.group_name(task.group),
+            "launchType": task.pool.launch_type(),
+            "capacityProviderName": self.caps.provider_name(self.sc, task.pool),
             "taskDefinitionArn": self.arns.task_definition(&self.registry.get(task.taskdef).name()),
         })
     }
@@ -911,14 +1276,18 @@ impl Sim<'_> {
             Origin::Service(s) => self.services[s as usize].deployment.clone(),
             _ => String::new(),
         };
+        let zone = inst
+            .map(|i| i.spec.availability_zone.clone())
+            .or_else(|| task.zone.map(|z| self.cluster.symbols.resolve(z).to_string()));
         let detail = json!({
             "clusterArn": self.arns.cluster(),
             "taskArn": self.arns.task(&id),
             "taskDefinitionArn": self.arns.task_definition(&self.registry.get(task.taskdef).name()),
             "containerInstanceArn": inst.map(|i| self.arns.container_instance(&i.container_instance_id)),
-            "availabilityZone": inst.map(|i| i.spec.availability_zone.clone()),
+            "availabilityZone": zone,
             "group": self.cluster.group_name(task.group),
-            "launchType": "EC2",
+            "launchType": task.pool.launch_type(),
+            "capacityProviderName": self.caps.provider_name(self.sc, task.pool),
             "startedBy": started_by(&self.services, &self.sc.workloads, &self.sc.timeline, task),
             "lastStatus": task.status.as_str(),
             "desiredStatus": if task.status == TaskStatus::Stopped { "STOPPED" } else { "RUNNING" },
@@ -953,6 +1322,7 @@ impl Sim<'_> {
             "clusterArn": self.arns.cluster(),
             "containerInstanceArn": arn,
             "ec2InstanceId": i.spec.ec2_instance_id,
+            "capacityProviderName": i.spec.provider.map(|p| self.sc.capacity.providers[p.0 as usize].name.clone()),
             "status": self.cluster.status(id).as_str(),
             "agentConnected": self.cluster.agent_connected(id),
             "registeredAt": self.arns.iso(i.registered_at),
@@ -985,7 +1355,7 @@ impl Sim<'_> {
     }
 
     /// Places one task under `plan`, recording the decision when asked to.
-    fn decide(&mut self, plan: PlanId, td: TaskDefId, group: crate::ecs::cluster::GroupId, origin: Origin) -> Decision {
+    fn decide(&mut self, plan: PlanId, td: TaskDefId, group: GroupId, origin: Origin) -> Decision {
         let res = self.registry.get(td).reservation.clone();
         let d = self.placer.decide(plan, &res, group, &self.cluster);
         if !self.rec.wants_decisions() {
@@ -1063,16 +1433,8 @@ impl Sim<'_> {
             .collect();
         let started = waits.len() as u64;
         let w = WaitStats::from_millis(waits);
-        let cost: f64 = self
-            .cluster
-            .instances()
-            .iter()
-            .map(|i| {
-                let until = i.deregistered_at.unwrap_or(self.end);
-                let secs = until.since(i.registered_at).as_secs_f64().max(60.0);
-                i.spec.hourly_price * secs / 3600.0
-            })
-            .sum();
+        self.costs.close_all(self.end);
+        let by_key = self.costs.accrued(self.end);
         let count = |f: &dyn Fn(&Task) -> bool| self.tasks.iter().filter(|t| f(t)).count() as u64;
         let n = self.samples.len().max(1) as f64;
         let summary = Summary {
@@ -1081,12 +1443,15 @@ impl Sim<'_> {
             tasks_arrived: self.tasks.len() as u64,
             tasks_placed: count(&|t| t.seq.is_some()),
             placement_failures: self.failures.clone(),
-            tasks_waiting_at_end: count(&|t| t.reason.as_ref().is_some_and(Reason::is_waiting)),
-            tasks_failed_to_start: 0,
+            tasks_waiting_at_end: count(&|t| {
+                t.reason.as_ref().is_some_and(Reason::is_waiting) || t.status == TaskStatus::Provisioning
+            }),
+            tasks_failed_to_start: count(&|t| t.stop_code == Some(StopCode::TaskFailedToStart)),
             wait: w,
             instances_max: self.integrals.instances_max,
             reserved_mean_pct: self.integrals.reserved_pct(),
-            cost_usd: cost,
+            cost_usd: by_key.values().sum(),
+            cost_by_key: by_key.into_iter().collect(),
             events: self.q.delivered(),
             tasks_rejected: count(&|t| matches!(t.reason, Some(Reason::Rejected(_)))),
             tasks_started: started,
@@ -1101,7 +1466,19 @@ impl Sim<'_> {
                 self.samples.iter().map(|s| s.instances_lower_bound as f64).sum::<f64>() / n,
             ),
         };
-        let group_names = self.sc.instance_groups.iter().map(|g| g.name.clone()).collect();
+        let mut group_names: Vec<String> = self.sc.instance_groups.iter().map(|g| g.name.clone()).collect();
+        group_names.extend(self.sc.asgs.iter().map(|a| a.name.clone()));
+        let instance_costs = self
+            .cluster
+            .ids()
+            .map(|id| {
+                let m = self.instance_meters[id.idx()];
+                (
+                    self.caps.launched_at(id).unwrap_or(SimTime::ZERO),
+                    self.costs.so_far(m, self.end),
+                )
+            })
+            .collect();
         Outcome {
             summary,
             timeseries: self.samples,
@@ -1111,6 +1488,8 @@ impl Sim<'_> {
             services: self.services,
             arns: self.arns,
             group_names,
+            provider_names: self.sc.capacity.providers.iter().map(|p| p.name.clone()).collect(),
+            instance_costs,
             end: self.end,
         }
     }
@@ -1122,7 +1501,7 @@ pub fn check_invariants(o: &Outcome) -> Result<(), String> {
     let mut cpu = vec![0u64; o.cluster.len()];
     let mut mem = vec![0u64; o.cluster.len()];
     for t in &o.tasks {
-        if matches!(t.status, TaskStatus::Pending | TaskStatus::Running) {
+        if matches!(t.status, TaskStatus::Pending | TaskStatus::Running) && !t.pool.is_fargate() {
             let i = t.instance.ok_or("a live task without an instance")?;
             let r = &o.registry.get(t.taskdef).reservation;
             cpu[i.idx()] += r.cpu as u64;

@@ -5,7 +5,6 @@ use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
 use crate::ecs::registry::TaskDefId;
 use crate::ecs::strategy::{BinpackField, PlacementStrategy, SpreadField};
 use crate::engine::{SimTime, StreamRng};
-use crate::placement::plan::PlanId;
 use crate::placement::strategy::binpack;
 use crate::scenario::duration::DistSpec;
 use crate::sim::task::TaskIdx;
@@ -57,8 +56,6 @@ pub struct Service {
     pub name: String,
     /// The task definition revision its tasks run.
     pub taskdef: TaskDefId,
-    /// Its placement plan.
-    pub plan: PlanId,
     /// Its task group (`service:<name>`).
     pub group: GroupId,
     /// `desiredCount`.
@@ -75,6 +72,18 @@ pub struct Service {
     pub deployment: String,
     /// Scale-in rule.
     pub scale_in: ScaleIn,
+    /// Where its tasks go: a launch type's pool or a capacity provider strategy.
+    pub capacity: crate::scenario::capacity::Capacity,
+    /// Live tasks per strategy item (one item for a launch type).
+    pub held: Vec<u32>,
+    /// The strategy item of each live task.
+    pub item_of: std::collections::BTreeMap<TaskIdx, usize>,
+    /// The zones of its subnets (Fargate spreads over them).
+    pub zones: Vec<crate::ecs::intern::Sym>,
+    /// `placementStrategy` as requested (None: the service default).
+    pub placement_strategy: Option<Vec<PlacementStrategy>>,
+    /// `placementConstraints` as requested.
+    pub placement_constraints: Vec<crate::ecs::strategy::PlacementConstraint>,
 }
 
 /// What the victim choice needs to know of a live task.

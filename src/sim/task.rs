@@ -1,6 +1,9 @@
 //! Tasks: what was asked for, what ECS made of it, and how it ended.
 
+use crate::capacity::Pool;
+use crate::capacity::cost::Meter;
 use crate::ecs::cluster::{GroupId, InstanceId};
+use crate::ecs::intern::Sym;
 use crate::ecs::registry::TaskDefId;
 use crate::engine::{SimDuration, SimTime};
 
@@ -14,6 +17,8 @@ pub enum TaskStatus {
     /// Asked for, but no task exists: a RunTask that returned failures, or a service
     /// task still waiting for capacity.
     NotCreated,
+    /// Created, waiting for capacity a capacity provider is adding.
+    Provisioning,
     /// Placed; the agent is starting it.
     Pending,
     /// Running.
@@ -27,6 +32,7 @@ impl TaskStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             TaskStatus::NotCreated => "",
+            TaskStatus::Provisioning => "PROVISIONING",
             TaskStatus::Pending => "PENDING",
             TaskStatus::Running => "RUNNING",
             TaskStatus::Stopped => "STOPPED",
@@ -43,6 +49,12 @@ pub enum StopCode {
     UserInitiated,
     /// The service scheduler stopped it (scale-in, deployment).
     ServiceSchedulerInitiated,
+    /// It never reached RUNNING (a provisioning timeout).
+    TaskFailedToStart,
+    /// EC2 reclaimed its Spot instance.
+    SpotInterruption,
+    /// Its capacity went away: an instance terminated, a Fargate Spot interruption.
+    TerminationNotice,
 }
 
 impl StopCode {
@@ -52,6 +64,9 @@ impl StopCode {
             StopCode::EssentialContainerExited => "EssentialContainerExited",
             StopCode::UserInitiated => "UserInitiated",
             StopCode::ServiceSchedulerInitiated => "ServiceSchedulerInitiated",
+            StopCode::TaskFailedToStart => "TaskFailedToStart",
+            StopCode::SpotInterruption => "SpotInterruption",
+            StopCode::TerminationNotice => "TerminationNotice",
         }
     }
 }
@@ -84,6 +99,19 @@ pub enum Reason {
     WaitingForRetry(&'static str),
     /// The service's desired count fell before the task could be placed.
     NoLongerWanted,
+    /// No capacity arrived within the provisioning timeout.
+    ProvisioningTimeout,
+    /// Its instance was terminated (Spot: reclaimed).
+    InstanceTerminated {
+        /// The EC2 instance id.
+        ec2_instance_id: String,
+        /// By a Spot interruption.
+        spot: bool,
+    },
+    /// A Fargate Spot interruption.
+    FargateSpotInterrupted,
+    /// Stopped because its instance is draining (a service replaces it).
+    Draining,
 }
 
 impl Reason {
@@ -98,6 +126,21 @@ impl Reason {
             Reason::WaitingForCapacity(r) => format!("No container instance met all of its requirements: {r}"),
             Reason::WaitingForRetry(r) => format!("RunTask retry pending after failure: {r}"),
             Reason::NoLongerWanted => "Desired count lowered before the task was placed".into(),
+            Reason::ProvisioningTimeout => {
+                "Capacity is unavailable at this time: no instance came within the provisioning timeout".into()
+            }
+            Reason::InstanceTerminated {
+                ec2_instance_id,
+                spot: false,
+            } => format!("Host EC2 (instance {ec2_instance_id}) terminated."),
+            Reason::InstanceTerminated {
+                ec2_instance_id,
+                spot: true,
+            } => {
+                format!("Host EC2 (instance {ec2_instance_id}) terminated: Spot instance interrupted.")
+            }
+            Reason::FargateSpotInterrupted => "Your Spot Task was interrupted.".into(),
+            Reason::Draining => "Container instance is draining; the service starts a replacement".into(),
         }
     }
 
@@ -136,6 +179,12 @@ pub struct Task {
     pub reason: Option<Reason>,
     /// How long it runs once RUNNING (None: until stopped or the end).
     pub run_for: Option<SimDuration>,
+    /// Where it runs: the launch type's or capacity provider's pool.
+    pub pool: Pool,
+    /// A Fargate task's zone.
+    pub zone: Option<Sym>,
+    /// A Fargate task's cost meter.
+    pub meter: Option<Meter>,
     /// State-change counter (EventBridge `version`).
     pub version: u32,
 }

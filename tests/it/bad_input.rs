@@ -153,11 +153,8 @@ fn a_reference_to_an_unregistered_task_definition_is_named() {
 
 #[test]
 fn sections_of_later_work_are_refused_clearly() {
-    let e = fails("s.toml", &format!("{GOOD}\n[[capacityProviders]]\nname = \"cp\"\n"));
-    assert!(
-        e.contains("capacityProviders") && e.contains("not supported yet"),
-        "{e}"
-    );
+    let e = fails("s.toml", &format!("{GOOD}\n[[clusters]]\nclusterName = \"other\"\n"));
+    assert!(e.contains("clusters") && e.contains("not supported yet"), "{e}");
 }
 
 #[test]

@@ -80,7 +80,7 @@ fn check(
         let s: Vec<PlacementStrategy> = serde_json::from_str(CHAINS[*chain]).unwrap();
         let k: Vec<PlacementConstraint> = serde_json::from_str(CONSTRAINTS[*cons]).unwrap();
         let refs: Vec<&PlacementConstraint> = k.iter().collect();
-        plan_ids.push(placer.plan(&mut c, &refs, &s).unwrap());
+        plan_ids.push(placer.plan(&mut c, &refs, &s, ecsim::capacity::Pool::Ec2).unwrap());
     }
     for id in c.ids() {
         placer.instance_changed(&c, id);

@@ -1,0 +1,140 @@
+//! Cost accounting: every billed thing (an instance, a Fargate task) is a meter with an
+//! hourly rate, opened when billing starts and closed when it ends, with the billing
+//! minimum applied at close. Totals per account key (a capacity provider, `EC2`,
+//! `EXTERNAL`, `FARGATE`) are kept exactly as running sums, so the accrued cost at any
+//! instant costs O(keys) to read.
+
+use crate::capacity::prices::charge;
+use crate::engine::SimTime;
+use std::collections::BTreeMap;
+
+/// An open meter.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Meter(pub u32);
+
+#[derive(Clone, Debug)]
+struct Open {
+    key: usize,
+    hourly: f64,
+    start: SimTime,
+    minimum_secs: f64,
+    closed: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Account {
+    closed: f64,
+    rate: f64,
+    rate_times_start_ms: f64,
+}
+
+/// Every meter of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Costs {
+    keys: Vec<String>,
+    accounts: Vec<Account>,
+    meters: Vec<Open>,
+}
+
+impl Costs {
+    fn key(&mut self, key: &str) -> usize {
+        match self.keys.iter().position(|k| k == key) {
+            Some(i) => i,
+            None => {
+                self.keys.push(key.to_string());
+                self.accounts.push(Account::default());
+                self.keys.len() - 1
+            }
+        }
+    }
+
+    /// Declares an account so that it is reported even at zero.
+    pub fn declare(&mut self, key: &str) {
+        self.key(key);
+    }
+
+    /// Starts billing `hourly` USD/hour under `key` at `now`.
+    pub fn open(&mut self, key: &str, hourly: f64, minimum_secs: f64, now: SimTime) -> Meter {
+        let k = self.key(key);
+        let a = &mut self.accounts[k];
+        a.rate += hourly;
+        a.rate_times_start_ms += hourly * now.millis() as f64;
+        self.meters.push(Open {
+            key: k,
+            hourly,
+            start: now,
+            minimum_secs,
+            closed: false,
+        });
+        Meter(self.meters.len() as u32 - 1)
+    }
+
+    /// Stops billing a meter at `now`; returns what it cost.
+    pub fn close(&mut self, m: Meter, now: SimTime) -> f64 {
+        let o = &mut self.meters[m.0 as usize];
+        if o.closed {
+            return 0.0;
+        }
+        o.closed = true;
+        let cost = charge(o.hourly, now.since(o.start).as_secs_f64(), o.minimum_secs);
+        let a = &mut self.accounts[o.key];
+        a.rate -= o.hourly;
+        a.rate_times_start_ms -= o.hourly * o.start.millis() as f64;
+        a.closed += cost;
+        cost
+    }
+
+    /// What a meter has cost so far (or in all, once closed), without the minimum while open.
+    pub fn so_far(&self, m: Meter, now: SimTime) -> f64 {
+        let o = &self.meters[m.0 as usize];
+        charge(
+            o.hourly,
+            now.since(o.start).as_secs_f64(),
+            if o.closed { o.minimum_secs } else { 0.0 },
+        )
+    }
+
+    /// Closes every open meter at `end`.
+    pub fn close_all(&mut self, end: SimTime) {
+        for i in 0..self.meters.len() {
+            self.close(Meter(i as u32), end);
+        }
+    }
+
+    /// Accrued cost per key at `now` (open meters without their minimum).
+    pub fn accrued(&self, now: SimTime) -> BTreeMap<String, f64> {
+        self.keys
+            .iter()
+            .zip(&self.accounts)
+            .map(|(k, a)| {
+                (
+                    k.clone(),
+                    a.closed + (a.rate * now.millis() as f64 - a.rate_times_start_ms) / 3_600_000.0,
+                )
+            })
+            .collect()
+    }
+
+    /// The total accrued at `now`.
+    pub fn total(&self, now: SimTime) -> f64 {
+        self.accrued(now).values().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meters_bill_by_the_second_with_a_minimum() {
+        let mut c = Costs::default();
+        let a = c.open("cp", 0.096, 60.0, SimTime(0));
+        let b = c.open("cp", 0.096, 60.0, SimTime(10_000));
+        assert!((c.total(SimTime(3_610_000)) - 0.096 * (3610.0 / 3600.0 + 1.0)).abs() < 1e-9);
+        // b runs 30 s but is billed the 60 s minimum.
+        assert!((c.close(b, SimTime(40_000)) - 0.096 / 60.0).abs() < 1e-12);
+        c.close_all(SimTime(7_200_000));
+        assert!((c.accrued(SimTime(9_000_000))["cp"] - (0.192 + 0.0016)).abs() < 1e-9);
+        assert_eq!(c.close(a, SimTime(9_000_000)), 0.0);
+    }
+}

@@ -1,0 +1,448 @@
+//! Capacity providers, the cluster's providers and default strategy, subnets, and
+//! what each request's launch type or capacity provider strategy resolves to.
+
+use crate::capacity::split::Item;
+use crate::capacity::{
+    CreateCapacityProvider, FARGATE, FARGATE_SPOT, MAX_CLUSTER_PROVIDERS, MAX_STRATEGY_ITEMS, Pool, ProviderId,
+    PutClusterCapacityProviders, StrategyItem, Toggle, fargate, scaling,
+};
+use crate::ecs::api::{LaunchType, NetworkConfiguration, NetworkMode};
+use crate::ecs::task_definition::TaskDefinition;
+use crate::error::Report;
+use crate::scenario::instances::AsgSpec;
+use crate::scenario::schema::Subnet;
+use std::collections::BTreeSet;
+
+/// What a capacity provider is backed by.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProviderKind {
+    /// An Auto Scaling group.
+    Asg {
+        /// The group's index.
+        asg: usize,
+        /// Managed scaling, when ENABLED.
+        scaling: Option<scaling::Config>,
+        /// managedTerminationProtection ENABLED.
+        termination_protection: bool,
+        /// managedDraining ENABLED.
+        draining: bool,
+    },
+    /// FARGATE or FARGATE_SPOT.
+    Fargate {
+        /// FARGATE_SPOT.
+        spot: bool,
+    },
+}
+
+/// A capacity provider.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProviderSpec {
+    /// Its name.
+    pub name: String,
+    /// What backs it.
+    pub kind: ProviderKind,
+}
+
+/// Where a request's tasks go: one pool, or a capacity provider strategy.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Capacity {
+    /// A launch type's pool.
+    Pool(Pool),
+    /// Providers with their base and weight.
+    Strategy(Vec<(ProviderId, Item)>),
+}
+
+/// The capacity side of a scenario, checked.
+#[derive(Clone, Debug, Default)]
+pub struct CapacitySpec {
+    /// Auto Scaling group providers in file order, then FARGATE and FARGATE_SPOT.
+    pub providers: Vec<ProviderSpec>,
+    /// Providers associated with the cluster.
+    pub associated: BTreeSet<ProviderId>,
+    /// The cluster's default strategy.
+    pub default_strategy: Vec<(ProviderId, Item)>,
+    /// Subnets.
+    pub subnets: Vec<Subnet>,
+}
+
+impl CapacitySpec {
+    /// The provider named `name`.
+    pub fn provider(&self, name: &str) -> Option<ProviderId> {
+        self.providers
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| ProviderId(i as u32))
+    }
+
+    /// The pool a provider's tasks run in.
+    pub fn pool_of(&self, p: ProviderId) -> Pool {
+        match self.providers[p.0 as usize].kind {
+            ProviderKind::Asg { .. } => Pool::Provider(p),
+            ProviderKind::Fargate { spot } => Pool::Fargate {
+                spot,
+                provider: Some(p),
+            },
+        }
+    }
+
+    fn names(&self) -> String {
+        self.providers
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Checks a strategy (limits, association, base and weight) and resolves it.
+    pub fn strategy(&self, items: &[StrategyItem]) -> Result<Vec<(ProviderId, Item)>, String> {
+        if items.len() > MAX_STRATEGY_ITEMS {
+            return Err(format!(
+                "{} items: a capacity provider strategy can contain a maximum of {MAX_STRATEGY_ITEMS} capacity providers",
+                items.len()
+            ));
+        }
+        let mut out = Vec::new();
+        for it in items {
+            let Some(p) = self.provider(&it.capacity_provider) else {
+                return Err(format!(
+                    "unknown capacity provider `{}`: the scenario has {}",
+                    it.capacity_provider,
+                    self.names()
+                ));
+            };
+            if !self.associated.contains(&p) {
+                return Err(format!(
+                    "capacity provider `{}` is not associated with the cluster: list it in [clusterCapacityProviders] capacityProviders",
+                    it.capacity_provider
+                ));
+            }
+            if out.iter().any(|(q, _)| *q == p) {
+                return Err(format!("capacity provider `{}` appears twice", it.capacity_provider));
+            }
+            let (base, weight) = (it.base.unwrap_or(0), it.weight.unwrap_or(0));
+            if base > 100_000 || weight > 1000 {
+                return Err(format!(
+                    "`{}`: base is 0–100000 and weight 0–1000",
+                    it.capacity_provider
+                ));
+            }
+            out.push((p, Item { base, weight }));
+        }
+        if out.iter().filter(|(_, i)| i.base > 0).count() > 1 {
+            return Err("only one capacity provider in a strategy can have a base".into());
+        }
+        if out.len() > 1 && out.iter().all(|(_, i)| i.weight == 0) {
+            return Err("at least one capacity provider in a strategy must have a weight greater than 0".into());
+        }
+        let fargate = out.iter().filter(|(p, _)| self.pool_of(*p).is_fargate()).count();
+        if fargate > 0 && fargate < out.len() {
+            return Err(
+                "a capacity provider strategy cannot mix Auto Scaling group providers and Fargate providers".into(),
+            );
+        }
+        Ok(out)
+    }
+
+    /// What a request's `launchType` and `capacityProviderStrategy` resolve to.
+    pub fn resolve(
+        &self,
+        launch_type: Option<LaunchType>,
+        strategy: Option<&[StrategyItem]>,
+    ) -> Result<Capacity, String> {
+        let strategy = strategy.filter(|s| !s.is_empty());
+        match (launch_type, strategy) {
+            (Some(_), Some(_)) => {
+                Err("specifying both a launch type and a capacity provider strategy is not supported".into())
+            }
+            (None, Some(s)) => self.strategy(s).map(Capacity::Strategy),
+            (Some(LaunchType::Ec2), None) => Ok(Capacity::Pool(Pool::Ec2)),
+            (Some(LaunchType::External), None) => Ok(Capacity::Pool(Pool::External)),
+            (Some(LaunchType::Fargate), None) => Ok(Capacity::Pool(Pool::Fargate {
+                spot: false,
+                provider: None,
+            })),
+            (Some(LaunchType::ManagedInstances), None) => {
+                Err("launchType MANAGED_INSTANCES is not modelled: use EC2, FARGATE or EXTERNAL".into())
+            }
+            (None, None) if !self.default_strategy.is_empty() => Ok(Capacity::Strategy(self.default_strategy.clone())),
+            (None, None) => Ok(Capacity::Pool(Pool::Ec2)),
+        }
+    }
+
+    /// The zones of the named subnets, in order.
+    pub fn zones(&self, subnets: &[String]) -> Result<Vec<String>, String> {
+        subnets
+            .iter()
+            .map(|s| {
+                self.subnets
+                    .iter()
+                    .find(|x| &x.subnet_id == s)
+                    .map(|x| x.availability_zone.clone())
+                    .ok_or_else(|| format!("subnet `{s}` is not in [[subnets]]"))
+            })
+            .collect()
+    }
+
+    /// Checks that a request for task definition `td` can run where `capacity` sends it.
+    pub fn check_request(
+        &self,
+        capacity: &Capacity,
+        td: &TaskDefinition,
+        has_placement: bool,
+        network: Option<&NetworkConfiguration>,
+    ) -> Result<(), String> {
+        let pools: Vec<Pool> = match capacity {
+            Capacity::Pool(p) => vec![*p],
+            Capacity::Strategy(items) => items.iter().map(|(p, _)| self.pool_of(*p)).collect(),
+        };
+        if pools.iter().any(|p| p.is_fargate()) {
+            if has_placement || !td.constraints.is_empty() {
+                return Err(
+                    "task placement strategies and constraints aren't supported for tasks using Fargate".into(),
+                );
+            }
+            if td.network_mode != NetworkMode::Awsvpc {
+                return Err(format!("{} runs on Fargate, which needs networkMode awsvpc", td.name()));
+            }
+            let size = |s: &Option<crate::ecs::task_definition::SizeString>, cpu: bool| {
+                s.as_ref()
+                    .and_then(|x| if cpu { x.cpu_units() } else { x.memory_mib() })
+            };
+            fargate::check_size(size(&td.body.cpu, true), size(&td.body.memory, false))
+                .map_err(|m| format!("{}: {m}", td.name()))?;
+            let subnets = network.map_or(&[][..], NetworkConfiguration::subnets);
+            if subnets.is_empty() {
+                return Err("Fargate tasks need networkConfiguration.awsvpcConfiguration.subnets".into());
+            }
+        }
+        if pools.contains(&Pool::External) && td.network_mode == NetworkMode::Awsvpc {
+            return Err(format!(
+                "{} uses awsvpc, which external instances do not support",
+                td.name()
+            ));
+        }
+        if let Some(n) = network {
+            self.zones(n.subnets())?;
+        }
+        Ok(())
+    }
+}
+
+/// The ASG name a provider's `autoScalingGroupArn` names.
+fn asg_name(arn: &str) -> &str {
+    arn.rsplit_once("autoScalingGroupName/").map_or(arn, |(_, n)| n)
+}
+
+/// Checks the capacity sections of a scenario.
+pub fn build_capacity(
+    asgs: &[AsgSpec],
+    providers: &[CreateCapacityProvider],
+    cluster: Option<&PutClusterCapacityProviders>,
+    subnets: &[Subnet],
+    r: &mut Report,
+) -> CapacitySpec {
+    let mut spec = CapacitySpec {
+        subnets: subnets.to_vec(),
+        ..Default::default()
+    };
+    let mut ids = BTreeSet::new();
+    for (i, s) in subnets.iter().enumerate() {
+        if !ids.insert(&s.subnet_id) || s.subnet_id.is_empty() || s.availability_zone.is_empty() {
+            r.error(
+                format!("subnets[{i}]"),
+                "each subnet needs a unique subnetId and an availabilityZone",
+            );
+        }
+    }
+    let mut used_asgs = BTreeSet::new();
+    for (i, p) in providers.iter().enumerate() {
+        let path = format!("capacityProviders[{i}]");
+        let lower = p.name.to_ascii_lowercase();
+        if p.name.is_empty() || lower.starts_with("aws") || lower.starts_with("ecs") || lower.starts_with("fargate") {
+            r.error(
+                format!("{path}.name"),
+                format!(
+                    "`{}`: a capacity provider name is not empty and cannot start with aws, ecs or fargate",
+                    p.name
+                ),
+            );
+        }
+        if spec.provider(&p.name).is_some() {
+            r.error(
+                format!("{path}.name"),
+                format!("capacity provider `{}` is defined twice", p.name),
+            );
+        }
+        let g = &p.auto_scaling_group_provider;
+        let name = asg_name(&g.auto_scaling_group_arn);
+        let Some(asg) = asgs.iter().position(|a| a.name == name) else {
+            r.error(
+                format!("{path}.autoScalingGroupProvider.autoScalingGroupArn"),
+                format!("no Auto Scaling group `{name}` in [[autoScalingGroups]]"),
+            );
+            continue;
+        };
+        if !used_asgs.insert(asg) {
+            r.error(
+                format!("{path}.autoScalingGroupProvider.autoScalingGroupArn"),
+                format!("Auto Scaling group `{name}` already backs another capacity provider"),
+            );
+        }
+        let sp = format!("{path}.autoScalingGroupProvider.managedScaling");
+        let scaling = g
+            .managed_scaling
+            .as_ref()
+            .filter(|m| m.status == Some(Toggle::Enabled))
+            .map(|m| {
+                let cfg = scaling::Config {
+                    target_capacity: m.target_capacity.unwrap_or(100),
+                    min_step: m.minimum_scaling_step_size.unwrap_or(1),
+                    max_step: m.maximum_scaling_step_size.unwrap_or(10_000),
+                    warmup_secs: m.instance_warmup_period.unwrap_or(300),
+                };
+                if !(1..=100).contains(&cfg.target_capacity) {
+                    r.error(
+                        format!("{sp}.targetCapacity"),
+                        format!("{}: targetCapacity is 1–100", cfg.target_capacity),
+                    );
+                }
+                if !(1..=10_000).contains(&cfg.min_step)
+                    || !(1..=10_000).contains(&cfg.max_step)
+                    || cfg.min_step > cfg.max_step
+                {
+                    r.error(&sp, "scaling step sizes are 1–10000, the minimum not above the maximum");
+                }
+                if cfg.warmup_secs > 10_000 {
+                    r.error(
+                        format!("{sp}.instanceWarmupPeriod"),
+                        "instanceWarmupPeriod is 0–10000 seconds",
+                    );
+                }
+                cfg
+            });
+        let termination_protection = g.managed_termination_protection == Some(Toggle::Enabled);
+        if termination_protection && scaling.is_none() {
+            r.error(
+                format!("{path}.autoScalingGroupProvider.managedTerminationProtection"),
+                "managed termination protection needs managed scaling ENABLED",
+            );
+        }
+        spec.providers.push(ProviderSpec {
+            name: p.name.clone(),
+            kind: ProviderKind::Asg {
+                asg,
+                scaling,
+                termination_protection,
+                draining: g.managed_draining != Some(Toggle::Disabled),
+            },
+        });
+    }
+    for (name, spot) in [(FARGATE, false), (FARGATE_SPOT, true)] {
+        spec.providers.push(ProviderSpec {
+            name: name.into(),
+            kind: ProviderKind::Fargate { spot },
+        });
+    }
+    if let Some(c) = cluster {
+        if c.cluster
+            .as_deref()
+            .is_some_and(|n| n.rsplit('/').next() != Some(crate::scenario::build::CLUSTER_NAME))
+        {
+            r.error(
+                "clusterCapacityProviders.cluster",
+                "the scenario has one cluster, `default`",
+            );
+        }
+        if c.capacity_providers.len() > MAX_CLUSTER_PROVIDERS {
+            r.error(
+                "clusterCapacityProviders.capacityProviders",
+                format!("at most {MAX_CLUSTER_PROVIDERS} capacity providers per cluster"),
+            );
+        }
+        for (i, n) in c.capacity_providers.iter().enumerate() {
+            match spec.provider(n) {
+                Some(p) => {
+                    spec.associated.insert(p);
+                }
+                None => r.error(
+                    format!("clusterCapacityProviders.capacityProviders[{i}]"),
+                    format!("unknown capacity provider `{n}`: the scenario has {}", spec.names()),
+                ),
+            }
+        }
+        match spec.strategy(&c.default_capacity_provider_strategy) {
+            Ok(s) => spec.default_strategy = s,
+            Err(m) => r.error("clusterCapacityProviders.defaultCapacityProviderStrategy", m),
+        }
+    }
+    spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> CapacitySpec {
+        let mut r = Report::new("t");
+        let asgs = vec![];
+        let cluster = PutClusterCapacityProviders {
+            cluster: None,
+            capacity_providers: vec![FARGATE.into(), FARGATE_SPOT.into()],
+            default_capacity_provider_strategy: vec![],
+        };
+        let s = build_capacity(&asgs, &[], Some(&cluster), &[], &mut r);
+        assert!(r.is_ok(), "{:?}", r.errors);
+        s
+    }
+
+    fn item(p: &str, base: Option<u32>, weight: Option<u32>) -> StrategyItem {
+        StrategyItem {
+            capacity_provider: p.into(),
+            base,
+            weight,
+        }
+    }
+
+    #[test]
+    fn strategies_are_checked_like_ecs() {
+        let s = spec();
+        assert!(
+            s.resolve(Some(LaunchType::Ec2), Some(&[item(FARGATE, None, Some(1))]))
+                .unwrap_err()
+                .contains("both a launch type")
+        );
+        assert!(
+            s.resolve(None, Some(&[item("cp9", None, Some(1))]))
+                .unwrap_err()
+                .contains("unknown capacity provider `cp9`")
+        );
+        let e = s
+            .resolve(
+                None,
+                Some(&[item(FARGATE, Some(1), Some(1)), item(FARGATE_SPOT, Some(2), Some(1))]),
+            )
+            .unwrap_err();
+        assert!(e.contains("only one"), "{e}");
+        let e = s
+            .resolve(
+                None,
+                Some(&[item(FARGATE, None, None), item(FARGATE_SPOT, None, Some(0))]),
+            )
+            .unwrap_err();
+        assert!(e.contains("weight greater than 0"), "{e}");
+        let ok = s
+            .resolve(
+                None,
+                Some(&[item(FARGATE, Some(1), Some(1)), item(FARGATE_SPOT, None, Some(3))]),
+            )
+            .unwrap();
+        assert_eq!(
+            ok,
+            Capacity::Strategy(vec![
+                (ProviderId(0), Item { base: 1, weight: 1 }),
+                (ProviderId(1), Item { base: 0, weight: 3 })
+            ])
+        );
+        assert_eq!(s.resolve(None, None).unwrap(), Capacity::Pool(Pool::Ec2));
+    }
+}
