@@ -18,7 +18,7 @@ struct Open {
     hourly: f64,
     start: SimTime,
     minimum_secs: f64,
-    closed: bool,
+    closed: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -64,7 +64,7 @@ impl Costs {
             hourly,
             start: now,
             minimum_secs,
-            closed: false,
+            closed: None,
         });
         Meter(self.meters.len() as u32 - 1)
     }
@@ -72,11 +72,11 @@ impl Costs {
     /// Stops billing a meter at `now`; returns what it cost.
     pub fn close(&mut self, m: Meter, now: SimTime) -> f64 {
         let o = &mut self.meters[m.0 as usize];
-        if o.closed {
+        if o.closed.is_some() {
             return 0.0;
         }
-        o.closed = true;
         let cost = charge(o.hourly, now.since(o.start).as_secs_f64(), o.minimum_secs);
+        o.closed = Some(cost);
         let a = &mut self.accounts[o.key];
         a.rate -= o.hourly;
         a.rate_times_start_ms -= o.hourly * o.start.millis() as f64;
@@ -87,11 +87,8 @@ impl Costs {
     /// What a meter has cost so far (or in all, once closed), without the minimum while open.
     pub fn so_far(&self, m: Meter, now: SimTime) -> f64 {
         let o = &self.meters[m.0 as usize];
-        charge(
-            o.hourly,
-            now.since(o.start).as_secs_f64(),
-            if o.closed { o.minimum_secs } else { 0.0 },
-        )
+        o.closed
+            .unwrap_or_else(|| charge(o.hourly, now.since(o.start).as_secs_f64(), 0.0))
     }
 
     /// Closes every open meter at `end`.
@@ -136,5 +133,6 @@ mod tests {
         c.close_all(SimTime(7_200_000));
         assert!((c.accrued(SimTime(9_000_000))["cp"] - (0.192 + 0.0016)).abs() < 1e-9);
         assert_eq!(c.close(a, SimTime(9_000_000)), 0.0);
+        assert!((c.so_far(b, SimTime(9_000_000)) - 0.0016).abs() < 1e-12);
     }
 }

@@ -300,12 +300,19 @@ pub fn task_rows(o: &Outcome, sc: &Scenario) -> Vec<TaskRow> {
                 launch_type: if t.status == TaskStatus::NotCreated {
                     String::new()
                 } else {
-                    "EC2".into()
+                    t.pool.launch_type().into()
                 },
-                capacity_provider: String::new(),
+                capacity_provider: if t.status == TaskStatus::NotCreated {
+                    String::new()
+                } else {
+                    o.provider_name(t.pool).into()
+                },
                 container_instance_id: inst.map(|i| i.container_instance_id.clone()).unwrap_or_default(),
                 ec2_instance_id: inst.map(|i| i.spec.ec2_instance_id.clone()).unwrap_or_default(),
-                availability_zone: inst.map(|i| i.spec.availability_zone.clone()).unwrap_or_default(),
+                availability_zone: inst
+                    .map(|i| i.spec.availability_zone.clone())
+                    .or_else(|| t.zone.map(|z| o.cluster.symbols.resolve(z).to_string()))
+                    .unwrap_or_default(),
                 created_at: secs(t.created_at),
                 started_at: secs(t.started_at),
                 stopped_at: secs(t.stopped_at),

@@ -121,6 +121,7 @@ impl Placer {
 
     fn belongs(&self, key: &IndexKey, cluster: &Cluster, id: InstanceId) -> bool {
         cluster.accepts_tasks(id)
+            && cluster.in_pool(id, key.pool)
             && key
                 .statics
                 .iter()

@@ -78,6 +78,7 @@ pub(super) struct CapacityState {
     /// RUNNING tasks per Fargate provider.
     pub fargate_running: Vec<u32>,
     fargate_zones: BTreeMap<(GroupId, Pool, Sym), u32>,
+    live_by_provider: BTreeMap<(GroupId, ProviderId), u32>,
     launch_rngs: Vec<StreamRng>,
     fault_rng: StreamRng,
 }
@@ -107,6 +108,7 @@ impl CapacityState {
             provisioning: vec![VecDeque::new(); sc.capacity.providers.len()],
             fargate_running: vec![0; sc.capacity.providers.len()],
             fargate_zones: BTreeMap::new(),
+            live_by_provider: BTreeMap::new(),
             launch_rngs: (0..sc.asgs.len() as u32)
                 .map(|a| streams.stream(concern::LAUNCH, a))
                 .collect(),
@@ -179,6 +181,25 @@ impl CapacityState {
     pub fn forget_provisioning(&mut self, t: TaskIdx, pool: Pool) {
         if let Pool::Provider(p) = pool {
             self.provisioning[p.0 as usize].retain(|x| *x != t);
+        }
+    }
+
+    /// Live (PROVISIONING, PENDING or RUNNING) tasks of `group` on each provider of a
+    /// strategy: how many each item already holds. SIM CHOICE: a strategy's base and
+    /// weights apply to the group's live tasks — a service's, or a RunTask group's across
+    /// calls (ECS does not say how weights carry across RunTask calls).
+    pub fn held(&self, group: GroupId, providers: &[ProviderId]) -> Vec<u32> {
+        providers
+            .iter()
+            .map(|p| self.live_by_provider.get(&(group, *p)).copied().unwrap_or(0))
+            .collect()
+    }
+
+    /// A task of `group` became live on `pool` (`+1`) or stopped (`-1`).
+    pub fn count_live(&mut self, group: GroupId, pool: Pool, delta: i32) {
+        if let Pool::Provider(p) | Pool::Fargate { provider: Some(p), .. } = pool {
+            let n = self.live_by_provider.entry((group, p)).or_default();
+            *n = n.checked_add_signed(delta).expect("live task counts stay ≥ 0");
         }
     }
 

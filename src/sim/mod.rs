@@ -161,11 +161,10 @@ impl Sample {
         ];
         c.extend(self.failures.cells("placementFailures"));
         for p in &self.providers {
-            if let Some(r) = p.reservation {
-                c.push(cell(&format!("capacityProviderReservation[{}]", p.name), fixed(r, 2)));
-            }
-            if let (Some(asg), Some(d)) = (&p.asg, p.desired) {
-                c.push(cell(&format!("desiredCapacity[{asg}]"), d));
+            if let Some(asg) = &p.asg {
+                let r = p.reservation.map(|r| fixed(r, 2)).unwrap_or_default();
+                c.push(cell(&format!("capacityProviderReservation[{}]", p.name), r));
+                c.push(cell(&format!("desiredCapacity[{asg}]"), p.desired.unwrap_or(0)));
             }
             c.push(cell(&format!("runningInstances[{}]", p.name), p.running));
             c.push(cell(&format!("warmingInstances[{}]", p.name), p.warming));
@@ -625,14 +624,16 @@ impl Sim<'_> {
             .expect("capacity is checked when the scenario is loaded")
     }
 
-    /// The pool of the next task of a request, given how many it already put on each
-    /// strategy item.
-    fn next_pool(&self, capacity: &Capacity, held: &[u32]) -> Option<(Pool, usize)> {
+    /// The pool of the next task of `group` under `capacity`: the launch type's, or the
+    /// strategy item the base/weight split names given the group's live tasks.
+    fn next_pool(&self, capacity: &Capacity, group: GroupId) -> Option<Pool> {
         match capacity {
-            Capacity::Pool(p) => Some((*p, 0)),
+            Capacity::Pool(p) => Some(*p),
             Capacity::Strategy(items) => {
+                let providers: Vec<_> = items.iter().map(|(p, _)| *p).collect();
+                let held = self.caps.held(group, &providers);
                 let its: Vec<split::Item> = items.iter().map(|(_, i)| *i).collect();
-                split::next(&its, held).map(|i| (self.sc.capacity.pool_of(items[i].0), i))
+                split::next(&its, &held).map(|i| self.sc.capacity.pool_of(items[i].0))
             }
         }
     }
@@ -704,17 +705,10 @@ impl Sim<'_> {
         };
         let capacity = self.capacity_of(request.launch_type, request.capacity_provider_strategy.as_deref());
         let zones = self.zones_of(request.network_configuration.as_ref());
-        let mut held = vec![
-            0u32;
-            match &capacity {
-                Capacity::Strategy(s) => s.len(),
-                _ => 1,
-            }
-        ];
         let mut placed = Vec::new();
         let mut failures: Vec<(&'static str, Option<InstanceId>)> = Vec::new();
         for _ in 0..count {
-            let Some((pool, item)) = self.next_pool(&capacity, &held) else {
+            let Some(pool) = self.next_pool(&capacity, group) else {
                 break;
             };
             let l = Launch {
@@ -730,7 +724,6 @@ impl Sim<'_> {
                 s.plan_for(origin, td, pool, &constraints, strategies.as_deref())
             }) {
                 Placement::Placed(t) | Placement::Provisioning(t) => {
-                    held[item] += 1;
                     self.tasks[t.0 as usize].run_for =
                         duration.as_ref().map(|(d, idx)| d.sample(self.duration_rng(*idx)));
                     placed.push(t);
@@ -843,6 +836,7 @@ impl Sim<'_> {
             version: 1,
         });
         self.created += 1;
+        self.caps.count_live(l.group, pool, 1);
         match inst {
             Some(i) => self.start_on(idx, i),
             None => self.task_event(idx),
@@ -905,6 +899,7 @@ impl Sim<'_> {
             version: 1,
         });
         self.created += 1;
+        self.caps.count_live(l.group, pool, 1);
         self.pending_count += 1;
         let latency = self.sc.fargate_start_latency.sample(&mut self.start_rng);
         self.schedule_on(now + latency, idx, Event::Running(idx));
@@ -968,6 +963,7 @@ impl Sim<'_> {
         if was_provisioning {
             self.caps.forget_provisioning(t, pool);
         }
+        self.caps.count_live(group, pool, -1);
         if let Some(m) = meter {
             self.costs.close(m, now);
         }
@@ -986,11 +982,7 @@ impl Sim<'_> {
         }
         self.task_event(t);
         if let Origin::Service(s) = origin {
-            let svc = &mut self.services[s as usize];
-            svc.live.remove(&t);
-            if let Some(k) = svc.item_of.remove(&t) {
-                svc.held[k] -= 1;
-            }
+            self.services[s as usize].live.remove(&t);
             self.reconcile(s as usize);
         }
         if let Some(inst) = inst {
@@ -1021,10 +1013,6 @@ impl Sim<'_> {
         let index = self.services.len();
         let group = self.cluster.group(&format!("service:{}", body.service_name));
         let capacity = self.capacity_of(body.launch_type, body.capacity_provider_strategy.as_deref());
-        let items = match &capacity {
-            Capacity::Strategy(s) => s.len(),
-            _ => 1,
-        };
         let zones = self.zones_of(body.network_configuration.as_ref());
         self.services.push(Service {
             name: body.service_name.clone(),
@@ -1041,8 +1029,6 @@ impl Sim<'_> {
             ),
             scale_in: ScaleIn::for_strategies(body.placement_strategy.as_deref()),
             capacity,
-            held: vec![0; items],
-            item_of: BTreeMap::new(),
             zones,
             placement_strategy: body.placement_strategy.clone(),
             placement_constraints: body.placement_constraints.clone(),
@@ -1120,7 +1106,7 @@ impl Sim<'_> {
     fn fill(&mut self, s: usize) {
         while let Some(&arrived) = self.services[s].wanted.front() {
             let svc = &self.services[s];
-            let Some((pool, item)) = self.next_pool(&svc.capacity, &svc.held) else {
+            let Some(pool) = self.next_pool(&svc.capacity, svc.group) else {
                 return;
             };
             let (td, group) = (svc.taskdef, svc.group);
@@ -1144,8 +1130,6 @@ impl Sim<'_> {
                     let svc = &mut self.services[s];
                     svc.wanted.pop_front();
                     svc.live.insert(t);
-                    svc.held[item] += 1;
-                    svc.item_of.insert(t, item);
                     svc.last_reason = None;
                     self.waiting_count -= 1;
                 }

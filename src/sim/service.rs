@@ -74,10 +74,6 @@ pub struct Service {
     pub scale_in: ScaleIn,
     /// Where its tasks go: a launch type's pool or a capacity provider strategy.
     pub capacity: crate::scenario::capacity::Capacity,
-    /// Live tasks per strategy item (one item for a launch type).
-    pub held: Vec<u32>,
-    /// The strategy item of each live task.
-    pub item_of: std::collections::BTreeMap<TaskIdx, usize>,
     /// The zones of its subnets (Fargate spreads over them).
     pub zones: Vec<crate::ecs::intern::Sym>,
     /// `placementStrategy` as requested (None: the service default).

@@ -1,6 +1,7 @@
 //! The capacity indexes choose exactly what a brute-force scan over every instance
 //! chooses, through thousands of random allocate/release steps.
 
+use ecsim::capacity::{Pool, ProviderId};
 use ecsim::ecs::cluster::{Cluster, InstanceId, InstanceSpec, InstanceStatus};
 use ecsim::ecs::strategy::{PlacementConstraint, PlacementStrategy};
 use ecsim::ecs::task_definition::Reservation;
@@ -44,6 +45,13 @@ fn cluster(sizes: &[(u32, u32, u8, u8)]) -> Cluster {
         }
         let mut spec = InstanceSpec::new(&format!("i-{i}"), cpu, mem);
         spec.attributes = attributes;
+        // Pools: every fifth instance is external, others belong to provider 0 or 1, or none.
+        match i % 5 {
+            0 => spec.external = true,
+            1 => spec.provider = Some(ProviderId(0)),
+            2 => spec.provider = Some(ProviderId(1)),
+            _ => {}
+        }
         c.register(spec, SimTime::ZERO);
     }
     c
@@ -70,17 +78,17 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 fn check(
     tie_break: TieBreak,
     sizes: Vec<(u32, u32, u8, u8)>,
-    plans: Vec<(usize, usize)>,
+    plans: Vec<(usize, usize, usize)>,
     steps: Vec<Step>,
 ) -> Result<(), TestCaseError> {
     let mut c = cluster(&sizes);
     let mut placer = Placer::new(tie_break, RngStreams::new(9).stream(3, 0));
     let mut plan_ids = Vec::new();
-    for (chain, cons) in &plans {
+    for (chain, cons, pool) in &plans {
         let s: Vec<PlacementStrategy> = serde_json::from_str(CHAINS[*chain]).unwrap();
         let k: Vec<PlacementConstraint> = serde_json::from_str(CONSTRAINTS[*cons]).unwrap();
         let refs: Vec<&PlacementConstraint> = k.iter().collect();
-        plan_ids.push(placer.plan(&mut c, &refs, &s, ecsim::capacity::Pool::Ec2).unwrap());
+        plan_ids.push(placer.plan(&mut c, &refs, &s, POOLS[*pool]).unwrap());
     }
     for id in c.ids() {
         placer.instance_changed(&c, id);
@@ -152,9 +160,16 @@ fn sizes() -> impl Strategy<Value = Vec<(u32, u32, u8, u8)>> {
     )
 }
 
-fn plans() -> impl Strategy<Value = Vec<(usize, usize)>> {
-    prop::collection::vec((0..CHAINS.len(), 0..CONSTRAINTS.len()), 1..5)
+fn plans() -> impl Strategy<Value = Vec<(usize, usize, usize)>> {
+    prop::collection::vec((0..CHAINS.len(), 0..CONSTRAINTS.len(), 0..POOLS.len()), 1..5)
 }
+
+const POOLS: [Pool; 4] = [
+    Pool::Ec2,
+    Pool::External,
+    Pool::Provider(ProviderId(0)),
+    Pool::Provider(ProviderId(1)),
+];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 60, .. ProptestConfig::default() })]

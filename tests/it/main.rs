@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod bpplib;
+mod capacity;
 mod common;
 mod determinism;
 mod golden;
