@@ -300,63 +300,64 @@ fn scale_in_waits_15_minutes_below_target_and_spares_protected_instances() {
 
 #[test]
 fn cost_of_a_hand_computable_scenario_is_exact_to_the_cent() {
-    let toml = format!(
-        "name = \"cost\"\nduration = \"1h\"\nfargateStartLatency = \"0s\"\ntaskStartLatency = \"0s\"
+    let toml = r#"name = "cost"
+duration = "1h"
+fargateStartLatency = "0s"
+taskStartLatency = "0s"
 [[subnets]]
-subnetId = \"s\"
-availabilityZone = \"us-east-1a\"
+subnetId = "s"
+availabilityZone = "us-east-1a"
 [[instanceGroups]]
-name = \"od\"
-instanceType = \"m5.large\"
+name = "od"
+instanceType = "m5.large"
 count = 2
 [[instanceGroups]]
-name = \"edge\"
-instanceType = \"t3.medium\"
+name = "edge"
+instanceType = "t3.medium"
 count = 1
-launchType = \"EXTERNAL\"
+launchType = "EXTERNAL"
 [[autoScalingGroups]]
-name = \"spot\"
-instanceType = \"r5.large\"
+name = "spot"
+instanceType = "r5.large"
 maxSize = 1
 desiredCapacity = 1
 spot = true
 [[capacityProviders]]
-name = \"cp-spot\"
-autoScalingGroupProvider = {{ autoScalingGroupArn = \"spot\" }}
+name = "cp-spot"
+autoScalingGroupProvider = { autoScalingGroupArn = "spot" }
 [clusterCapacityProviders]
-capacityProviders = [\"cp-spot\", \"FARGATE\"]
+capacityProviders = ["cp-spot", "FARGATE"]
 defaultCapacityProviderStrategy = []
 [prices]
 spotFraction = 0.5
 [[taskDefinitions]]
-family = \"f\"
-networkMode = \"awsvpc\"
-cpu = \"1024\"
-memory = \"2048\"
+family = "f"
+networkMode = "awsvpc"
+cpu = "1024"
+memory = "2048"
   [[taskDefinitions.containerDefinitions]]
-  name = \"c\"
-  image = \"x\"
+  name = "c"
+  image = "x"
 [[taskDefinitions]]
-family = \"tiny\"
-networkMode = \"awsvpc\"
-cpu = \"256\"
-memory = \"512\"
+family = "tiny"
+networkMode = "awsvpc"
+cpu = "256"
+memory = "512"
   [[taskDefinitions.containerDefinitions]]
-  name = \"c\"
-  image = \"x\"
+  name = "c"
+  image = "x"
 [[timeline]]
-at = \"0s\"
-api = \"RunTask\"
-request = {{ taskDefinition = \"f\", launchType = \"FARGATE\", networkConfiguration = {{ awsvpcConfiguration = {{ subnets = [\"s\"] }} }} }}
-taskDuration = \"30m\"
+at = "0s"
+api = "RunTask"
+request = { taskDefinition = "f", launchType = "FARGATE", networkConfiguration = { awsvpcConfiguration = { subnets = ["s"] } } }
+taskDuration = "30m"
 [[timeline]]
-at = \"0s\"
-api = \"RunTask\"
-request = {{ taskDefinition = \"tiny\", launchType = \"FARGATE\", networkConfiguration = {{ awsvpcConfiguration = {{ subnets = [\"s\"] }} }} }}
-taskDuration = \"20s\"
-"
-    );
-    let (o, _) = run_toml(&toml);
+at = "0s"
+api = "RunTask"
+request = { taskDefinition = "tiny", launchType = "FARGATE", networkConfiguration = { awsvpcConfiguration = { subnets = ["s"] } } }
+taskDuration = "20s"
+"#;
+    let (o, _) = run_toml(toml);
     let cost = |k: &str| {
         o.summary
             .cost_by_key
