@@ -169,5 +169,58 @@ pub fn comparison_table(sweep: &Sweep, rows: &[SweepRow]) -> String {
         out.push_str(&format!("\nMean over {} seeds:\n", sweep.seeds.len()));
         out.push_str(&align(&means));
     }
+    if let Some(sel) = &sweep.select {
+        out.push('\n');
+        out.push_str(&answer(sweep, rows, sel));
+    }
     out
+}
+
+/// The variant a sweep's `select` asks for, as a sentence.
+pub fn answer(sweep: &Sweep, rows: &[SweepRow], sel: &crate::scenario::schema::Select) -> String {
+    let mean = |labels: &[String], col: &str| -> f64 {
+        let vals: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.labels == labels)
+            .filter_map(|r| r.summary.get(col).and_then(|v| v.parse().ok()))
+            .collect();
+        vals.iter().sum::<f64>() / vals.len().max(1) as f64
+    };
+    let bound = sel
+        .condition
+        .as_deref()
+        .and_then(|c| crate::scenario::sweep::parse_condition(c).ok());
+    let holds = |labels: &[String]| match &bound {
+        None => true,
+        Some((col, op, n)) => {
+            let v = mean(labels, col);
+            match op.as_str() {
+                "<" => v < *n,
+                "<=" => v <= *n,
+                ">" => v > *n,
+                _ => v >= *n,
+            }
+        }
+    };
+    let best = sweep
+        .variants
+        .iter()
+        .filter(|v| holds(&v.labels))
+        .min_by(|a, b| mean(&a.labels, &sel.minimize).total_cmp(&mean(&b.labels, &sel.minimize)));
+    let cond = sel
+        .condition
+        .as_deref()
+        .map(|c| format!(" with mean {c}"))
+        .unwrap_or_default();
+    match best {
+        Some(v) => format!(
+            "Least mean {}{cond}: {} ({} = {:.4} over {} seeds)\n",
+            sel.minimize,
+            v.labels.join(" / "),
+            sel.minimize,
+            mean(&v.labels, &sel.minimize),
+            sweep.seeds.len()
+        ),
+        None => format!("No variant has mean {}.\n", sel.condition.as_deref().unwrap_or("")),
+    }
 }

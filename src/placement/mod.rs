@@ -188,15 +188,37 @@ impl Placer {
 
     /// Decides where a task of `group` with reservation `res` goes under `plan`.
     pub fn decide(&mut self, plan_id: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster) -> Decision {
-        let d = if self.plans[plan_id.0 as usize].needs_scan {
+        match self.pick(plan_id, res, group, cluster) {
+            Some(i) => Decision::Placed(i),
+            None => {
+                let ctx = self.ctx(plan_id, res, group, cluster);
+                let s = scan::filter(&self.plans[plan_id.0 as usize], &ctx, false);
+                let (reason, closest) = s
+                    .failure
+                    .expect("index and scan disagree: scan found a candidate the index missed");
+                Decision::Unplaced { reason, closest }
+            }
+        }
+    }
+
+    /// Like [`decide`](Self::decide), without naming a reason when nothing fits: the
+    /// cheap call for callers that do not report one (PROVISIONING tasks).
+    pub fn pick(
+        &mut self,
+        plan_id: PlanId,
+        res: &Reservation,
+        group: GroupId,
+        cluster: &Cluster,
+    ) -> Option<InstanceId> {
+        let chosen = if self.plans[plan_id.0 as usize].needs_scan {
             self.decide_by_scan(plan_id, res, group, cluster)
         } else {
             self.decide_by_index(plan_id, res, group, cluster)
         };
-        if let Decision::Placed(_) = d {
+        if chosen.is_some() {
             self.shapes.record(res.cpu, res.memory);
         }
-        d
+        chosen
     }
 
     /// The task shapes placed so far (the workload a fragmentation score weighs).
@@ -215,7 +237,13 @@ impl Placer {
     }
 
     /// Research heuristics: filter every instance, rank, draw.
-    fn decide_by_scan(&mut self, plan_id: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster) -> Decision {
+    fn decide_by_scan(
+        &mut self,
+        plan_id: PlanId,
+        res: &Reservation,
+        group: GroupId,
+        cluster: &Cluster,
+    ) -> Option<InstanceId> {
         let p = plan_id.0 as usize;
         let ctx = Ctx {
             cluster,
@@ -226,8 +254,8 @@ impl Placer {
         };
         let plan = &self.plans[p];
         let f = scan::filter(plan, &ctx, false);
-        if let Some((reason, closest)) = f.failure {
-            return Decision::Unplaced { reason, closest };
+        if f.failure.is_some() {
+            return None;
         }
         let sampler = scan::Sampler {
             rng: &mut self.rng,
@@ -241,10 +269,16 @@ impl Placer {
         };
         let chosen = strategy::random::pick(&finalists, tie_break, &mut self.rng);
         self.states[p].last = chosen.0;
-        Decision::Placed(chosen)
+        Some(chosen)
     }
 
-    fn decide_by_index(&mut self, plan_id: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster) -> Decision {
+    fn decide_by_index(
+        &mut self,
+        plan_id: PlanId,
+        res: &Reservation,
+        group: GroupId,
+        cluster: &Cluster,
+    ) -> Option<InstanceId> {
         let ix = self.index_for(plan_id, group, cluster);
         let plan = &self.plans[plan_id.0 as usize];
         let index = &self.indexes[ix];
@@ -300,16 +334,11 @@ impl Placer {
                 }
             }
             if best.is_some() {
-                return Decision::Placed(self.choose(plan_id, ix, res, group, cluster));
+                return Some(self.choose(plan_id, ix, res, group, cluster));
             }
             t = tier_end;
         }
-        let ctx = self.ctx(plan_id, res, group, cluster);
-        let s = scan::filter(plan, &ctx, false);
-        let (reason, closest) = s
-            .failure
-            .expect("index and scan disagree: scan found a candidate the index missed");
-        Decision::Unplaced { reason, closest }
+        None
     }
 
     /// Picks among the feasible members of the tie buckets.

@@ -444,6 +444,22 @@ pub struct SweepTable {
     /// The axes; runs are their cartesian product.
     #[serde(default)]
     pub axes: Vec<Axis>,
+    /// The question the printed comparison answers.
+    #[serde(default)]
+    pub select: Option<Select>,
+}
+
+/// Which variant a sweep recommends: the one with the least mean `minimize` among
+/// those whose mean `where` column meets its bound, e.g. `minimize = "costUsd"`,
+/// `where = "waitP95S < 60"`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Select {
+    /// The summary column to minimise.
+    pub minimize: String,
+    /// A bound: `<column> <op> <number>`, op one of <, <=, >, >=.
+    #[serde(default, rename = "where")]
+    pub condition: Option<String>,
 }
 
 /// A sweep file.
@@ -459,6 +475,9 @@ pub struct SweepFile {
     /// The axes.
     #[serde(default)]
     pub axes: Vec<Axis>,
+    /// The question the printed comparison answers.
+    #[serde(default)]
+    pub select: Option<Select>,
 }
 
 /// One axis: a field path with values, or labelled values each setting several paths.

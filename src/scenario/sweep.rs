@@ -111,6 +111,21 @@ pub struct Sweep {
     pub seeds: Vec<u64>,
     /// One checked scenario per variant.
     pub scenarios: Vec<Scenario>,
+    /// The question the comparison answers.
+    pub select: Option<crate::scenario::schema::Select>,
+}
+
+/// A parsed `where` bound: column, operator, number.
+pub fn parse_condition(c: &str) -> Result<(String, String, f64), String> {
+    let bad = || format!("`{c}` is not a bound: write `<summary column> <op> <number>`, op one of <, <=, >, >=");
+    let parts: Vec<&str> = c.split_whitespace().collect();
+    let [col, op, n] = parts.as_slice() else {
+        return Err(bad());
+    };
+    if !["<", "<=", ">", ">="].contains(op) {
+        return Err(bad());
+    }
+    Ok((col.to_string(), op.to_string(), n.parse().map_err(|_| bad())?))
 }
 
 impl Sweep {
@@ -271,6 +286,7 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, Error> {
             SweepTable {
                 seeds: sf.seeds,
                 axes: sf.axes,
+                select: sf.select,
             },
             bdoc,
             sfile,
@@ -291,6 +307,19 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, Error> {
     if table.seeds.is_empty() {
         r.error("seeds", "a sweep needs at least one seed");
     }
+    if let Some(sel) = &table.select {
+        let known = |c: &str| crate::sim::metrics::Summary::is_column(c);
+        if !known(&sel.minimize) {
+            r.error("select.minimize", format!("`{}` is not a summary column", sel.minimize));
+        }
+        if let Some(c) = &sel.condition {
+            match parse_condition(c) {
+                Ok((col, _, _)) if !known(&col) => r.error("select.where", format!("`{col}` is not a summary column")),
+                Ok(_) => {}
+                Err(m) => r.error("select.where", m),
+            }
+        }
+    }
     let variants = expand_axes(&table.axes, &mut r);
     r.finish()?;
     let scenarios = variants
@@ -303,6 +332,7 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, Error> {
         variants,
         seeds: table.seeds,
         scenarios,
+        select: table.select,
     })
 }
 

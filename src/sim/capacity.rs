@@ -369,7 +369,11 @@ impl Sim<'_> {
     /// Places the PROVISIONING tasks of provider `p` that now fit, oldest first; a
     /// shape that did not fit is not tried again in the same pass.
     pub(super) fn place_provisioning(&mut self, p: ProviderId) {
+        if self.caps.provisioning[p.0 as usize].is_empty() {
+            return;
+        }
         let queue: Vec<TaskIdx> = self.caps.provisioning[p.0 as usize].iter().copied().collect();
+
         let mut failed: Vec<crate::ecs::registry::TaskDefId> = Vec::new();
         for t in queue {
             let task = &self.tasks[t.0 as usize];
@@ -392,7 +396,7 @@ impl Sim<'_> {
                     plan
                 }
             };
-            match self.decide(plan, td, group, origin) {
+            match self.decide(plan, td, group, origin, false) {
                 crate::placement::Decision::Placed(inst) => {
                     self.caps.forget_provisioning(t, pool);
                     self.start_on(t, inst);

@@ -144,7 +144,7 @@ pub fn cell(name: &str, value: impl ToString) -> (String, String) {
 }
 
 /// The summary row (summary.csv, and each run's columns in sweep.csv).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,
@@ -223,6 +223,15 @@ impl Summary {
                 .map(|(k, v)| cell(&format!("costUsd[{k}]"), fixed(*v, 4))),
         );
         c
+    }
+
+    /// Whether `name` is a summary column (`costUsd[<key>]` and
+    /// `placementFailures[<reason>]` included, whatever the key).
+    pub fn is_column(name: &str) -> bool {
+        if let Some((base, rest)) = name.split_once('[') {
+            return rest.ends_with(']') && (base == "costUsd" || base == "placementFailures");
+        }
+        Summary::default().cells().iter().any(|(n, _)| n == name)
     }
 
     /// The value of column `name`, as printed.

@@ -653,7 +653,8 @@ impl Sim<'_> {
             return Placement::Placed(self.create_fargate_task(l, pool));
         }
         let plan = plan(self);
-        match self.decide(plan, l.td, l.group, l.origin) {
+        let managed = matches!(pool, Pool::Provider(p) if self.caps.managed(self.sc, p));
+        match self.decide(plan, l.td, l.group, l.origin, !managed) {
             Decision::Placed(inst) => Placement::Placed(self.create_task(l, pool, Some(inst))),
             Decision::Unplaced { reason, closest } => match pool {
                 Pool::Provider(p) if self.caps.managed(self.sc, p) => {
@@ -707,6 +708,8 @@ impl Sim<'_> {
         let zones = self.zones_of(request.network_configuration.as_ref());
         let mut placed = Vec::new();
         let mut failures: Vec<(&'static str, Option<InstanceId>)> = Vec::new();
+        let strategies = request.placement_strategy.as_deref();
+        let constraints = &request.placement_constraints;
         for _ in 0..count {
             let Some(pool) = self.next_pool(&capacity, group) else {
                 break;
@@ -718,11 +721,7 @@ impl Sim<'_> {
                 arrived_at,
                 zones: zones.clone(),
             };
-            let strategies = request.placement_strategy.clone();
-            let constraints = request.placement_constraints.clone();
-            match self.launch(&l, pool, |s| {
-                s.plan_for(origin, td, pool, &constraints, strategies.as_deref())
-            }) {
+            match self.launch(&l, pool, |s| s.plan_for(origin, td, pool, constraints, strategies)) {
                 Placement::Placed(t) | Placement::Provisioning(t) => {
                     self.tasks[t.0 as usize].run_for =
                         duration.as_ref().map(|(d, idx)| d.sample(self.duration_rng(*idx)));
@@ -1338,13 +1337,25 @@ impl Sim<'_> {
         }
     }
 
-    /// Places one task under `plan`, recording the decision when asked to.
-    fn decide(&mut self, plan: PlanId, td: TaskDefId, group: GroupId, origin: Origin) -> Decision {
+    /// Places one task under `plan`, recording the decision when asked to. Without
+    /// `want_reason` a failure is not explained (reason ""), which spares a scan.
+    fn decide(&mut self, plan: PlanId, td: TaskDefId, group: GroupId, origin: Origin, want_reason: bool) -> Decision {
         let res = self.registry.get(td).reservation.clone();
-        let d = self.placer.decide(plan, &res, group, &self.cluster);
+        let d = if want_reason || self.rec.wants_decisions() {
+            self.placer.decide(plan, &res, group, &self.cluster)
+        } else {
+            match self.placer.pick(plan, &res, group, &self.cluster) {
+                Some(i) => Decision::Placed(i),
+                None => Decision::Unplaced {
+                    reason: "",
+                    closest: None,
+                },
+            }
+        };
         if !self.rec.wants_decisions() {
             return d;
         }
+
         let chosen = match d {
             Decision::Placed(i) => Some(i),
             Decision::Unplaced { .. } => None,
