@@ -63,19 +63,35 @@ pub fn run_sweep(sweep: &Sweep, jobs: Option<usize>, progress: bool) -> Result<V
 /// sweep.csv: run, one column per axis, seed, then the summary columns (but its seed).
 pub fn write_sweep_csv(w: impl Write, sweep: &Sweep, rows: &[SweepRow]) -> Result<(), csv::Error> {
     let mut wr = csv::Writer::from_writer(w);
+    // Variants may differ in their accounts (costUsd[…]): the columns are the union, in
+    // first-seen order, and a run without one leaves it empty.
+    let cells: Vec<Vec<(String, String)>> = rows
+        .iter()
+        .map(|r| r.summary.cells().into_iter().filter(|(n, _)| n != "seed").collect())
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for c in &cells {
+        for (n, _) in c {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    }
     let mut header: Vec<String> = vec!["run".into()];
     header.extend(sweep.axes.iter().cloned());
     header.push("seed".into());
-    let skip = |h: &str| h == "seed";
-    if let Some(first) = rows.first() {
-        header.extend(first.summary.cells().into_iter().map(|(n, _)| n).filter(|n| !skip(n)));
-    }
+    header.extend(names.iter().cloned());
     wr.write_record(&header)?;
-    for r in rows {
+    for (r, c) in rows.iter().zip(&cells) {
         let mut rec = vec![r.run.to_string()];
         rec.extend(r.labels.iter().cloned());
         rec.push(r.seed.to_string());
-        rec.extend(r.summary.cells().into_iter().filter(|(n, _)| !skip(n)).map(|(_, v)| v));
+        rec.extend(names.iter().map(|n| {
+            c.iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        }));
         wr.write_record(&rec)?;
     }
     wr.flush()?;

@@ -6,7 +6,6 @@
 
 use crate::capacity::prices::charge;
 use crate::engine::SimTime;
-use std::collections::BTreeMap;
 
 /// An open meter.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -99,7 +98,7 @@ impl Costs {
     }
 
     /// Accrued cost per key at `now` (open meters without their minimum).
-    pub fn accrued(&self, now: SimTime) -> BTreeMap<String, f64> {
+    pub fn accrued(&self, now: SimTime) -> Vec<(String, f64)> {
         self.keys
             .iter()
             .zip(&self.accounts)
@@ -114,7 +113,7 @@ impl Costs {
 
     /// The total accrued at `now`.
     pub fn total(&self, now: SimTime) -> f64 {
-        self.accrued(now).values().sum()
+        self.accrued(now).iter().map(|(_, v)| v).sum()
     }
 }
 
@@ -131,7 +130,9 @@ mod tests {
         // b runs 30 s but is billed the 60 s minimum.
         assert!((c.close(b, SimTime(40_000)) - 0.096 / 60.0).abs() < 1e-12);
         c.close_all(SimTime(7_200_000));
-        assert!((c.accrued(SimTime(9_000_000))["cp"] - (0.192 + 0.0016)).abs() < 1e-9);
+        assert_eq!(c.accrued(SimTime(9_000_000))[0].0, "cp");
+        assert!((c.accrued(SimTime(9_000_000))[0].1 - (0.192 + 0.0016)).abs() < 1e-9);
+
         assert_eq!(c.close(a, SimTime(9_000_000)), 0.0);
         assert!((c.so_far(b, SimTime(9_000_000)) - 0.0016).abs() < 1e-12);
     }

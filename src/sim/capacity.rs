@@ -132,6 +132,19 @@ impl CapacityState {
                 .filter(|p| matches!(p.kind, ProviderKind::Asg { .. }))
                 .map(|p| p.name.clone()),
         );
+        let fargate_launch = sc.services.iter().any(|s| s.launch_type == Some(crate::ecs::api::LaunchType::Fargate))
+            || sc.workloads.iter().any(|w| w.run_task.launch_type == Some(crate::ecs::api::LaunchType::Fargate))
+            || sc.timeline.iter().any(|e| {
+                matches!(&e.request, crate::scenario::schema::ApiCall::RunTask(r) if r.launch_type == Some(crate::ecs::api::LaunchType::Fargate))
+            });
+        for (i, p) in sc.capacity.providers.iter().enumerate() {
+            if let ProviderKind::Fargate { spot } = p.kind
+                && (sc.capacity.associated.contains(&ProviderId(i as u32)) || (fargate_launch && !spot))
+            {
+                keys.push(p.name.clone());
+            }
+        }
+
         keys
     }
 

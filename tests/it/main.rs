@@ -11,3 +11,4 @@ mod invariants;
 mod limits;
 mod placement_examples;
 mod ports_enis;
+mod shipped;
