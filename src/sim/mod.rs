@@ -811,9 +811,15 @@ impl Sim<'_> {
 
     // ---- task lifecycle ---------------------------------------------------
 
-    /// Creates a task on `pool`: PENDING on `inst`, or PROVISIONING without one.
-    fn create_task(&mut self, l: &Launch, pool: Pool, inst: Option<InstanceId>) -> TaskIdx {
-        let now = self.now();
+    /// Records a new task (the next creation sequence number) and counts it live.
+    fn push_task(
+        &mut self,
+        l: &Launch,
+        pool: Pool,
+        status: TaskStatus,
+        zone: Option<crate::ecs::intern::Sym>,
+        meter: Option<Meter>,
+    ) -> TaskIdx {
         let idx = TaskIdx(self.tasks.len() as u32);
         self.tasks.push(Task {
             seq: Some(self.created),
@@ -822,20 +828,26 @@ impl Sim<'_> {
             origin: l.origin,
             instance: None,
             arrived_at: l.arrived_at,
-            created_at: Some(now),
+            created_at: Some(self.now()),
             started_at: None,
             stopped_at: None,
-            status: TaskStatus::Provisioning,
+            status,
             stop_code: None,
             reason: None,
             run_for: None,
             pool,
-            zone: None,
-            meter: None,
+            zone,
+            meter,
             version: 1,
         });
         self.created += 1;
         self.caps.count_live(l.group, pool, 1);
+        idx
+    }
+
+    /// Creates a task on `pool`: PENDING on `inst`, or PROVISIONING without one.
+    fn create_task(&mut self, l: &Launch, pool: Pool, inst: Option<InstanceId>) -> TaskIdx {
+        let idx = self.push_task(l, pool, TaskStatus::Provisioning, None, None);
         match inst {
             Some(i) => self.start_on(idx, i),
             None => self.task_event(idx),
@@ -877,28 +889,7 @@ impl Sim<'_> {
         let meter = self
             .costs
             .open(&key, hourly, crate::capacity::prices::MINIMUM_SECONDS, now);
-        let idx = TaskIdx(self.tasks.len() as u32);
-        self.tasks.push(Task {
-            seq: Some(self.created),
-            taskdef: l.td,
-            group: l.group,
-            origin: l.origin,
-            instance: None,
-            arrived_at: l.arrived_at,
-            created_at: Some(now),
-            started_at: None,
-            stopped_at: None,
-            status: TaskStatus::Pending,
-            stop_code: None,
-            reason: None,
-            run_for: None,
-            pool,
-            zone,
-            meter: Some(meter),
-            version: 1,
-        });
-        self.created += 1;
-        self.caps.count_live(l.group, pool, 1);
+        let idx = self.push_task(l, pool, TaskStatus::Pending, zone, Some(meter));
         self.pending_count += 1;
         let latency = self.sc.fargate_start_latency.sample(&mut self.start_rng);
         self.schedule_on(now + latency, idx, Event::Running(idx));
