@@ -9,6 +9,7 @@ pub mod engine;
 pub mod error;
 pub mod output;
 pub mod placement;
+pub mod replay;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;

@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one scenario and write summary.csv, tasks.csv, instances.csv, timeseries.csv and events.jsonl.
+    /// Run one scenario and write summary.csv, tasks.csv, instances.csv, timeseries.csv, services.csv and events.jsonl.
     ///
     /// Example: ecsim run scenarios/default.toml --seed 7 --out /tmp/run7
     ///
@@ -38,8 +38,8 @@ enum Command {
         /// Master seed, overriding the scenario's.
         #[arg(long)]
         seed: Option<u64>,
-        /// Files to write, comma-separated: summary, tasks, instances, timeseries, events, decisions.
-        #[arg(long, default_value = "summary,tasks,instances,timeseries,events")]
+        /// Files to write, comma-separated: summary, tasks, instances, timeseries, services, events, decisions.
+        #[arg(long, default_value = "summary,tasks,instances,timeseries,services,events")]
         outputs: String,
         /// Also write decisions.jsonl: every placement decision, explained (slower).
         #[arg(long)]

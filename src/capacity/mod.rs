@@ -66,7 +66,24 @@ impl Pool {
     }
 }
 
+/// Where a plan's tasks may go: a pool of capacity within one ECS cluster.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scope {
+    /// The pool.
+    pub pool: Pool,
+    /// The ECS cluster (index in the run's clusters).
+    pub cluster: u32,
+}
+
+impl From<Pool> for Scope {
+    /// The pool in the first cluster.
+    fn from(pool: Pool) -> Scope {
+        Scope { pool, cluster: 0 }
+    }
+}
+
 /// `ENABLED` / `DISABLED`.
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Toggle {

@@ -139,6 +139,13 @@ pub struct CreateService {
     /// `placementConstraints`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub placement_constraints: Vec<PlacementConstraint>,
+    /// `deploymentConfiguration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    /// `availabilityZoneRebalancing` (default ENABLED for services that spread over
+    /// zones, DISABLED for the rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_rebalancing: Option<crate::capacity::Toggle>,
     /// `clientToken`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
@@ -190,6 +197,34 @@ pub struct RunTask {
     pub client_token: Option<String>,
 }
 
+/// `deploymentCircuitBreaker`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentCircuitBreaker {
+    /// `enable`.
+    #[serde(default)]
+    pub enable: bool,
+    /// `rollback`: roll back to the last completed deployment when it trips.
+    #[serde(default)]
+    pub rollback: bool,
+}
+
+/// `deploymentConfiguration` of a service.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentConfiguration {
+    /// `maximumPercent`: RUNNING and PENDING tasks at most, % of desiredCount (default 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_percent: Option<u32>,
+    /// `minimumHealthyPercent`: healthy RUNNING tasks at least, % of desiredCount
+    /// (default 100; DAEMON 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_healthy_percent: Option<u32>,
+    /// `deploymentCircuitBreaker`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
+}
+
 /// An UpdateService request body.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -203,6 +238,249 @@ pub struct UpdateService {
     /// `desiredCount`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_count: Option<i64>,
+    /// `taskDefinition`: a new one starts a rolling deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    /// `capacityProviderStrategy` (new deployment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_strategy: Option<Vec<StrategyItem>>,
+    /// `networkConfiguration` (new deployment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
+    /// `placementStrategy` (new deployment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_strategy: Option<Vec<PlacementStrategy>>,
+    /// `placementConstraints` (new deployment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_constraints: Option<Vec<PlacementConstraint>>,
+    /// `deploymentConfiguration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    /// `availabilityZoneRebalancing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_rebalancing: Option<crate::capacity::Toggle>,
+    /// `forceNewDeployment`: a new deployment even without other changes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force_new_deployment: bool,
+}
+
+impl UpdateService {
+    /// Whether the update starts a new deployment (ECS: a new task definition, network,
+    /// placement or capacity settings, or forceNewDeployment).
+    pub fn starts_deployment(&self) -> bool {
+        self.task_definition.is_some()
+            || self.capacity_provider_strategy.is_some()
+            || self.network_configuration.is_some()
+            || self.placement_strategy.is_some()
+            || self.placement_constraints.is_some()
+            || self.force_new_deployment
+    }
+}
+
+/// A DeleteService request body.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteService {
+    /// `cluster`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// `service`: name or ARN (required).
+    #[serde(default)]
+    pub service: String,
+    /// `force`: delete a service whose desiredCount is not 0 (its tasks are stopped).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+}
+
+/// `ContainerInstanceStatus` values UpdateContainerInstancesState may set.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InstanceState {
+    /// Accepts tasks.
+    Active,
+    /// No new tasks; service tasks are moved off.
+    Draining,
+}
+
+/// An UpdateContainerInstancesState request body.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateContainerInstancesState {
+    /// `cluster`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// `containerInstances`: container-instance ids or ARNs, or (ecsim) EC2 instance ids.
+    #[serde(default)]
+    pub container_instances: Vec<String>,
+    /// `status` (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<InstanceState>,
+}
+
+/// A `Resource` of RegisterContainerInstance's `totalResources`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    /// `name`: CPU, MEMORY, PORTS, PORTS_UDP (others are ignored).
+    #[serde(default)]
+    pub name: String,
+    /// `type`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// `integerValue`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integer_value: Option<i64>,
+    /// `longValue`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_value: Option<i64>,
+    /// `doubleValue`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub double_value: Option<f64>,
+    /// `stringSetValue` (ports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub string_set_value: Vec<String>,
+}
+
+impl Resource {
+    /// The numeric value, whichever member holds it.
+    pub fn number(&self) -> Option<i64> {
+        self.integer_value
+            .or(self.long_value)
+            .or(self.double_value.map(|d| d as i64))
+    }
+}
+
+/// An `Attribute`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attribute {
+    /// `name`.
+    #[serde(default)]
+    pub name: String,
+    /// `value`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// `versionInfo`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionInfo {
+    /// `agentVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_version: Option<String>,
+    /// `agentHash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_hash: Option<String>,
+    /// `dockerVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_version: Option<String>,
+}
+
+/// What ecsim reads of an EC2 instance identity document.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityDocument {
+    /// `instanceId`.
+    #[serde(default)]
+    pub instance_id: String,
+    /// `instanceType`.
+    #[serde(default)]
+    pub instance_type: String,
+    /// `availabilityZone`.
+    #[serde(default)]
+    pub availability_zone: String,
+}
+
+/// A RegisterContainerInstance request body (what the agent sends), plus ecsim's
+/// simulation-only `userData` (the agent's configuration).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterContainerInstance {
+    /// `cluster` (default `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// `instanceIdentityDocument`: a JSON string, as the agent sends it (an object is accepted too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_identity_document: Option<serde_json::Value>,
+    /// `totalResources`: CPU, MEMORY, PORTS (default: the instance type's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub total_resources: Vec<Resource>,
+    /// `versionInfo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_info: Option<VersionInfo>,
+    /// `attributes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<Attribute>,
+    /// Simulation only: the agent's configuration, as `userData` of an instance group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+}
+
+impl RegisterContainerInstance {
+    /// The identity document, parsed from its string (or object) form.
+    pub fn identity(&self) -> Result<IdentityDocument, String> {
+        let doc = match &self.instance_identity_document {
+            None => {
+                return Err("instanceIdentityDocument is required (instanceId, instanceType, availabilityZone)".into());
+            }
+            Some(serde_json::Value::String(s)) => serde_json::from_str::<serde_json::Value>(s)
+                .map_err(|e| format!("instanceIdentityDocument is not JSON: {e}"))?,
+            Some(v) => v.clone(),
+        };
+        let d: IdentityDocument = serde_json::from_value(doc).map_err(|e| format!("instanceIdentityDocument: {e}"))?;
+        if d.instance_id.is_empty() || d.instance_type.is_empty() || d.availability_zone.is_empty() {
+            return Err("instanceIdentityDocument needs instanceId, instanceType and availabilityZone".into());
+        }
+        Ok(d)
+    }
+
+    /// The resource named `name` in `totalResources`.
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.total_resources.iter().find(|r| r.name == name)
+    }
+}
+
+/// A DeregisterContainerInstance request body.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeregisterContainerInstance {
+    /// `cluster`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// `containerInstance`: id or ARN, or (ecsim) an EC2 instance id.
+    #[serde(default)]
+    pub container_instance: String,
+    /// `force`: deregister although tasks run there (they are orphaned; services replace theirs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+}
+
+/// A CreateCluster request body.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateCluster {
+    /// `clusterName` (default `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_name: Option<String>,
+}
+
+impl CreateCluster {
+    /// The cluster's name.
+    pub fn name(&self) -> &str {
+        self.cluster_name.as_deref().unwrap_or(DEFAULT_CLUSTER)
+    }
+}
+
+/// The cluster a request names when it names none.
+pub const DEFAULT_CLUSTER: &str = "default";
+
+/// The name in a cluster reference (a name or an ARN ending `cluster/<name>`).
+pub fn cluster_name(reference: Option<&str>) -> &str {
+    match reference {
+        None => DEFAULT_CLUSTER,
+        Some(r) => r.rsplit('/').next().unwrap_or(r),
+    }
 }
 
 /// A StopTask request body.
@@ -252,7 +530,6 @@ pub mod ecs_members {
         "secrets",
         "dependsOn",
         "startTimeout",
-        "stopTimeout",
         "versionConsistency",
         "hostname",
         "user",
@@ -279,12 +556,10 @@ pub mod ecs_members {
     pub const PORT_MAPPING: &[&str] = &["name", "appProtocol", "containerPortRange"];
     /// CreateService members not modelled.
     pub const CREATE_SERVICE: &[&str] = &[
-        "availabilityZoneRebalancing",
         "loadBalancers",
         "serviceRegistries",
         "platformVersion",
         "role",
-        "deploymentConfiguration",
         "healthCheckGracePeriodSeconds",
         "deploymentController",
         "tags",
@@ -308,15 +583,7 @@ pub mod ecs_members {
     ];
     /// UpdateService members not modelled.
     pub const UPDATE_SERVICE: &[&str] = &[
-        "taskDefinition",
-        "capacityProviderStrategy",
-        "deploymentConfiguration",
-        "availabilityZoneRebalancing",
-        "networkConfiguration",
-        "placementConstraints",
-        "placementStrategy",
         "platformVersion",
-        "forceNewDeployment",
         "healthCheckGracePeriodSeconds",
         "deploymentController",
         "enableExecuteCommand",
@@ -330,4 +597,37 @@ pub mod ecs_members {
     ];
     /// StopTask members not modelled.
     pub const STOP_TASK: &[&str] = &[];
+    /// DeleteService members not modelled.
+    pub const DELETE_SERVICE: &[&str] = &[];
+    /// UpdateContainerInstancesState members not modelled.
+    pub const UPDATE_CONTAINER_INSTANCES_STATE: &[&str] = &[];
+    /// RegisterContainerInstance members not modelled.
+    pub const REGISTER_CONTAINER_INSTANCE: &[&str] = &[
+        "instanceIdentityDocumentSignature",
+        "containerInstanceArn",
+        "platformDevices",
+        "tags",
+    ];
+    /// DeregisterContainerInstance members not modelled.
+    pub const DEREGISTER_CONTAINER_INSTANCE: &[&str] = &[];
+    /// CreateCluster members not modelled.
+    pub const CREATE_CLUSTER: &[&str] = &[
+        "tags",
+        "settings",
+        "configuration",
+        "capacityProviders",
+        "defaultCapacityProviderStrategy",
+        "serviceConnectDefaults",
+    ];
+    /// DeploymentConfiguration members not modelled.
+    pub const DEPLOYMENT_CONFIGURATION: &[&str] = &[
+        "alarms",
+        "strategy",
+        "bakeTimeInMinutes",
+        "lifecycleHooks",
+        "canaryConfiguration",
+        "linearConfiguration",
+    ];
+    /// DeploymentCircuitBreaker members not modelled.
+    pub const DEPLOYMENT_CIRCUIT_BREAKER: &[&str] = &[];
 }

@@ -85,6 +85,12 @@ pub struct InstanceSpec {
     pub provider: Option<crate::capacity::ProviderId>,
     /// An ECS Anywhere (EXTERNAL) instance.
     pub external: bool,
+    /// The ECS cluster it registered into (index in the run's clusters).
+    pub ecs_cluster: u32,
+    /// The container agent's configuration.
+    pub agent: crate::ecs::agent::AgentConfig,
+    /// MiB per second it pulls images at.
+    pub pull_bandwidth: f64,
 }
 
 impl InstanceSpec {
@@ -106,6 +112,9 @@ impl InstanceSpec {
             hourly_price: 0.0,
             provider: None,
             external: false,
+            ecs_cluster: 0,
+            agent: crate::ecs::agent::AgentConfig::default(),
+            pull_bandwidth: 100.0,
         }
     }
 
@@ -319,7 +328,7 @@ impl Cluster {
     }
 
     /// All instance ids.
-    pub fn ids(&self) -> impl Iterator<Item = InstanceId> + use<> {
+    pub fn ids(&self) -> impl DoubleEndedIterator<Item = InstanceId> + use<> {
         (0..self.instances.len() as u32).map(InstanceId)
     }
 
@@ -353,10 +362,10 @@ impl Cluster {
         self.connected[id.idx()]
     }
 
-    /// Whether tasks of `pool` may run on `id`.
-    pub fn in_pool(&self, id: InstanceId, pool: crate::capacity::Pool) -> bool {
+    /// Whether tasks of `scope` (a pool in an ECS cluster) may run on `id`.
+    pub fn in_scope(&self, id: InstanceId, scope: crate::capacity::Scope) -> bool {
         let spec = &self.instances[id.idx()].spec;
-        pool.admits(spec.provider, spec.external)
+        spec.ecs_cluster == scope.cluster && scope.pool.admits(spec.provider, spec.external)
     }
 
     /// ACTIVE with a connected agent: may receive tasks.

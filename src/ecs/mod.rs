@@ -5,6 +5,8 @@ pub mod agent;
 pub mod api;
 pub mod catalogue;
 pub mod cluster;
+pub mod deployment;
+pub mod iam;
 pub mod intern;
 pub mod registry;
 pub mod strategy;

@@ -113,6 +113,9 @@ pub struct ContainerDefinition {
     /// Simulation only: the image size, for pull times.
     #[serde(default, rename = "imageSizeMiB", skip_serializing_if = "Option::is_none")]
     pub image_size_mib: Option<u64>,
+    /// `stopTimeout` seconds: SIGTERM to SIGKILL (default: the agent's ECS_CONTAINER_STOP_TIMEOUT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<u32>,
 }
 
 /// A RegisterTaskDefinition body (or, in a scenario, `{ file = "x.json" }`).

@@ -56,6 +56,11 @@ impl SimDuration {
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1000.0
     }
+
+    /// Seconds with three decimals, exactly: `12.345`.
+    pub fn secs_string(self) -> String {
+        format!("{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
 }
 
 impl Add<SimDuration> for SimTime {

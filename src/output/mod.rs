@@ -24,6 +24,8 @@ pub struct Outputs {
     pub instances: bool,
     /// timeseries.csv
     pub timeseries: bool,
+    /// services.csv
+    pub services: bool,
     /// events.jsonl
     pub events: bool,
     /// decisions.jsonl (off unless asked for)
@@ -31,7 +33,15 @@ pub struct Outputs {
 }
 
 /// Names accepted by `--outputs`.
-pub const OUTPUT_NAMES: &[&str] = &["summary", "tasks", "instances", "timeseries", "events", "decisions"];
+pub const OUTPUT_NAMES: &[&str] = &[
+    "summary",
+    "tasks",
+    "instances",
+    "timeseries",
+    "services",
+    "events",
+    "decisions",
+];
 
 impl Default for Outputs {
     fn default() -> Self {
@@ -40,6 +50,7 @@ impl Default for Outputs {
             tasks: true,
             instances: true,
             timeseries: true,
+            services: true,
             events: true,
             decisions: false,
         }
@@ -54,6 +65,7 @@ impl Outputs {
             tasks: false,
             instances: false,
             timeseries: false,
+            services: false,
             events: false,
             decisions: false,
         };
@@ -63,6 +75,7 @@ impl Outputs {
                 "tasks" => o.tasks = true,
                 "instances" => o.instances = true,
                 "timeseries" => o.timeseries = true,
+                "services" => o.services = true,
                 "events" => o.events = true,
                 "decisions" => o.decisions = true,
                 other => {
@@ -240,6 +253,10 @@ pub struct TaskRow {
     pub stopped_reason: String,
     /// When it was first asked for (a RunTask call, or a service wanting it).
     pub arrived_at: String,
+    /// When it began stopping (SIGTERM sent, or stopped outright).
+    pub stopping_at: String,
+    /// Its cluster.
+    pub cluster: String,
 }
 
 /// One instances.csv row.
@@ -272,6 +289,12 @@ pub struct InstanceRow {
     pub launched_at: String,
     /// What it cost, USD.
     pub cost_usd: String,
+    /// Its cluster.
+    pub cluster: String,
+    /// Its status at the end.
+    pub status: String,
+    /// Whether its agent was connected at the end.
+    pub agent_connected: bool,
 }
 
 fn secs(t: Option<crate::engine::SimTime>) -> String {
@@ -284,12 +307,9 @@ pub fn task_rows(o: &Outcome, sc: &Scenario) -> Vec<TaskRow> {
         .iter()
         .map(|t| {
             let inst = t.instance.map(|i| o.cluster.instance(i));
-            let (service_name, deployment) = match t.origin {
-                Origin::Service(s) => (
-                    o.services[s as usize].name.clone(),
-                    o.services[s as usize].deployment.clone(),
-                ),
-                _ => (String::new(), String::new()),
+            let service_name = match t.origin {
+                Origin::Service(s) => o.services[s as usize].name.clone(),
+                _ => String::new(),
             };
             TaskRow {
                 task_id: o.task_id(t).unwrap_or_default(),
@@ -318,8 +338,14 @@ pub fn task_rows(o: &Outcome, sc: &Scenario) -> Vec<TaskRow> {
                 stopped_at: secs(t.stopped_at),
                 last_status: t.status.as_str().to_string(),
                 stop_code: t.stop_code.map(|c| c.as_str().to_string()).unwrap_or_default(),
-                stopped_reason: t.reason.as_ref().map(|r| r.text(&deployment)).unwrap_or_default(),
+                stopped_reason: t.reason.as_ref().map(|r| r.text()).unwrap_or_default(),
                 arrived_at: t.arrived_at.secs_string(),
+                stopping_at: secs(t.stopping_at),
+                cluster: if t.status == TaskStatus::NotCreated {
+                    String::new()
+                } else {
+                    o.arns.cluster_name(t.cluster).to_string()
+                },
             }
         })
         .collect()
@@ -328,10 +354,10 @@ pub fn task_rows(o: &Outcome, sc: &Scenario) -> Vec<TaskRow> {
 /// instances.csv rows, in registration order.
 pub fn instance_rows(o: &Outcome) -> Vec<InstanceRow> {
     o.cluster
-        .instances()
-        .iter()
+        .ids()
         .zip(&o.instance_costs)
-        .map(|(i, (launched, cost))| InstanceRow {
+        .map(|(id, (launched, cost))| (id, o.cluster.instance(id), launched, cost))
+        .map(|(id, i, launched, cost)| InstanceRow {
             container_instance_id: i.container_instance_id.clone(),
             ec2_instance_id: i.spec.ec2_instance_id.clone(),
             instance_type: i.spec.instance_type.clone(),
@@ -349,6 +375,9 @@ pub fn instance_rows(o: &Outcome) -> Vec<InstanceRow> {
             instance_group: o.group_names.get(i.spec.origin as usize).cloned().unwrap_or_default(),
             launched_at: launched.secs_string(),
             cost_usd: crate::sim::metrics::fixed(*cost, 4),
+            cluster: o.arns.cluster_name(i.spec.ecs_cluster).to_string(),
+            status: o.cluster.status(id).as_str().to_string(),
+            agent_connected: o.cluster.agent_connected(id),
         })
         .collect()
 }
@@ -400,6 +429,8 @@ pub const TASK_HEADER: &[&str] = &[
     "stopCode",
     "stoppedReason",
     "arrivedAt",
+    "stoppingAt",
+    "cluster",
 ];
 /// Header of instances.csv.
 pub const INSTANCE_HEADER: &[&str] = &[
@@ -416,6 +447,9 @@ pub const INSTANCE_HEADER: &[&str] = &[
     "instanceGroup",
     "launchedAt",
     "costUsd",
+    "cluster",
+    "status",
+    "agentConnected",
 ];
 
 /// Writes the CSV files of one run into `out` (events and decisions are streamed
@@ -435,6 +469,15 @@ pub fn write_run_files(out: &mut OutDir, o: &Outcome, sc: &Scenario, outputs: &O
     if outputs.timeseries {
         let rows: Vec<_> = o.timeseries.iter().map(crate::sim::Sample::cells).collect();
         write_cells(out.create("timeseries.csv")?, &rows).map_err(csv_err)?;
+    }
+    if outputs.services {
+        let rows: Vec<_> = o.service_samples.iter().map(crate::sim::ServiceSample::cells).collect();
+        let w = out.create("services.csv")?;
+        if rows.is_empty() {
+            write_csv::<TaskRow>(w, &[], crate::sim::SERVICE_HEADER).map_err(csv_err)?;
+        } else {
+            write_cells(w, &rows).map_err(csv_err)?;
+        }
     }
     Ok(())
 }

@@ -24,8 +24,8 @@ pub struct IndexKey {
     pub order: Order,
     /// The group, for [`Order::GroupCount`].
     pub group: Option<GroupId>,
-    /// The instances' pool.
-    pub pool: crate::capacity::Pool,
+    /// The instances' pool and cluster.
+    pub scope: crate::capacity::Scope,
 }
 
 const ABSENT: u32 = u32::MAX;
@@ -204,7 +204,7 @@ mod tests {
             partition: vec![],
             order: Order::Remaining(BinpackField::Memory),
             group: None,
-            pool: crate::capacity::Pool::Ec2,
+            scope: crate::capacity::Pool::Ec2.into(),
         });
         for &id in &ids {
             idx.insert(&c, id);

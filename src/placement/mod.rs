@@ -90,10 +90,10 @@ impl Placer {
         cluster: &mut Cluster,
         constraints: &[&PlacementConstraint],
         strategies: &[PlacementStrategy],
-        pool: crate::capacity::Pool,
+        scope: impl Into<crate::capacity::Scope>,
     ) -> Result<PlanId, String> {
         let statics = &mut self.statics;
-        let plan = Plan::compile(cluster, constraints, strategies, pool, &mut |c| {
+        let plan = Plan::compile(cluster, constraints, strategies, scope.into(), &mut |c| {
             let text = c.label();
             match statics.iter().position(|s| s.label() == text) {
                 Some(i) => i as u32,
@@ -121,7 +121,7 @@ impl Placer {
 
     fn belongs(&self, key: &IndexKey, cluster: &Cluster, id: InstanceId) -> bool {
         cluster.accepts_tasks(id)
-            && cluster.in_pool(id, key.pool)
+            && cluster.in_scope(id, key.scope)
             && key
                 .statics
                 .iter()
@@ -139,7 +139,7 @@ impl Placer {
             partition: p.partition.clone(),
             order: p.order,
             group: g,
-            pool: p.pool,
+            scope: p.scope,
         };
         let i = match self.index_of.get(&key) {
             Some(&i) => i,
@@ -184,6 +184,38 @@ impl Placer {
     fn feasible(plan: &Plan, res: &Reservation, group: GroupId, cluster: &Cluster, id: InstanceId) -> bool {
         debug_assert!(cluster.accepts_tasks(id), "index holds an instance that takes no tasks");
         cluster.shortfall(id, res).is_none() && plan.dynamic.iter().all(|c| c.holds(cluster, id, group))
+    }
+
+    /// Whether a task of `group` with reservation `res` may go on instance `id` under
+    /// `plan` (a DAEMON task's one instance); else ECS's reason for that instance.
+    pub fn fits(
+        &self,
+        plan_id: PlanId,
+        res: &Reservation,
+        group: GroupId,
+        cluster: &Cluster,
+        id: InstanceId,
+    ) -> Result<(), &'static str> {
+        let plan = &self.plans[plan_id.0 as usize];
+        if !cluster.in_scope(id, plan.scope) || !cluster.accepts_tasks(id) {
+            return Err("AGENT");
+        }
+        if let Some(s) = cluster.shortfall(id, res) {
+            return Err(s.reason());
+        }
+        match plan.constraints.iter().find(|c| !c.holds(cluster, id, group)) {
+            Some(c) => Err(c.reason()),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether instance `id` passes `plan`'s scope and constraints, whatever its free
+    /// resources (an instance a DAEMON service covers).
+    pub fn eligible(&self, plan_id: PlanId, group: GroupId, cluster: &Cluster, id: InstanceId) -> bool {
+        let plan = &self.plans[plan_id.0 as usize];
+        cluster.in_scope(id, plan.scope)
+            && cluster.accepts_tasks(id)
+            && plan.constraints.iter().all(|c| c.holds(cluster, id, group))
     }
 
     /// Decides where a task of `group` with reservation `res` goes under `plan`.

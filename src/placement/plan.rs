@@ -43,8 +43,8 @@ pub struct Plan {
     pub ends_random: bool,
     /// A research heuristic is in the chain: decisions scan every instance.
     pub needs_scan: bool,
-    /// The instances this plan may use: a launch type's or a capacity provider's.
-    pub pool: crate::capacity::Pool,
+    /// The instances this plan may use: a launch type's or a capacity provider's, in one cluster.
+    pub scope: crate::capacity::Scope,
 }
 
 /// The default chain of a service: spread over availability zones, then fewest
@@ -88,7 +88,7 @@ impl Plan {
         cluster: &mut Cluster,
         constraints: &[&PlacementConstraint],
         strategies: &[PlacementStrategy],
-        pool: crate::capacity::Pool,
+        scope: crate::capacity::Scope,
         statics: &mut dyn FnMut(&Constraint) -> u32,
     ) -> Result<Plan, String> {
         check_limits(constraints.len(), strategies.len())?;
@@ -139,7 +139,7 @@ impl Plan {
             rest,
             ends_random,
             needs_scan,
-            pool,
+            scope,
         })
     }
 

@@ -100,7 +100,7 @@ pub fn filter(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
         let candidates: Vec<InstanceId> = cluster
             .ids()
             .filter(|&id| {
-                cluster.in_pool(id, plan.pool)
+                cluster.in_scope(id, plan.scope)
                     && cluster.accepts_tasks(id)
                     && cluster.shortfall(id, res).is_none()
                     && plan.constraints.iter().all(|c| c.holds(cluster, id, group))
@@ -116,7 +116,7 @@ pub fn filter(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
     let mut out = Scan::default();
     let mut cands: Vec<InstanceId> = Vec::new();
     let mut removed = Vec::new();
-    for id in cluster.ids().filter(|&id| cluster.in_pool(id, plan.pool)) {
+    for id in cluster.ids().filter(|&id| cluster.in_scope(id, plan.scope)) {
         if cluster.accepts_tasks(id) {
             cands.push(id);
         } else if cluster.status(id) != crate::ecs::cluster::InstanceStatus::Inactive {

@@ -1,30 +1,24 @@
 //! From a parsed scenario file to a checked, runnable [`Scenario`]: every reference
 //! resolved, every limit ECS enforces checked, every problem named by field path.
 
-use crate::capacity::StrategyItem;
 use crate::capacity::prices::Prices;
-use crate::ecs::api::{LaunchType, NetworkConfiguration, RunTask, SchedulingStrategy};
 use crate::ecs::registry::TaskDefinitions;
-use crate::ecs::strategy::{PlacementConstraint, PlacementStrategy};
 use crate::ecs::task_definition::{RegisterTaskDefinition, register};
 use crate::engine::SimDuration;
 use crate::error::{Error, Problem, Report};
 use crate::placement::TieBreak;
-use crate::placement::constraint::Constraint;
-use crate::placement::plan::check_limits;
 use crate::placement::query::parse_time;
 use crate::scenario::capacity::{CapacitySpec, build_capacity};
 use crate::scenario::duration::DistSpec;
 use crate::scenario::instances::{AsgSpec, GroupSpec, build_asgs, build_groups};
 use crate::scenario::load::{self, Format};
-use crate::scenario::schema::{
-    ApiCall, Arrival, Fault, FaultType, RESERVED_SECTIONS, ScenarioFile, SweepTable, TimelineEntry, Workload,
-};
+use crate::scenario::schema::{ApiCall, Arrival, Fault, FaultType, ScenarioFile, SweepTable, TimelineEntry, Workload};
+use crate::scenario::world::World;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// The only cluster until multiple clusters are modelled.
-pub const CLUSTER_NAME: &str = "default";
+/// The cluster a scenario has when it lists none.
+pub const CLUSTER_NAME: &str = crate::ecs::api::DEFAULT_CLUSTER;
 /// Default wall-clock start of a run.
 pub const DEFAULT_START: &str = "2026-01-01T00:00:00Z";
 /// Default agent version.
@@ -79,6 +73,18 @@ pub struct Scenario {
     pub provisioning_limit: u32,
     /// Creation to RUNNING on Fargate.
     pub fargate_start_latency: DistSpec,
+    /// The clusters that exist at time 0, in order.
+    pub clusters: Vec<String>,
+    /// Image pulls.
+    pub image_pull: ImagePullSpec,
+    /// How long before a service replaces the tasks of a disconnected agent.
+    pub agent_disconnect_timeout: SimDuration,
+    /// How long containers take to exit after SIGTERM.
+    pub task_stop_latency: DistSpec,
+    /// The settings a replay of this run needs (recorded in events.jsonl).
+    pub settings: serde_json::Value,
+    /// What a replayed log recorded beyond its calls (None for a scenario file).
+    pub replay: Option<crate::replay::Facts>,
     /// Warnings found while checking.
     pub warnings: Vec<Problem>,
 }
@@ -133,25 +139,42 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
     if let Err(m) = task_start_latency.validate() {
         r.error("taskStartLatency", m);
     }
-    for (key, what) in RESERVED_SECTIONS {
-        if doc.get(*key).is_some() {
-            r.error(
-                *key,
-                format!("`{key}` is not supported yet ({what} are still to come); remove it to run"),
-            );
-        }
-    }
+    let clusters = build_clusters(f.clusters.as_deref(), &mut r);
     let instance_groups = build_groups(&f.instance_groups, start_unix_ms, &mut r);
     let asgs = build_asgs(&f.auto_scaling_groups, &mut r);
-    let capacity = build_capacity(
+    let mut all_clusters = clusters.clone();
+    agent_clusters(&instance_groups, &asgs, &mut all_clusters, &mut r);
+    let mut timeline: Vec<(usize, TimelineEntry)> = f.timeline.iter().cloned().enumerate().collect();
+    timeline.sort_by_key(|(i, e)| (e.at, *i));
+    let later: Vec<(String, crate::engine::SimTime, &crate::capacity::CreateCapacityProvider)> = timeline
+        .iter()
+        .filter_map(|(i, e)| match &e.request {
+            ApiCall::CreateCapacityProvider(c) => Some((
+                format!("timeline[{i}].request"),
+                crate::engine::SimTime::ZERO + e.at.0,
+                c,
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut capacity = build_capacity(
         &asgs,
         &f.capacity_providers,
+        &later,
         f.cluster_capacity_providers.as_ref(),
+        &all_clusters,
         &f.subnets,
         &mut r,
     );
     let prices = build_prices(f.prices.as_ref(), &mut r);
-    check_faults(&f.faults, &instance_groups, &asgs, &mut r);
+    let registered_ids: Vec<String> = timeline
+        .iter()
+        .filter_map(|(_, e)| match &e.request {
+            ApiCall::RegisterContainerInstance(b) => b.identity().ok().map(|d| d.instance_id),
+            _ => None,
+        })
+        .collect();
+    check_faults(&f.faults, &instance_groups, &asgs, &registered_ids, &mut r);
     let provisioning_timeout = f.provisioning_timeout.map_or(SimDuration::from_secs(1800), |d| d.0);
     if !(600_000..=1_800_000).contains(&provisioning_timeout.millis()) {
         r.error(
@@ -162,6 +185,17 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
     let fargate_start_latency = f.fargate_start_latency.clone().unwrap_or_else(default_fargate_latency);
     if let Err(m) = fargate_start_latency.validate() {
         r.error("fargateStartLatency", m);
+    }
+    let image_pull = build_image_pull(f.image_pull.as_ref(), &mut r);
+    let agent_disconnect_timeout = f
+        .agent_disconnect_timeout
+        .map_or(DEFAULT_AGENT_DISCONNECT_TIMEOUT, |d| d.0);
+    let task_stop_latency = f
+        .task_stop_latency
+        .clone()
+        .unwrap_or(DistSpec::fixed(SimDuration::ZERO));
+    if let Err(m) = task_stop_latency.validate() {
+        r.error("taskStopLatency", m);
     }
     // Task definitions: files resolved, then registered in order.
     let mut registry = TaskDefinitions::default();
@@ -180,16 +214,9 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
             task_definitions.push(body);
         }
     }
-    let mut service_names = BTreeSet::new();
+    let mut world = World::new(&capacity, registry);
     for (i, s) in f.services.iter().enumerate() {
-        check_service(
-            s,
-            &format!("services[{i}]"),
-            &registry,
-            &capacity,
-            &mut service_names,
-            &mut r,
-        );
+        world.create_service(s, &format!("services[{i}]"), &mut r);
     }
     let mut workload_names = BTreeSet::new();
     for (i, w) in f.workloads.iter().enumerate() {
@@ -203,7 +230,7 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         if w.trace.is_some() {
             r.error(format!("{path}.trace"), "trace workloads are not supported yet");
         }
-        check_run_task(&w.run_task, &format!("{path}.runTask"), &registry, &capacity, &mut r);
+        world.run_task(&w.run_task, &format!("{path}.runTask"), &mut r);
         match &w.arrival {
             Arrival::Poisson { rate_per_minute } if !(rate_per_minute.is_finite() && *rate_per_minute > 0.0) => {
                 r.error(
@@ -229,10 +256,9 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
             );
         }
     }
-    let mut timeline: Vec<(usize, TimelineEntry)> = f.timeline.iter().cloned().enumerate().collect();
-    timeline.sort_by_key(|(i, e)| (e.at, *i));
     for (i, e) in &timeline {
         let path = format!("timeline[{i}]");
+        world.at(crate::engine::SimTime::ZERO + e.at.0);
         if e.at.0 > f.duration.0 {
             r.warn(
                 format!("{path}.at"),
@@ -246,36 +272,27 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         }
         let rp = format!("{path}.request");
         match &e.request {
-            ApiCall::RunTask(rt) => check_run_task(rt, &rp, &registry, &capacity, &mut r),
-            ApiCall::CreateService(s) => check_service(s, &rp, &registry, &capacity, &mut service_names, &mut r),
-            ApiCall::UpdateService(u) => {
-                let name = u.service.rsplit('/').next().unwrap_or(&u.service);
-                if !service_names.contains(name) {
-                    r.error(
-                        format!("{rp}.service"),
-                        format!("service `{}` does not exist at that time", u.service),
-                    );
-                }
-                check_cluster(u.cluster.as_deref(), &format!("{rp}.cluster"), &mut r);
-            }
+            ApiCall::RunTask(rt) => world.run_task(rt, &rp, &mut r),
+            ApiCall::CreateService(s) => world.create_service(s, &rp, &mut r),
+            ApiCall::UpdateService(u) => world.update_service(u, &rp, &mut r),
+            ApiCall::DeleteService(d) => world.delete_service(d, &rp, &mut r),
             ApiCall::StopTask(s) => {
                 if s.task.is_empty() {
                     r.error(format!("{rp}.task"), "StopTask needs the task ID or ARN");
                 }
-                check_cluster(s.cluster.as_deref(), &format!("{rp}.cluster"), &mut r);
             }
-            ApiCall::RegisterTaskDefinition(td) => {
-                if td.file.is_some() {
-                    r.error(
-                        format!("{rp}.file"),
-                        "a timeline RegisterTaskDefinition takes the body itself",
-                    );
-                } else if let Some(t) = register(td, registry.next_revision(&td.family), &rp, &mut r) {
-                    registry.add(t);
-                }
-            }
+            ApiCall::RegisterTaskDefinition(td) => world.register_task_definition(td, &rp, &mut r),
+            ApiCall::UpdateContainerInstancesState(b) => world.update_container_instances_state(b, &rp, &mut r),
+            ApiCall::RegisterContainerInstance(b) => world.register_container_instance(b, &rp, &mut r),
+            ApiCall::DeregisterContainerInstance(b) => world.deregister_container_instance(b, &rp, &mut r),
+            ApiCall::CreateCapacityProvider(_) => {}
+            ApiCall::PutClusterCapacityProviders(b) => world.put_cluster_capacity_providers(b, &rp, &mut r),
+            ApiCall::CreateCluster(b) => world.create_cluster(b, &rp, &mut r),
         }
     }
+    let ever = world.ever_associated();
+    drop(world);
+    capacity.ever_associated.extend(ever);
     let warnings = r.finish()?;
     Ok(Scenario {
         file: file.to_string(),
@@ -299,8 +316,148 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         provisioning_timeout,
         provisioning_limit: f.provisioning_task_limit.unwrap_or(500),
         fargate_start_latency,
+        clusters,
+        image_pull,
+        agent_disconnect_timeout,
+        task_stop_latency,
+        settings: settings_of(doc),
+        replay: None,
         warnings,
     })
+}
+
+/// The scenario keys a replay needs to run a recorded run again: everything but the
+/// calls, the infrastructure the calls re-register, and the sweep.
+pub const SETTINGS_KEYS: &[&str] = &[
+    "name",
+    "seed",
+    "duration",
+    "sampleInterval",
+    "startTime",
+    "tieBreak",
+    "taskStartLatency",
+    "fargateStartLatency",
+    "provisioningTimeout",
+    "provisioningTaskLimit",
+    "subnets",
+    "prices",
+    "imagePull",
+    "agentDisconnectTimeout",
+    "taskStopLatency",
+];
+
+fn settings_of(doc: &serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for k in SETTINGS_KEYS {
+        if let Some(v) = doc.get(*k) {
+            out.insert(k.to_string(), v.clone());
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+/// The default wait before a service replaces the tasks on an instance whose agent
+/// disconnected — SIM CHOICE: ECS documents none.
+pub const DEFAULT_AGENT_DISCONNECT_TIMEOUT: SimDuration = SimDuration(15 * 60_000);
+
+/// Image pulls, resolved.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct ImagePullSpec {
+    /// MiB per second (default 100 — SIM CHOICE).
+    pub bandwidth_mib_per_s: f64,
+    /// Fixed cost of a pull or a cached image's registry check (default 1 s — SIM CHOICE).
+    pub latency: SimDuration,
+}
+
+fn build_image_pull(p: Option<&crate::scenario::schema::ImagePull>, r: &mut Report) -> ImagePullSpec {
+    let bandwidth = p.and_then(|p| p.bandwidth_mib_per_s).unwrap_or(100.0);
+    if !(bandwidth.is_finite() && bandwidth > 0.0) {
+        r.error("imagePull.bandwidthMiBps", "a bandwidth is a number > 0");
+    }
+    ImagePullSpec {
+        bandwidth_mib_per_s: bandwidth,
+        latency: p.and_then(|p| p.latency).map_or(SimDuration::from_secs(1), |d| d.0),
+    }
+}
+
+/// The clusters that exist at time 0: `[[clusters]]`, or one named `default`.
+fn build_clusters(bodies: Option<&[crate::ecs::api::CreateCluster]>, r: &mut Report) -> Vec<String> {
+    let Some(bodies) = bodies else {
+        return vec![CLUSTER_NAME.to_string()];
+    };
+    let mut names = Vec::new();
+    for (i, c) in bodies.iter().enumerate() {
+        let name = c.name().to_string();
+        if !crate::scenario::world::valid_cluster_name(&name) {
+            r.error(
+                format!("clusters[{i}].clusterName"),
+                format!("`{name}` is not a valid cluster name: 1–255 letters, numbers, hyphens and underscores"),
+            );
+        } else if names.contains(&name) {
+            r.error(
+                format!("clusters[{i}].clusterName"),
+                format!("cluster `{name}` is listed twice"),
+            );
+        } else {
+            names.push(name);
+        }
+    }
+    if names.is_empty() && bodies.is_empty() {
+        r.error(
+            "clusters",
+            "list at least one cluster, or leave [[clusters]] out for `default`",
+        );
+    }
+    names
+}
+
+/// Clusters the agents of instance groups and Auto Scaling groups create at
+/// registration (ECS_CLUSTER naming a missing cluster, with ecs:CreateCluster); a
+/// warning for instances whose role will keep them out of the cluster.
+fn agent_clusters(groups: &[GroupSpec], asgs: &[AsgSpec], clusters: &mut Vec<String>, r: &mut Report) {
+    use crate::ecs::iam;
+    let templates = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (format!("instanceGroups[{i}]"), &g.template))
+        .chain(
+            asgs.iter()
+                .enumerate()
+                .flat_map(|(i, a)| a.templates.iter().map(move |t| (format!("autoScalingGroups[{i}]"), t))),
+        );
+    for (path, t) in templates {
+        let name = t.agent.cluster_name().to_string();
+        if !iam::allows(&t.iam_actions, iam::REGISTER) {
+            r.warn(
+                format!("{path}.iamActions"),
+                format!("the role lacks {}: its instances cannot register", iam::REGISTER),
+            );
+            continue;
+        }
+        if !iam::allows(&t.iam_actions, iam::POLL) {
+            r.warn(
+                format!("{path}.iamActions"),
+                format!(
+                    "the role lacks {}: its agents never connect, so the instances run no task",
+                    iam::POLL
+                ),
+            );
+        }
+        if clusters.contains(&name) {
+            continue;
+        }
+        if iam::allows(&t.iam_actions, iam::CREATE_CLUSTER) {
+            clusters.push(name);
+        } else {
+            r.warn(
+                format!("{path}.userData"),
+                format!(
+                    "ECS_CLUSTER={name} does not exist and the role lacks {}: its instances cannot register",
+                    iam::CREATE_CLUSTER
+                ),
+            );
+        }
+    }
 }
 
 /// Fargate start latency by default: lognormal, median 35 s, sigma 0.3 — SIM CHOICE:
@@ -346,43 +503,89 @@ fn build_prices(o: Option<&crate::capacity::prices::PriceOverrides>, r: &mut Rep
     Prices::with(&o)
 }
 
-fn check_faults(faults: &[Fault], groups: &[GroupSpec], asgs: &[AsgSpec], r: &mut Report) {
+fn check_faults(faults: &[Fault], groups: &[GroupSpec], asgs: &[AsgSpec], registered: &[String], r: &mut Report) {
+    let known = |id: &str| {
+        groups.iter().any(|g| g.ec2_instance_ids.iter().any(|x| x == id))
+            || registered.iter().any(|x| x == id)
+            || asgs.iter().any(|a| {
+                id.strip_prefix(&format!("{}-", a.name))
+                    .is_some_and(|n| n.parse::<u32>().is_ok())
+            })
+    };
     for (i, f) in faults.iter().enumerate() {
         let path = format!("faults[{i}]");
-        if f.kind != FaultType::SpotInterruption {
-            r.error(
-                format!("{path}.type"),
-                format!("{:?} faults are not supported yet: spotInterruption is", f.kind),
-            );
-            continue;
+        let needs_duration = matches!(f.kind, FaultType::AzOutage | FaultType::AgentDisconnect);
+        match (needs_duration, f.duration) {
+            (true, None) => r.error(
+                format!("{path}.duration"),
+                format!("a {} fault needs a duration", f.kind.as_str()),
+            ),
+            (true, Some(d)) if d.0 == SimDuration::ZERO => {
+                r.error(format!("{path}.duration"), "the duration must be more than 0")
+            }
+            (false, Some(_)) => r.error(
+                format!("{path}.duration"),
+                format!("a {} fault takes no duration", f.kind.as_str()),
+            ),
+            _ => {}
         }
         match (f.at, f.rate_per_hour) {
-            (Some(_), None) => {
-                let known = f.ec2_instance_id.as_ref().is_some_and(|id| {
-                    groups.iter().any(|g| g.ec2_instance_ids.contains(id))
-                        || asgs.iter().any(|a| {
-                            id.strip_prefix(&format!("{}-", a.name))
-                                .is_some_and(|n| n.parse::<u32>().is_ok())
-                        })
-                });
-                if !known {
-                    r.error(
-                        format!("{path}.ec2InstanceId"),
-                        "a scheduled Spot interruption names an instance (an instance group's, or `<asg>-<n>`)",
-                    );
+            (Some(_), None) => match f.kind {
+                FaultType::AzOutage => {
+                    if f.availability_zone.as_deref().is_none_or(str::is_empty) {
+                        r.error(
+                            format!("{path}.availabilityZone"),
+                            "a scheduled azOutage names its zone",
+                        );
+                    }
                 }
-            }
+                _ => {
+                    if !f.ec2_instance_id.as_deref().is_some_and(known) {
+                        r.error(
+                            format!("{path}.ec2InstanceId"),
+                            format!(
+                                "a scheduled {} names an instance (an instance group's, a registered one, or `<asg>-<n>`)",
+                                f.kind.as_str()
+                            ),
+                        );
+                    }
+                }
+            },
             (None, Some(rate)) => {
                 if !(rate.is_finite() && rate > 0.0) {
                     r.error(format!("{path}.ratePerHour"), "a rate is a number > 0");
                 }
-                match (&f.auto_scaling_group, f.capacity_provider.as_deref()) {
-                    (Some(a), None) if asgs.iter().any(|g| &g.name == a && g.spot) => {}
-                    (None, Some(crate::capacity::FARGATE_SPOT)) => {}
-                    _ => r.error(
-                        &path,
-                        "random Spot interruptions name a Spot autoScalingGroup, or capacityProvider FARGATE_SPOT",
-                    ),
+                if f.ec2_instance_id.is_some() {
+                    r.error(
+                        format!("{path}.ec2InstanceId"),
+                        "a random fault picks its instances: remove ec2InstanceId",
+                    );
+                }
+                match f.kind {
+                    FaultType::SpotInterruption => match (&f.auto_scaling_group, f.capacity_provider.as_deref()) {
+                        (Some(a), None) if asgs.iter().any(|g| &g.name == a && g.spot) => {}
+                        (None, Some(crate::capacity::FARGATE_SPOT)) => {}
+                        _ => r.error(
+                            &path,
+                            "random Spot interruptions name a Spot autoScalingGroup, or capacityProvider FARGATE_SPOT",
+                        ),
+                    },
+                    _ => {
+                        if let Some(a) = &f.auto_scaling_group
+                            && !asgs.iter().any(|g| &g.name == a)
+                        {
+                            r.error(
+                                format!("{path}.autoScalingGroup"),
+                                format!("no Auto Scaling group `{a}`"),
+                            );
+                        }
+                        if f.capacity_provider.is_some() {
+                            r.error(
+                                format!("{path}.capacityProvider"),
+                                "only random Spot interruptions name a capacity provider",
+                            );
+                        }
+                    }
                 }
             }
             _ => r.error(&path, "a fault is scheduled (`at`) or random (`ratePerHour`), not both"),
@@ -403,189 +606,6 @@ pub fn check_name(name: &str, path: &str, r: &mut Report) {
             format!("`{name}` is not a valid name: 1–128 letters, digits, `.`, `_` or `-`"),
         );
     }
-}
-
-fn check_cluster(cluster: Option<&str>, path: &str, r: &mut Report) {
-    if let Some(c) = cluster {
-        let name = c.rsplit('/').next().unwrap_or(c);
-        if name != CLUSTER_NAME {
-            r.error(
-                path,
-                format!("cluster `{c}` does not exist: the scenario has one cluster, `{CLUSTER_NAME}`"),
-            );
-        }
-    }
-}
-
-fn check_placement(
-    constraints: &[PlacementConstraint],
-    strategies: Option<&[PlacementStrategy]>,
-    td_constraints: usize,
-    path: &str,
-    r: &mut Report,
-) {
-    for (i, c) in constraints.iter().enumerate() {
-        if let Err(m) = Constraint::compile(c) {
-            r.error(format!("{path}.placementConstraints[{i}].expression"), m);
-        }
-    }
-    if let Err(m) = check_limits(constraints.len() + td_constraints, strategies.map_or(0, <[_]>::len)) {
-        let field = if m.contains("strategies") {
-            "placementStrategy"
-        } else {
-            "placementConstraints"
-        };
-        r.error(format!("{path}.{field}"), m);
-    }
-    if let Some(s) = strategies
-        && let Some(i) = s.iter().position(|s| matches!(s, PlacementStrategy::Random { .. }))
-        && i + 1 < s.len()
-    {
-        r.warn(
-            format!("{path}.placementStrategy[{}]", i + 1),
-            "strategies after random have no effect",
-        );
-    }
-}
-
-fn task_definition<'a>(
-    registry: &'a TaskDefinitions,
-    reference: &str,
-    path: &str,
-    r: &mut Report,
-) -> Option<&'a crate::ecs::task_definition::TaskDefinition> {
-    match registry.resolve(reference) {
-        Ok(id) => {
-            let td = registry.get(id);
-            for (i, c) in td.constraints.iter().enumerate() {
-                if let Err(m) = Constraint::compile(c) {
-                    r.error(format!("{path} ({} placementConstraints[{i}])", td.name()), m);
-                }
-            }
-            Some(td)
-        }
-        Err(m) => {
-            r.error(path, m);
-            None
-        }
-    }
-}
-
-/// What a request's capacity settings need checked.
-struct CapacityRequest<'a> {
-    launch_type: Option<LaunchType>,
-    strategy: Option<&'a [StrategyItem]>,
-    network: Option<&'a NetworkConfiguration>,
-    has_placement: bool,
-}
-
-fn check_capacity(
-    req: CapacityRequest,
-    td: Option<&crate::ecs::task_definition::TaskDefinition>,
-    capacity: &CapacitySpec,
-    path: &str,
-    r: &mut Report,
-) {
-    let field = if req.strategy.is_some_and(|s| !s.is_empty()) {
-        "capacityProviderStrategy"
-    } else {
-        "launchType"
-    };
-    match capacity.resolve(req.launch_type, req.strategy) {
-        Err(m) => r.error(format!("{path}.{field}"), m),
-        Ok(c) => {
-            if let Some(td) = td
-                && let Err(m) = capacity.check_request(&c, td, req.has_placement, req.network)
-            {
-                r.error(path, m);
-            }
-        }
-    }
-}
-
-fn check_run_task(rt: &RunTask, path: &str, registry: &TaskDefinitions, capacity: &CapacitySpec, r: &mut Report) {
-    let td = task_definition(registry, &rt.task_definition, &format!("{path}.taskDefinition"), r);
-    let n = td.map_or(0, |t| t.constraints.len());
-    if let Some(c) = rt.count
-        && !(1..=10).contains(&c)
-    {
-        r.error(
-            format!("{path}.count"),
-            format!("{c}: RunTask starts 1–10 tasks per call"),
-        );
-    }
-    if let Some(g) = &rt.group
-        && (g.is_empty() || g.len() > 255)
-    {
-        r.error(format!("{path}.group"), "a task group name has 1–255 characters");
-    }
-    let req = CapacityRequest {
-        launch_type: rt.launch_type,
-        strategy: rt.capacity_provider_strategy.as_deref(),
-        network: rt.network_configuration.as_ref(),
-        has_placement: rt.placement_strategy.as_ref().is_some_and(|s| !s.is_empty())
-            || !rt.placement_constraints.is_empty(),
-    };
-    check_capacity(req, td, capacity, path, r);
-    check_cluster(rt.cluster.as_deref(), &format!("{path}.cluster"), r);
-    check_placement(&rt.placement_constraints, rt.placement_strategy.as_deref(), n, path, r);
-}
-
-fn check_service(
-    s: &crate::ecs::api::CreateService,
-    path: &str,
-    registry: &TaskDefinitions,
-    capacity: &CapacitySpec,
-    names: &mut BTreeSet<String>,
-    r: &mut Report,
-) {
-    let valid = !s.service_name.is_empty()
-        && s.service_name.len() <= 255
-        && s.service_name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid {
-        r.error(
-            format!("{path}.serviceName"),
-            format!(
-                "`{}` is not a valid service name: 1–255 letters, numbers, hyphens and underscores",
-                s.service_name
-            ),
-        );
-    } else if !names.insert(s.service_name.clone()) {
-        r.error(
-            format!("{path}.serviceName"),
-            format!("service `{}` already exists", s.service_name),
-        );
-    }
-    let td = task_definition(registry, &s.task_definition, &format!("{path}.taskDefinition"), r);
-    let n = td.map_or(0, |t| t.constraints.len());
-    if s.scheduling_strategy == Some(SchedulingStrategy::Daemon) {
-        r.error(
-            format!("{path}.schedulingStrategy"),
-            "DAEMON services are not supported yet: use REPLICA",
-        );
-    }
-    match s.desired_count {
-        None => r.error(format!("{path}.desiredCount"), "a REPLICA service needs desiredCount"),
-        Some(c) if c < 0 => r.error(format!("{path}.desiredCount"), format!("{c}: desiredCount must be ≥ 0")),
-        _ => {}
-    }
-    if let Some(d) = &s.task_duration
-        && let Err(m) = d.validate()
-    {
-        r.error(format!("{path}.taskDuration"), m);
-    }
-    let req = CapacityRequest {
-        launch_type: s.launch_type,
-        strategy: s.capacity_provider_strategy.as_deref(),
-        network: s.network_configuration.as_ref(),
-        has_placement: s.placement_strategy.as_ref().is_some_and(|x| !x.is_empty())
-            || !s.placement_constraints.is_empty(),
-    };
-    check_capacity(req, td, capacity, path, r);
-    check_cluster(s.cluster.as_deref(), &format!("{path}.cluster"), r);
-    check_placement(&s.placement_constraints, s.placement_strategy.as_deref(), n, path, r);
 }
 
 /// Members of a DescribeTaskDefinition response that are not request members.

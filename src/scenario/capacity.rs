@@ -41,6 +41,17 @@ pub struct ProviderSpec {
     pub name: String,
     /// What backs it.
     pub kind: ProviderKind,
+    /// When it is created (0 unless a timeline CreateCapacityProvider makes it).
+    pub created_at: crate::engine::SimTime,
+}
+
+/// A cluster's capacity providers and default strategy (PutClusterCapacityProviders).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Associations {
+    /// Providers associated with the cluster.
+    pub associated: BTreeSet<ProviderId>,
+    /// The cluster's default strategy.
+    pub default_strategy: Vec<(ProviderId, Item)>,
 }
 
 /// Where a request's tasks go: one pool, or a capacity provider strategy.
@@ -55,12 +66,13 @@ pub enum Capacity {
 /// The capacity side of a scenario, checked.
 #[derive(Clone, Debug, Default)]
 pub struct CapacitySpec {
-    /// Auto Scaling group providers in file order, then FARGATE and FARGATE_SPOT.
+    /// Auto Scaling group providers in file order, then FARGATE and FARGATE_SPOT, then
+    /// those timeline CreateCapacityProvider calls make, in call order.
     pub providers: Vec<ProviderSpec>,
-    /// Providers associated with the cluster.
-    pub associated: BTreeSet<ProviderId>,
-    /// The cluster's default strategy.
-    pub default_strategy: Vec<(ProviderId, Item)>,
+    /// Each cluster's providers and default strategy at time 0.
+    pub clusters: std::collections::BTreeMap<String, Associations>,
+    /// Providers associated with some cluster at some time.
+    pub ever_associated: BTreeSet<ProviderId>,
     /// Subnets.
     pub subnets: Vec<Subnet>,
 }
@@ -93,8 +105,8 @@ impl CapacitySpec {
             .join(", ")
     }
 
-    /// Checks a strategy (limits, association, base and weight) and resolves it.
-    pub fn strategy(&self, items: &[StrategyItem]) -> Result<Vec<(ProviderId, Item)>, String> {
+    /// Checks a strategy (limits, association with the cluster, base and weight) and resolves it.
+    pub fn strategy(&self, assoc: &Associations, items: &[StrategyItem]) -> Result<Vec<(ProviderId, Item)>, String> {
         if items.len() > MAX_STRATEGY_ITEMS {
             return Err(format!(
                 "{} items: a capacity provider strategy can contain a maximum of {MAX_STRATEGY_ITEMS} capacity providers",
@@ -110,7 +122,7 @@ impl CapacitySpec {
                     self.names()
                 ));
             };
-            if !self.associated.contains(&p) {
+            if !assoc.associated.contains(&p) {
                 return Err(format!(
                     "capacity provider `{}` is not associated with the cluster: list it in [clusterCapacityProviders] capacityProviders",
                     it.capacity_provider
@@ -143,9 +155,11 @@ impl CapacitySpec {
         Ok(out)
     }
 
-    /// What a request's `launchType` and `capacityProviderStrategy` resolve to.
+    /// What a request's `launchType` and `capacityProviderStrategy` resolve to, in a
+    /// cluster with associations `assoc`.
     pub fn resolve(
         &self,
+        assoc: &Associations,
         launch_type: Option<LaunchType>,
         strategy: Option<&[StrategyItem]>,
     ) -> Result<Capacity, String> {
@@ -154,7 +168,7 @@ impl CapacitySpec {
             (Some(_), Some(_)) => {
                 Err("specifying both a launch type and a capacity provider strategy is not supported".into())
             }
-            (None, Some(s)) => self.strategy(s).map(Capacity::Strategy),
+            (None, Some(s)) => self.strategy(assoc, s).map(Capacity::Strategy),
             (Some(LaunchType::Ec2), None) => Ok(Capacity::Pool(Pool::Ec2)),
             (Some(LaunchType::External), None) => Ok(Capacity::Pool(Pool::External)),
             (Some(LaunchType::Fargate), None) => Ok(Capacity::Pool(Pool::Fargate {
@@ -164,7 +178,10 @@ impl CapacitySpec {
             (Some(LaunchType::ManagedInstances), None) => {
                 Err("launchType MANAGED_INSTANCES is not modelled: use EC2, FARGATE or EXTERNAL".into())
             }
-            (None, None) if !self.default_strategy.is_empty() => Ok(Capacity::Strategy(self.default_strategy.clone())),
+            (None, None) if !assoc.default_strategy.is_empty() => {
+                Ok(Capacity::Strategy(assoc.default_strategy.clone()))
+            }
+
             (None, None) => Ok(Capacity::Pool(Pool::Ec2)),
         }
     }
@@ -233,11 +250,147 @@ fn asg_name(arn: &str) -> &str {
     arn.rsplit_once("autoScalingGroupName/").map_or(arn, |(_, n)| n)
 }
 
-/// Checks the capacity sections of a scenario.
+/// Checks one CreateCapacityProvider body against the Auto Scaling groups and the
+/// providers so far; `used_asgs` holds the groups already backing one.
+fn check_provider(
+    p: &CreateCapacityProvider,
+    path: &str,
+    asgs: &[AsgSpec],
+    spec: &CapacitySpec,
+    used_asgs: &mut BTreeSet<usize>,
+    r: &mut Report,
+) -> Option<ProviderKind> {
+    let lower = p.name.to_ascii_lowercase();
+    if p.name.is_empty() || lower.starts_with("aws") || lower.starts_with("ecs") || lower.starts_with("fargate") {
+        r.error(
+            format!("{path}.name"),
+            format!(
+                "`{}`: a capacity provider name is not empty and cannot start with aws, ecs or fargate",
+                p.name
+            ),
+        );
+    }
+    if spec.provider(&p.name).is_some() {
+        r.error(
+            format!("{path}.name"),
+            format!("capacity provider `{}` is defined twice", p.name),
+        );
+    }
+    let g = &p.auto_scaling_group_provider;
+    let name = asg_name(&g.auto_scaling_group_arn);
+    let Some(asg) = asgs.iter().position(|a| a.name == name) else {
+        r.error(
+            format!("{path}.autoScalingGroupProvider.autoScalingGroupArn"),
+            format!("no Auto Scaling group `{name}` in [[autoScalingGroups]]"),
+        );
+        return None;
+    };
+    if !used_asgs.insert(asg) {
+        r.error(
+            format!("{path}.autoScalingGroupProvider.autoScalingGroupArn"),
+            format!("Auto Scaling group `{name}` already backs another capacity provider"),
+        );
+    }
+    let sp = format!("{path}.autoScalingGroupProvider.managedScaling");
+    let scaling = g
+        .managed_scaling
+        .as_ref()
+        .filter(|m| m.status == Some(Toggle::Enabled))
+        .map(|m| {
+            let cfg = scaling::Config {
+                target_capacity: m.target_capacity.unwrap_or(100),
+                min_step: m.minimum_scaling_step_size.unwrap_or(1),
+                max_step: m.maximum_scaling_step_size.unwrap_or(10_000),
+                warmup_secs: m.instance_warmup_period.unwrap_or(300),
+            };
+            if !(1..=100).contains(&cfg.target_capacity) {
+                r.error(
+                    format!("{sp}.targetCapacity"),
+                    format!("{}: targetCapacity is 1–100", cfg.target_capacity),
+                );
+            }
+            if !(1..=10_000).contains(&cfg.min_step)
+                || !(1..=10_000).contains(&cfg.max_step)
+                || cfg.min_step > cfg.max_step
+            {
+                r.error(&sp, "scaling step sizes are 1–10000, the minimum not above the maximum");
+            }
+            if cfg.warmup_secs > 10_000 {
+                r.error(
+                    format!("{sp}.instanceWarmupPeriod"),
+                    "instanceWarmupPeriod is 0–10000 seconds",
+                );
+            }
+            cfg
+        });
+    let termination_protection = g.managed_termination_protection == Some(Toggle::Enabled);
+    if termination_protection && scaling.is_none() {
+        r.error(
+            format!("{path}.autoScalingGroupProvider.managedTerminationProtection"),
+            "managed termination protection needs managed scaling ENABLED",
+        );
+    }
+    Some(ProviderKind::Asg {
+        asg,
+        scaling,
+        termination_protection,
+        draining: g.managed_draining != Some(Toggle::Disabled),
+    })
+}
+
+impl CapacitySpec {
+    /// Checks a PutClusterCapacityProviders body for an existing cluster and returns the
+    /// cluster's new associations. Problems are recorded under `path`.
+    pub fn associate(
+        &self,
+        c: &PutClusterCapacityProviders,
+        created: impl Fn(ProviderId) -> bool,
+        path: &str,
+        r: &mut Report,
+    ) -> Associations {
+        let mut assoc = Associations::default();
+        if c.capacity_providers.len() > MAX_CLUSTER_PROVIDERS {
+            r.error(
+                format!("{path}.capacityProviders"),
+                format!("at most {MAX_CLUSTER_PROVIDERS} capacity providers per cluster"),
+            );
+        }
+        for (i, n) in c.capacity_providers.iter().enumerate() {
+            match self.provider(n).filter(|p| created(*p)) {
+                Some(p) => {
+                    assoc.associated.insert(p);
+                }
+                None => r.error(
+                    format!("{path}.capacityProviders[{i}]"),
+                    format!(
+                        "unknown capacity provider `{n}` at that time: the scenario has {}",
+                        self.names()
+                    ),
+                ),
+            }
+        }
+        match self.strategy(&assoc, &c.default_capacity_provider_strategy) {
+            Ok(s) => assoc.default_strategy = s,
+            Err(m) => r.error(format!("{path}.defaultCapacityProviderStrategy"), m),
+        }
+        assoc
+    }
+
+    /// Whether a provider was associated with some cluster at some time.
+    pub fn is_associated(&self, p: ProviderId) -> bool {
+        self.ever_associated.contains(&p)
+    }
+}
+
+/// Checks the capacity sections of a scenario: the file's providers, those timeline
+/// calls create (`later`: path, time and body, in call order), and the default
+/// cluster's association (`clusterCapacityProviders`, for a cluster in `clusters`).
 pub fn build_capacity(
     asgs: &[AsgSpec],
     providers: &[CreateCapacityProvider],
+    later: &[(String, crate::engine::SimTime, &CreateCapacityProvider)],
     cluster: Option<&PutClusterCapacityProviders>,
+    clusters: &[String],
     subnets: &[Subnet],
     r: &mut Report,
 ) -> CapacitySpec {
@@ -245,6 +398,9 @@ pub fn build_capacity(
         subnets: subnets.to_vec(),
         ..Default::default()
     };
+    for c in clusters {
+        spec.clusters.insert(c.clone(), Associations::default());
+    }
     let mut ids = BTreeSet::new();
     for (i, s) in subnets.iter().enumerate() {
         if !ids.insert(&s.subnet_id) || s.subnet_id.is_empty() || s.availability_zone.is_empty() {
@@ -255,124 +411,51 @@ pub fn build_capacity(
         }
     }
     let mut used_asgs = BTreeSet::new();
+    let zero = crate::engine::SimTime::ZERO;
     for (i, p) in providers.iter().enumerate() {
-        let path = format!("capacityProviders[{i}]");
-        let lower = p.name.to_ascii_lowercase();
-        if p.name.is_empty() || lower.starts_with("aws") || lower.starts_with("ecs") || lower.starts_with("fargate") {
-            r.error(
-                format!("{path}.name"),
-                format!(
-                    "`{}`: a capacity provider name is not empty and cannot start with aws, ecs or fargate",
-                    p.name
-                ),
-            );
-        }
-        if spec.provider(&p.name).is_some() {
-            r.error(
-                format!("{path}.name"),
-                format!("capacity provider `{}` is defined twice", p.name),
-            );
-        }
-        let g = &p.auto_scaling_group_provider;
-        let name = asg_name(&g.auto_scaling_group_arn);
-        let Some(asg) = asgs.iter().position(|a| a.name == name) else {
-            r.error(
-                format!("{path}.autoScalingGroupProvider.autoScalingGroupArn"),
-                format!("no Auto Scaling group `{name}` in [[autoScalingGroups]]"),
-            );
-            continue;
-        };
-        if !used_asgs.insert(asg) {
-            r.error(
-                format!("{path}.autoScalingGroupProvider.autoScalingGroupArn"),
-                format!("Auto Scaling group `{name}` already backs another capacity provider"),
-            );
-        }
-        let sp = format!("{path}.autoScalingGroupProvider.managedScaling");
-        let scaling = g
-            .managed_scaling
-            .as_ref()
-            .filter(|m| m.status == Some(Toggle::Enabled))
-            .map(|m| {
-                let cfg = scaling::Config {
-                    target_capacity: m.target_capacity.unwrap_or(100),
-                    min_step: m.minimum_scaling_step_size.unwrap_or(1),
-                    max_step: m.maximum_scaling_step_size.unwrap_or(10_000),
-                    warmup_secs: m.instance_warmup_period.unwrap_or(300),
-                };
-                if !(1..=100).contains(&cfg.target_capacity) {
-                    r.error(
-                        format!("{sp}.targetCapacity"),
-                        format!("{}: targetCapacity is 1–100", cfg.target_capacity),
-                    );
-                }
-                if !(1..=10_000).contains(&cfg.min_step)
-                    || !(1..=10_000).contains(&cfg.max_step)
-                    || cfg.min_step > cfg.max_step
-                {
-                    r.error(&sp, "scaling step sizes are 1–10000, the minimum not above the maximum");
-                }
-                if cfg.warmup_secs > 10_000 {
-                    r.error(
-                        format!("{sp}.instanceWarmupPeriod"),
-                        "instanceWarmupPeriod is 0–10000 seconds",
-                    );
-                }
-                cfg
+        if let Some(kind) = check_provider(p, &format!("capacityProviders[{i}]"), asgs, &spec, &mut used_asgs, r) {
+            spec.providers.push(ProviderSpec {
+                name: p.name.clone(),
+                kind,
+                created_at: zero,
             });
-        let termination_protection = g.managed_termination_protection == Some(Toggle::Enabled);
-        if termination_protection && scaling.is_none() {
-            r.error(
-                format!("{path}.autoScalingGroupProvider.managedTerminationProtection"),
-                "managed termination protection needs managed scaling ENABLED",
-            );
         }
-        spec.providers.push(ProviderSpec {
-            name: p.name.clone(),
-            kind: ProviderKind::Asg {
-                asg,
-                scaling,
-                termination_protection,
-                draining: g.managed_draining != Some(Toggle::Disabled),
-            },
-        });
     }
     for (name, spot) in [(FARGATE, false), (FARGATE_SPOT, true)] {
         spec.providers.push(ProviderSpec {
             name: name.into(),
             kind: ProviderKind::Fargate { spot },
+            created_at: zero,
         });
     }
+    for (path, at, p) in later {
+        if let Some(kind) = check_provider(p, path, asgs, &spec, &mut used_asgs, r) {
+            spec.providers.push(ProviderSpec {
+                name: p.name.clone(),
+                kind,
+                created_at: *at,
+            });
+        }
+    }
     if let Some(c) = cluster {
-        if c.cluster
-            .as_deref()
-            .is_some_and(|n| n.rsplit('/').next() != Some(crate::scenario::build::CLUSTER_NAME))
-        {
+        let name = crate::ecs::api::cluster_name(c.cluster.as_deref()).to_string();
+        if !spec.clusters.contains_key(&name) {
             r.error(
                 "clusterCapacityProviders.cluster",
-                "the scenario has one cluster, `default`",
-            );
-        }
-        if c.capacity_providers.len() > MAX_CLUSTER_PROVIDERS {
-            r.error(
-                "clusterCapacityProviders.capacityProviders",
-                format!("at most {MAX_CLUSTER_PROVIDERS} capacity providers per cluster"),
-            );
-        }
-        for (i, n) in c.capacity_providers.iter().enumerate() {
-            match spec.provider(n) {
-                Some(p) => {
-                    spec.associated.insert(p);
-                }
-                None => r.error(
-                    format!("clusterCapacityProviders.capacityProviders[{i}]"),
-                    format!("unknown capacity provider `{n}`: the scenario has {}", spec.names()),
+                format!(
+                    "cluster `{name}` does not exist at time 0: the scenario has {}",
+                    clusters.join(", ")
                 ),
-            }
-        }
-        match spec.strategy(&c.default_capacity_provider_strategy) {
-            Ok(s) => spec.default_strategy = s,
-            Err(m) => r.error("clusterCapacityProviders.defaultCapacityProviderStrategy", m),
+            );
+        } else {
+            let assoc = spec.associate(
+                c,
+                |p| spec.providers[p.0 as usize].created_at == zero,
+                "clusterCapacityProviders",
+                r,
+            );
+            spec.ever_associated.extend(assoc.associated.iter().copied());
+            spec.clusters.insert(name, assoc);
         }
     }
     spec
@@ -390,9 +473,17 @@ mod tests {
             capacity_providers: vec![FARGATE.into(), FARGATE_SPOT.into()],
             default_capacity_provider_strategy: vec![],
         };
-        let s = build_capacity(&asgs, &[], Some(&cluster), &[], &mut r);
+        let s = build_capacity(&asgs, &[], &[], Some(&cluster), &["default".into()], &[], &mut r);
         assert!(r.is_ok(), "{:?}", r.errors);
         s
+    }
+
+    struct Resolver<'a>(&'a CapacitySpec, &'a Associations);
+
+    impl Resolver<'_> {
+        fn resolve(&self, lt: Option<LaunchType>, st: Option<&[StrategyItem]>) -> Result<Capacity, String> {
+            self.0.resolve(self.1, lt, st)
+        }
     }
 
     fn item(p: &str, base: Option<u32>, weight: Option<u32>) -> StrategyItem {
@@ -405,7 +496,9 @@ mod tests {
 
     #[test]
     fn strategies_are_checked_like_ecs() {
-        let s = spec();
+        let spec = spec();
+        let a = spec.clusters["default"].clone();
+        let s = Resolver(&spec, &a);
         assert!(
             s.resolve(Some(LaunchType::Ec2), Some(&[item(FARGATE, None, Some(1))]))
                 .unwrap_err()

@@ -1,13 +1,13 @@
 //! Instance groups and Auto Scaling groups, resolved: what each container instance
 //! registers (capacity, attributes, agent configuration), and how many.
 
-use crate::ecs::agent::parse_user_data;
+use crate::ecs::agent::{AgentConfig, parse_user_data};
 use crate::ecs::api::LaunchType;
 use crate::ecs::catalogue::{Catalogue, InstanceType};
 use crate::engine::SimDuration;
 use crate::error::Report;
 use crate::placement::query::{parse_time, parse_version};
-use crate::scenario::build::{CLUSTER_NAME, DEFAULT_AGENT_VERSION, INSTANCE_QUOTA, TRUNK_ATTRIBUTE, check_name};
+use crate::scenario::build::{DEFAULT_AGENT_VERSION, INSTANCE_QUOTA, TRUNK_ATTRIBUTE, check_name};
 use crate::scenario::duration::{DistSpec, Duration};
 use crate::scenario::schema::{AutoScalingGroup, InstanceGroup, TotalResources};
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,8 +31,14 @@ pub struct InstanceTemplate {
     pub agent_version: String,
     /// Catalogue on-demand USD per hour.
     pub on_demand_hour: f64,
-    /// ECS_ENABLE_SPOT_INSTANCE_DRAINING.
-    pub spot_draining: bool,
+    /// The agent's configuration.
+    pub agent: AgentConfig,
+    /// `userData` as written (recorded with each registration).
+    pub user_data: String,
+    /// The instance role's IAM actions.
+    pub iam_actions: Vec<String>,
+    /// MiB per second its instances pull images at (None: the scenario's).
+    pub pull_bandwidth: Option<f64>,
 }
 
 /// An instance group, resolved.
@@ -130,17 +136,22 @@ struct TemplateInput<'a> {
     agent_version: Option<&'a str>,
     external: bool,
     trunk_id: u64,
+    iam_actions: Option<&'a [String]>,
+    pull_bandwidth: Option<f64>,
 }
 
 fn template(t: &InstanceType, input: TemplateInput, path: &str, r: &mut Report) -> InstanceTemplate {
     let agent = parse_user_data(input.user_data, &format!("{path}.userData"), r);
-    if let Some(c) = agent.cluster.as_deref()
-        && c.rsplit('/').next() != Some(CLUSTER_NAME)
-    {
+    if !crate::scenario::world::valid_cluster_name(agent.cluster_name()) {
         r.error(
             format!("{path}.userData"),
-            format!("ECS_CLUSTER={c}: the scenario has one cluster, `{CLUSTER_NAME}`"),
+            format!("ECS_CLUSTER={}: not a valid cluster name", agent.cluster_name()),
         );
+    }
+    if let Some(b) = input.pull_bandwidth
+        && !(b.is_finite() && b > 0.0)
+    {
+        r.error(format!("{path}.imagePullBandwidthMiBps"), "a bandwidth is a number > 0");
     }
     let (cpu, nominal_memory) = match input.total {
         Some(tr) => {
@@ -175,7 +186,7 @@ fn template(t: &InstanceType, input: TemplateInput, path: &str, r: &mut Report) 
             format!("`{agent_version}` is not a version such as 1.85.0"),
         );
     }
-    let task_enis = if input.external {
+    let task_enis = if input.external || !agent.task_eni {
         0
     } else {
         t.task_enis(input.trunked).unwrap_or_else(|| {
@@ -204,16 +215,36 @@ fn template(t: &InstanceType, input: TemplateInput, path: &str, r: &mut Report) 
     attributes.insert("ecs.os-family".to_string(), "LINUX".to_string());
     attributes.insert("ecs.cpu-architecture".to_string(), t.cpu_architecture.clone());
     attributes.extend(input.attributes.clone());
+    let iam_actions = input.iam_actions.map_or_else(
+        || {
+            crate::ecs::iam::MANAGED_INSTANCE_ROLE
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        },
+        <[_]>::to_vec,
+    );
+    for (k, a) in iam_actions.iter().enumerate() {
+        if !crate::ecs::iam::valid_action(a) {
+            r.error(
+                format!("{path}.iamActions[{k}]"),
+                format!("`{a}` is not an IAM action such as ecs:Poll or ecs:*"),
+            );
+        }
+    }
     InstanceTemplate {
         instance_type: t.name.clone(),
         cpu,
         memory: nominal_memory.saturating_sub(agent.reserved_memory),
         task_enis,
-        reserved_ports: agent.reserved_ports,
+        reserved_ports: agent.reserved_ports.clone(),
         attributes,
         agent_version,
         on_demand_hour: t.on_demand_usd_per_hour,
-        spot_draining: agent.spot_draining,
+        agent,
+        user_data: input.user_data.to_string(),
+        iam_actions,
+        pull_bandwidth: input.pull_bandwidth,
     }
 }
 
@@ -250,12 +281,6 @@ pub fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report
                 false
             }
         };
-        if g.iam_actions.is_some() {
-            r.error(
-                format!("{path}.iamActions"),
-                "instance roles are not supported yet: remove iamActions",
-            );
-        }
         let trunked = g.awsvpc_trunking.unwrap_or(false) || g.attributes.contains_key(TRUNK_ATTRIBUTE);
         if external && trunked {
             r.error(
@@ -300,6 +325,8 @@ pub fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report
             agent_version: g.agent_version.as_deref(),
             external,
             trunk_id: i as u64,
+            iam_actions: g.iam_actions.as_deref(),
+            pull_bandwidth: g.image_pull_bandwidth_mib_per_s,
         };
         out.push(GroupSpec {
             name: g.name.clone(),
@@ -370,7 +397,10 @@ pub fn build_asgs(asgs: &[AutoScalingGroup], r: &mut Report) -> Vec<AsgSpec> {
                     agent_version: None,
                     external: false,
                     trunk_id: 0,
+                    iam_actions: None,
+                    pull_bandwidth: None,
                 };
+
                 Some(template(t, input, &path, r))
             })
             .collect();

@@ -8,6 +8,7 @@ pub mod instances;
 pub mod load;
 pub mod schema;
 pub mod sweep;
+pub mod world;
 
 pub use build::{Scenario, load_scenario, scenario_from_str};
 pub use sweep::{Sweep, load_sweep};

@@ -1,7 +1,10 @@
 //! The scenario file, as written (TOML or JSON with one schema; see
 //! ../shared/docs/scenario-format.md). Field names are the contract: add, never rename.
 
-use crate::ecs::api::{CreateService, LaunchType, RunTask, StopTask, UpdateService};
+use crate::ecs::api::{
+    CreateCluster, CreateService, DeleteService, DeregisterContainerInstance, LaunchType, RegisterContainerInstance,
+    RunTask, StopTask, UpdateContainerInstancesState, UpdateService,
+};
 use crate::ecs::task_definition::RegisterTaskDefinition;
 use crate::placement::TieBreak;
 use crate::scenario::duration::{DistSpec, Duration, deserialize_dist, deserialize_opt_dist};
@@ -59,9 +62,9 @@ pub struct ScenarioFile {
     /// The scenario's own sweep (used by `ecsim sweep`, ignored by `ecsim run`).
     #[serde(default)]
     pub sweep: Option<SweepTable>,
-    /// Reserved: CreateCluster bodies (services issue).
+    /// CreateCluster bodies: the clusters that exist at time 0 (absent: one, `default`).
     #[serde(default)]
-    pub clusters: Option<serde_json::Value>,
+    pub clusters: Option<Vec<CreateCluster>>,
     /// Subnets, for awsvpcConfiguration and Fargate's zone spread.
     #[serde(default)]
     pub subnets: Vec<Subnet>,
@@ -89,6 +92,29 @@ pub struct ScenarioFile {
     /// From creation to RUNNING on Fargate (default lognormal, median 35 s, sigma 0.3).
     #[serde(default, deserialize_with = "deserialize_opt_dist")]
     pub fargate_start_latency: Option<DistSpec>,
+    /// Image pulls: bandwidth and fixed latency (defaults 100 MiB/s and 1 s).
+    #[serde(default)]
+    pub image_pull: Option<ImagePull>,
+    /// How long a service waits before it counts the tasks on an instance whose agent
+    /// disconnected as lost and replaces them (default 15m).
+    #[serde(default)]
+    pub agent_disconnect_timeout: Option<Duration>,
+    /// How long containers take to exit after SIGTERM when a task is stopped (default
+    /// 0s), capped by the stop timeout.
+    #[serde(default, deserialize_with = "deserialize_opt_dist")]
+    pub task_stop_latency: Option<DistSpec>,
+}
+
+/// How images are pulled: time = latency + size / bandwidth.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImagePull {
+    /// MiB per second an instance pulls at (default 100).
+    #[serde(default, rename = "bandwidthMiBps")]
+    pub bandwidth_mib_per_s: Option<f64>,
+    /// Fixed cost of every pull, a cached image's manifest check included (default 1s).
+    #[serde(default)]
+    pub latency: Option<Duration>,
 }
 
 /// A subnet: its zone is where awsvpc and Fargate tasks given it run.
@@ -139,17 +165,29 @@ pub struct AutoScalingGroup {
 }
 
 /// What a fault does.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FaultType {
     /// A Spot interruption: a two-minute notice, then the capacity goes.
     SpotInterruption,
-    /// An instance fails (services issue).
+    /// An instance fails: its tasks stop, it leaves the cluster.
     InstanceFailure,
-    /// A zone fails for a while (services issue).
+    /// Every instance (and Fargate task) in a zone fails for `duration`.
     AzOutage,
-    /// An agent disconnects for a while (services issue).
+    /// An instance's agent disconnects for `duration`.
     AgentDisconnect,
+}
+
+impl FaultType {
+    /// The scenario spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultType::SpotInterruption => "spotInterruption",
+            FaultType::InstanceFailure => "instanceFailure",
+            FaultType::AzOutage => "azOutage",
+            FaultType::AgentDisconnect => "agentDisconnect",
+        }
+    }
 }
 
 /// A fault, scheduled (`at`) or random (`ratePerHour`, per instance-hour or, for
@@ -166,7 +204,7 @@ pub struct Fault {
     /// How often (random), per instance-hour or task-hour.
     #[serde(default)]
     pub rate_per_hour: Option<f64>,
-    /// The instance (scheduled Spot interruption).
+    /// The instance (scheduled spotInterruption, instanceFailure, agentDisconnect).
     #[serde(default)]
     pub ec2_instance_id: Option<String>,
     /// The Auto Scaling group whose instances are hit (random Spot interruptions).
@@ -175,16 +213,13 @@ pub struct Fault {
     /// `FARGATE_SPOT`: Fargate Spot tasks are hit.
     #[serde(default)]
     pub capacity_provider: Option<String>,
-    /// The zone (services issue).
+    /// The zone (azOutage; random ones pick a zone that has instances).
     #[serde(default)]
     pub availability_zone: Option<String>,
-    /// How long (services issue).
+    /// How long (azOutage, agentDisconnect).
     #[serde(default)]
     pub duration: Option<Duration>,
 }
-
-/// Sections the contract reserves for later work, with the work that brings them.
-pub const RESERVED_SECTIONS: &[(&str, &str)] = &[("clusters", "multiple clusters and CreateCluster")];
 
 /// `totalResources` of an instance group: registered capacity given by hand.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -230,9 +265,12 @@ pub struct InstanceGroup {
     /// Wall-clock registration time, RFC 3339 (default: the simulation start).
     #[serde(default)]
     pub registered_at: Option<String>,
-    /// The instance role's IAM actions (services issue).
+    /// The instance role's IAM actions (default: the managed ECS instance role's).
     #[serde(default)]
     pub iam_actions: Option<Vec<String>>,
+    /// MiB per second its instances pull images at (default: the scenario's imagePull).
+    #[serde(default, rename = "imagePullBandwidthMiBps")]
+    pub image_pull_bandwidth_mib_per_s: Option<f64>,
     /// Marks the instances as trunked (adds attribute ecs.awsvpc-trunk-id).
     #[serde(default)]
     pub awsvpc_trunking: Option<bool>,
@@ -302,19 +340,19 @@ pub enum ApiName {
     UpdateService,
     /// RegisterTaskDefinition.
     RegisterTaskDefinition,
-    /// DeleteService (services issue).
+    /// DeleteService.
     DeleteService,
-    /// UpdateContainerInstancesState (services issue).
+    /// UpdateContainerInstancesState.
     UpdateContainerInstancesState,
-    /// RegisterContainerInstance (services issue).
+    /// RegisterContainerInstance.
     RegisterContainerInstance,
-    /// DeregisterContainerInstance (services issue).
+    /// DeregisterContainerInstance.
     DeregisterContainerInstance,
-    /// CreateCapacityProvider (capacity issue).
+    /// CreateCapacityProvider.
     CreateCapacityProvider,
-    /// PutClusterCapacityProviders (capacity issue).
+    /// PutClusterCapacityProviders.
     PutClusterCapacityProviders,
-    /// CreateCluster (services issue).
+    /// CreateCluster.
     CreateCluster,
 }
 
@@ -330,8 +368,22 @@ pub enum ApiCall {
     CreateService(CreateService),
     /// UpdateService.
     UpdateService(UpdateService),
+    /// DeleteService.
+    DeleteService(DeleteService),
     /// RegisterTaskDefinition.
     RegisterTaskDefinition(RegisterTaskDefinition),
+    /// UpdateContainerInstancesState.
+    UpdateContainerInstancesState(UpdateContainerInstancesState),
+    /// RegisterContainerInstance.
+    RegisterContainerInstance(RegisterContainerInstance),
+    /// DeregisterContainerInstance.
+    DeregisterContainerInstance(DeregisterContainerInstance),
+    /// CreateCapacityProvider.
+    CreateCapacityProvider(crate::capacity::CreateCapacityProvider),
+    /// PutClusterCapacityProviders.
+    PutClusterCapacityProviders(crate::capacity::PutClusterCapacityProviders),
+    /// CreateCluster.
+    CreateCluster(CreateCluster),
 }
 
 impl ApiCall {
@@ -342,8 +394,21 @@ impl ApiCall {
             ApiCall::StopTask(_) => "StopTask",
             ApiCall::CreateService(_) => "CreateService",
             ApiCall::UpdateService(_) => "UpdateService",
+            ApiCall::DeleteService(_) => "DeleteService",
             ApiCall::RegisterTaskDefinition(_) => "RegisterTaskDefinition",
+            ApiCall::UpdateContainerInstancesState(_) => "UpdateContainerInstancesState",
+            ApiCall::RegisterContainerInstance(_) => "RegisterContainerInstance",
+            ApiCall::DeregisterContainerInstance(_) => "DeregisterContainerInstance",
+            ApiCall::CreateCapacityProvider(_) => "CreateCapacityProvider",
+            ApiCall::PutClusterCapacityProviders(_) => "PutClusterCapacityProviders",
+            ApiCall::CreateCluster(_) => "CreateCluster",
         }
+    }
+
+    /// Parses a request body for the API called `name` (None: not an API ecsim models).
+    pub fn parse(name: &str, body: serde_json::Value) -> Option<Result<ApiCall, String>> {
+        let api: ApiName = serde_json::from_value(serde_json::Value::String(name.to_string())).ok()?;
+        Some(ApiSeed(api).deserialize(body).map_err(|e| e.to_string()))
     }
 }
 
@@ -357,12 +422,24 @@ impl<'de> DeserializeSeed<'de> for ApiSeed {
             ApiName::StopTask => ApiCall::StopTask(StopTask::deserialize(d)?),
             ApiName::CreateService => ApiCall::CreateService(CreateService::deserialize(d)?),
             ApiName::UpdateService => ApiCall::UpdateService(UpdateService::deserialize(d)?),
+            ApiName::DeleteService => ApiCall::DeleteService(DeleteService::deserialize(d)?),
             ApiName::RegisterTaskDefinition => ApiCall::RegisterTaskDefinition(RegisterTaskDefinition::deserialize(d)?),
-            other => {
-                return Err(de::Error::custom(format!(
-                    "{other:?} is not supported yet in a timeline: supported are RunTask, StopTask, CreateService, UpdateService and RegisterTaskDefinition"
-                )));
+            ApiName::UpdateContainerInstancesState => {
+                ApiCall::UpdateContainerInstancesState(UpdateContainerInstancesState::deserialize(d)?)
             }
+            ApiName::RegisterContainerInstance => {
+                ApiCall::RegisterContainerInstance(RegisterContainerInstance::deserialize(d)?)
+            }
+            ApiName::DeregisterContainerInstance => {
+                ApiCall::DeregisterContainerInstance(DeregisterContainerInstance::deserialize(d)?)
+            }
+            ApiName::CreateCapacityProvider => {
+                ApiCall::CreateCapacityProvider(crate::capacity::CreateCapacityProvider::deserialize(d)?)
+            }
+            ApiName::PutClusterCapacityProviders => {
+                ApiCall::PutClusterCapacityProviders(crate::capacity::PutClusterCapacityProviders::deserialize(d)?)
+            }
+            ApiName::CreateCluster => ApiCall::CreateCluster(CreateCluster::deserialize(d)?),
         })
     }
 }

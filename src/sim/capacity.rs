@@ -2,7 +2,7 @@
 //! instances, managed scaling every minute, PROVISIONING tasks, Spot interruptions,
 //! Fargate zones.
 
-use super::task::{Reason, StopCode, TaskIdx, TaskStatus};
+use super::task::{Origin, Reason, StopCode, TaskIdx, TaskStatus};
 use super::{Event, ProviderSample, Sim, concern};
 use crate::capacity::scaling::{self, Shape};
 use crate::capacity::{Pool, ProviderId};
@@ -23,8 +23,26 @@ const TICK: SimDuration = SimDuration(60_000);
 /// A Spot interruption notice comes two minutes ahead.
 const SPOT_NOTICE: SimDuration = SimDuration(120_000);
 
+/// Why an instance is terminated.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// Its Auto Scaling group scaled in.
+    ScaleIn,
+    /// EC2 reclaimed its Spot capacity.
+    Spot,
+    /// It failed (a fault).
+    Failure,
+}
+
 /// The container instance a template registers as.
-pub fn instance_spec(t: &InstanceTemplate, ec2_instance_id: &str, az: &str, origin: u32, hourly: f64) -> InstanceSpec {
+pub fn instance_spec(
+    sc: &Scenario,
+    t: &InstanceTemplate,
+    ec2_instance_id: &str,
+    az: &str,
+    origin: u32,
+    hourly: f64,
+) -> InstanceSpec {
     let mut attributes = t.attributes.clone();
     attributes.insert("ecs.availability-zone".into(), az.to_string());
     InstanceSpec {
@@ -42,6 +60,9 @@ pub fn instance_spec(t: &InstanceTemplate, ec2_instance_id: &str, az: &str, orig
         hourly_price: hourly,
         provider: None,
         external: false,
+        ecs_cluster: 0,
+        agent: t.agent.clone(),
+        pull_bandwidth: t.pull_bandwidth.unwrap_or(sc.image_pull.bandwidth_mib_per_s),
     }
 }
 
@@ -77,7 +98,7 @@ pub(super) struct CapacityState {
     pub provisioning: Vec<VecDeque<TaskIdx>>,
     /// RUNNING tasks per Fargate provider.
     pub fargate_running: Vec<u32>,
-    fargate_zones: BTreeMap<(GroupId, Pool, Sym), u32>,
+    fargate_zones: BTreeMap<(GroupId, Sym), u32>,
     live_by_provider: BTreeMap<(GroupId, ProviderId), u32>,
     launch_rngs: Vec<StreamRng>,
     fault_rng: StreamRng,
@@ -139,7 +160,7 @@ impl CapacityState {
             });
         for (i, p) in sc.capacity.providers.iter().enumerate() {
             if let ProviderKind::Fargate { spot } = p.kind
-                && (sc.capacity.associated.contains(&ProviderId(i as u32)) || (fargate_launch && !spot))
+                && (sc.capacity.is_associated(ProviderId(i as u32)) || (fargate_launch && !spot))
             {
                 keys.push(p.name.clone());
             }
@@ -216,24 +237,25 @@ impl CapacityState {
         }
     }
 
-    /// The zone for a new Fargate task of `group` on `pool`.
-    pub fn fargate_zone(&mut self, group: GroupId, pool: Pool, zones: &[Sym]) -> Option<Sym> {
+    /// The zone for a new Fargate task of `group`: of `zones`, the one holding the
+    /// fewest of the group's Fargate tasks (whatever their provider), the first on ties.
+    pub fn fargate_zone(&mut self, group: GroupId, zones: &[Sym]) -> Option<Sym> {
         if zones.is_empty() {
             return None;
         }
         let counts: Vec<u32> = zones
             .iter()
-            .map(|z| self.fargate_zones.get(&(group, pool, *z)).copied().unwrap_or(0))
+            .map(|z| self.fargate_zones.get(&(group, *z)).copied().unwrap_or(0))
             .collect();
         let z = zones[crate::capacity::fargate::choose_zone(&counts)];
-        *self.fargate_zones.entry((group, pool, z)).or_default() += 1;
+        *self.fargate_zones.entry((group, z)).or_default() += 1;
         Some(z)
     }
 
     /// A Fargate task stopped: its zone holds one fewer.
-    pub fn fargate_stopped(&mut self, group: GroupId, pool: Pool, zone: Option<Sym>) {
+    pub fn fargate_stopped(&mut self, group: GroupId, zone: Option<Sym>) {
         if let Some(z) = zone
-            && let Some(n) = self.fargate_zones.get_mut(&(group, pool, z))
+            && let Some(n) = self.fargate_zones.get_mut(&(group, z))
         {
             *n -= 1;
         }
@@ -316,7 +338,15 @@ impl Sim<'_> {
                 per_zone[k] += 1;
             }
         }
-        let k = crate::capacity::fargate::choose_zone(&per_zone);
+        let open: Vec<usize> = (0..per_zone.len())
+            .filter(|&k| !self.zone_name_out(&spec.availability_zones[k]))
+            .collect();
+        let k = if open.is_empty() {
+            crate::capacity::fargate::choose_zone(&per_zone)
+        } else {
+            let counts: Vec<u32> = open.iter().map(|&k| per_zone[k]).collect();
+            open[crate::capacity::fargate::choose_zone(&counts)]
+        };
         let st = &mut self.caps.asgs[a];
         st.next_number += 1;
         let l = Launching {
@@ -344,15 +374,29 @@ impl Sim<'_> {
         let t = spec.launch_template();
         let hourly = self.sc.prices.ec2_hour(&t.instance_type, t.on_demand_hour, spec.spot);
         let origin = (self.sc.instance_groups.len() + a) as u32;
-        let mut is = instance_spec(t, &launch.ec2_instance_id, &launch.az, origin, hourly);
+        let mut is = instance_spec(self.sc, t, &launch.ec2_instance_id, &launch.az, origin, hourly);
         is.registered_at_unix_ms = self.sc.start_unix_ms + self.now().millis() as i64;
-        let provider = self.caps.provider_of_asg[a];
+        let now = self.now();
+        let provider =
+            self.caps.provider_of_asg[a].filter(|p| self.sc.capacity.providers[p.0 as usize].created_at <= now);
         is.provider = provider;
         let key = match provider {
             Some(p) => self.sc.capacity.providers[p.0 as usize].name.clone(),
             None => "EC2".to_string(),
         };
-        let id = self.register_instance(is, &key, crate::capacity::prices::MINIMUM_SECONDS, launch.launched_at);
+        let agent = super::calls::AgentSetup {
+            iam_actions: &t.iam_actions,
+            user_data: &t.user_data,
+        };
+        let Some(id) = self.agent_registers(
+            is,
+            agent,
+            &key,
+            crate::capacity::prices::MINIMUM_SECONDS,
+            launch.launched_at,
+        ) else {
+            return;
+        };
         self.caps.launched_at.insert(id, launch.launched_at);
         self.caps.asgs[a].instances.push(id);
         if let Some(ProviderKind::Asg { scaling: Some(cfg), .. }) =
@@ -396,14 +440,18 @@ impl Sim<'_> {
             }
             let plan = match origin {
                 super::task::Origin::Service(s) => {
-                    let (c, st) = (
-                        self.services[s as usize].placement_constraints.clone(),
-                        self.services[s as usize].placement_strategy.clone(),
+                    let d = self.tasks[t.0 as usize].deployment;
+                    let svc = &self.services[s as usize];
+                    let config = &svc.deployments[d as usize].config;
+                    let (c, st, cluster) = (
+                        config.placement_constraints.clone(),
+                        config.placement_strategy.clone(),
+                        svc.cluster,
                     );
-                    self.plan_for(origin, td, pool, &c, st.as_deref())
+                    self.plan_for(origin, d, td, pool, cluster, &c, st.as_deref())
                 }
                 _ => {
-                    let Some(&plan) = self.plans.get(&(origin, td, pool)) else {
+                    let Some(&plan) = self.plans.get(&(origin, 0, td, pool)) else {
                         continue;
                     };
                     plan
@@ -432,6 +480,9 @@ impl Sim<'_> {
             else {
                 continue;
             };
+            if p.created_at > now {
+                continue;
+            }
             let st = &self.caps.asgs[asg];
             let n = (st.instances.len() + st.launching.len()) as u32;
             let busy = st
@@ -535,14 +586,14 @@ impl Sim<'_> {
                 .filter(|&i| zone_count(&self.cluster.instance(i).spec.availability_zone) == most)
                 .collect();
             let victim = in_zone[self.scale_in_rng.random_range(0..in_zone.len())];
-            self.terminate_instance(victim, false);
+            self.terminate_instance(victim, Cause::ScaleIn);
             excess -= 1;
         }
     }
 
-    /// Terminates an instance: its tasks stop, it deregisters, billing ends. With managed
-    /// draining it passes through DRAINING first.
-    pub(super) fn terminate_instance(&mut self, id: InstanceId, spot: bool) {
+    /// Terminates an instance: its tasks stop (DAEMON tasks last), it deregisters,
+    /// billing ends. It passes through DRAINING first.
+    pub(super) fn terminate_instance(&mut self, id: InstanceId, cause: Cause) {
         if self.cluster.status(id) == InstanceStatus::Inactive {
             return;
         }
@@ -550,15 +601,23 @@ impl Sim<'_> {
         if self.cluster.status(id) == InstanceStatus::Active {
             self.cluster.set_status(id, InstanceStatus::Draining, now);
             self.placer.instance_changed(&self.cluster, id);
-            self.instance_event(id);
+            self.instance_event(id, None);
         }
         let ec2_instance_id = self.cluster.instance(id).spec.ec2_instance_id.clone();
-        let code = if spot {
-            StopCode::SpotInterruption
-        } else {
-            StopCode::TerminationNotice
+        let (code, spot) = match cause {
+            Cause::Spot => (StopCode::SpotInterruption, true),
+            Cause::ScaleIn | Cause::Failure => (StopCode::TerminationNotice, false),
         };
-        for t in self.instance_tasks[id.idx()].clone() {
+        let mut tasks = self.instance_tasks[id.idx()].clone();
+        tasks.sort_by_key(|t| {
+            let daemon =
+                matches!(self.tasks[t.0 as usize].origin, Origin::Service(s) if self.services[s as usize].daemon);
+            (daemon, *t)
+        });
+        for t in tasks {
+            if cause != Cause::ScaleIn {
+                self.note_fault_loss(t);
+            }
             self.stop_task(
                 t,
                 code,
@@ -574,7 +633,8 @@ impl Sim<'_> {
         for st in &mut self.caps.asgs {
             st.instances.retain(|i| *i != id);
         }
-        self.instance_event(id);
+        self.instance_event(id, None);
+        self.daemons_dirty();
     }
 
     /// A Spot notice: two minutes, draining first when the agent is told to.
@@ -583,6 +643,7 @@ impl Sim<'_> {
             return;
         }
         let now = self.now();
+        self.count_fault();
         if self.rec.wants_events() {
             let eid = self.next_event_id();
             let spec = &self.cluster.instance(id).spec;
@@ -594,24 +655,8 @@ impl Sim<'_> {
             });
             self.record(v);
         }
-        let drains = self
-            .caps
-            .asgs
-            .iter()
-            .enumerate()
-            .any(|(a, st)| st.instances.contains(&id) && self.sc.asgs[a].launch_template().spot_draining);
-        if drains && self.cluster.status(id) == InstanceStatus::Active {
-            self.cluster.set_status(id, InstanceStatus::Draining, now);
-            self.placer.instance_changed(&self.cluster, id);
-            self.instance_event(id);
-            let service_tasks: Vec<TaskIdx> = self.instance_tasks[id.idx()]
-                .iter()
-                .copied()
-                .filter(|t| matches!(self.tasks[t.0 as usize].origin, super::task::Origin::Service(_)))
-                .collect();
-            for t in service_tasks {
-                self.stop_task(t, StopCode::ServiceSchedulerInitiated, Reason::Draining);
-            }
+        if self.cluster.instance(id).spec.agent.spot_draining && self.cluster.status(id) == InstanceStatus::Active {
+            self.drain_instance(id);
         }
         self.schedule(now + SPOT_NOTICE, Event::SpotReclaim(id));
     }
@@ -633,24 +678,6 @@ impl Sim<'_> {
         self.schedule_on(at, t, Event::FargateSpotStop(t));
     }
 
-    /// A scheduled fault.
-    pub(super) fn scheduled_fault(&mut self, f: usize) {
-        let fault = &self.sc.faults[f];
-        if fault.kind != FaultType::SpotInterruption {
-            return;
-        }
-        let Some(target) = fault.ec2_instance_id.as_deref() else {
-            return;
-        };
-        let found = self.cluster.ids().find(|&i| {
-            self.cluster.instance(i).spec.ec2_instance_id == target
-                && self.cluster.status(i) != InstanceStatus::Inactive
-        });
-        if let Some(id) = found {
-            self.spot_notice(id);
-        }
-    }
-
     /// The per-provider timeseries columns at `at`.
     pub(super) fn provider_samples(&self, at: SimTime) -> Vec<ProviderSample> {
         self.sc
@@ -659,8 +686,7 @@ impl Sim<'_> {
             .iter()
             .enumerate()
             .filter(|(i, p)| {
-                matches!(p.kind, ProviderKind::Asg { .. })
-                    || self.sc.capacity.associated.contains(&ProviderId(*i as u32))
+                matches!(p.kind, ProviderKind::Asg { .. }) || self.sc.capacity.is_associated(ProviderId(*i as u32))
             })
             .map(|(i, p)| match p.kind {
                 ProviderKind::Asg { asg, .. } => {

@@ -185,6 +185,36 @@ pub struct Summary {
     pub stranded_mean_pct: (f64, f64),
     /// Most and mean (over samples) instances a perfect packer would need at least.
     pub instances_lower_bound: (u32, f64),
+    /// Services' desired minus RUNNING tasks at the end, summed.
+    pub service_shortfall_at_end: u64,
+    /// Deployments that completed, failed (circuit breaker) and were rollbacks.
+    pub deployments: (u64, u64, u64),
+    /// Fault outcomes.
+    pub faults: FaultStats,
+    /// Instances that could not register (IAM role, missing cluster), and instances whose
+    /// agent never connected (no ecs:Poll).
+    pub instances_unusable: (u64, u64),
+    /// Mean image pull time of tasks that reached RUNNING, seconds.
+    pub image_pull_mean_s: f64,
+}
+
+/// What faults did and how services recovered.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FaultStats {
+    /// Faults that took effect.
+    pub injected: u64,
+    /// Tasks a fault stopped.
+    pub tasks_stopped: u64,
+    /// Service tasks started to replace them that reached RUNNING.
+    pub replacements: u64,
+    /// Task-minutes lost: for each service task a fault stopped, the time until its
+    /// replacement ran (or the end); for each standalone task, the run time it lost.
+    pub task_minutes_lost: f64,
+    /// Recoveries: from a fault until every service it hit was back at its desired
+    /// count, seconds.
+    pub recoveries_s: Vec<f64>,
+    /// Faults still unrecovered at the end.
+    pub unrecovered: u64,
 }
 
 impl Summary {
@@ -215,7 +245,35 @@ impl Summary {
             cell("strandedMemMeanPct", fixed(self.stranded_mean_pct.1, 2)),
             cell("instancesLowerBoundMax", self.instances_lower_bound.0),
             cell("instancesLowerBoundMean", fixed(self.instances_lower_bound.1, 2)),
+            cell("serviceShortfallAtEnd", self.service_shortfall_at_end),
+            cell("deploymentsCompleted", self.deployments.0),
+            cell("deploymentsFailed", self.deployments.1),
+            cell("deploymentsRolledBack", self.deployments.2),
+            cell("faultsInjected", self.faults.injected),
+            cell("tasksStoppedByFaults", self.faults.tasks_stopped),
+            cell("faultReplacements", self.faults.replacements),
+            cell("taskMinutesLost", fixed(self.faults.task_minutes_lost, 2)),
+            cell(
+                "recoveryMaxS",
+                fixed(self.faults.recoveries_s.iter().copied().fold(0.0, f64::max), 3),
+            ),
+            cell(
+                "recoveryMeanS",
+                fixed(
+                    if self.faults.recoveries_s.is_empty() {
+                        0.0
+                    } else {
+                        self.faults.recoveries_s.iter().sum::<f64>() / self.faults.recoveries_s.len() as f64
+                    },
+                    3,
+                ),
+            ),
+            cell("faultsUnrecovered", self.faults.unrecovered),
+            cell("instancesRegistrationFailed", self.instances_unusable.0),
+            cell("instancesNeverConnected", self.instances_unusable.1),
+            cell("imagePullMeanS", fixed(self.image_pull_mean_s, 3)),
         ];
+
         c.extend(self.placement_failures.cells("placementFailures"));
         c.extend(
             self.cost_by_key

@@ -1,16 +1,23 @@
 //! The run loop: owns the cluster, tasks, services and capacity, applies placement
-//! decisions, and emits records. Everything that decides lives in `placement` and
-//! `capacity`; everything that mutates state lives here; nothing here touches a file.
+//! decisions, and emits records. Everything that decides lives in `placement`,
+//! `capacity` and `ecs::deployment`; everything that mutates state lives here and in
+//! the submodules (`scheduler` for services, `calls` for the API timeline, `faults`,
+//! `images`, `capacity`); nothing here touches a file.
 
+mod calls;
 mod capacity;
+mod events;
+mod faults;
+mod images;
 pub mod metrics;
 pub mod records;
+mod scheduler;
 pub mod service;
 pub mod task;
 
 use crate::capacity::cost::{Costs, Meter};
 use crate::capacity::{Pool, split};
-use crate::ecs::api::{CreateService, RunTask};
+use crate::ecs::api::RunTask;
 use crate::ecs::cluster::{Cluster, GroupId, InstanceId, InstanceStatus, hex_id};
 use crate::ecs::registry::{TaskDefId, TaskDefinitions};
 use crate::ecs::task_definition::register;
@@ -19,7 +26,7 @@ use crate::error::Report;
 use crate::placement::plan::{self, PlanId};
 use crate::placement::{Decision, Placer};
 use crate::scenario::Scenario;
-use crate::scenario::capacity::Capacity;
+use crate::scenario::capacity::{Associations, Capacity};
 use crate::scenario::schema::{ApiCall, Arrival, Retry};
 use capacity::CapacityState;
 use metrics::{Integrals, Summary, WaitStats, fixed};
@@ -27,8 +34,8 @@ use rand::RngExt;
 use rand_distr::Exp1;
 use records::{Arns, Recorder};
 use serde_json::{Value, json};
-use service::{LiveTask, ScaleIn, Service, choose_victim};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use service::Service;
+use std::collections::{BTreeMap, BTreeSet};
 use task::{Origin, Reason, StopCode, Task, TaskIdx, TaskStatus};
 
 /// Random-stream concerns: each gets independent streams, so drawing more for one
@@ -40,7 +47,7 @@ pub mod concern {
     pub const DURATIONS: u32 = 2;
     /// Placement tie-breaks.
     pub const PLACEMENT: u32 = 3;
-    /// Faults (Spot interruptions).
+    /// Faults: Spot interruptions (index 0), and each random fault (index: 1 + fault).
     pub const FAULTS: u32 = 4;
     /// PENDING → RUNNING latency.
     pub const START_LATENCY: u32 = 5;
@@ -48,6 +55,10 @@ pub mod concern {
     pub const SCALE_IN: u32 = 6;
     /// EC2 launch latency (index: Auto Scaling group).
     pub const LAUNCH: u32 = 7;
+    /// Start failures (startFailureProbability).
+    pub const START_FAILURE: u32 = 8;
+    /// How long containers take to exit after SIGTERM.
+    pub const STOP_LATENCY: u32 = 9;
     /// Stream index offset for services.
     pub const SERVICE_INDEX: u32 = 0x8000_0000;
     /// Stream index offset for timeline entries.
@@ -68,8 +79,12 @@ enum Event {
     Retry(u32),
     /// A task reaches RUNNING (cancellable on the task's slot).
     Running(TaskIdx),
+    /// A service task counts as healthy (cancellable on the task's slot).
+    Healthy(TaskIdx),
     /// A task's essential container exits (cancellable on the task's slot).
     Exit(TaskIdx),
+    /// A STOPPING task's containers have exited (cancellable on the task's slot).
+    Stopped(TaskIdx),
     /// A timeline call (index into the sorted timeline).
     Timeline(u32),
     /// Managed scaling and Auto Scaling groups act, every minute.
@@ -88,6 +103,22 @@ enum Event {
     FargateSpotStop(TaskIdx),
     /// A scheduled fault (index into the scenario's faults).
     Fault(u32),
+    /// A random per-instance fault (fault index, instance).
+    InstanceFault(u32, InstanceId),
+    /// The next random zone outage of a fault.
+    ZoneFault(u32),
+    /// A zone outage ends (index into the run's outages).
+    OutageEnd(u32),
+    /// A disconnected agent reconnects (instance, disconnection number).
+    AgentReconnect(InstanceId, u32),
+    /// A disconnected agent's tasks count as lost (instance, disconnection number).
+    AgentTimeout(InstanceId, u32),
+    /// A throttled service may launch again.
+    ServiceCheck(u32),
+    /// A recorded essential-container exit (replay; index into the log's exits).
+    ReplayExit(u32),
+    /// A recorded Fargate Spot warning (replay; index into the log's warnings).
+    ReplayFargateSpot(u32),
 }
 
 /// Per capacity provider, what the timeseries shows.
@@ -174,12 +205,91 @@ impl Sample {
     }
 }
 
+/// Header of services.csv (also written when there is no service).
+pub const SERVICE_HEADER: &[&str] = &[
+    "time",
+    "serviceName",
+    "cluster",
+    "status",
+    "desiredCount",
+    "runningCount",
+    "pendingCount",
+    "waitingCount",
+    "deployments",
+    "primaryDeployment",
+    "taskDefinition",
+    "rolloutState",
+];
+
+/// One services.csv row: a service's state at the end of instant `time`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceSample {
+    /// The sample time.
+    pub time: SimTime,
+    /// The service's name.
+    pub service_name: String,
+    /// Its cluster's name.
+    pub cluster: String,
+    /// ACTIVE, DRAINING or INACTIVE.
+    pub status: &'static str,
+    /// `desiredCount`.
+    pub desired: u32,
+    /// RUNNING tasks.
+    pub running: u32,
+    /// PENDING and PROVISIONING tasks.
+    pub pending: u32,
+    /// Tasks wanted but not yet placed.
+    pub waiting: u32,
+    /// Deployments not yet INACTIVE.
+    pub deployments: u32,
+    /// The PRIMARY deployment's id.
+    pub primary_deployment: String,
+    /// Its task definition (`family:revision`).
+    pub task_definition: String,
+    /// Its `rolloutState`.
+    pub rollout_state: &'static str,
+}
+
+impl ServiceSample {
+    /// The columns of services.csv, in order.
+    pub fn cells(&self) -> Vec<(String, String)> {
+        use metrics::cell;
+        vec![
+            cell("time", self.time.secs_string()),
+            cell("serviceName", &self.service_name),
+            cell("cluster", &self.cluster),
+            cell("status", self.status),
+            cell("desiredCount", self.desired),
+            cell("runningCount", self.running),
+            cell("pendingCount", self.pending),
+            cell("waitingCount", self.waiting),
+            cell("deployments", self.deployments),
+            cell("primaryDeployment", &self.primary_deployment),
+            cell("taskDefinition", &self.task_definition),
+            cell("rolloutState", self.rollout_state),
+        ]
+    }
+}
+
+/// An instance that never became usable, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unusable {
+    /// Its EC2 instance id.
+    pub ec2_instance_id: String,
+    /// Registered, but the agent never connected (else: never registered).
+    pub registered: bool,
+    /// Why.
+    pub reason: String,
+}
+
 /// Everything a run leaves behind, for the output writers.
 pub struct Outcome {
     /// The summary row.
     pub summary: Summary,
     /// timeseries.csv rows.
     pub timeseries: Vec<Sample>,
+    /// services.csv rows.
+    pub service_samples: Vec<ServiceSample>,
     /// The cluster at the end.
     pub cluster: Cluster,
     /// Task definitions at the end.
@@ -188,7 +298,7 @@ pub struct Outcome {
     pub tasks: Vec<Task>,
     /// Services at the end.
     pub services: Vec<Service>,
-    /// ARN and time formatting.
+    /// ARN and time formatting, and the run's cluster names.
     pub arns: Arns,
     /// Instance group (then Auto Scaling group) names, by instance origin index.
     pub group_names: Vec<String>,
@@ -196,6 +306,8 @@ pub struct Outcome {
     pub provider_names: Vec<String>,
     /// Per instance: launch time and what it cost.
     pub instance_costs: Vec<(SimTime, f64)>,
+    /// Instances that never became usable.
+    pub unusable: Vec<Unusable>,
     /// The end of the run.
     pub end: SimTime,
 }
@@ -215,7 +327,7 @@ impl Outcome {
     }
 }
 
-/// `startedBy` of a task: the service's deployment, or the RunTask's `startedBy`.
+/// `startedBy` of a task: its service deployment, or the RunTask's `startedBy`.
 pub fn started_by(
     services: &[Service],
     workloads: &[crate::scenario::schema::Workload],
@@ -223,7 +335,7 @@ pub fn started_by(
     t: &Task,
 ) -> String {
     match t.origin {
-        Origin::Service(s) => services[s as usize].deployment.clone(),
+        Origin::Service(s) => services[s as usize].deployments[t.deployment as usize].id.clone(),
         Origin::Workload(w) => workloads[w as usize].run_task.started_by.clone().unwrap_or_default(),
         Origin::Timeline(e) => match &timeline[e as usize].request {
             ApiCall::RunTask(rt) => rt.started_by.clone().unwrap_or_default(),
@@ -261,10 +373,27 @@ struct Launch {
     arrived_at: SimTime,
     /// The subnets' zones (Fargate and awsvpc), if the request names subnets.
     zones: Vec<crate::ecs::intern::Sym>,
+    /// Its cluster.
+    cluster: u32,
+    /// A service task's deployment.
+    deployment: u32,
+    /// It replaces a task a fault stopped.
+    after_fault: bool,
 }
 
 /// The reason a RunTask fails when the cluster has too many PROVISIONING tasks.
 pub const PROVISIONING_LIMIT: &str = "Provisioning task limit reached";
+
+/// What the run knows of each registered instance beyond the cluster's model.
+#[derive(Clone, Debug, Default)]
+struct InstanceRuntime {
+    /// Images on the instance: when each became (or becomes) available.
+    images: BTreeMap<crate::ecs::intern::Sym, SimTime>,
+    /// Disconnections so far (stale reconnects and timeouts are ignored).
+    disconnections: u32,
+    /// The agent can never connect (no ecs:Poll).
+    never_connects: bool,
+}
 
 struct Sim<'a> {
     sc: &'a Scenario,
@@ -277,17 +406,23 @@ struct Sim<'a> {
     registry: TaskDefinitions,
     tasks: Vec<Task>,
     instance_tasks: Vec<Vec<TaskIdx>>,
+    runtime: Vec<InstanceRuntime>,
+    images: crate::ecs::intern::Interner,
     services: Vec<Service>,
-    service_by_name: BTreeMap<String, usize>,
+    service_by_name: BTreeMap<(u32, String), usize>,
     waiting_services: BTreeSet<usize>,
+    dirty: BTreeSet<(bool, usize)>,
     pending: Vec<PendingRun>,
-    plans: BTreeMap<(Origin, TaskDefId, Pool), PlanId>,
+    plans: BTreeMap<(Origin, u32, TaskDefId, Pool), PlanId>,
     arrival_rngs: Vec<StreamRng>,
     duration_rngs: BTreeMap<u32, StreamRng>,
     start_rng: StreamRng,
     scale_in_rng: StreamRng,
+    start_failure_rng: StreamRng,
+    stop_rng: StreamRng,
     arns: Arns,
     caps: CapacityState,
+    associations: Vec<Associations>,
     costs: Costs,
     instance_meters: Vec<Meter>,
     created: u32,
@@ -299,7 +434,15 @@ struct Sim<'a> {
     event_ids: u64,
     integrals: Integrals,
     samples: Vec<Sample>,
+    service_samples: Vec<ServiceSample>,
     next_sample: SimTime,
+    tokens: BTreeMap<String, (String, Value)>,
+    faults: faults::FaultState,
+    unusable: Vec<Unusable>,
+    deployments: (u64, u64, u64),
+    pulls: (u64, u64),
+    replay_seq: BTreeMap<String, u32>,
+    replay_retries: BTreeMap<String, u32>,
 }
 
 /// Runs a scenario with `seed`, sending records to `rec`.
@@ -316,9 +459,12 @@ pub fn run(sc: &Scenario, seed: u64, rec: &mut dyn Recorder) -> Outcome {
         registry: TaskDefinitions::default(),
         tasks: Vec::new(),
         instance_tasks: Vec::new(),
+        runtime: Vec::new(),
+        images: crate::ecs::intern::Interner::default(),
         services: Vec::new(),
         service_by_name: BTreeMap::new(),
         waiting_services: BTreeSet::new(),
+        dirty: BTreeSet::new(),
         pending: Vec::new(),
         plans: BTreeMap::new(),
         arrival_rngs: (0..sc.workloads.len() as u32)
@@ -327,11 +473,14 @@ pub fn run(sc: &Scenario, seed: u64, rec: &mut dyn Recorder) -> Outcome {
         duration_rngs: BTreeMap::new(),
         start_rng: streams.stream(concern::START_LATENCY, 0),
         scale_in_rng: streams.stream(concern::SCALE_IN, 0),
+        start_failure_rng: streams.stream(concern::START_FAILURE, 0),
+        stop_rng: streams.stream(concern::STOP_LATENCY, 0),
         arns: Arns {
-            cluster: crate::scenario::build::CLUSTER_NAME.into(),
+            clusters: Vec::new(),
             start_unix_ms: sc.start_unix_ms,
         },
         caps: CapacityState::new(sc, streams),
+        associations: Vec::new(),
         costs: Costs::default(),
         instance_meters: Vec::new(),
         created: 0,
@@ -343,13 +492,23 @@ pub fn run(sc: &Scenario, seed: u64, rec: &mut dyn Recorder) -> Outcome {
         event_ids: 0,
         integrals: Integrals::default(),
         samples: Vec::new(),
+        service_samples: Vec::new(),
         next_sample: SimTime::ZERO,
+        tokens: BTreeMap::new(),
+        faults: faults::FaultState::new(sc, streams),
+        unusable: Vec::new(),
+        deployments: (0, 0, 0),
+        pulls: (0, 0),
+        replay_seq: BTreeMap::new(),
+        replay_retries: BTreeMap::new(),
     };
     sim.start();
+    sim.settle();
     while let Some((t, ev)) = sim.q.pop_until(sim.end) {
         sim.sample_until(t);
         sim.integrals.advance(t, &sim.cluster, sim.cluster.active_count());
         sim.handle(ev);
+        sim.settle();
     }
     sim.sample_until(sim.end + SimDuration(1));
     sim.integrals.advance(sim.end, &sim.cluster, sim.cluster.active_count());
@@ -375,6 +534,9 @@ impl Sim<'_> {
         for key in self.caps.cost_keys(sc) {
             self.costs.declare(&key);
         }
+        for name in &sc.clusters {
+            self.add_cluster(name, None);
+        }
         for (gi, g) in sc.instance_groups.iter().enumerate() {
             let hourly = if g.external {
                 sc.prices.external_hour
@@ -384,7 +546,7 @@ impl Sim<'_> {
             };
             for n in 0..g.count as usize {
                 let az = g.availability_zones[n % g.availability_zones.len()].clone();
-                let mut spec = capacity::instance_spec(&g.template, &g.ec2_instance_ids[n], &az, gi as u32, hourly);
+                let mut spec = capacity::instance_spec(sc, &g.template, &g.ec2_instance_ids[n], &az, gi as u32, hourly);
                 spec.registered_at_unix_ms = g.registered_at_unix_ms;
                 spec.external = g.external;
                 let key = if g.external { "EXTERNAL" } else { "EC2" };
@@ -393,7 +555,11 @@ impl Sim<'_> {
                 } else {
                     crate::capacity::prices::MINIMUM_SECONDS
                 };
-                self.register_instance(spec, key, minimum, SimTime::ZERO);
+                let agent = calls::AgentSetup {
+                    iam_actions: &g.template.iam_actions,
+                    user_data: &g.template.user_data,
+                };
+                self.agent_registers(spec, agent, key, minimum, SimTime::ZERO);
             }
         }
         self.start_capacity();
@@ -410,32 +576,14 @@ impl Sim<'_> {
             };
             self.schedule(SimTime::ZERO + first, Event::Arrival(w as u32));
         }
-        for (i, e) in sc.timeline.iter().enumerate() {
-            self.schedule(SimTime::ZERO + e.at.0, Event::Timeline(i as u32));
-        }
-        for (i, f) in sc.faults.iter().enumerate() {
-            if let Some(at) = f.at {
-                self.schedule(SimTime::ZERO + at.0, Event::Fault(i as u32));
+        if sc.replay.is_some() {
+            self.schedule_replay();
+        } else {
+            for (i, e) in sc.timeline.iter().enumerate() {
+                self.schedule(SimTime::ZERO + e.at.0, Event::Timeline(i as u32));
             }
         }
-    }
-
-    /// Registers a container instance and opens its cost meter (billing from `launched_at`).
-    fn register_instance(
-        &mut self,
-        spec: crate::ecs::cluster::InstanceSpec,
-        cost_key: &str,
-        minimum_secs: f64,
-        launched_at: SimTime,
-    ) -> InstanceId {
-        let hourly = spec.hourly_price;
-        let id = self.cluster.register(spec, self.now());
-        self.instance_tasks.push(Vec::new());
-        let meter = self.costs.open(cost_key, hourly, minimum_secs, launched_at);
-        self.instance_meters.push(meter);
-        self.placer.instance_changed(&self.cluster, id);
-        self.instance_event(id);
-        id
+        self.start_faults();
     }
 
     fn schedule(&mut self, at: SimTime, ev: Event) {
@@ -483,19 +631,43 @@ impl Sim<'_> {
                 self.run_task(origin, request, count, attempt, arrived);
             }
             Event::Running(t) => self.task_running(t),
+            Event::Healthy(t) => self.task_healthy(t),
             Event::Exit(t) => self.stop_task(t, StopCode::EssentialContainerExited, Reason::Exited),
+            Event::Stopped(t) => self.task_stopped(t),
             Event::Timeline(i) => self.timeline_call(i),
             Event::ScalingTick => self.scaling_tick(),
             Event::Launched(l) => self.launched(l),
             Event::SpotNotice(i) => self.spot_notice(i),
-            Event::SpotReclaim(i) => self.terminate_instance(i, true),
+            Event::SpotReclaim(i) => self.terminate_instance(i, capacity::Cause::Spot),
             Event::ProvisioningTimeout(t) => {
                 self.stop_task(t, StopCode::TaskFailedToStart, Reason::ProvisioningTimeout)
             }
             Event::FargateSpotNotice(t) => self.fargate_spot_notice(t),
             Event::FargateSpotStop(t) => self.stop_task(t, StopCode::TerminationNotice, Reason::FargateSpotInterrupted),
             Event::Fault(f) => self.scheduled_fault(f as usize),
+            Event::InstanceFault(f, i) => self.random_instance_fault(f as usize, i),
+            Event::ZoneFault(f) => self.random_zone_fault(f as usize),
+            Event::OutageEnd(o) => self.outage_end(o as usize),
+            Event::AgentReconnect(i, n) => self.agent_reconnects(i, n),
+            Event::AgentTimeout(i, n) => self.agent_timeout(i, n),
+            Event::ServiceCheck(s) => self.mark_dirty(s as usize),
+            Event::ReplayExit(k) => self.replay_exit(k),
+            Event::ReplayFargateSpot(k) => self.replay_fargate_spot(k),
         }
+    }
+
+    /// After every event: services whose state changed reconcile, DAEMON services
+    /// first (their tasks go before replica tasks), then in creation order.
+    fn settle(&mut self) {
+        while let Some((_, s)) = self.dirty.pop_first() {
+            self.reconcile(s);
+        }
+    }
+
+    /// Marks a service for reconciliation after the current event.
+    fn mark_dirty(&mut self, s: usize) {
+        let replica = !self.services[s].daemon;
+        self.dirty.insert((replica, s));
     }
 
     fn sample_until(&mut self, t: SimTime) {
@@ -526,7 +698,35 @@ impl Sim<'_> {
                 cost_usd: self.costs.total(at),
                 providers,
             });
+            for s in 0..self.services.len() {
+                let sample = self.service_sample(s, at);
+                self.service_samples.push(sample);
+            }
             self.next_sample += self.sc.sample_interval;
+        }
+    }
+
+    fn service_sample(&self, s: usize, at: SimTime) -> ServiceSample {
+        let svc = &self.services[s];
+        let totals = svc.totals();
+        let p = svc.primary();
+        ServiceSample {
+            time: at,
+            service_name: svc.name.clone(),
+            cluster: self.arns.clusters[svc.cluster as usize].clone(),
+            status: svc.status.as_str(),
+            desired: svc.desired,
+            running: totals.running,
+            pending: totals.live - totals.running,
+            waiting: svc.wanted.len() as u32,
+            deployments: svc
+                .deployments
+                .iter()
+                .filter(|d| d.status != service::DeploymentStatus::Inactive)
+                .count() as u32,
+            primary_deployment: p.id.clone(),
+            task_definition: self.registry.get(p.config.taskdef).name(),
+            rollout_state: p.rollout.as_str(),
         }
     }
 
@@ -579,16 +779,20 @@ impl Sim<'_> {
         }
     }
 
-    /// The plan of `origin`'s requests for `td` on `pool`.
+    /// The plan of `origin`'s requests (`variant`: a service's deployment) for `td` on
+    /// `pool` in cluster `cluster`.
+    #[allow(clippy::too_many_arguments)]
     fn plan_for(
         &mut self,
         origin: Origin,
+        variant: u32,
         td: TaskDefId,
         pool: Pool,
+        cluster: u32,
         constraints: &[crate::ecs::strategy::PlacementConstraint],
         strategies: Option<&[crate::ecs::strategy::PlacementStrategy]>,
     ) -> PlanId {
-        if let Some(&p) = self.plans.get(&(origin, td, pool)) {
+        if let Some(&p) = self.plans.get(&(origin, variant, td, pool)) {
             return p;
         }
         let default = match origin {
@@ -604,23 +808,25 @@ impl Sim<'_> {
             .cloned()
             .collect();
         let refs: Vec<_> = all.iter().collect();
+        let scope = crate::capacity::Scope { pool, cluster };
         let p = self
             .placer
-            .plan(&mut self.cluster, &refs, strategies.unwrap_or(&default), pool)
+            .plan(&mut self.cluster, &refs, strategies.unwrap_or(&default), scope)
             .expect("placement is checked when the scenario is loaded");
-        self.plans.insert((origin, td, pool), p);
+        self.plans.insert((origin, variant, td, pool), p);
         p
     }
 
-    /// The capacity a request's launch type or strategy resolves to.
+    /// The capacity a request's launch type or strategy resolves to in `cluster`.
     fn capacity_of(
         &self,
+        cluster: u32,
         launch_type: Option<crate::ecs::api::LaunchType>,
         strategy: Option<&[crate::capacity::StrategyItem]>,
     ) -> Capacity {
         self.sc
             .capacity
-            .resolve(launch_type, strategy)
+            .resolve(&self.associations[cluster as usize], launch_type, strategy)
             .expect("capacity is checked when the scenario is loaded")
     }
 
@@ -650,7 +856,10 @@ impl Sim<'_> {
     /// Places one task on `pool`: on Fargate, on an instance, PROVISIONING, or not at all.
     fn launch(&mut self, l: &Launch, pool: Pool, plan: impl FnOnce(&mut Self) -> PlanId) -> Placement {
         if pool.is_fargate() {
-            return Placement::Placed(self.create_fargate_task(l, pool));
+            return match self.create_fargate_task(l, pool) {
+                Some(t) => Placement::Placed(t),
+                None => Placement::Failed(crate::placement::scan::NO_INSTANCES, None),
+            };
         }
         let plan = plan(self);
         let managed = matches!(pool, Pool::Provider(p) if self.caps.managed(self.sc, p));
@@ -674,37 +883,57 @@ impl Sim<'_> {
 
     // ---- RunTask ----------------------------------------------------------
 
+    /// A RunTask call: `count` tasks, `attempt` (0: the first call) of a request that
+    /// arrived at `arrived_at`. Returns the response's tasks and failures.
     fn run_task(&mut self, origin: Origin, request: RunTask, count: u32, attempt: u32, arrived_at: SimTime) {
         let now = self.now();
-        let td = match self.registry.resolve(&request.task_definition) {
-            Ok(td) => td,
-            Err(m) => {
+        let cluster = self.cluster_index(request.cluster.as_deref());
+        let td = match (cluster, self.registry.resolve(&request.task_definition)) {
+            (Some(c), Ok(td)) => (c, td),
+            (None, _) | (_, Err(_)) => {
+                let (code, m) = match cluster {
+                    None => ("ClusterNotFoundException", "Cluster not found.".to_string()),
+                    Some(_) => (
+                        "ClientException",
+                        self.registry
+                            .resolve(&request.task_definition)
+                            .err()
+                            .unwrap_or_default(),
+                    ),
+                };
                 if self.rec.wants_events() {
                     let v = self.arns.api_call(
                         now,
                         "RunTask",
                         serde_json::to_value(&request).unwrap_or_default(),
                         Value::Null,
-                        Some(("ClientException", m)),
+                        Some((code, m)),
                     );
                     self.record(v);
                 }
                 return;
             }
         };
+        let (cluster, td) = td;
         let family = self.registry.get(td).family.clone();
         let group = self
             .cluster
             .group(&request.group.clone().unwrap_or_else(|| format!("family:{family}")));
         let duration = match origin {
-            Origin::Workload(w) => Some((self.sc.workloads[w as usize].task_duration.clone(), w)),
+            Origin::Workload(w) if self.sc.replay.is_none() => {
+                Some((self.sc.workloads[w as usize].task_duration.clone(), w))
+            }
             Origin::Timeline(e) => self.sc.timeline[e as usize]
                 .task_duration
                 .clone()
                 .map(|d| (d, concern::TIMELINE_INDEX + e)),
-            Origin::Service(_) => unreachable!("services do not call RunTask"),
+            _ => None,
         };
-        let capacity = self.capacity_of(request.launch_type, request.capacity_provider_strategy.as_deref());
+        let capacity = self.capacity_of(
+            cluster,
+            request.launch_type,
+            request.capacity_provider_strategy.as_deref(),
+        );
         let zones = self.zones_of(request.network_configuration.as_ref());
         let mut placed = Vec::new();
         let mut failures: Vec<(&'static str, Option<InstanceId>)> = Vec::new();
@@ -720,8 +949,13 @@ impl Sim<'_> {
                 origin,
                 arrived_at,
                 zones: zones.clone(),
+                cluster,
+                deployment: 0,
+                after_fault: false,
             };
-            match self.launch(&l, pool, |s| s.plan_for(origin, td, pool, constraints, strategies)) {
+            match self.launch(&l, pool, |s| {
+                s.plan_for(origin, 0, td, pool, cluster, constraints, strategies)
+            }) {
                 Placement::Placed(t) | Placement::Provisioning(t) => {
                     self.tasks[t.0 as usize].run_for =
                         duration.as_ref().map(|(d, idx)| d.sample(self.duration_rng(*idx)));
@@ -734,54 +968,72 @@ impl Sim<'_> {
             self.failures.add(reason);
             self.interval_failures.add(reason);
         }
-        if self.rec.wants_events() {
+        let retry: Option<&Retry> = match origin {
+            Origin::Workload(w) => self.sc.workloads[w as usize].retry.as_ref(),
+            _ => None,
+        };
+        let client = self.replay_client(origin);
+        let retries = match (&client, retry) {
+            (Some(c), _) => c.retries,
+            (None, Some(r)) => attempt < r.attempts,
+            (None, None) => false,
+        };
+        let response = if self.rec.wants_events() || request.client_token.is_some() {
             let tasks: Vec<Value> = placed.iter().map(|&t| self.task_summary(t)).collect();
             let fails: Vec<Value> = failures
                 .iter()
                 .map(|(reason, closest)| {
-                    let arn = closest.map(|i| {
-                        self.arns
-                            .container_instance(&self.cluster.instance(i).container_instance_id)
-                    });
+                    let arn = closest.map(|i| self.container_instance_arn(i));
                     json!({"arn": arn, "reason": reason})
                 })
                 .collect();
+            json!({"tasks": tasks, "failures": fails})
+        } else {
+            Value::Null
+        };
+        if let Some(token) = &request.client_token {
+            let text = Self::token_text(&request);
+            self.tokens.insert(format!("RunTask:{token}"), (text, response.clone()));
+        }
+        if self.rec.wants_events() {
             let mut req = serde_json::to_value(&request).unwrap_or_default();
             req["count"] = json!(count);
-            let mut v = self
-                .arns
-                .api_call(now, "RunTask", req, json!({"tasks": tasks, "failures": fails}), None);
+            let mut v = self.arns.api_call(now, "RunTask", req, response, None);
             v["userAgent"] = json!(self.origin_label(origin));
-            v["ecsimAttempt"] = json!(attempt);
+            v["ecsimClient"] = json!({
+                "attempt": attempt,
+                "arrivedAt": arrived_at.secs_string(),
+                "request": self.client_request_id(origin, arrived_at),
+                "retries": retries && !failures.is_empty(),
+            });
             self.record(v);
         }
         if let Some(&(reason, _)) = failures.last() {
-            let retry: Option<&Retry> = match origin {
-                Origin::Workload(w) => self.sc.workloads[w as usize].retry.as_ref(),
-                _ => None,
-            };
-            match retry {
-                Some(r) if attempt < r.attempts => {
-                    let wait = r.backoff.0.millis() as f64 * r.multiplier.unwrap_or(1.0).powi(attempt as i32);
-                    let at = now + SimDuration(wait.round() as u64);
-                    let n = failures.len() as u32;
-                    self.pending.push(PendingRun {
-                        origin,
-                        request,
-                        count: n,
-                        attempt: attempt + 1,
-                        arrived_at,
-                        last_reason: reason,
-                        done: false,
-                    });
-                    self.waiting_count += n;
-                    let idx = self.pending.len() as u32 - 1;
-                    self.schedule(at, Event::Retry(idx));
-                }
-                _ => {
-                    for _ in 0..failures.len() {
-                        self.not_created(td, group, origin, arrived_at, Reason::Rejected(reason));
+            if retries {
+                let n = failures.len() as u32;
+                self.pending.push(PendingRun {
+                    origin,
+                    request,
+                    count: n,
+                    attempt: attempt + 1,
+                    arrived_at,
+                    last_reason: reason,
+                    done: false,
+                });
+                self.waiting_count += n;
+                let idx = self.pending.len() as u32 - 1;
+                match (client, retry) {
+                    (Some(c), _) => self.replay_pending(c.request, idx),
+                    (None, Some(r)) => {
+                        let wait = r.backoff.0.millis() as f64 * r.multiplier.unwrap_or(1.0).powi(attempt as i32);
+                        let at = now + SimDuration(wait.round() as u64);
+                        self.schedule(at, Event::Retry(idx));
                     }
+                    (None, None) => {}
+                }
+            } else {
+                for _ in 0..failures.len() {
+                    self.not_created(td, group, origin, arrived_at, Reason::Rejected(reason));
                 }
             }
         }
@@ -806,6 +1058,11 @@ impl Sim<'_> {
             zone: None,
             meter: None,
             version: 0,
+            cluster: 0,
+            deployment: 0,
+            healthy: false,
+            stopping_at: None,
+            after_fault: false,
         });
     }
 
@@ -839,9 +1096,22 @@ impl Sim<'_> {
             zone,
             meter,
             version: 1,
+            cluster: l.cluster,
+            deployment: l.deployment,
+            healthy: false,
+            stopping_at: None,
+            after_fault: l.after_fault,
         });
+        if self.sc.replay.is_some() {
+            self.replay_seq.insert(task_id(self.created), idx.0);
+        }
         self.created += 1;
         self.caps.count_live(l.group, pool, 1);
+        if let Origin::Service(s) = l.origin {
+            let svc = &mut self.services[s as usize];
+            svc.live.insert(idx);
+            svc.deployments[l.deployment as usize].counts.live += 1;
+        }
         idx
     }
 
@@ -855,7 +1125,8 @@ impl Sim<'_> {
         idx
     }
 
-    /// Puts a created (or PROVISIONING) task on instance `inst`: PENDING, then RUNNING.
+    /// Puts a created (or PROVISIONING) task on instance `inst`: PENDING, then RUNNING
+    /// after the agent's start latency and the image pulls.
     fn start_on(&mut self, t: TaskIdx, inst: InstanceId) {
         let now = self.now();
         let task = &mut self.tasks[t.0 as usize];
@@ -871,15 +1142,20 @@ impl Sim<'_> {
         self.instance_tasks[inst.idx()].push(t);
         self.pending_count += 1;
         let latency = self.sc.task_start_latency.sample(&mut self.start_rng);
-        self.schedule_on(now + latency, t, Event::Running(t));
+        let pull = self.pull_images(td, Some(inst));
+        self.schedule_on(now + latency + pull, t, Event::Running(t));
         self.task_event(t);
     }
 
     /// Creates a Fargate task: no instance; the zone of its subnets holding the fewest
-    /// of its group on this provider.
-    fn create_fargate_task(&mut self, l: &Launch, pool: Pool) -> TaskIdx {
+    /// of its group on this provider (None when every such zone is out).
+    fn create_fargate_task(&mut self, l: &Launch, pool: Pool) -> Option<TaskIdx> {
         let now = self.now();
-        let zone = self.caps.fargate_zone(l.group, pool, &l.zones);
+        let zones: Vec<_> = l.zones.iter().copied().filter(|z| !self.zone_out(*z)).collect();
+        if zones.is_empty() && !l.zones.is_empty() {
+            return None;
+        }
+        let zone = self.caps.fargate_zone(l.group, &zones);
         let res = &self.registry.get(l.td).reservation;
         let Pool::Fargate { spot, .. } = pool else {
             unreachable!("a Fargate pool")
@@ -892,18 +1168,28 @@ impl Sim<'_> {
         let idx = self.push_task(l, pool, TaskStatus::Pending, zone, Some(meter));
         self.pending_count += 1;
         let latency = self.sc.fargate_start_latency.sample(&mut self.start_rng);
-        self.schedule_on(now + latency, idx, Event::Running(idx));
+        let pull = self.pull_images(l.td, None);
+        self.schedule_on(now + latency + pull, idx, Event::Running(idx));
         self.task_event(idx);
-        idx
+        Some(idx)
     }
 
     fn task_running(&mut self, t: TaskIdx) {
         let now = self.now();
+        let td = self.tasks[t.0 as usize].taskdef;
+        if let Some(p) = self.registry.get(td).body.start_failure_probability
+            && p > 0.0
+            && self.start_failure_rng.random::<f64>() < p
+        {
+            self.stop_task(t, StopCode::TaskFailedToStart, Reason::StartFailed);
+            return;
+        }
         let task = &mut self.tasks[t.0 as usize];
         task.status = TaskStatus::Running;
         task.started_at = Some(now);
         task.version += 1;
-        let (run_for, pool) = (task.run_for, task.pool);
+        let (run_for, pool, origin, deployment, after_fault) =
+            (task.run_for, task.pool, task.origin, task.deployment, task.after_fault);
         self.pending_count -= 1;
         self.running += 1;
         if let Pool::Fargate { provider: Some(p), .. } = pool {
@@ -915,17 +1201,60 @@ impl Sim<'_> {
         if let Pool::Fargate { spot: true, .. } = pool
             && let Some(at) = self.caps.fargate_spot_interruption(self.sc, now)
             && run_for.is_none_or(|d| at < now + d)
+            && self.sc.replay.is_none()
         {
             self.schedule_on(at, t, Event::FargateSpotNotice(t));
+        }
+        if let Origin::Service(s) = origin {
+            let svc = &mut self.services[s as usize];
+            svc.deployments[deployment as usize].counts.running += 1;
+            svc.throttle = None;
+            self.schedule_on(now + crate::ecs::deployment::HEALTHY_AFTER, t, Event::Healthy(t));
+            if after_fault {
+                self.fault_replaced(true);
+            }
         }
         self.task_event(t);
     }
 
+    /// A RUNNING service task passed its health grace: it counts toward
+    /// minimumHealthyPercent and resets the circuit breaker's count.
+    fn task_healthy(&mut self, t: TaskIdx) {
+        let task = &mut self.tasks[t.0 as usize];
+        if task.status != TaskStatus::Running || task.healthy {
+            return;
+        }
+        task.healthy = true;
+        let (origin, d) = (task.origin, task.deployment as usize);
+        if let Origin::Service(s) = origin {
+            let dep = &mut self.services[s as usize].deployments[d];
+            dep.counts.healthy += 1;
+            dep.failed_tasks = 0;
+            self.mark_dirty(s as usize);
+        }
+    }
+
+    /// Stops a task. A task the scheduler or a user stops gets SIGTERM and passes
+    /// through STOPPING for its containers' exit time (capped by the stop timeout);
+    /// every other stop is immediate.
     fn stop_task(&mut self, t: TaskIdx, code: StopCode, reason: Reason) {
         let now = self.now();
+        let task = &self.tasks[t.0 as usize];
+        let graceful = matches!(code, StopCode::ServiceSchedulerInitiated | StopCode::UserInitiated)
+            && task.status == TaskStatus::Running;
+        match task.status {
+            TaskStatus::Stopped | TaskStatus::NotCreated | TaskStatus::Stopping => return,
+            _ => {}
+        }
+        let wait = if graceful {
+            let timeout = self.stop_timeout(t);
+            self.sc.task_stop_latency.sample(&mut self.stop_rng).min(timeout)
+        } else {
+            SimDuration::ZERO
+        };
+        self.leave_service(t);
         let task = &mut self.tasks[t.0 as usize];
         match task.status {
-            TaskStatus::Provisioning => {}
             TaskStatus::Pending => self.pending_count -= 1,
             TaskStatus::Running => {
                 self.running -= 1;
@@ -933,33 +1262,53 @@ impl Sim<'_> {
                     self.caps.fargate_running[p.0 as usize] -= 1;
                 }
             }
-            TaskStatus::Stopped | TaskStatus::NotCreated => return,
+            _ => {}
         }
         let was_provisioning = task.status == TaskStatus::Provisioning;
-        task.status = TaskStatus::Stopped;
-        task.stopped_at = Some(now);
         task.stop_code = Some(code);
         task.reason = Some(reason);
-        task.version += 1;
-        let (inst, td, group, origin, pool, meter) = (
-            task.instance,
-            task.taskdef,
-            task.group,
-            task.origin,
-            task.pool,
-            task.meter,
-        );
+        task.stopping_at = Some(now);
+        let (group, pool) = (task.group, task.pool);
         self.q.cancel(Slot(t.0));
         if was_provisioning {
             self.caps.forget_provisioning(t, pool);
         }
         self.caps.count_live(group, pool, -1);
+        if wait > SimDuration::ZERO {
+            let task = &mut self.tasks[t.0 as usize];
+            task.status = TaskStatus::Stopping;
+            task.version += 1;
+            self.schedule_on(now + wait, t, Event::Stopped(t));
+            self.task_event(t);
+        } else {
+            self.task_stopped(t);
+        }
+        if let (Origin::Service(s), StopCode::TaskFailedToStart) = (self.tasks[t.0 as usize].origin, code) {
+            let d = self.tasks[t.0 as usize].deployment as usize;
+            self.task_failed_to_start(s as usize, d);
+        }
+    }
+
+    /// The task's containers have exited: STOPPED, its resources released.
+    fn task_stopped(&mut self, t: TaskIdx) {
+        let now = self.now();
+        let task = &mut self.tasks[t.0 as usize];
+        task.status = TaskStatus::Stopped;
+        task.stopped_at = Some(now);
+        task.version += 1;
+        let (inst, td, group, pool, meter, zone) = (
+            task.instance,
+            task.taskdef,
+            task.group,
+            task.pool,
+            task.meter,
+            task.zone,
+        );
         if let Some(m) = meter {
             self.costs.close(m, now);
         }
         if pool.is_fargate() {
-            self.caps
-                .fargate_stopped(self.tasks[t.0 as usize].group, pool, self.tasks[t.0 as usize].zone);
+            self.caps.fargate_stopped(group, zone);
         }
         if let Some(inst) = inst {
             let res = &self.registry.get(td).reservation;
@@ -971,423 +1320,112 @@ impl Sim<'_> {
             }
         }
         self.task_event(t);
-        if let Origin::Service(s) = origin {
-            self.services[s as usize].live.remove(&t);
-            self.reconcile(s as usize);
-        }
         if let Some(inst) = inst {
             self.capacity_freed(Some(inst));
         }
     }
 
-    // ---- services ---------------------------------------------------------
-
-    fn create_service(&mut self, body: &CreateService) {
-        let now = self.now();
-        let td = match self.registry.resolve(&body.task_definition) {
-            Ok(td) => td,
-            Err(m) => {
-                if self.rec.wants_events() {
-                    let v = self.arns.api_call(
-                        now,
-                        "CreateService",
-                        serde_json::to_value(body).unwrap_or_default(),
-                        Value::Null,
-                        Some(("ClientException", m)),
-                    );
-                    self.record(v);
-                }
-                return;
-            }
-        };
-        let index = self.services.len();
-        let group = self.cluster.group(&format!("service:{}", body.service_name));
-        let capacity = self.capacity_of(body.launch_type, body.capacity_provider_strategy.as_deref());
-        let zones = self.zones_of(body.network_configuration.as_ref());
-        self.services.push(Service {
-            name: body.service_name.clone(),
-            taskdef: td,
-            group,
-            desired: body.desired_count.unwrap_or(0) as u32,
-            task_duration: body.task_duration.clone(),
-            live: BTreeSet::new(),
-            wanted: VecDeque::new(),
-            last_reason: None,
-            deployment: format!(
-                "ecs-svc/{:019}",
-                crate::ecs::cluster::mixed(0x5E, index as u64) % 10_000_000_000_000_000_000
-            ),
-            scale_in: ScaleIn::for_strategies(body.placement_strategy.as_deref()),
-            capacity,
-            zones,
-            placement_strategy: body.placement_strategy.clone(),
-            placement_constraints: body.placement_constraints.clone(),
-        });
-        self.service_by_name.insert(body.service_name.clone(), index);
-        if self.rec.wants_events() {
-            let v = self.arns.api_call(
-                now,
-                "CreateService",
-                serde_json::to_value(body).unwrap_or_default(),
-                json!({"service": {"serviceArn": self.arns.service(&body.service_name), "serviceName": body.service_name, "desiredCount": body.desired_count, "status": "ACTIVE", "taskDefinition": self.arns.task_definition(&self.registry.get(td).name())}}),
-                None,
-            );
-            self.record(v);
-        }
-        self.reconcile(index);
-    }
-
-    /// Brings a service toward its desired count: wants more tasks, or stops some.
-    fn reconcile(&mut self, s: usize) {
-        let now = self.now();
+    /// A service's task stops being live: its service's counts.
+    fn leave_service(&mut self, t: TaskIdx) {
+        let task = &self.tasks[t.0 as usize];
+        let Origin::Service(s) = task.origin else { return };
+        let (d, running, healthy) = (
+            task.deployment as usize,
+            task.status == TaskStatus::Running,
+            task.healthy,
+        );
+        let s = s as usize;
         let svc = &mut self.services[s];
-        let have = (svc.live.len() + svc.wanted.len()) as u32;
-        if have < svc.desired {
-            let n = svc.desired - have;
-            svc.wanted.extend(std::iter::repeat_n(now, n as usize));
-            self.waiting_count += n;
+        svc.live.remove(&t);
+        svc.doomed.remove(&t);
+        let c = &mut svc.deployments[d].counts;
+        c.live -= 1;
+        if running {
+            c.running -= 1;
         }
-        while (self.services[s].live.len() + self.services[s].wanted.len()) as u32 > self.services[s].desired {
-            if let Some(arrived) = self.services[s].wanted.pop_back() {
-                self.waiting_count -= 1;
-                let (td, group) = (self.services[s].taskdef, self.services[s].group);
-                self.not_created(td, group, Origin::Service(s as u32), arrived, Reason::NoLongerWanted);
-                continue;
-            }
-            let victim = self.scale_in_victim(s);
-            self.services[s].live.remove(&victim);
-            self.stop_task(victim, StopCode::ServiceSchedulerInitiated, Reason::ScaleIn);
+        if healthy {
+            c.healthy -= 1;
         }
-        self.fill(s);
+        self.mark_dirty(s);
     }
 
-    /// The task a service stops when its desired count falls: a PROVISIONING one first,
-    /// then by the service's scale-in rule among those on instances (Fargate tasks:
-    /// the newest).
-    fn scale_in_victim(&mut self, s: usize) -> TaskIdx {
-        let svc = &self.services[s];
-        if let Some(&t) = svc
-            .live
+    /// The stop timeout of a task: its containers' `stopTimeout`, else its instance
+    /// agent's ECS_CONTAINER_STOP_TIMEOUT (Fargate: 30 s).
+    fn stop_timeout(&self, t: TaskIdx) -> SimDuration {
+        let task = &self.tasks[t.0 as usize];
+        let td = self.registry.get(task.taskdef);
+        let from_containers = td
+            .body
+            .container_definitions
             .iter()
-            .find(|t| self.tasks[t.0 as usize].status == TaskStatus::Provisioning)
-        {
-            return t;
-        }
-        let live: Vec<LiveTask> = svc
-            .live
-            .iter()
-            .filter_map(|&t| {
-                let task = &self.tasks[t.0 as usize];
-                let res = &self.registry.get(task.taskdef).reservation;
-                task.instance.map(|instance| LiveTask {
-                    task: t,
-                    instance,
-                    cpu: res.cpu,
-                    memory: res.memory,
-                })
-            })
-            .collect();
-        choose_victim(&svc.scale_in, &live, svc.group, &self.cluster, &mut self.scale_in_rng)
-            .or_else(|| svc.live.iter().next_back().copied())
-            .expect("a live task to stop")
-    }
-
-    /// Places the service's wanted tasks while capacity allows.
-    fn fill(&mut self, s: usize) {
-        while let Some(&arrived) = self.services[s].wanted.front() {
-            let svc = &self.services[s];
-            let Some(pool) = self.next_pool(&svc.capacity, svc.group) else {
-                return;
-            };
-            let (td, group) = (svc.taskdef, svc.group);
-            let l = Launch {
-                td,
-                group,
-                origin: Origin::Service(s as u32),
-                arrived_at: arrived,
-                zones: self.services[s].zones.clone(),
-            };
-            let strategies = self.services[s].placement_strategy.clone();
-            let constraints = self.services[s].placement_constraints.clone();
-            let origin = Origin::Service(s as u32);
-            match self.launch(&l, pool, |sim| {
-                sim.plan_for(origin, td, pool, &constraints, strategies.as_deref())
-            }) {
-                Placement::Placed(t) | Placement::Provisioning(t) => {
-                    let dist = self.services[s].task_duration.clone();
-                    self.tasks[t.0 as usize].run_for =
-                        dist.map(|d| d.sample(self.duration_rng(concern::SERVICE_INDEX + s as u32)));
-                    let svc = &mut self.services[s];
-                    svc.wanted.pop_front();
-                    svc.live.insert(t);
-                    svc.last_reason = None;
-                    self.waiting_count -= 1;
-                }
-                Placement::Failed(reason, _) => {
-                    if self.services[s].last_reason.is_none() && self.rec.wants_events() {
-                        let name = self.services[s].name.clone();
-                        let eid = self.next_event_id();
-                        let v = self.arns.state_change(
-                            self.now(),
-                            &eid,
-                            "ECS Service Action",
-                            &self.arns.service(&name),
-                            json!({"eventType": "WARN", "eventName": "SERVICE_TASK_PLACEMENT_FAILURE", "clusterArn": self.arns.cluster(), "reason": reason}),
-                        );
-                        self.record(v);
-                    }
-                    self.services[s].last_reason = Some(reason);
-                    self.waiting_services.insert(s);
-                    return;
-                }
-            }
-        }
-        self.waiting_services.remove(&s);
+            .filter_map(|c| c.stop_timeout)
+            .max()
+            .map(|s| SimDuration::from_secs(s as u64));
+        from_containers.unwrap_or_else(|| match task.instance {
+            Some(i) => self.cluster.instance(i).spec.agent.stop_timeout,
+            None => crate::ecs::agent::DEFAULT_STOP_TIMEOUT,
+        })
     }
 
     /// Capacity came back (on `inst`, or a new instance): PROVISIONING tasks of its
-    /// provider, then waiting services, in creation order, try again.
+    /// provider place now; waiting services try again after the event.
     fn capacity_freed(&mut self, inst: Option<InstanceId>) {
         if let Some(p) = inst.and_then(|i| self.cluster.instance(i).spec.provider) {
             self.place_provisioning(p);
         }
         let waiting: Vec<usize> = self.waiting_services.iter().copied().collect();
         for s in waiting {
-            self.fill(s);
+            self.mark_dirty(s);
         }
     }
 
-    // ---- timeline ---------------------------------------------------------
-
-    fn timeline_call(&mut self, i: u32) {
-        let entry = &self.sc.timeline[i as usize];
-        let now = self.now();
-        match &entry.request {
-            ApiCall::RunTask(rt) => {
-                let count = rt.count.unwrap_or(1) as u32;
-                self.run_task(Origin::Timeline(i), rt.clone(), count, 0, now);
-            }
-            ApiCall::CreateService(cs) => self.create_service(cs),
-            ApiCall::RegisterTaskDefinition(td) => self.register_task_definition(td),
-            ApiCall::UpdateService(u) => {
-                let name = u.service.rsplit('/').next().unwrap_or(&u.service).to_string();
-                let s = self.service_by_name[&name];
-                if let Some(d) = u.desired_count {
-                    self.services[s].desired = d.max(0) as u32;
-                }
-                if self.rec.wants_events() {
-                    let svc = &self.services[s];
-                    let v = self.arns.api_call(
-                        now,
-                        "UpdateService",
-                        serde_json::to_value(u).unwrap_or_default(),
-                        json!({"service": {"serviceArn": self.arns.service(&svc.name), "desiredCount": svc.desired}}),
-                        None,
-                    );
-                    self.record(v);
-                }
-                self.reconcile(s);
-            }
-            ApiCall::StopTask(st) => {
-                let wanted = st.task.rsplit('/').next().unwrap_or(&st.task).to_string();
-                let found = (0..self.tasks.len()).find(|&k| self.tasks[k].seq.is_some_and(|s| task_id(s) == wanted));
-                let req = serde_json::to_value(st).unwrap_or_default();
-                match found {
-                    Some(k) => {
-                        self.stop_task(
-                            TaskIdx(k as u32),
-                            StopCode::UserInitiated,
-                            Reason::UserInitiated(st.reason.clone()),
-                        );
-                        if self.rec.wants_events() {
-                            let task = self.task_summary(TaskIdx(k as u32));
-                            let v = self.arns.api_call(now, "StopTask", req, json!({"task": task}), None);
-                            self.record(v);
-                        }
-                    }
-                    None => {
-                        if self.rec.wants_events() {
-                            let v = self.arns.api_call(
-                                now,
-                                "StopTask",
-                                req,
-                                Value::Null,
-                                Some(("InvalidParameterException", "The referenced task was not found.".into())),
-                            );
-                            self.record(v);
-                        }
-                    }
-                }
-            }
-        }
+    /// The index of the cluster a request names, if it exists now.
+    fn cluster_index(&self, reference: Option<&str>) -> Option<u32> {
+        let name = crate::ecs::api::cluster_name(reference);
+        self.arns.clusters.iter().position(|c| c == name).map(|i| i as u32)
     }
 
-    // ---- records ----------------------------------------------------------
-
-    fn task_summary(&self, t: TaskIdx) -> Value {
-        let task = &self.tasks[t.0 as usize];
-        let id = task.seq.map(task_id).unwrap_or_default();
-        json!({
-            "taskArn": self.arns.task(&id),
-            "lastStatus": task.status.as_str(),
-            "containerInstanceArn": task.instance.map(|i| self.arns.container_instance(&self.cluster.instance(i).container_instance_id)),
-            "group": self.cluster.group_name(task.group),
-            "launchType": task.pool.launch_type(),
-            "capacityProviderName": self.caps.provider_name(self.sc, task.pool),
-            "taskDefinitionArn": self.arns.task_definition(&self.registry.get(task.taskdef).name()),
-        })
-    }
-
-    fn task_event(&mut self, t: TaskIdx) {
-        if !self.rec.wants_events() {
-            return;
+    /// Adds a cluster (at time 0, by CreateCluster, or by an agent), recording the call.
+    fn add_cluster(&mut self, name: &str, user_agent: Option<&str>) -> u32 {
+        if let Some(i) = self.cluster_index(Some(name)) {
+            return i;
         }
-        let task = &self.tasks[t.0 as usize];
-        let id = task.seq.map(task_id).unwrap_or_default();
-        let inst = task.instance.map(|i| self.cluster.instance(i));
-        let time = |x: Option<SimTime>| x.map(|x| self.arns.iso(x));
-        let deployment = match task.origin {
-            Origin::Service(s) => self.services[s as usize].deployment.clone(),
-            _ => String::new(),
-        };
-        let zone = inst
-            .map(|i| i.spec.availability_zone.clone())
-            .or_else(|| task.zone.map(|z| self.cluster.symbols.resolve(z).to_string()));
-        let detail = json!({
-            "clusterArn": self.arns.cluster(),
-            "taskArn": self.arns.task(&id),
-            "taskDefinitionArn": self.arns.task_definition(&self.registry.get(task.taskdef).name()),
-            "containerInstanceArn": inst.map(|i| self.arns.container_instance(&i.container_instance_id)),
-            "availabilityZone": zone,
-            "group": self.cluster.group_name(task.group),
-            "launchType": task.pool.launch_type(),
-            "capacityProviderName": self.caps.provider_name(self.sc, task.pool),
-            "startedBy": started_by(&self.services, &self.sc.workloads, &self.sc.timeline, task),
-            "lastStatus": task.status.as_str(),
-            "desiredStatus": if task.status == TaskStatus::Stopped { "STOPPED" } else { "RUNNING" },
-            "createdAt": time(task.created_at),
-            "startedAt": time(task.started_at),
-            "stoppedAt": time(task.stopped_at),
-            "stopCode": task.stop_code.map(|c| c.as_str()),
-            "stoppedReason": task.reason.as_ref().map(|r| r.text(&deployment)),
-            "version": task.version,
-        });
-        let resource = self.arns.task(&id);
-        let eid = self.next_event_id();
-        let v = self
-            .arns
-            .state_change(self.now(), &eid, "ECS Task State Change", &resource, detail);
-        self.record(v);
-    }
-
-    fn instance_event(&mut self, id: InstanceId) {
-        if !self.rec.wants_events() {
-            return;
-        }
-        let i = self.cluster.instance(id);
-        let arn = self.arns.container_instance(&i.container_instance_id);
-        let attributes: Vec<Value> = i
-            .spec
-            .attributes
-            .iter()
-            .map(|(k, v)| json!({"name": k, "value": v}))
-            .collect();
-        let detail = json!({
-            "clusterArn": self.arns.cluster(),
-            "containerInstanceArn": arn,
-            "ec2InstanceId": i.spec.ec2_instance_id,
-            "capacityProviderName": i.spec.provider.map(|p| self.sc.capacity.providers[p.0 as usize].name.clone()),
-            "status": self.cluster.status(id).as_str(),
-            "agentConnected": self.cluster.agent_connected(id),
-            "registeredAt": self.arns.iso(i.registered_at),
-            "attributes": attributes,
-            "registeredResources": [
-                {"name": "CPU", "type": "INTEGER", "integerValue": i.spec.cpu},
-                {"name": "MEMORY", "type": "INTEGER", "integerValue": i.spec.memory},
-            ],
-            "remainingResources": [
-                {"name": "CPU", "type": "INTEGER", "integerValue": self.cluster.cpu_left(id)},
-                {"name": "MEMORY", "type": "INTEGER", "integerValue": self.cluster.mem_left(id)},
-            ],
-            "runningTasksCount": self.cluster.running_tasks(id),
-            "versionInfo": {"agentVersion": i.spec.agent_version},
-        });
-        let eid = self.next_event_id();
-        let v = self
-            .arns
-            .state_change(self.now(), &eid, "ECS Container Instance State Change", &arn, detail);
-        self.record(v);
-    }
-
-    /// Who asked, as `service:web`, `workload:batch` or `timeline[3]`.
-    fn origin_label(&self, origin: Origin) -> String {
-        match origin {
-            Origin::Service(s) => format!("service:{}", self.services[s as usize].name),
-            Origin::Workload(w) => format!("workload:{}", self.sc.workloads[w as usize].name),
-            Origin::Timeline(e) => format!("timeline[{e}]"),
-        }
-    }
-
-    /// Places one task under `plan`, recording the decision when asked to. Without
-    /// `want_reason` a failure is not explained (reason ""), which spares a scan.
-    fn decide(&mut self, plan: PlanId, td: TaskDefId, group: GroupId, origin: Origin, want_reason: bool) -> Decision {
-        let res = self.registry.get(td).reservation.clone();
-        let d = if want_reason || self.rec.wants_decisions() {
-            self.placer.decide(plan, &res, group, &self.cluster)
-        } else {
-            match self.placer.pick(plan, &res, group, &self.cluster) {
-                Some(i) => Decision::Placed(i),
-                None => Decision::Unplaced {
-                    reason: "",
-                    closest: None,
-                },
-            }
-        };
-        if !self.rec.wants_decisions() {
-            return d;
-        }
-
-        let chosen = match d {
-            Decision::Placed(i) => Some(i),
-            Decision::Unplaced { .. } => None,
-        };
-        let task = chosen.map(|_| task_id(self.created));
-        if self.rec.wants_decision_for(task.as_deref()) {
-            let scan = self.placer.scan(plan, &res, group, &self.cluster, true);
-            let origin = self.origin_label(origin);
-            let ctx = crate::placement::explain::Context {
-                time: self.now().secs_string(),
-                task,
-                origin,
-                tie_break: self.placer.tie_break(),
-            };
-            let v = crate::placement::explain::record(
-                &self.cluster,
-                self.placer.plan_info(plan),
-                &res,
-                group,
-                &scan,
-                chosen,
-                ctx,
+        self.arns.clusters.push(name.to_string());
+        let assoc = self.sc.capacity.clusters.get(name).cloned().unwrap_or_default();
+        self.associations.push(assoc);
+        let i = self.arns.clusters.len() as u32 - 1;
+        if self.rec.wants_events() {
+            let mut v = self.arns.api_call(
+                self.now(),
+                "CreateCluster",
+                json!({"clusterName": name}),
+                json!({"cluster": {"clusterArn": self.arns.cluster(i), "clusterName": name, "status": "ACTIVE"}}),
+                None,
             );
-            self.rec.decision(&v);
+            if let Some(ua) = user_agent {
+                v["userAgent"] = json!(ua);
+            }
+            if self.event_ids == 0 && self.arns.clusters.len() == 1 {
+                v["ecsimRun"] = json!({"seed": self.streams.master(), "settings": self.sc.settings});
+            }
+            self.record(v);
         }
-        d
+        i
     }
 
     // ---- the end ----------------------------------------------------------
 
     fn finish(mut self, seed: u64) -> Outcome {
         for s in 0..self.services.len() {
-            let (td, group) = (self.services[s].taskdef, self.services[s].group);
+            let (td, group) = (self.services[s].primary().config.taskdef, self.services[s].group);
             let reason = self.services[s].last_reason.unwrap_or("capacity was not yet checked");
-            let wanted: Vec<SimTime> = self.services[s].wanted.drain(..).collect();
-            for arrived in wanted {
+            let wanted: Vec<service::Want> = self.services[s].wanted.drain(..).collect();
+            for w in wanted {
                 self.not_created(
                     td,
                     group,
                     Origin::Service(s as u32),
-                    arrived,
+                    w.at,
                     Reason::WaitingForCapacity(reason),
                 );
             }
@@ -1421,8 +1459,15 @@ impl Sim<'_> {
         let w = WaitStats::from_millis(waits);
         self.costs.close_all(self.end);
         let by_key = self.costs.accrued(self.end);
+        let fault_stats = self.fault_summary();
         let count = |f: &dyn Fn(&Task) -> bool| self.tasks.iter().filter(|t| f(t)).count() as u64;
         let n = self.samples.len().max(1) as f64;
+        let shortfall = self
+            .services
+            .iter()
+            .filter(|s| s.status == service::ServiceStatus::Active)
+            .map(|s| s.desired.saturating_sub(s.totals().running) as u64)
+            .sum();
         let summary = Summary {
             scenario: self.sc.name.clone(),
             seed,
@@ -1451,6 +1496,18 @@ impl Sim<'_> {
                 self.samples.iter().map(|s| s.instances_lower_bound).max().unwrap_or(0),
                 self.samples.iter().map(|s| s.instances_lower_bound as f64).sum::<f64>() / n,
             ),
+            service_shortfall_at_end: shortfall,
+            deployments: self.deployments,
+            faults: fault_stats,
+            instances_unusable: (
+                self.unusable.iter().filter(|u| !u.registered).count() as u64,
+                self.unusable.iter().filter(|u| u.registered).count() as u64,
+            ),
+            image_pull_mean_s: if self.pulls.0 == 0 {
+                0.0
+            } else {
+                self.pulls.1 as f64 / self.pulls.0 as f64 / 1000.0
+            },
         };
         let mut group_names: Vec<String> = self.sc.instance_groups.iter().map(|g| g.name.clone()).collect();
         group_names.extend(self.sc.asgs.iter().map(|a| a.name.clone()));
@@ -1468,6 +1525,7 @@ impl Sim<'_> {
         Outcome {
             summary,
             timeseries: self.samples,
+            service_samples: self.service_samples,
             cluster: self.cluster,
             registry: self.registry,
             tasks: self.tasks,
@@ -1476,6 +1534,7 @@ impl Sim<'_> {
             group_names,
             provider_names: self.sc.capacity.providers.iter().map(|p| p.name.clone()).collect(),
             instance_costs,
+            unusable: self.unusable,
             end: self.end,
         }
     }
@@ -1487,7 +1546,11 @@ pub fn check_invariants(o: &Outcome) -> Result<(), String> {
     let mut cpu = vec![0u64; o.cluster.len()];
     let mut mem = vec![0u64; o.cluster.len()];
     for t in &o.tasks {
-        if matches!(t.status, TaskStatus::Pending | TaskStatus::Running) && !t.pool.is_fargate() {
+        if matches!(
+            t.status,
+            TaskStatus::Pending | TaskStatus::Running | TaskStatus::Stopping
+        ) && !t.pool.is_fargate()
+        {
             let i = t.instance.ok_or("a live task without an instance")?;
             let r = &o.registry.get(t.taskdef).reservation;
             cpu[i.idx()] += r.cpu as u64;
@@ -1509,6 +1572,22 @@ pub fn check_invariants(o: &Outcome) -> Result<(), String> {
         }
         if o.cluster.status(id) == InstanceStatus::Inactive && o.cluster.running_tasks(id) > 0 {
             return Err(format!("{} is INACTIVE with tasks", inst.spec.ec2_instance_id));
+        }
+    }
+    let mut live = vec![0u32; o.services.len()];
+    for t in &o.tasks {
+        if let Origin::Service(s) = t.origin
+            && matches!(
+                t.status,
+                TaskStatus::Provisioning | TaskStatus::Pending | TaskStatus::Running
+            )
+        {
+            live[s as usize] += 1;
+        }
+    }
+    for (s, n) in o.services.iter().zip(live) {
+        if n != s.totals().live || n as usize != s.live.len() {
+            return Err(format!("service {}: live counts disagree with its tasks", s.name));
         }
     }
     Ok(())

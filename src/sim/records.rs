@@ -67,8 +67,8 @@ impl Recorder for Collect {
 /// Builds ARNs and timestamps for one run.
 #[derive(Clone, Debug)]
 pub struct Arns {
-    /// The cluster name.
-    pub cluster: String,
+    /// The run's cluster names, by cluster index.
+    pub clusters: Vec<String>,
     /// Wall-clock start, Unix ms.
     pub start_unix_ms: i64,
 }
@@ -78,25 +78,29 @@ impl Arns {
     fn arn(&self, rest: &str) -> String {
         format!("arn:aws:ecs:{REGION}:{ACCOUNT}:{rest}")
     }
-    /// The cluster ARN.
-    pub fn cluster(&self) -> String {
-        self.arn(&format!("cluster/{}", self.cluster))
+    /// The name of cluster `c`.
+    pub fn cluster_name(&self, c: u32) -> &str {
+        &self.clusters[c as usize]
     }
-    /// A task ARN.
-    pub fn task(&self, id: &str) -> String {
-        self.arn(&format!("task/{}/{id}", self.cluster))
+    /// The ARN of cluster `c`.
+    pub fn cluster(&self, c: u32) -> String {
+        self.arn(&format!("cluster/{}", self.cluster_name(c)))
     }
-    /// A container-instance ARN.
-    pub fn container_instance(&self, id: &str) -> String {
-        self.arn(&format!("container-instance/{}/{id}", self.cluster))
+    /// A task ARN in cluster `c`.
+    pub fn task(&self, c: u32, id: &str) -> String {
+        self.arn(&format!("task/{}/{id}", self.cluster_name(c)))
+    }
+    /// A container-instance ARN in cluster `c`.
+    pub fn container_instance(&self, c: u32, id: &str) -> String {
+        self.arn(&format!("container-instance/{}/{id}", self.cluster_name(c)))
     }
     /// A task-definition ARN (`family:revision`).
     pub fn task_definition(&self, name: &str) -> String {
         self.arn(&format!("task-definition/{name}"))
     }
-    /// A service ARN.
-    pub fn service(&self, name: &str) -> String {
-        self.arn(&format!("service/{}/{name}", self.cluster))
+    /// A service ARN in cluster `c`.
+    pub fn service(&self, c: u32, name: &str) -> String {
+        self.arn(&format!("service/{}/{name}", self.cluster_name(c)))
     }
     /// ISO 8601 wall-clock time of simulated time `t`, millisecond precision.
     pub fn iso(&self, t: SimTime) -> String {
@@ -159,11 +163,12 @@ mod tests {
     #[test]
     fn arns_and_times_look_like_aws() {
         let a = Arns {
-            cluster: "default".into(),
+            clusters: vec!["default".into()],
             start_unix_ms: 1_767_225_600_000,
         };
         assert_eq!(a.iso(SimTime(1_500)), "2026-01-01T00:00:01.500Z");
-        assert_eq!(a.task("abc"), "arn:aws:ecs:us-east-1:123456789012:task/default/abc");
+        assert_eq!(a.task(0, "abc"), "arn:aws:ecs:us-east-1:123456789012:task/default/abc");
+
         let r = a.api_call(
             SimTime(0),
             "RunTask",

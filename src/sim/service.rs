@@ -49,30 +49,90 @@ impl ScaleIn {
     }
 }
 
-/// A service.
+/// A service's lifecycle.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ServiceStatus {
+    /// Running its tasks.
+    Active,
+    /// Deleted: its tasks are stopping.
+    Draining,
+    /// Deleted, no task left.
+    Inactive,
+}
+
+impl ServiceStatus {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStatus::Active => "ACTIVE",
+            ServiceStatus::Draining => "DRAINING",
+            ServiceStatus::Inactive => "INACTIVE",
+        }
+    }
+}
+
+/// A deployment's `status`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DeploymentStatus {
+    /// The newest: the one the service converges to.
+    Primary,
+    /// An older one whose tasks are being replaced.
+    Active,
+    /// Done: no task left.
+    Inactive,
+}
+
+impl DeploymentStatus {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentStatus::Primary => "PRIMARY",
+            DeploymentStatus::Active => "ACTIVE",
+            DeploymentStatus::Inactive => "INACTIVE",
+        }
+    }
+}
+
+/// A deployment's `rolloutState`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Rollout {
+    /// Converging.
+    InProgress,
+    /// Reached the desired count with no older task left.
+    Completed,
+    /// The circuit breaker tripped.
+    Failed,
+}
+
+impl Rollout {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rollout::InProgress => "IN_PROGRESS",
+            Rollout::Completed => "COMPLETED",
+            Rollout::Failed => "FAILED",
+        }
+    }
+}
+
+/// Live tasks of a deployment.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// PROVISIONING, PENDING or RUNNING.
+    pub live: u32,
+    /// RUNNING.
+    pub running: u32,
+    /// RUNNING and healthy.
+    pub healthy: u32,
+}
+
+/// What a deployment runs and where: the task definition and the placement and
+/// capacity settings in force when it was made.
 #[derive(Clone, Debug)]
-pub struct Service {
-    /// `serviceName`.
-    pub name: String,
-    /// The task definition revision its tasks run.
+pub struct Config {
+    /// The task definition revision.
     pub taskdef: TaskDefId,
-    /// Its task group (`service:<name>`).
-    pub group: GroupId,
-    /// `desiredCount`.
-    pub desired: u32,
-    /// How long its tasks run (None: until stopped).
-    pub task_duration: Option<DistSpec>,
-    /// PENDING and RUNNING tasks.
-    pub live: BTreeSet<TaskIdx>,
-    /// Tasks wanted but not yet placed: when each was first wanted.
-    pub wanted: VecDeque<SimTime>,
-    /// Why the last placement attempt failed.
-    pub last_reason: Option<&'static str>,
-    /// The deployment id ECS writes in `startedBy` (`ecs-svc/…`).
-    pub deployment: String,
-    /// Scale-in rule.
-    pub scale_in: ScaleIn,
-    /// Where its tasks go: a launch type's pool or a capacity provider strategy.
+    /// Where its tasks go.
     pub capacity: crate::scenario::capacity::Capacity,
     /// The zones of its subnets (Fargate spreads over them).
     pub zones: Vec<crate::ecs::intern::Sym>,
@@ -80,6 +140,114 @@ pub struct Service {
     pub placement_strategy: Option<Vec<PlacementStrategy>>,
     /// `placementConstraints` as requested.
     pub placement_constraints: Vec<crate::ecs::strategy::PlacementConstraint>,
+    /// Scale-in rule.
+    pub scale_in: ScaleIn,
+    /// The request's launch type, capacity provider strategy and network, kept for later updates.
+    pub launch_type: Option<crate::ecs::api::LaunchType>,
+    /// `capacityProviderStrategy` as requested.
+    pub capacity_provider_strategy: Option<Vec<crate::capacity::StrategyItem>>,
+    /// `networkConfiguration` as requested.
+    pub network: Option<crate::ecs::api::NetworkConfiguration>,
+}
+
+/// One deployment of a service.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    /// `ecs-svc/…`: what its tasks' `startedBy` says.
+    pub id: String,
+    /// What it runs.
+    pub config: Config,
+    /// `status`.
+    pub status: DeploymentStatus,
+    /// `rolloutState`.
+    pub rollout: Rollout,
+    /// When it was created.
+    pub created_at: SimTime,
+    /// Tasks that failed to start since the last healthy one (the circuit breaker's count).
+    pub failed_tasks: u32,
+    /// Its live tasks.
+    pub counts: Counts,
+}
+
+/// A task a service wants but has not placed yet.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Want {
+    /// When it was first wanted.
+    pub at: SimTime,
+    /// It replaces a task a fault stopped.
+    pub after_fault: bool,
+}
+
+/// A service.
+#[derive(Clone, Debug)]
+pub struct Service {
+    /// `serviceName`.
+    pub name: String,
+    /// Its cluster (index).
+    pub cluster: u32,
+    /// Its task group (`service:<name>`).
+    pub group: GroupId,
+    /// DAEMON scheduling: one task per matching instance.
+    pub daemon: bool,
+    /// `desiredCount` (DAEMON: the instances it covers).
+    pub desired: u32,
+    /// How long its tasks run (None: until stopped).
+    pub task_duration: Option<DistSpec>,
+    /// Deployment bounds and circuit breaker.
+    pub settings: crate::ecs::deployment::Settings,
+    /// Its deployments, oldest first.
+    pub deployments: Vec<Deployment>,
+    /// The PRIMARY deployment.
+    pub primary: usize,
+    /// PROVISIONING, PENDING and RUNNING tasks of every deployment.
+    pub live: BTreeSet<TaskIdx>,
+    /// Live tasks to replace and then stop, and why.
+    pub doomed: std::collections::BTreeMap<TaskIdx, Doom>,
+    /// Tasks of the primary deployment wanted but not yet placed.
+    pub wanted: VecDeque<Want>,
+    /// Why the last placement attempt failed.
+    pub last_reason: Option<&'static str>,
+    /// The throttle's current wait, after tasks failed to start.
+    pub throttle: Option<crate::engine::SimDuration>,
+    /// No launch before this time.
+    pub throttled_until: SimTime,
+    /// ACTIVE, DRAINING (deleted) or INACTIVE.
+    pub status: ServiceStatus,
+    /// `availabilityZoneRebalancing` ENABLED.
+    pub az_rebalancing: bool,
+    /// At steady state (the last SERVICE_STEADY_STATE event not yet contradicted).
+    pub steady: bool,
+    /// Tasks lost to faults not yet wanted again.
+    pub fault_debt: u32,
+    /// Availability Zone rebalancing is under way.
+    pub rebalancing: bool,
+}
+
+/// Why a live task is to be replaced and stopped.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Doom {
+    /// Its instance is DRAINING.
+    Draining,
+    /// Its zone holds more of the service's tasks than another.
+    Rebalancing,
+}
+
+impl Service {
+    /// The PRIMARY deployment.
+    pub fn primary(&self) -> &Deployment {
+        &self.deployments[self.primary]
+    }
+
+    /// Counts over every deployment.
+    pub fn totals(&self) -> Counts {
+        let mut c = Counts::default();
+        for d in &self.deployments {
+            c.live += d.counts.live;
+            c.running += d.counts.running;
+            c.healthy += d.counts.healthy;
+        }
+        c
+    }
 }
 
 /// What the victim choice needs to know of a live task.

@@ -23,6 +23,8 @@ pub enum TaskStatus {
     Pending,
     /// Running.
     Running,
+    /// Told to stop (SIGTERM sent); its containers are exiting.
+    Stopping,
     /// Stopped.
     Stopped,
 }
@@ -35,6 +37,7 @@ impl TaskStatus {
             TaskStatus::Provisioning => "PROVISIONING",
             TaskStatus::Pending => "PENDING",
             TaskStatus::Running => "RUNNING",
+            TaskStatus::Stopping => "STOPPING",
             TaskStatus::Stopped => "STOPPED",
         }
     }
@@ -49,7 +52,7 @@ pub enum StopCode {
     UserInitiated,
     /// The service scheduler stopped it (scale-in, deployment).
     ServiceSchedulerInitiated,
-    /// It never reached RUNNING (a provisioning timeout).
+    /// It never reached RUNNING (a provisioning timeout, a failed start).
     TaskFailedToStart,
     /// EC2 reclaimed its Spot instance.
     SpotInterruption,
@@ -89,8 +92,9 @@ pub enum Reason {
     Exited,
     /// StopTask, with the request's reason if any.
     UserInitiated(Option<String>),
-    /// Service scale-in.
-    ScaleIn,
+    /// The service scheduler stopped it: scale-in or a deployment (the deployment that
+    /// did it), or its service was deleted.
+    ScaleIn(String),
     /// RunTask returned this failure reason and no retry was left.
     Rejected(&'static str),
     /// Still waiting for capacity at the end (service), with the last reason.
@@ -99,6 +103,8 @@ pub enum Reason {
     WaitingForRetry(&'static str),
     /// The service's desired count fell before the task could be placed.
     NoLongerWanted,
+    /// The deployment failed (circuit breaker) before the task could be placed.
+    DeploymentFailed,
     /// No capacity arrived within the provisioning timeout.
     ProvisioningTimeout,
     /// Its instance was terminated (Spot: reclaimed).
@@ -110,22 +116,36 @@ pub enum Reason {
     },
     /// A Fargate Spot interruption.
     FargateSpotInterrupted,
-    /// Stopped because its instance is draining (a service replaces it).
-    Draining,
+    /// Moved off a DRAINING instance once its replacement was healthy.
+    Draining(String),
+    /// Moved to a zone with fewer of the service's tasks.
+    Rebalancing(String),
+    /// Its container failed to start (startFailureProbability).
+    StartFailed,
+    /// Its instance's agent stayed disconnected past the timeout.
+    AgentDisconnected(String),
+    /// Its instance was deregistered with force: ECS no longer tracks it.
+    Orphaned(String),
+    /// A DAEMON task whose instance no longer matches the service.
+    DaemonNotEligible,
+    /// Fargate capacity in its zone failed (an availability-zone outage).
+    ZoneOutage(String),
 }
 
 impl Reason {
     /// The text for tasks.csv `stoppedReason`.
-    pub fn text(&self, service_deployment: &str) -> String {
+    pub fn text(&self) -> String {
         match self {
             Reason::Exited => "Essential container in task exited".into(),
             Reason::UserInitiated(Some(r)) => r.clone(),
             Reason::UserInitiated(None) => "Task stopped by user".into(),
-            Reason::ScaleIn => format!("Scaling activity initiated by (deployment {service_deployment})"),
+            Reason::ScaleIn(d) => format!("Scaling activity initiated by (deployment {d})"),
             Reason::Rejected(r) => format!("RunTask failure: {r}"),
             Reason::WaitingForCapacity(r) => format!("No container instance met all of its requirements: {r}"),
             Reason::WaitingForRetry(r) => format!("RunTask retry pending after failure: {r}"),
             Reason::NoLongerWanted => "Desired count lowered before the task was placed".into(),
+            Reason::DeploymentFailed => "The deployment failed (circuit breaker) before the task was placed".into(),
+
             Reason::ProvisioningTimeout => {
                 "Capacity is unavailable at this time: no instance came within the provisioning timeout".into()
             }
@@ -140,7 +160,21 @@ impl Reason {
                 format!("Host EC2 (instance {ec2_instance_id}) terminated: Spot instance interrupted.")
             }
             Reason::FargateSpotInterrupted => "Your Spot Task was interrupted.".into(),
-            Reason::Draining => "Container instance is draining; the service starts a replacement".into(),
+            Reason::Draining(d) => format!("Container instance is draining: replaced by (deployment {d})"),
+            Reason::Rebalancing(d) => format!("Availability Zone rebalancing initiated by (deployment {d})"),
+            Reason::StartFailed => {
+                "CannotStartContainerError: the container failed to start (startFailureProbability)".into()
+            }
+            Reason::AgentDisconnected(i) => {
+                format!("Container instance {i} agent disconnected past the timeout: the service replaced the task")
+            }
+            Reason::Orphaned(i) => format!("Container instance {i} deregistered: the task is no longer tracked"),
+            Reason::DaemonNotEligible => {
+                "The container instance no longer meets the daemon service's placement constraints".into()
+            }
+            Reason::ZoneOutage(z) => {
+                format!("ECS is performing maintenance on the underlying infrastructure hosting the task ({z} outage)")
+            }
         }
     }
 
@@ -187,4 +221,14 @@ pub struct Task {
     pub meter: Option<Meter>,
     /// State-change counter (EventBridge `version`).
     pub version: u32,
+    /// Its ECS cluster (index).
+    pub cluster: u32,
+    /// A service task's deployment (index in the service's deployments).
+    pub deployment: u32,
+    /// A service task counts toward minimumHealthyPercent.
+    pub healthy: bool,
+    /// When it began stopping.
+    pub stopping_at: Option<SimTime>,
+    /// It replaces a task a fault stopped (counted when it reaches RUNNING).
+    pub after_fault: bool,
 }

@@ -153,8 +153,29 @@ fn a_reference_to_an_unregistered_task_definition_is_named() {
 
 #[test]
 fn sections_of_later_work_are_refused_clearly() {
-    let e = fails("s.toml", &format!("{GOOD}\n[[clusters]]\nclusterName = \"other\"\n"));
-    assert!(e.contains("clusters") && e.contains("not supported yet"), "{e}");
+    let e = fails(
+        "s.toml",
+        &GOOD.replace(
+            "placementStrategy = [{ type = \"binpack\", field = \"memory\" }]",
+            "placementStrategy = [{ type = \"binpack\", field = \"memory\" }]\n[[workloads]]\nname = \"w\"\nrunTask = { taskDefinition = \"t\" }\narrival = { process = \"fixed\", interval = \"1m\" }\ntaskDuration = \"1m\"\ntrace = { format = \"alibaba\", path = \"x.csv\" }",
+        ),
+    );
+    assert!(
+        e.contains("workloads[0].trace") && e.contains("not supported yet"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_request_naming_a_missing_cluster_is_refused() {
+    let e = fails(
+        "s.toml",
+        &GOOD.replace("desiredCount = 2", "desiredCount = 2\ncluster = \"prod\""),
+    );
+    assert!(
+        e.contains("services[0].cluster") && e.contains("cluster `prod` does not exist"),
+        "{e}"
+    );
 }
 
 #[test]

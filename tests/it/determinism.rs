@@ -50,6 +50,7 @@ fn the_same_run_twice_gives_identical_bytes_in_every_output() {
             "decisions.jsonl",
             "events.jsonl",
             "instances.csv",
+            "services.csv",
             "summary.csv",
             "tasks.csv",
             "timeseries.csv"

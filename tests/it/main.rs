@@ -11,4 +11,5 @@ mod invariants;
 mod limits;
 mod placement_examples;
 mod ports_enis;
+mod services;
 mod shipped;
