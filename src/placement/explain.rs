@@ -187,6 +187,28 @@ pub fn render_text(v: &Value) -> String {
     match v["chosen"].as_str() {
         Some(c) => {
             let _ = writeln!(out, "\nChosen: {c}");
+            let pull = &v["imagePull"];
+            for img in pull["images"].as_array().into_iter().flatten() {
+                let what = match img["state"].as_str().unwrap_or("") {
+                    "cached" => "cached there".to_string(),
+                    "pulling" => "being pulled there by another task".to_string(),
+                    _ => format!("not on {c}: a full pull"),
+                };
+                let _ = writeln!(
+                    out,
+                    "Image {} ({} MiB): {what} — ready in {} s",
+                    img["image"].as_str().unwrap_or(""),
+                    img["sizeMiB"],
+                    img["seconds"].as_str().unwrap_or("")
+                );
+            }
+            if let Some(secs) = pull["seconds"].as_str() {
+                let _ = writeln!(
+                    out,
+                    "Start: images ready after {secs} s (ECS_IMAGE_PULL_BEHAVIOR={}); placement decides this wait",
+                    pull["behavior"].as_str().unwrap_or("default")
+                );
+            }
         }
         None => {
             let _ = writeln!(

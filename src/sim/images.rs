@@ -101,10 +101,14 @@ impl Sim<'_> {
         wait
     }
 
-    /// The pulls a task of `td` would need on `inst`, for decisions.jsonl and `explain`.
+    /// The pulls a task of `td` would need on `inst`, for decisions.jsonl and `explain`
+    /// (null when its containers give no image size).
     pub(super) fn pull_preview(&self, td: TaskDefId, inst: InstanceId) -> Value {
         let now = self.now();
-        let plan = self.pull_plan(td, inst.into());
+        let plan = self.pull_plan(td, Some(inst));
+        if plan.is_empty() {
+            return Value::Null;
+        }
         let images: Vec<Value> = plan
             .iter()
             .map(|p| {

@@ -1321,6 +1321,9 @@ impl Sim<'_> {
         }
         self.task_event(t);
         if let Some(inst) = inst {
+            if self.cluster.status(inst) == InstanceStatus::Draining {
+                self.daemons_dirty();
+            }
             self.capacity_freed(Some(inst));
         }
     }

@@ -197,6 +197,7 @@ impl Sim<'_> {
             steady: false,
             fault_debt: 0,
             rebalancing: false,
+            zones_changed: false,
         });
         self.service_by_name.insert((cluster, body.service_name.clone()), index);
         let response = json!({"service": self.service_json(index)});
@@ -735,8 +736,12 @@ impl Sim<'_> {
             && totals.live == svc.desired;
         if steady && !svc.steady {
             self.services[s].steady = true;
+            self.services[s].zones_changed = false;
             let message = format!("(service {}) has reached a steady state.", self.services[s].name);
             self.service_action(s, "INFO", "SERVICE_STEADY_STATE", json!({"message": message}));
+            self.rebalance(s);
+        } else if steady && svc.zones_changed {
+            self.services[s].zones_changed = false;
             self.rebalance(s);
         } else if !steady {
             self.services[s].steady = false;
@@ -998,10 +1003,14 @@ impl Sim<'_> {
         self.progress(s);
     }
 
-    /// Marks every DAEMON service for reconciliation (instances joined, left or changed).
+    /// Instances joined, left or changed: DAEMON services reconcile, and services that
+    /// rebalance zones look at their zones again.
     pub(super) fn daemons_dirty(&mut self) {
         for s in 0..self.services.len() {
             if self.services[s].daemon {
+                self.mark_dirty(s);
+            } else if self.services[s].az_rebalancing && self.services[s].status == ServiceStatus::Active {
+                self.services[s].zones_changed = true;
                 self.mark_dirty(s);
             }
         }

@@ -221,6 +221,8 @@ pub struct Service {
     pub fault_debt: u32,
     /// Availability Zone rebalancing is under way.
     pub rebalancing: bool,
+    /// Instances joined or left since the last rebalancing check.
+    pub zones_changed: bool,
 }
 
 /// Why a live task is to be replaced and stopped.
