@@ -68,6 +68,29 @@ enum Command {
         /// The scenario or sweep file.
         file: PathBuf,
     },
+    /// Replay a CloudTrail-style log: ecsim's own events.jsonl, or a CloudTrail export of ECS calls.
+    ///
+    /// Example: ecsim replay results/default/events.jsonl --out /tmp/replayed
+    ///
+    /// The log's calls become the timeline; its recorded exits, Spot warnings and faults happen again at
+    /// their times. Calls ecsim does not model are listed once in a warning. A real CloudTrail export
+    /// carries no ecsim settings: give --scenario for the settings and instances to use.
+    Replay {
+        /// The log: JSON lines, or a {"Records": [...]} CloudTrail document.
+        file: PathBuf,
+        /// A scenario whose settings and infrastructure the replay uses (its own calls are left out).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Output folder (default: results/<scenario name>-replay).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Master seed (default: the one the log recorded).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Files to write, comma-separated (as for run).
+        #[arg(long, default_value = "summary,tasks,instances,timeseries,services,events")]
+        outputs: String,
+    },
     /// Explain one placement decision: candidates, filters, strategy scores, tie-break, choice.
     ///
     /// Example: ecsim explain scenarios/teach-binpack.toml --task 3
@@ -103,14 +126,47 @@ fn run(file: &Path, out: Option<PathBuf>, seed: Option<u64>, outputs: &str, deci
     outputs.decisions |= decisions;
     let sc = load_scenario(file)?;
     print_warnings(&sc.warnings);
-    let seed = seed.unwrap_or(sc.seed);
     let dir = out_dir(out, &sc.name);
+    execute(&sc, seed.unwrap_or(sc.seed), &dir, &outputs)
+}
+
+fn replay(
+    file: &Path,
+    base: Option<PathBuf>,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    outputs: &str,
+) -> Result<(), Error> {
+    let outputs = Outputs::parse(outputs).map_err(|m| Error::invalid("--outputs", "", m))?;
+    let text = ecsim::scenario::load::read(file)?;
+    let base = match base {
+        Some(b) => {
+            let format = ecsim::scenario::load::format_of(&b)?;
+            let t = ecsim::scenario::load::read(&b)?;
+            Some(ecsim::scenario::load::parse_value(
+                &t,
+                format,
+                &b.display().to_string(),
+            )?)
+        }
+        None => None,
+    };
+    let r = ecsim::replay::from_log(&text, &file.display().to_string(), base)?;
+    let sc = r.scenario;
+    print_warnings(&sc.warnings);
+    let dir = out_dir(out, &format!("{}-replay", sc.name));
+    execute(&sc, seed.unwrap_or(sc.seed), &dir, &outputs)
+}
+
+/// Runs a checked scenario and writes its files into `dir`.
+fn execute(sc: &ecsim::scenario::Scenario, seed: u64, dir: &Path, outputs: &Outputs) -> Result<(), Error> {
+    let dir = dir.to_path_buf();
     let started = Instant::now();
     let mut out = OutDir::open(&dir)?;
-    let mut rec = FileRecorder::open(&mut out, &outputs)?;
-    let outcome = ecsim::sim::run(&sc, seed, &mut rec);
+    let mut rec = FileRecorder::open(&mut out, outputs)?;
+    let outcome = ecsim::sim::run(sc, seed, &mut rec);
     rec.finish(&dir)?;
-    write_run_files(&mut out, &outcome, &sc, &outputs)?;
+    write_run_files(&mut out, &outcome, sc, outputs)?;
     out.commit()?;
     let s = &outcome.summary;
     let v = |k: &str| s.get(k).unwrap_or_default();
@@ -263,6 +319,13 @@ fn main() -> ExitCode {
         Command::Sweep { file, out, jobs } => sweep(&file, out, jobs),
         Command::Validate { file } => validate(&file),
         Command::Explain { file, task, seed, json } => explain(&file, &task, seed, json),
+        Command::Replay {
+            file,
+            scenario,
+            out,
+            seed,
+            outputs,
+        } => replay(&file, scenario, out, seed, &outputs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

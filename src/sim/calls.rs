@@ -519,12 +519,10 @@ impl Sim<'_> {
         }
     }
 
-    /// A recorded essential-container exit of the task created `k`-th in the log's
-    /// exit list.
-    pub(super) fn replay_exit(&mut self, k: u32) {
+    /// A recorded essential-container exit (index into the log's exits).
+    fn replay_exit(&mut self, k: u32) {
         let Some(facts) = &self.sc.replay else { return };
-        let (_, id) = &facts.exits[k as usize];
-        if let Some(&t) = self.replay_seq.get(id) {
+        if let Some(&t) = self.replay_seq.get(&facts.exits[k as usize]) {
             let t = TaskIdx(t);
             if self.tasks[t.0 as usize].status == super::task::TaskStatus::Running {
                 self.stop_task(t, StopCode::EssentialContainerExited, Reason::Exited);
@@ -532,29 +530,33 @@ impl Sim<'_> {
         }
     }
 
-    /// A recorded Fargate Spot warning.
-    pub(super) fn replay_fargate_spot(&mut self, k: u32) {
+    /// A recorded Fargate Spot warning (index into the log's warnings).
+    fn replay_fargate_spot(&mut self, k: u32) {
         let Some(facts) = &self.sc.replay else { return };
-        let (_, id) = &facts.fargate_spot[k as usize];
-        if let Some(&t) = self.replay_seq.get(id) {
+        if let Some(&t) = self.replay_seq.get(&facts.fargate_spot[k as usize]) {
             self.fargate_spot_notice(TaskIdx(t));
         }
     }
 
-    /// Schedules a replayed log's items in the log's order.
+    /// Schedules a replayed log's batches at their times, in the log's order.
     pub(super) fn schedule_replay(&mut self) {
         let Some(facts) = &self.sc.replay else { return };
-        for item in &facts.order {
-            let (at, ev) = match *item {
-                crate::replay::Item::Call(i) => (SimTime::ZERO + self.sc.timeline[i as usize].at.0, Event::Timeline(i)),
-                crate::replay::Item::Exit(k) => (facts.exits[k as usize].0, Event::ReplayExit(k)),
-                crate::replay::Item::FargateSpot(k) => (facts.fargate_spot[k as usize].0, Event::ReplayFargateSpot(k)),
-                crate::replay::Item::Fault(f) => {
-                    let at = self.sc.faults[f as usize].at.expect("replayed faults are scheduled").0;
-                    (SimTime::ZERO + at, Event::Fault(f))
-                }
-            };
-            self.schedule(at, ev);
+        let times: Vec<SimTime> = facts.batches.iter().map(|b| b.at).collect();
+        for (k, at) in times.into_iter().enumerate() {
+            self.schedule(at, Event::ReplayBatch(k as u32));
+        }
+    }
+
+    /// What one engine event of the recorded run did, done again in its order.
+    pub(super) fn replay_batch(&mut self, k: u32) {
+        let Some(facts) = &self.sc.replay else { return };
+        for item in facts.batches[k as usize].items.clone() {
+            match item {
+                crate::replay::Item::Call(i) => self.timeline_call(i),
+                crate::replay::Item::Exit(e) => self.replay_exit(e),
+                crate::replay::Item::FargateSpot(f) => self.replay_fargate_spot(f),
+                crate::replay::Item::Fault(f) => self.scheduled_fault(f as usize),
+            }
         }
     }
 }

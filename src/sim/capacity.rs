@@ -666,6 +666,7 @@ impl Sim<'_> {
         if self.tasks[t.0 as usize].status != TaskStatus::Running {
             return;
         }
+        self.count_fault();
         self.tasks[t.0 as usize].version += 1;
         if self.rec.wants_events() {
             self.tasks[t.0 as usize].stop_code = Some(StopCode::TerminationNotice);

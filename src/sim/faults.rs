@@ -355,8 +355,9 @@ impl Sim<'_> {
         self.record(v);
     }
 
-    /// A fault is about to stop task `t`: count it, and what it loses. A service task
-    /// is lost until a replacement runs; a standalone task loses the rest of its run.
+    /// A fault is about to stop task `t`: count it, and what it loses. A replica
+    /// service task is lost until a replacement runs; a standalone task loses the rest
+    /// of its run; a DAEMON task leaves with its instance and needs no replacement.
     pub(super) fn note_fault_loss(&mut self, t: TaskIdx) {
         let now = self.now();
         let task = &self.tasks[t.0 as usize];
@@ -368,6 +369,7 @@ impl Sim<'_> {
         }
         self.faults.stats.tasks_stopped += 1;
         match task.origin {
+            Origin::Service(s) if self.services[s as usize].daemon => {}
             Origin::Service(s) => {
                 self.services[s as usize].fault_debt += 1;
                 self.faults.losses.push_back(now);

@@ -115,10 +115,8 @@ enum Event {
     AgentTimeout(InstanceId, u32),
     /// A throttled service may launch again.
     ServiceCheck(u32),
-    /// A recorded essential-container exit (replay; index into the log's exits).
-    ReplayExit(u32),
-    /// A recorded Fargate Spot warning (replay; index into the log's warnings).
-    ReplayFargateSpot(u32),
+    /// What one engine event of a replayed log did (index into its batches).
+    ReplayBatch(u32),
 }
 
 /// Per capacity provider, what the timeseries shows.
@@ -525,7 +523,10 @@ impl Sim<'_> {
         hex_id(0xE7, self.event_ids)
     }
 
-    fn record(&mut self, v: Value) {
+    /// Sends a record to the recorder, stamped with the engine event that produced it
+    /// (0: the run's start), so a replay can group what happened together.
+    fn record(&mut self, mut v: Value) {
+        v["ecsimEvent"] = json!(self.q.delivered());
         self.rec.event(&v);
     }
 
@@ -643,7 +644,10 @@ impl Sim<'_> {
                 self.stop_task(t, StopCode::TaskFailedToStart, Reason::ProvisioningTimeout)
             }
             Event::FargateSpotNotice(t) => self.fargate_spot_notice(t),
-            Event::FargateSpotStop(t) => self.stop_task(t, StopCode::TerminationNotice, Reason::FargateSpotInterrupted),
+            Event::FargateSpotStop(t) => {
+                self.note_fault_loss(t);
+                self.stop_task(t, StopCode::TerminationNotice, Reason::FargateSpotInterrupted)
+            }
             Event::Fault(f) => self.scheduled_fault(f as usize),
             Event::InstanceFault(f, i) => self.random_instance_fault(f as usize, i),
             Event::ZoneFault(f) => self.random_zone_fault(f as usize),
@@ -651,8 +655,7 @@ impl Sim<'_> {
             Event::AgentReconnect(i, n) => self.agent_reconnects(i, n),
             Event::AgentTimeout(i, n) => self.agent_timeout(i, n),
             Event::ServiceCheck(s) => self.mark_dirty(s as usize),
-            Event::ReplayExit(k) => self.replay_exit(k),
-            Event::ReplayFargateSpot(k) => self.replay_fargate_spot(k),
+            Event::ReplayBatch(k) => self.replay_batch(k),
         }
     }
 
@@ -1337,8 +1340,13 @@ impl Sim<'_> {
             task.status == TaskStatus::Running,
             task.healthy,
         );
+        let unreplaced = task.after_fault && task.started_at.is_none();
         let s = s as usize;
         let svc = &mut self.services[s];
+        if unreplaced {
+            svc.fault_debt += 1;
+        }
+
         svc.live.remove(&t);
         svc.doomed.remove(&t);
         let c = &mut svc.deployments[d].counts;
@@ -1412,6 +1420,30 @@ impl Sim<'_> {
                 v["ecsimRun"] = json!({"seed": self.streams.master(), "settings": self.sc.settings});
             }
             self.record(v);
+            let assoc = &self.associations[i as usize];
+            if !assoc.associated.is_empty() {
+                let providers = &self.sc.capacity.providers;
+                let names: Vec<&str> = assoc
+                    .associated
+                    .iter()
+                    .map(|p| providers[p.0 as usize].name.as_str())
+                    .collect();
+                let strategy: Vec<Value> = assoc
+                    .default_strategy
+                    .iter()
+                    .map(|(p, it)| json!({"capacityProvider": providers[p.0 as usize].name, "base": it.base, "weight": it.weight}))
+                    .collect();
+                let body =
+                    json!({"cluster": name, "capacityProviders": names, "defaultCapacityProviderStrategy": strategy});
+                let v = self.arns.api_call(
+                    self.now(),
+                    "PutClusterCapacityProviders",
+                    body,
+                    json!({"cluster": {"clusterArn": self.arns.cluster(i), "capacityProviders": names}}),
+                    None,
+                );
+                self.record(v);
+            }
         }
         i
     }

@@ -433,6 +433,9 @@ impl Sim<'_> {
         while self.services[s].wanted.len() > need {
             let w = self.services[s].wanted.pop_back().expect("a want");
             self.waiting_count -= 1;
+            if w.after_fault {
+                self.fault_replaced(false);
+            }
             let (td, group) = (self.services[s].primary().config.taskdef, self.services[s].group);
             self.not_created(td, group, Origin::Service(s as u32), w.at, Reason::NoLongerWanted);
         }

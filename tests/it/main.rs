@@ -14,5 +14,6 @@ mod invariants;
 mod limits;
 mod placement_examples;
 mod ports_enis;
+mod replay;
 mod services;
 mod shipped;
