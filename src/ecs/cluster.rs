@@ -207,14 +207,23 @@ pub struct Cluster {
     reserved_mem_total: u64,
     active_count: u32,
     busy_count: u32,
+    zone_attr: Sym,
+    accepting: BTreeMap<ZoneKey, u32>,
+    zone_epoch: u64,
 }
+
+/// Instances that accept tasks are counted by ECS cluster, capacity provider, EXTERNAL,
+/// and zone.
+type ZoneKey = (u32, Option<crate::capacity::ProviderId>, bool, Option<Sym>);
 
 impl Cluster {
     /// An empty cluster.
     pub fn new(name: &str) -> Self {
+        let mut symbols = Interner::default();
+        let zone_attr = symbols.intern("ecs.availability-zone");
         Cluster {
             name: name.to_string(),
-            symbols: Interner::default(),
+            symbols,
             group_names: Interner::default(),
             instances: Vec::new(),
             cpu_left: Vec::new(),
@@ -232,7 +241,69 @@ impl Cluster {
             reserved_mem_total: 0,
             active_count: 0,
             busy_count: 0,
+            zone_attr,
+            accepting: BTreeMap::new(),
+            zone_epoch: 0,
         }
+    }
+
+    fn count_accepting(&mut self, id: InstanceId, up: bool) {
+        let key = self.zone_key(id);
+        let n = self.accepting.entry(key).or_default();
+        if up {
+            *n += 1;
+        } else {
+            *n -= 1;
+        }
+        if *n == u32::from(up) {
+            self.zone_epoch += 1;
+        }
+    }
+
+    /// Changes whenever a zone gains its first, or loses its last, instance that
+    /// accepts tasks (per ECS cluster, provider and EXTERNAL).
+    pub fn zone_epoch(&self) -> u64 {
+        self.zone_epoch
+    }
+
+    fn zone_key(&self, id: InstanceId) -> ZoneKey {
+        let spec = &self.instances[id.idx()].spec;
+        (
+            spec.ecs_cluster,
+            spec.provider,
+            spec.external,
+            self.attribute(id, self.zone_attr),
+        )
+    }
+
+    /// Keeps the per-zone counts of instances that accept tasks while `change` runs.
+    fn tracking_acceptance(&mut self, id: InstanceId, change: impl FnOnce(&mut Self)) {
+        let before = self.accepts_tasks(id);
+        change(self);
+        let after = self.accepts_tasks(id);
+        if before != after {
+            self.count_accepting(id, after);
+        }
+    }
+
+    /// The zones (attribute `ecs.availability-zone`) holding instances of ECS cluster
+    /// `ecs_cluster` that accept tasks and that `admits` (given their capacity provider
+    /// and whether they are EXTERNAL) lets in; sorted, distinct.
+    pub fn accepting_zones(
+        &self,
+        ecs_cluster: u32,
+        admits: impl Fn(Option<crate::capacity::ProviderId>, bool) -> bool,
+    ) -> Vec<Sym> {
+        let mut zones: Vec<Sym> = self
+            .accepting
+            .range((ecs_cluster, None, false, None)..)
+            .take_while(|((c, ..), _)| *c == ecs_cluster)
+            .filter(|((_, p, ext, _), n)| **n > 0 && admits(*p, *ext))
+            .filter_map(|((.., z), _)| *z)
+            .collect();
+        zones.sort();
+        zones.dedup();
+        zones
     }
 
     /// Registers an instance (ACTIVE, agent connected) at `now`.
@@ -272,12 +343,17 @@ impl Cluster {
             used_ports,
             dynamic_ports: 0,
         });
+        self.count_accepting(id, true);
         id
     }
 
     /// Sets an instance's status. Deregistering (INACTIVE) removes its capacity from
     /// the totals; it must run no task.
     pub fn set_status(&mut self, id: InstanceId, status: InstanceStatus, now: SimTime) {
+        self.tracking_acceptance(id, |c| c.apply_status(id, status, now));
+    }
+
+    fn apply_status(&mut self, id: InstanceId, status: InstanceStatus, now: SimTime) {
         let i = id.idx();
         let old = self.status[i];
         if old == status {
@@ -304,7 +380,7 @@ impl Cluster {
 
     /// Marks the agent connected or not.
     pub fn set_agent_connected(&mut self, id: InstanceId, connected: bool) {
-        self.connected[id.idx()] = connected;
+        self.tracking_acceptance(id, |c| c.connected[id.idx()] = connected);
     }
 
     /// Every instance ever registered, in id order.
@@ -355,6 +431,11 @@ impl Cluster {
     /// The instance's status.
     pub fn status(&self, id: InstanceId) -> InstanceStatus {
         self.status[id.idx()]
+    }
+
+    /// The interned name of attribute `ecs.availability-zone`.
+    pub fn zone_attribute(&self) -> Sym {
+        self.zone_attr
     }
 
     /// Whether the agent is connected.

@@ -238,7 +238,7 @@ impl Sim<'_> {
             self.record(v);
         }
         self.instance_event(id, None);
-        self.daemons_dirty();
+        self.instances_changed(id);
     }
 
     /// RegisterContainerInstance from the timeline (or a replayed log): the instance
@@ -483,7 +483,7 @@ impl Sim<'_> {
         }
         self.instance_event(id, None);
         self.start_instance_faults(id);
-        self.daemons_dirty();
+        self.instances_changed(id);
         id
     }
 

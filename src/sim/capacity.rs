@@ -634,7 +634,7 @@ impl Sim<'_> {
             st.instances.retain(|i| *i != id);
         }
         self.instance_event(id, None);
-        self.daemons_dirty();
+        self.instances_changed(id);
     }
 
     /// A Spot notice: two minutes, draining first when the agent is told to.

@@ -289,7 +289,7 @@ impl Sim<'_> {
         let now = self.now();
         self.schedule(now + duration, Event::AgentReconnect(id, n));
         self.schedule(now + self.sc.agent_disconnect_timeout, Event::AgentTimeout(id, n));
-        self.daemons_dirty();
+        self.instances_changed(id);
     }
 
     /// The agent reconnects (unless it never could, or the instance is gone).
@@ -302,7 +302,7 @@ impl Sim<'_> {
         self.cluster.set_agent_connected(id, true);
         self.placer.instance_changed(&self.cluster, id);
         self.instance_event(id, Some("agent reconnected"));
-        self.daemons_dirty();
+        self.instances_changed(id);
         self.capacity_freed(Some(id));
     }
 

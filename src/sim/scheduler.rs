@@ -198,6 +198,8 @@ impl Sim<'_> {
             fault_debt: 0,
             rebalancing: false,
             zones_changed: false,
+            zone_epoch: 0,
+            rebalance_blocked: None,
         });
         self.service_by_name.insert((cluster, body.service_name.clone()), index);
         let response = json!({"service": self.service_json(index)});
@@ -755,47 +757,31 @@ impl Sim<'_> {
     fn task_zone(&self, t: TaskIdx) -> Option<crate::ecs::intern::Sym> {
         let task = &self.tasks[t.0 as usize];
         match task.instance {
-            Some(i) => {
-                let az = self.cluster.symbols.get("ecs.availability-zone")?;
-                self.cluster.attribute(i, az)
-            }
+            Some(i) => self.cluster.attribute(i, self.cluster.zone_attribute()),
             None => task.zone,
+        }
+    }
+
+    /// The pools a service's PRIMARY deployment uses.
+    fn service_pools(&self, s: usize) -> Vec<Pool> {
+        match &self.services[s].primary().config.capacity {
+            Capacity::Pool(p) => vec![*p],
+            Capacity::Strategy(items) => items.iter().map(|(p, _)| self.sc.capacity.pool_of(*p)).collect(),
         }
     }
 
     /// The zones a service's tasks can run in now: its subnets' (Fargate), or those of
     /// the instances in its pools and cluster that accept tasks.
     fn service_zones(&self, s: usize) -> Vec<crate::ecs::intern::Sym> {
-        let svc = &self.services[s];
-        let config = &svc.primary().config;
-        let pools: Vec<Pool> = match &config.capacity {
-            Capacity::Pool(p) => vec![*p],
-            Capacity::Strategy(items) => items.iter().map(|(p, _)| self.sc.capacity.pool_of(*p)).collect(),
-        };
+        let pools = self.service_pools(s);
         if pools.iter().any(|p| p.is_fargate()) {
-            return config.zones.iter().copied().filter(|z| !self.zone_out(*z)).collect();
+            let zones = &self.services[s].primary().config.zones;
+            return zones.iter().copied().filter(|z| !self.zone_out(*z)).collect();
         }
-        let Some(az) = self.cluster.symbols.get("ecs.availability-zone") else {
-            return Vec::new();
-        };
-        let mut zones = BTreeSet::new();
-        for id in self.cluster.ids() {
-            if self.cluster.accepts_tasks(id)
-                && pools.iter().any(|p| {
-                    self.cluster.in_scope(
-                        id,
-                        crate::capacity::Scope {
-                            pool: *p,
-                            cluster: svc.cluster,
-                        },
-                    )
-                })
-                && let Some(z) = self.cluster.attribute(id, az)
-            {
-                zones.insert(z);
-            }
-        }
-        zones.into_iter().collect()
+        self.cluster
+            .accepting_zones(self.services[s].cluster, |provider, external| {
+                pools.iter().any(|p| p.admits(provider, external))
+            })
     }
 
     /// Availability Zone rebalancing at steady state: when the most loaded zone holds
@@ -806,10 +792,13 @@ impl Sim<'_> {
         if !self.services[s].az_rebalancing || self.services[s].daemon {
             return;
         }
+        self.services[s].zone_epoch = self.cluster.zone_epoch();
+        self.services[s].rebalance_blocked = None;
         let zones = self.service_zones(s);
         if zones.len() < 2 {
             return;
         }
+
         let mut count: BTreeMap<crate::ecs::intern::Sym, Vec<TaskIdx>> = zones.iter().map(|z| (*z, vec![])).collect();
         for &t in &self.services[s].live {
             if let Some(z) = self.task_zone(t)
@@ -818,24 +807,26 @@ impl Sim<'_> {
                 v.push(t);
             }
         }
-        let name = |z: crate::ecs::intern::Sym| self.cluster.symbols.resolve(z).to_string();
-        let (most, least) = {
-            let by = |z: &&crate::ecs::intern::Sym| (count[*z].len(), name(**z));
-            let most = *zones
-                .iter()
-                .max_by_key(|z| (count[*z].len(), std::cmp::Reverse(name(**z))))
-                .expect("zones");
-            let least = *zones.iter().min_by_key(by).expect("zones");
-            (most, least)
-        };
+        let name = |z: crate::ecs::intern::Sym| self.cluster.symbols.resolve(z);
+        // Ties go to the first zone in name order.
+        let mut by_name = zones.clone();
+        by_name.sort_by_key(|z| name(*z));
+        let most = *by_name.iter().rev().max_by_key(|z| count[*z].len()).expect("zones");
+        let least = *by_name.iter().min_by_key(|z| count[*z].len()).expect("zones");
         let balanced = count[&most].len() < count[&least].len() + 2;
-        if balanced || !self.zone_has_room(s, least) {
-            if balanced && self.services[s].rebalancing {
+        if !balanced && !self.zone_has_room(s, least) {
+            // Look again when an instance of that zone changes, even if the zones stay the same.
+            self.services[s].rebalance_blocked = Some(least);
+            return;
+        }
+        if balanced {
+            if self.services[s].rebalancing {
                 self.services[s].rebalancing = false;
                 self.service_action(s, "INFO", "SERVICE_REBALANCING_COMPLETED", json!({}));
             }
             return;
         }
+
         let victim = *count[&most].iter().max().expect("a task in the most loaded zone");
         let svc = &mut self.services[s];
         svc.doomed.insert(victim, Doom::Rebalancing);
@@ -848,25 +839,30 @@ impl Sim<'_> {
         self.mark_dirty(s);
     }
 
-    /// Whether some instance of zone `z` could take a task of service `s` now
-    /// (Fargate: always).
+    /// Whether some instance of zone `z` in the service's pools could take a task of
+    /// service `s` now (Fargate: always).
     fn zone_has_room(&self, s: usize, z: crate::ecs::intern::Sym) -> bool {
-        let svc = &self.services[s];
-        let config = &svc.primary().config;
-        let res = &self.registry.get(config.taskdef).reservation;
-        let Some(az) = self.cluster.symbols.get("ecs.availability-zone") else {
+        let pools = self.service_pools(s);
+        if pools.iter().any(|p| p.is_fargate()) {
             return true;
-        };
-        match &config.capacity {
-            Capacity::Pool(p) if p.is_fargate() => true,
-            Capacity::Strategy(items) if items.iter().any(|(p, _)| self.sc.capacity.pool_of(*p).is_fargate()) => true,
-            _ => self.cluster.ids().any(|id| {
-                self.cluster.accepts_tasks(id)
-                    && self.cluster.instance(id).spec.ecs_cluster == svc.cluster
-                    && self.cluster.attribute(id, az) == Some(z)
-                    && self.cluster.shortfall(id, res).is_none()
-            }),
         }
+        let svc = &self.services[s];
+        let res = &self.registry.get(svc.primary().config.taskdef).reservation;
+        let az = self.cluster.zone_attribute();
+        self.cluster.ids().any(|id| {
+            self.cluster.accepts_tasks(id)
+                && self.cluster.attribute(id, az) == Some(z)
+                && pools.iter().any(|p| {
+                    self.cluster.in_scope(
+                        id,
+                        crate::capacity::Scope {
+                            pool: *p,
+                            cluster: svc.cluster,
+                        },
+                    )
+                })
+                && self.cluster.shortfall(id, res).is_none()
+        })
     }
 
     /// A DAEMON service: one task of the PRIMARY deployment on every instance that
@@ -1006,14 +1002,30 @@ impl Sim<'_> {
         self.progress(s);
     }
 
-    /// Instances joined, left or changed: DAEMON services reconcile, and services that
-    /// rebalance zones look at their zones again.
+    /// Marks every DAEMON service for reconciliation.
     pub(super) fn daemons_dirty(&mut self) {
         for s in 0..self.services.len() {
             if self.services[s].daemon {
                 self.mark_dirty(s);
-            } else if self.services[s].az_rebalancing && self.services[s].status == ServiceStatus::Active {
-                self.services[s].zones_changed = true;
+            }
+        }
+    }
+
+    /// Instance `id` joined, left or changed status: DAEMON services reconcile, and
+    /// services that rebalance zones look at their zones again when the zones changed
+    /// (or when their last look found no room in `id`'s zone).
+    pub(super) fn instances_changed(&mut self, id: InstanceId) {
+        let epoch = self.cluster.zone_epoch();
+        let zone = self.cluster.attribute(id, self.cluster.zone_attribute());
+        for s in 0..self.services.len() {
+            let svc = &mut self.services[s];
+            if svc.daemon {
+                self.mark_dirty(s);
+            } else if svc.az_rebalancing
+                && svc.status == ServiceStatus::Active
+                && (svc.zone_epoch != epoch || (svc.rebalance_blocked.is_some() && svc.rebalance_blocked == zone))
+            {
+                svc.zones_changed = true;
                 self.mark_dirty(s);
             }
         }
@@ -1043,7 +1055,7 @@ impl Sim<'_> {
                 self.mark_dirty(s);
             }
         }
-        self.daemons_dirty();
+        self.instances_changed(id);
     }
 
     /// Sets a DRAINING instance ACTIVE again: its remaining tasks stay.
@@ -1059,7 +1071,7 @@ impl Sim<'_> {
                 self.mark_dirty(s as usize);
             }
         }
-        self.daemons_dirty();
+        self.instances_changed(id);
         self.capacity_freed(Some(id));
     }
 }

@@ -223,6 +223,10 @@ pub struct Service {
     pub rebalancing: bool,
     /// Instances joined or left since the last rebalancing check.
     pub zones_changed: bool,
+    /// The cluster's zone epoch at its last rebalancing check.
+    pub zone_epoch: u64,
+    /// The zone the last rebalancing check found no room in.
+    pub rebalance_blocked: Option<crate::ecs::intern::Sym>,
 }
 
 /// Why a live task is to be replaced and stopped.
