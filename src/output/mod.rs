@@ -471,7 +471,7 @@ pub fn write_run_files(out: &mut OutDir, o: &Outcome, sc: &Scenario, outputs: &O
         write_cells(out.create("timeseries.csv")?, &rows).map_err(csv_err)?;
     }
     if outputs.services {
-        let rows: Vec<_> = o.service_samples.iter().map(crate::sim::ServiceSample::cells).collect();
+        let rows: Vec<_> = o.service_samples.iter().map(|x| x.cells(o)).collect();
         let w = out.create("services.csv")?;
         if rows.is_empty() {
             write_csv::<TaskRow>(w, &[], crate::sim::SERVICE_HEADER).map_err(csv_err)?;

@@ -224,10 +224,8 @@ pub const SERVICE_HEADER: &[&str] = &[
 pub struct ServiceSample {
     /// The sample time.
     pub time: SimTime,
-    /// The service's name.
-    pub service_name: String,
-    /// Its cluster's name.
-    pub cluster: String,
+    /// The service (index into the outcome's services).
+    pub service: u32,
     /// ACTIVE, DRAINING or INACTIVE.
     pub status: &'static str,
     /// `desiredCount`.
@@ -240,30 +238,30 @@ pub struct ServiceSample {
     pub waiting: u32,
     /// Deployments not yet INACTIVE.
     pub deployments: u32,
-    /// The PRIMARY deployment's id.
-    pub primary_deployment: String,
-    /// Its task definition (`family:revision`).
-    pub task_definition: String,
+    /// The PRIMARY deployment (index into the service's deployments).
+    pub primary: u32,
     /// Its `rolloutState`.
     pub rollout_state: &'static str,
 }
 
 impl ServiceSample {
-    /// The columns of services.csv, in order.
-    pub fn cells(&self) -> Vec<(String, String)> {
+    /// The columns of services.csv, in order (names from the run's outcome).
+    pub fn cells(&self, o: &Outcome) -> Vec<(String, String)> {
         use metrics::cell;
+        let svc = &o.services[self.service as usize];
+        let d = &svc.deployments[self.primary as usize];
         vec![
             cell("time", self.time.secs_string()),
-            cell("serviceName", &self.service_name),
-            cell("cluster", &self.cluster),
+            cell("serviceName", &svc.name),
+            cell("cluster", o.arns.cluster_name(svc.cluster)),
             cell("status", self.status),
             cell("desiredCount", self.desired),
             cell("runningCount", self.running),
             cell("pendingCount", self.pending),
             cell("waitingCount", self.waiting),
             cell("deployments", self.deployments),
-            cell("primaryDeployment", &self.primary_deployment),
-            cell("taskDefinition", &self.task_definition),
+            cell("primaryDeployment", &d.id),
+            cell("taskDefinition", o.registry.get(d.config.taskdef).name()),
             cell("rolloutState", self.rollout_state),
         ]
     }
@@ -712,11 +710,9 @@ impl Sim<'_> {
     fn service_sample(&self, s: usize, at: SimTime) -> ServiceSample {
         let svc = &self.services[s];
         let totals = svc.totals();
-        let p = svc.primary();
         ServiceSample {
             time: at,
-            service_name: svc.name.clone(),
-            cluster: self.arns.clusters[svc.cluster as usize].clone(),
+            service: s as u32,
             status: svc.status.as_str(),
             desired: svc.desired,
             running: totals.running,
@@ -727,9 +723,8 @@ impl Sim<'_> {
                 .iter()
                 .filter(|d| d.status != service::DeploymentStatus::Inactive)
                 .count() as u32,
-            primary_deployment: p.id.clone(),
-            task_definition: self.registry.get(p.config.taskdef).name(),
-            rollout_state: p.rollout.as_str(),
+            primary: svc.primary as u32,
+            rollout_state: svc.primary().rollout.as_str(),
         }
     }
 
