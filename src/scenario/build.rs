@@ -518,14 +518,14 @@ fn check_faults(faults: &[Fault], groups: &[GroupSpec], asgs: &[AsgSpec], regist
         match (needs_duration, f.duration) {
             (true, None) => r.error(
                 format!("{path}.duration"),
-                format!("a {} fault needs a duration", f.kind.as_str()),
+                format!("type {} needs a duration", f.kind.as_str()),
             ),
             (true, Some(d)) if d.0 == SimDuration::ZERO => {
                 r.error(format!("{path}.duration"), "the duration must be more than 0")
             }
             (false, Some(_)) => r.error(
                 format!("{path}.duration"),
-                format!("a {} fault takes no duration", f.kind.as_str()),
+                format!("type {} takes no duration", f.kind.as_str()),
             ),
             _ => {}
         }

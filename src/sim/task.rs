@@ -116,8 +116,10 @@ pub enum Reason {
     },
     /// A Fargate Spot interruption.
     FargateSpotInterrupted,
-    /// Moved off a DRAINING instance once its replacement was healthy.
+    /// Moved off a DRAINING instance (a replica task once its replacement was healthy; a
+    /// DAEMON task once nothing else ran there).
     Draining(String),
+
     /// Moved to a zone with fewer of the service's tasks.
     Rebalancing(String),
     /// Its container failed to start (startFailureProbability).
@@ -160,7 +162,7 @@ impl Reason {
                 format!("Host EC2 (instance {ec2_instance_id}) terminated: Spot instance interrupted.")
             }
             Reason::FargateSpotInterrupted => "Your Spot Task was interrupted.".into(),
-            Reason::Draining(d) => format!("Container instance is draining: replaced by (deployment {d})"),
+            Reason::Draining(d) => format!("Container instance is draining (deployment {d})"),
             Reason::Rebalancing(d) => format!("Availability Zone rebalancing initiated by (deployment {d})"),
             Reason::StartFailed => {
                 "CannotStartContainerError: the container failed to start (startFailureProbability)".into()

@@ -200,3 +200,67 @@ fn an_unknown_ecs_member_is_an_error_but_an_unmodelled_one_a_warning() {
         "{stderr}"
     );
 }
+
+#[test]
+fn services_over_time_inputs_are_checked_with_their_paths() {
+    let cases: [(&str, &str, &str); 9] = [
+        (
+            "[[timeline]]\nat = \"1m\"\napi = \"UpdateService\"\nrequest = { service = \"nope\", desiredCount = 1 }\n",
+            "timeline[0].request.service",
+            "does not exist at that time",
+        ),
+        (
+            "[[faults]]\nat = \"1m\"\ntype = \"azOutage\"\navailabilityZone = \"us-east-1a\"\n",
+            "faults[0].duration",
+            "type azOutage needs a duration",
+        ),
+        (
+            "[[faults]]\nat = \"1m\"\ntype = \"instanceFailure\"\nec2InstanceId = \"i-unknown\"\n",
+            "faults[0].ec2InstanceId",
+            "names an instance",
+        ),
+        (
+            "[[timeline]]\nat = \"1m\"\napi = \"RegisterContainerInstance\"\nrequest = { instanceIdentityDocument = \"{}\" }\n",
+            "timeline[0].request.instanceIdentityDocument",
+            "instanceId, instanceType and availabilityZone",
+        ),
+        (
+            "[[timeline]]\nat = \"1m\"\napi = \"UpdateContainerInstancesState\"\nrequest = { containerInstances = [\"g-1\"] }\n",
+            "timeline[0].request.status",
+            "ACTIVE or DRAINING",
+        ),
+        (
+            "[[timeline]]\nat = \"1m\"\napi = \"DescribeServices\"\nrequest = {}\n",
+            "timeline[0].api",
+            "unknown variant",
+        ),
+        (
+            "[[services]]\nserviceName = \"d\"\ntaskDefinition = \"t\"\nschedulingStrategy = \"DAEMON\"\nplacementStrategy = [{ type = \"random\" }]\n",
+            "services[1].placementStrategy",
+            "not supported with the DAEMON",
+        ),
+        (
+            "[[services]]\nserviceName = \"r\"\ntaskDefinition = \"t\"\ndesiredCount = 1\ndeploymentConfiguration = { minimumHealthyPercent = 150 }\n",
+            "services[1].deploymentConfiguration.minimumHealthyPercent",
+            "0–100",
+        ),
+        (
+            "[[timeline]]\nat = \"1m\"\napi = \"DeleteService\"\nrequest = { service = \"s\", cluster = \"other\" }\n",
+            "timeline[0].request.cluster",
+            "cluster `other` does not exist",
+        ),
+    ];
+    for (extra, path, message) in cases {
+        let e = fails("s.toml", &format!("{GOOD}{extra}"));
+        assert!(e.contains(path) && e.contains(message), "{path}: {e}");
+    }
+    let bad_agent = GOOD.replace(
+        "count = 2",
+        "count = 2\nuserData = \"ECS_IMAGE_PULL_BEHAVIOR=sometimes\"\niamActions = [\"ecs Poll\"]",
+    );
+    let e = fails("s.toml", &bad_agent);
+    assert!(
+        e.contains("ECS_IMAGE_PULL_BEHAVIOR=`sometimes`") && e.contains("iamActions[0]"),
+        "{e}"
+    );
+}
