@@ -1,6 +1,6 @@
 //! The `ecsim` command line: parse arguments, call the library, print, set the exit code.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use ecsim::output::{FileRecorder, OutDir, Outputs, write_run_files};
 use ecsim::scenario::{load_scenario, load_sweep};
 use ecsim::sim::records::Recorder;
@@ -21,6 +21,20 @@ struct Cli {
     command: Command,
 }
 
+/// Where a run writes, with which seed, and which files.
+#[derive(Args)]
+struct RunOptions {
+    /// Output folder (default: results/<scenario name>; a replay adds -replay).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Master seed, overriding the scenario's (a replay's: the one the log recorded).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Files to write, comma-separated: summary, tasks, instances, timeseries, services, events, decisions.
+    #[arg(long, default_value = "summary,tasks,instances,timeseries,services,events")]
+    outputs: String,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run one scenario and write summary.csv, tasks.csv, instances.csv, timeseries.csv, services.csv and events.jsonl.
@@ -32,15 +46,8 @@ enum Command {
     Run {
         /// The scenario file (.toml or .json).
         file: PathBuf,
-        /// Output folder (default: results/<scenario name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Master seed, overriding the scenario's.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Files to write, comma-separated: summary, tasks, instances, timeseries, services, events, decisions.
-        #[arg(long, default_value = "summary,tasks,instances,timeseries,services,events")]
-        outputs: String,
+        #[command(flatten)]
+        options: RunOptions,
         /// Also write decisions.jsonl: every placement decision, explained (slower).
         #[arg(long)]
         decisions: bool,
@@ -81,15 +88,8 @@ enum Command {
         /// A scenario whose settings and infrastructure the replay uses (its own calls are left out).
         #[arg(long)]
         scenario: Option<PathBuf>,
-        /// Output folder (default: results/<scenario name>-replay).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Master seed (default: the one the log recorded).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Files to write, comma-separated (as for run).
-        #[arg(long, default_value = "summary,tasks,instances,timeseries,services,events")]
-        outputs: String,
+        #[command(flatten)]
+        options: RunOptions,
     },
     /// Explain one placement decision: candidates, filters, strategy scores, tie-break, choice.
     ///
@@ -121,23 +121,17 @@ fn out_dir(out: Option<PathBuf>, name: &str) -> PathBuf {
     out.unwrap_or_else(|| Path::new("results").join(name))
 }
 
-fn run(file: &Path, out: Option<PathBuf>, seed: Option<u64>, outputs: &str, decisions: bool) -> Result<(), Error> {
-    let mut outputs = Outputs::parse(outputs).map_err(|m| Error::invalid("--outputs", "", m))?;
+fn run(file: &Path, o: RunOptions, decisions: bool) -> Result<(), Error> {
+    let mut outputs = Outputs::parse(&o.outputs).map_err(|m| Error::invalid("--outputs", "", m))?;
     outputs.decisions |= decisions;
     let sc = load_scenario(file)?;
     print_warnings(&sc.warnings);
-    let dir = out_dir(out, &sc.name);
-    execute(&sc, seed.unwrap_or(sc.seed), &dir, &outputs)
+    let dir = out_dir(o.out, &sc.name);
+    execute(&sc, o.seed.unwrap_or(sc.seed), &dir, &outputs)
 }
 
-fn replay(
-    file: &Path,
-    base: Option<PathBuf>,
-    out: Option<PathBuf>,
-    seed: Option<u64>,
-    outputs: &str,
-) -> Result<(), Error> {
-    let outputs = Outputs::parse(outputs).map_err(|m| Error::invalid("--outputs", "", m))?;
+fn replay(file: &Path, base: Option<PathBuf>, o: RunOptions) -> Result<(), Error> {
+    let outputs = Outputs::parse(&o.outputs).map_err(|m| Error::invalid("--outputs", "", m))?;
     let text = ecsim::scenario::load::read(file)?;
     let base = match base {
         Some(b) => {
@@ -154,8 +148,8 @@ fn replay(
     let r = ecsim::replay::from_log(&text, &file.display().to_string(), base)?;
     let sc = r.scenario;
     print_warnings(&sc.warnings);
-    let dir = out_dir(out, &format!("{}-replay", sc.name));
-    execute(&sc, seed.unwrap_or(sc.seed), &dir, &outputs)
+    let dir = out_dir(o.out, &format!("{}-replay", sc.name));
+    execute(&sc, o.seed.unwrap_or(sc.seed), &dir, &outputs)
 }
 
 /// Runs a checked scenario and writes its files into `dir`.
@@ -311,21 +305,17 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run {
             file,
-            out,
-            seed,
-            outputs,
+            options,
             decisions,
-        } => run(&file, out, seed, &outputs, decisions),
+        } => run(&file, options, decisions),
         Command::Sweep { file, out, jobs } => sweep(&file, out, jobs),
         Command::Validate { file } => validate(&file),
         Command::Explain { file, task, seed, json } => explain(&file, &task, seed, json),
         Command::Replay {
             file,
             scenario,
-            out,
-            seed,
-            outputs,
-        } => replay(&file, scenario, out, seed, &outputs),
+            options,
+        } => replay(&file, scenario, options),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -131,6 +131,21 @@ impl Sim<'_> {
         }
     }
 
+    /// The cluster a request names; when it does not exist the call fails with
+    /// ClusterNotFoundException.
+    pub(super) fn request_cluster(&mut self, api: &str, reference: Option<&str>, req: &Value) -> Option<u32> {
+        let c = self.cluster_index(reference);
+        if c.is_none() {
+            self.api_error(
+                api,
+                req.clone(),
+                "ClusterNotFoundException",
+                "Cluster not found.".into(),
+            );
+        }
+        c
+    }
+
     /// The instance a reference names: a container-instance id or ARN, or an EC2
     /// instance id (the newest registration of it that is not INACTIVE).
     fn find_instance(&self, cluster: u32, reference: &str) -> Option<InstanceId> {
@@ -149,13 +164,8 @@ impl Sim<'_> {
     /// UpdateContainerInstancesState: DRAINING or ACTIVE.
     fn update_instances_state(&mut self, b: &UpdateContainerInstancesState) {
         let req = serde_json::to_value(b).unwrap_or_default();
-        let Some(cluster) = self.cluster_index(b.cluster.as_deref()) else {
-            return self.api_error(
-                "UpdateContainerInstancesState",
-                req,
-                "ClusterNotFoundException",
-                "Cluster not found.".into(),
-            );
+        let Some(cluster) = self.request_cluster("UpdateContainerInstancesState", b.cluster.as_deref(), &req) else {
+            return;
         };
         let status = b.status.expect("checked when the scenario is loaded");
         let mut done = Vec::new();
@@ -245,13 +255,8 @@ impl Sim<'_> {
     /// its body describes, with the default instance role.
     fn register_call(&mut self, b: &RegisterContainerInstance) {
         let req = serde_json::to_value(b).unwrap_or_default();
-        let Some(cluster) = self.cluster_index(b.cluster.as_deref()) else {
-            return self.api_error(
-                "RegisterContainerInstance",
-                req,
-                "ClusterNotFoundException",
-                "Cluster not found.".into(),
-            );
+        let Some(cluster) = self.request_cluster("RegisterContainerInstance", b.cluster.as_deref(), &req) else {
+            return;
         };
         let doc = b.identity().expect("checked when the scenario is loaded");
         let mut report = crate::error::Report::new(&self.sc.file);

@@ -599,9 +599,7 @@ impl Sim<'_> {
         }
         let now = self.now();
         if self.cluster.status(id) == InstanceStatus::Active {
-            self.cluster.set_status(id, InstanceStatus::Draining, now);
-            self.placer.instance_changed(&self.cluster, id);
-            self.instance_event(id, None);
+            self.set_instance_status(id, InstanceStatus::Draining);
         }
         let ec2_instance_id = self.cluster.instance(id).spec.ec2_instance_id.clone();
         let (code, spot) = match cause {
@@ -627,13 +625,11 @@ impl Sim<'_> {
                 },
             );
         }
-        self.cluster.set_status(id, InstanceStatus::Inactive, now);
-        self.placer.instance_changed(&self.cluster, id);
+        self.set_instance_status(id, InstanceStatus::Inactive);
         self.costs.close(self.instance_meters[id.idx()], now);
         for st in &mut self.caps.asgs {
             st.instances.retain(|i| *i != id);
         }
-        self.instance_event(id, None);
         self.instances_changed(id);
     }
 

@@ -124,13 +124,8 @@ impl Sim<'_> {
         if self.token_seen("CreateService", body.client_token.as_deref(), &text, &req) {
             return;
         }
-        let Some(cluster) = self.cluster_index(body.cluster.as_deref()) else {
-            return self.api_error(
-                "CreateService",
-                req,
-                "ClusterNotFoundException",
-                "Cluster not found.".into(),
-            );
+        let Some(cluster) = self.request_cluster("CreateService", body.cluster.as_deref(), &req) else {
+            return;
         };
         if self.service_by_name.contains_key(&(cluster, body.service_name.clone())) {
             return self.api_error(
@@ -252,33 +247,29 @@ impl Sim<'_> {
         })
     }
 
-    /// The service a request names, if it exists (not yet INACTIVE).
-    fn find_service(&self, cluster: Option<&str>, service: &str) -> Option<usize> {
-        let c = self.cluster_index(cluster)?;
+    /// The ACTIVE service a request names; otherwise the call fails with
+    /// ServiceNotFoundException or ServiceNotActiveException.
+    fn active_service(&mut self, api: &str, cluster: Option<&str>, service: &str, req: &Value) -> Option<usize> {
         let name = service.rsplit('/').next().unwrap_or(service).to_string();
-        self.service_by_name.get(&(c, name)).copied()
+        let found = self
+            .cluster_index(cluster)
+            .and_then(|c| self.service_by_name.get(&(c, name)).copied());
+        let (code, message) = match found {
+            Some(s) if self.services[s].status == ServiceStatus::Active => return Some(s),
+            Some(_) => ("ServiceNotActiveException", "Service was not ACTIVE."),
+            None => ("ServiceNotFoundException", "Service not found."),
+        };
+        self.api_error(api, req.clone(), code, message.into());
+        None
     }
 
     /// UpdateService: desired count, deployment settings, and a new deployment when
     /// the task definition, network, placement or capacity changes (or when forced).
     pub(super) fn update_service(&mut self, u: &UpdateService) {
         let req = serde_json::to_value(u).unwrap_or_default();
-        let Some(s) = self.find_service(u.cluster.as_deref(), &u.service) else {
-            return self.api_error(
-                "UpdateService",
-                req,
-                "ServiceNotFoundException",
-                "Service not found.".into(),
-            );
+        let Some(s) = self.active_service("UpdateService", u.cluster.as_deref(), &u.service, &req) else {
+            return;
         };
-        if self.services[s].status != ServiceStatus::Active {
-            return self.api_error(
-                "UpdateService",
-                req,
-                "ServiceNotActiveException",
-                "Service was not ACTIVE.".into(),
-            );
-        }
         let td = match &u.task_definition {
             Some(t) => match self.registry.resolve(t) {
                 Ok(td) => Some(td),
@@ -374,23 +365,11 @@ impl Sim<'_> {
     /// stop, then it is INACTIVE and its name free.
     pub(super) fn delete_service(&mut self, d: &DeleteService) {
         let req = serde_json::to_value(d).unwrap_or_default();
-        let Some(s) = self.find_service(d.cluster.as_deref(), &d.service) else {
-            return self.api_error(
-                "DeleteService",
-                req,
-                "ServiceNotFoundException",
-                "Service not found.".into(),
-            );
+        let Some(s) = self.active_service("DeleteService", d.cluster.as_deref(), &d.service, &req) else {
+            return;
         };
         let svc = &self.services[s];
-        if svc.status != ServiceStatus::Active {
-            return self.api_error(
-                "DeleteService",
-                req,
-                "ServiceNotActiveException",
-                "Service was not ACTIVE.".into(),
-            );
-        }
+
         if svc.desired > 0 && !svc.daemon && !d.force {
             return self.api_error(
                 "DeleteService",
@@ -1031,14 +1010,19 @@ impl Sim<'_> {
         }
     }
 
+    /// Sets an instance's status, tells the placer, records the change.
+    pub(super) fn set_instance_status(&mut self, id: InstanceId, status: InstanceStatus) {
+        let now = self.now();
+        self.cluster.set_status(id, status, now);
+        self.placer.instance_changed(&self.cluster, id);
+        self.instance_event(id, None);
+    }
+
     /// Sets an ACTIVE instance DRAINING: no new placements; its PENDING service tasks
     /// stop now, its RUNNING ones are replaced elsewhere within the deployment bounds
     /// and then stopped; standalone tasks are unaffected.
     pub(super) fn drain_instance(&mut self, id: InstanceId) {
-        let now = self.now();
-        self.cluster.set_status(id, InstanceStatus::Draining, now);
-        self.placer.instance_changed(&self.cluster, id);
-        self.instance_event(id, None);
+        self.set_instance_status(id, InstanceStatus::Draining);
         for t in self.instance_tasks[id.idx()].clone() {
             let task = &self.tasks[t.0 as usize];
             let Origin::Service(s) = task.origin else { continue };
@@ -1060,10 +1044,7 @@ impl Sim<'_> {
 
     /// Sets a DRAINING instance ACTIVE again: its remaining tasks stay.
     pub(super) fn activate_instance(&mut self, id: InstanceId) {
-        let now = self.now();
-        self.cluster.set_status(id, InstanceStatus::Active, now);
-        self.placer.instance_changed(&self.cluster, id);
-        self.instance_event(id, None);
+        self.set_instance_status(id, InstanceStatus::Active);
         for t in self.instance_tasks[id.idx()].clone() {
             if let Origin::Service(s) = self.tasks[t.0 as usize].origin
                 && self.services[s as usize].doomed.remove(&t).is_some()
