@@ -619,6 +619,10 @@ pub mod ecs_members {
         "defaultCapacityProviderStrategy",
         "serviceConnectDefaults",
     ];
+    /// CreateCapacityProvider members not modelled.
+    pub const CREATE_CAPACITY_PROVIDER: &[&str] = &["tags", "cluster", "managedInstancesProvider"];
+    /// PutClusterCapacityProviders members not modelled.
+    pub const PUT_CLUSTER_CAPACITY_PROVIDERS: &[&str] = &[];
     /// DeploymentConfiguration members not modelled.
     pub const DEPLOYMENT_CONFIGURATION: &[&str] = &[
         "alarms",

@@ -2,7 +2,11 @@
 //! and column, and what is allowed; and the check that separates members ECS accepts
 //! but ecsim ignores (a warning) from members ECS does not know (an error).
 
-use crate::ecs::api::{CreateService, RunTask, StopTask, UpdateService, ecs_members};
+use crate::ecs::api::{
+    CreateCluster, CreateService, DeleteService, DeploymentCircuitBreaker, DeploymentConfiguration,
+    DeregisterContainerInstance, RegisterContainerInstance, RunTask, StopTask, UpdateContainerInstancesState,
+    UpdateService, ecs_members,
+};
 use crate::ecs::task_definition::{ContainerDefinition, PortMapping, RegisterTaskDefinition};
 use crate::error::{Error, Problem, Report};
 use serde::de::{self, DeserializeOwned, Visitor};
@@ -222,8 +226,37 @@ pub fn check_task_definition(td: &Value, path: &str, report: &mut Report) {
     }
 }
 
+/// Checks a service's `deploymentConfiguration` and its circuit breaker.
+fn check_deployment_configuration(body: &Value, path: &str, report: &mut Report) {
+    let Some(dc) = body.get("deploymentConfiguration") else {
+        return;
+    };
+    let dp = format!("{path}.deploymentConfiguration");
+    check_body(
+        dc,
+        &dp,
+        "DeploymentConfiguration",
+        fields_of::<DeploymentConfiguration>(),
+        ecs_members::DEPLOYMENT_CONFIGURATION,
+        report,
+    );
+    if let Some(b) = dc.get("deploymentCircuitBreaker") {
+        check_body(
+            b,
+            &format!("{dp}.deploymentCircuitBreaker"),
+            "DeploymentCircuitBreaker",
+            fields_of::<DeploymentCircuitBreaker>(),
+            ecs_members::DEPLOYMENT_CIRCUIT_BREAKER,
+            report,
+        );
+    }
+}
+
 /// Checks a timeline request body for API `api`.
 fn check_request(api: &str, body: &Value, path: &str, report: &mut Report) {
+    if api == "CreateService" || api == "UpdateService" {
+        check_deployment_configuration(body, path, report);
+    }
     match api {
         "RunTask" => check_body(body, path, api, fields_of::<RunTask>(), ecs_members::RUN_TASK, report),
         "StopTask" => check_body(body, path, api, fields_of::<StopTask>(), ecs_members::STOP_TASK, report),
@@ -244,6 +277,62 @@ fn check_request(api: &str, body: &Value, path: &str, report: &mut Report) {
             report,
         ),
         "RegisterTaskDefinition" => check_task_definition(body, path, report),
+        "DeleteService" => check_body(
+            body,
+            path,
+            api,
+            fields_of::<DeleteService>(),
+            ecs_members::DELETE_SERVICE,
+            report,
+        ),
+        "UpdateContainerInstancesState" => check_body(
+            body,
+            path,
+            api,
+            fields_of::<UpdateContainerInstancesState>(),
+            ecs_members::UPDATE_CONTAINER_INSTANCES_STATE,
+            report,
+        ),
+        "RegisterContainerInstance" => check_body(
+            body,
+            path,
+            api,
+            fields_of::<RegisterContainerInstance>(),
+            ecs_members::REGISTER_CONTAINER_INSTANCE,
+            report,
+        ),
+        "DeregisterContainerInstance" => check_body(
+            body,
+            path,
+            api,
+            fields_of::<DeregisterContainerInstance>(),
+            ecs_members::DEREGISTER_CONTAINER_INSTANCE,
+            report,
+        ),
+        "CreateCapacityProvider" => check_body(
+            body,
+            path,
+            api,
+            fields_of::<crate::capacity::CreateCapacityProvider>(),
+            ecs_members::CREATE_CAPACITY_PROVIDER,
+            report,
+        ),
+        "PutClusterCapacityProviders" => check_body(
+            body,
+            path,
+            api,
+            fields_of::<crate::capacity::PutClusterCapacityProviders>(),
+            ecs_members::PUT_CLUSTER_CAPACITY_PROVIDERS,
+            report,
+        ),
+        "CreateCluster" => check_body(
+            body,
+            path,
+            api,
+            fields_of::<CreateCluster>(),
+            ecs_members::CREATE_CLUSTER,
+            report,
+        ),
         _ => {}
     }
 }
@@ -255,6 +344,15 @@ pub fn check_ecs_members(doc: &Value, report: &mut Report) {
     }
     for (i, s) in each(doc, "services") {
         check_request("CreateService", s, &format!("services[{i}]"), report);
+    }
+    for (i, c) in each(doc, "clusters") {
+        check_request("CreateCluster", c, &format!("clusters[{i}]"), report);
+    }
+    for (i, c) in each(doc, "capacityProviders") {
+        check_request("CreateCapacityProvider", c, &format!("capacityProviders[{i}]"), report);
+    }
+    if let Some(c) = doc.get("clusterCapacityProviders") {
+        check_request("PutClusterCapacityProviders", c, "clusterCapacityProviders", report);
     }
     for (i, w) in each(doc, "workloads") {
         if let Some(rt) = w.get("runTask") {

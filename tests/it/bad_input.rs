@@ -203,7 +203,17 @@ fn an_unknown_ecs_member_is_an_error_but_an_unmodelled_one_a_warning() {
 
 #[test]
 fn services_over_time_inputs_are_checked_with_their_paths() {
-    let cases: [(&str, &str, &str); 9] = [
+    let cases: [(&str, &str, &str); 11] = [
+        (
+            "[[clusters]]\nclusterName = \"default\"\ncolour = 1\n",
+            "clusters[0].colour",
+            "unknown CreateCluster member",
+        ),
+        (
+            "[[services]]\nserviceName = \"r\"\ntaskDefinition = \"t\"\ndesiredCount = 1\ndeploymentConfiguration = { deploymentCircuitBreaker = { enable = true, rollbak = true } }\n",
+            "services[1].deploymentConfiguration.deploymentCircuitBreaker.rollbak",
+            "unknown DeploymentCircuitBreaker member",
+        ),
         (
             "[[timeline]]\nat = \"1m\"\napi = \"UpdateService\"\nrequest = { service = \"nope\", desiredCount = 1 }\n",
             "timeline[0].request.service",

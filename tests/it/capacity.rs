@@ -411,3 +411,67 @@ fn external_instances_take_only_external_tasks() {
         Some("true")
     );
 }
+
+const LATER_PROVIDER: &str = r#"name = "cap"
+seed = 2
+duration = "1h"
+[[autoScalingGroups]]
+name = "asg1"
+instanceType = "m5.large"
+minSize = 0
+maxSize = 10
+desiredCapacity = 0
+availabilityZones = ["us-east-1a", "us-east-1b"]
+launchLatency = "60s"
+[[taskDefinitions]]
+family = "web"
+  [[taskDefinitions.containerDefinitions]]
+  name = "web"
+  image = "web:1"
+  cpu = 1024
+  memory = 1024
+[[timeline]]
+at = "10m"
+api = "CreateCapacityProvider"
+request = { name = "cp1", autoScalingGroupProvider = { autoScalingGroupArn = "asg1", managedScaling = { status = "ENABLED", targetCapacity = 100 } } }
+[[timeline]]
+at = "11m"
+api = "PutClusterCapacityProviders"
+request = { cluster = "default", capacityProviders = ["cp1"], defaultCapacityProviderStrategy = [{ capacityProvider = "cp1", weight = 1 }] }
+[[timeline]]
+at = "12m"
+api = "CreateService"
+request = { serviceName = "web", taskDefinition = "web", desiredCount = 4 }
+"#;
+
+#[test]
+fn capacity_providers_created_and_associated_on_the_timeline_scale_their_group() {
+    let (o, rec) = run_toml(LATER_PROVIDER);
+    // The service's tasks wait PROVISIONING until managed scaling's instances register.
+    assert!(o.tasks.iter().all(|t| o.provider_name(t.pool) == "cp1"));
+    assert!(o.tasks.iter().all(|t| t.created_at.unwrap().millis() == 720_000));
+    assert!(
+        o.tasks
+            .iter()
+            .all(|t| t.started_at.unwrap().millis() > 720_000 + 60_000)
+    );
+    assert_eq!(o.cluster.len(), 2);
+    for api in ["CreateCapacityProvider", "PutClusterCapacityProviders"] {
+        assert!(rec.events.iter().any(|e| e["eventName"] == api), "{api}");
+    }
+    // A provider used before its CreateCapacityProvider call is refused at load.
+    let early = LATER_PROVIDER.replacen("at = \"10m\"", "at = \"13m\"", 1);
+    let e = ecsim::scenario::scenario_from_str(
+        &early,
+        ecsim::scenario::load::Format::Toml,
+        "cap.toml",
+        std::path::Path::new("."),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        e.contains("timeline[1].request.capacityProviders[0]") && e.contains("at that time"),
+        "{e}"
+    );
+}
