@@ -1232,18 +1232,30 @@ impl Sim<'_> {
         }
     }
 
-    /// Stops a task. A task the scheduler or a user stops gets SIGTERM and passes
-    /// through STOPPING for its containers' exit time (capped by the stop timeout);
-    /// every other stop is immediate.
+    /// Stops a task. A RUNNING task the scheduler or a user stops gets SIGTERM (when its
+    /// agent is connected) and passes through STOPPING for its containers' exit time,
+    /// capped by the stop timeout; every other stop is immediate, and ends a STOPPING
+    /// task at once.
     fn stop_task(&mut self, t: TaskIdx, code: StopCode, reason: Reason) {
         let now = self.now();
         let task = &self.tasks[t.0 as usize];
-        let graceful = matches!(code, StopCode::ServiceSchedulerInitiated | StopCode::UserInitiated)
-            && task.status == TaskStatus::Running;
+        let signalled = matches!(code, StopCode::ServiceSchedulerInitiated | StopCode::UserInitiated);
+        let graceful = signalled
+            && task.status == TaskStatus::Running
+            && task.instance.is_none_or(|i| self.cluster.agent_connected(i));
         match task.status {
-            TaskStatus::Stopped | TaskStatus::NotCreated | TaskStatus::Stopping => return,
+            TaskStatus::Stopped | TaskStatus::NotCreated => return,
+            TaskStatus::Stopping => {
+                // Already told to stop: only the end of its capacity cuts that short.
+                if !signalled {
+                    self.q.cancel(Slot(t.0));
+                    self.task_stopped(t);
+                }
+                return;
+            }
             _ => {}
         }
+
         let wait = if graceful {
             let timeout = self.stop_timeout(t);
             self.sc.task_stop_latency.sample(&mut self.stop_rng).min(timeout)

@@ -249,3 +249,38 @@ fn an_agent_creates_its_cluster_only_if_its_role_allows() {
     assert_eq!(failed["errorCode"], "ClusterNotFoundException");
     assert!(failed["errorMessage"].as_str().unwrap().contains("ecs:CreateCluster"));
 }
+
+#[test]
+fn an_instance_that_fails_while_a_task_is_stopping_ends_it_at_once() {
+    let text = fleet(3, 3, 1024, "").replace(
+        "taskStartLatency = \"2s\"",
+        "taskStartLatency = \"2s\"\ntaskStopLatency = \"25s\"",
+    ) + "[[timeline]]\nat = \"10m\"\napi = \"UpdateService\"\nrequest = { service = \"web\", desiredCount = 2 }\n"
+        + "[[faults]]\nat = \"10m10s\"\ntype = \"instanceFailure\"\nec2InstanceId = \"g-3\"\n"
+        + "[[faults]]\nat = \"20m\"\ntype = \"agentDisconnect\"\nec2InstanceId = \"g-1\"\nduration = \"1h\"\n"
+        + "[[timeline]]\nat = \"21m\"\napi = \"UpdateService\"\nrequest = { service = \"web\", desiredCount = 0 }\n";
+    let (o, _) = run_toml(&text);
+    // Scale-in picked a task that began stopping at 600 s; the failure ended it at 610 s.
+    let stopping: Vec<_> = o
+        .tasks
+        .iter()
+        .filter(|t| t.stopping_at.is_some_and(|s| s.millis() == 600_000))
+        .collect();
+    assert_eq!(stopping.len(), 1);
+    let host = o
+        .cluster
+        .instance(stopping[0].instance.unwrap())
+        .spec
+        .ec2_instance_id
+        .clone();
+    let expected = if host == "g-3" { 610_000 } else { 625_000 };
+    assert_eq!(stopping[0].stopped_at.unwrap().millis(), expected, "on {host}");
+    // No SIGTERM reaches a disconnected agent: its task stops at once.
+    let on_g1: Vec<_> = o
+        .tasks
+        .iter()
+        .filter(|t| o.cluster.instance(t.instance.unwrap()).spec.ec2_instance_id == "g-1")
+        .filter(|t| t.stopping_at.is_some_and(|s| s.millis() == 1_260_000))
+        .collect();
+    assert!(on_g1.iter().all(|t| t.stopped_at == t.stopping_at), "{on_g1:?}");
+}

@@ -41,6 +41,8 @@ struct Params {
     services: Vec<(usize, u32, usize, bool)>,
     workloads: Vec<(usize, f64, usize, usize, u32, bool)>,
     updates: Vec<(u64, usize, u32)>,
+    /// Stop latency, random faults, a deployment of every service, a drain.
+    chaos: (bool, bool, bool, bool),
 }
 
 fn params() -> impl Strategy<Value = Params> {
@@ -61,19 +63,41 @@ fn params() -> impl Strategy<Value = Params> {
             1..4,
         ),
         prop::collection::vec((1u64..110, 0usize..3, 0u32..30), 0..4),
+        (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
     )
-        .prop_map(|(seed, groups, defs, services, workloads, updates)| Params {
+        .prop_map(|(seed, groups, defs, services, workloads, updates, chaos)| Params {
             seed,
             groups,
             defs,
             services,
             workloads,
             updates,
+            chaos,
         })
 }
 
 fn toml(p: &Params) -> String {
     let mut s = format!("name = \"inv\"\nseed = {}\nduration = \"2h\"\n", p.seed);
+    let (stopping, faults, deploy, drain) = p.chaos;
+    if stopping {
+        s += "taskStopLatency = { distribution = \"uniform\", min = \"0s\", max = \"40s\" }\n";
+    }
+    if faults {
+        s += "[[faults]]\nratePerHour = 0.5\ntype = \"instanceFailure\"\n";
+        s += "[[faults]]\nratePerHour = 0.5\ntype = \"agentDisconnect\"\nduration = \"20m\"\n";
+        s += "[[faults]]\nat = \"50m\"\ntype = \"azOutage\"\navailabilityZone = \"us-east-1a\"\nduration = \"15m\"\n";
+    }
+    if drain {
+        s += "[[timeline]]\nat = \"30m\"\napi = \"UpdateContainerInstancesState\"\nrequest = { containerInstances = [\"g0-1\"], status = \"DRAINING\" }\n";
+        s += "[[timeline]]\nat = \"70m\"\napi = \"UpdateContainerInstancesState\"\nrequest = { containerInstances = [\"g0-1\"], status = \"ACTIVE\" }\n";
+    }
+    for i in 0..p.services.len() {
+        if deploy {
+            s += &format!(
+                "[[timeline]]\nat = \"40m\"\napi = \"UpdateService\"\nrequest = {{ service = \"s{i}\", forceNewDeployment = true }}\n"
+            );
+        }
+    }
     for (i, (t, count, azs)) in p.groups.iter().enumerate() {
         let zones: Vec<String> = ["us-east-1a", "us-east-1b", "us-east-1c"][..*azs]
             .iter()
@@ -147,8 +171,12 @@ proptest! {
             // Stranded capacity is free capacity.
             prop_assert!(s.stranded_pct.0 <= 100.0 - s.reserved_pct.0 + 1e-9);
             prop_assert!(s.stranded_pct.1 <= 100.0 - s.reserved_pct.1 + 1e-9);
-            // A perfect packer needs no more instances than exist.
-            prop_assert!(s.instances_lower_bound <= s.instances);
+                        // A perfect packer needs no more instances than are ACTIVE (when no task
+            // runs on a DRAINING or failed instance).
+            if !p.chaos.1 && !p.chaos.3 {
+                prop_assert!(s.instances_lower_bound <= s.instances);
+            }
+
         }
         // One row per arrived task; created tasks have unique ids.
         let rows = ecsim::output::task_rows(&o, &sc);
@@ -171,17 +199,27 @@ proptest! {
             let got = o.tasks.iter().filter(|t| t.origin == Origin::Workload(w as u32)).count() as u64;
             prop_assert_eq!(asked, got, "workload w{}", w);
         }
-        // A service keeps exactly its desired count wanted: live plus still waiting.
+        // A service keeps its desired count wanted: the PRIMARY deployment's live tasks
+        // (doomed ones aside) plus those still waiting — exactly, once nothing else is moving.
         for (i, svc) in o.services.iter().enumerate() {
-            let live = o.tasks.iter().filter(|t| t.origin == Origin::Service(i as u32) && matches!(t.status, TaskStatus::Pending | TaskStatus::Running)).count();
-            let waiting = o.tasks.iter().filter(|t| t.origin == Origin::Service(i as u32) && t.reason.as_ref().is_some_and(|r| r.is_waiting())).count();
-            // Doomed tasks (rebalanced away) live on until their replacement runs.
-            prop_assert_eq!((live + waiting - svc.doomed.len()) as u32, svc.desired, "service {}", svc.name);
+                        let mine = |t: &&ecsim::sim::task::Task| t.origin == Origin::Service(i as u32);
+            let live = o.tasks.iter().enumerate()
+                .filter(|(k, t)| mine(t) && !svc.doomed.contains_key(&ecsim::sim::task::TaskIdx(*k as u32)))
+                .filter(|(_, t)| t.deployment as usize == svc.primary)
+                .filter(|(_, t)| matches!(t.status, TaskStatus::Provisioning | TaskStatus::Pending | TaskStatus::Running))
+                .count();
+            let waiting = o.tasks.iter().filter(mine).filter(|t| t.reason.as_ref().is_some_and(|r| r.is_waiting())).count();
+
+            prop_assert!((live + waiting) as u32 <= svc.desired, "service {}", svc.name);
+            let settled = svc.totals().live == svc.primary().counts.live && svc.doomed.is_empty();
+            if settled && svc.primary().rollout.as_str() != "FAILED" {
+                prop_assert_eq!((live + waiting) as u32, svc.desired, "service {}", svc.name);
+            }
         }
         prop_assert_eq!(
             o.summary.tasks_arrived,
             o.summary.tasks_placed + o.summary.tasks_waiting_at_end + o.summary.tasks_rejected
-                + o.tasks.iter().filter(|t| matches!(t.reason, Some(ecsim::sim::task::Reason::NoLongerWanted))).count() as u64
+                + o.tasks.iter().filter(|t| matches!(t.reason, Some(ecsim::sim::task::Reason::NoLongerWanted | ecsim::sim::task::Reason::DeploymentFailed))).count() as u64
         );
     }
 }
