@@ -195,6 +195,7 @@ impl Sim<'_> {
             zones_changed: false,
             zone_epoch: 0,
             rebalance_blocked: None,
+            blocked_warned: None,
         });
         self.service_by_name.insert((cluster, body.service_name.clone()), index);
         let response = json!({"service": self.service_json(index)});
@@ -446,9 +447,32 @@ impl Sim<'_> {
                 }
             }
             self.stop_replaced(s, bounds.min_healthy);
+            self.warn_if_blocked(s, bounds);
         }
         self.fill(s);
         self.progress(s);
+    }
+
+    /// When tasks remain to replace but the bounds allow neither a start nor a stop,
+    /// and no task is still becoming healthy, nothing will move: the service says so
+    /// once per deployment.
+    fn warn_if_blocked(&mut self, s: usize, bounds: crate::ecs::deployment::Bounds) {
+        let svc = &self.services[s];
+        let totals = svc.totals();
+        let replacing = svc.primary().counts.live < totals.live || !svc.doomed.is_empty();
+        let blocked = replacing
+            && (bounds.max_total as usize) <= totals.live as usize + svc.wanted.len()
+            && totals.healthy <= bounds.min_healthy
+            && totals.healthy == totals.live;
+        let p = svc.primary;
+        if blocked && svc.blocked_warned != Some(p) {
+            self.services[s].blocked_warned = Some(p);
+            let message = format!(
+                "(service {}) was unable to stop or start tasks during a deployment because of the service deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again.",
+                self.services[s].name
+            );
+            self.service_action(s, "WARN", "SERVICE_DEPLOYMENT_BLOCKED", json!({"message": message}));
+        }
     }
 
     /// Live tasks of deployment `d` that are doomed.

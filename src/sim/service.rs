@@ -225,6 +225,8 @@ pub struct Service {
     pub zones_changed: bool,
     /// The cluster's zone epoch at its last rebalancing check.
     pub zone_epoch: u64,
+    /// The deployment for which the service last said the bounds block it.
+    pub blocked_warned: Option<usize>,
     /// The zone the last rebalancing check found no room in.
     pub rebalance_blocked: Option<crate::ecs::intern::Sym>,
 }

@@ -210,3 +210,24 @@ fn a_retried_create_service_with_the_same_token_creates_one_service() {
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0]["errorCode"], "InvalidParameterException");
 }
+
+#[test]
+fn bounds_of_100_and_100_block_a_deployment_and_the_service_says_so() {
+    let (o, rec) = run_toml(&rolling(6, 100, 100, ""));
+    // Neither a start (no room above 100 %) nor a stop (none to spare below 100 %).
+    assert!(o.tasks.iter().all(|t| o.registry.get(t.taskdef).revision == 1));
+    assert_eq!(o.services[0].primary().rollout.as_str(), "IN_PROGRESS");
+    let blocked: Vec<&Value> = rec
+        .events
+        .iter()
+        .filter(|e| e["detail"]["eventName"] == "SERVICE_DEPLOYMENT_BLOCKED")
+        .collect();
+    assert_eq!(blocked.len(), 1);
+    assert!(
+        blocked[0]["detail"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unable to stop or start tasks")
+    );
+    assert_eq!(secs(blocked[0]), 600.0);
+}
