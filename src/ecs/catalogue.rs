@@ -23,6 +23,17 @@ pub struct InstanceType {
 }
 
 impl InstanceType {
+    /// The attributes the agent registers for this type: `ecs.instance-type`,
+    /// `ecs.os-type`, `ecs.os-family` and `ecs.cpu-architecture` (Linux).
+    pub fn attributes(&self) -> [(String, String); 4] {
+        [
+            ("ecs.instance-type".into(), self.name.clone()),
+            ("ecs.os-type".into(), "linux".into()),
+            ("ecs.os-family".into(), "LINUX".into()),
+            ("ecs.cpu-architecture".into(), self.cpu_architecture.clone()),
+        ]
+    }
+
     /// CPU units the container agent registers: vCPU × 1024.
     pub fn registered_cpu(&self) -> u32 {
         self.vcpu * 1024

@@ -6,5 +6,5 @@ pub mod rng;
 pub mod time;
 
 pub use queue::{EventQueue, Slot};
-pub use rng::{RngStreams, StreamRng};
+pub use rng::{RngStreams, StreamRng, exponential_gap};
 pub use time::{SimDuration, SimTime};

@@ -12,6 +12,14 @@ use rand_chacha::rand_core::SeedableRng;
 /// The random generator every stream uses.
 pub type StreamRng = ChaCha8Rng;
 
+/// An exponentially distributed gap (a Poisson process's) with mean `mean_ms`
+/// milliseconds, rounded to the millisecond and at least 1 ms.
+pub fn exponential_gap(rng: &mut StreamRng, mean_ms: f64) -> crate::engine::SimDuration {
+    use rand::RngExt;
+    let e: f64 = rng.sample(rand_distr::Exp1);
+    crate::engine::SimDuration((e * mean_ms).round().max(1.0) as u64)
+}
+
 /// A master seed, from which named streams are derived.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct RngStreams {

@@ -474,7 +474,7 @@ pub fn write_run_files(out: &mut OutDir, o: &Outcome, sc: &Scenario, outputs: &O
         let rows: Vec<_> = o.service_samples.iter().map(|x| x.cells(o)).collect();
         let w = out.create("services.csv")?;
         if rows.is_empty() {
-            write_csv::<TaskRow>(w, &[], crate::sim::SERVICE_HEADER).map_err(csv_err)?;
+            write_csv::<TaskRow>(w, &[], &crate::sim::SERVICE_HEADER).map_err(csv_err)?;
         } else {
             write_cells(w, &rows).map_err(csv_err)?;
         }

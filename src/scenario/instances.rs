@@ -210,10 +210,7 @@ fn template(t: &InstanceType, input: TemplateInput, path: &str, r: &mut Report) 
     if input.external {
         attributes.insert("ecs.capability.external".to_string(), "true".to_string());
     }
-    attributes.insert("ecs.instance-type".to_string(), t.name.clone());
-    attributes.insert("ecs.os-type".to_string(), "linux".to_string());
-    attributes.insert("ecs.os-family".to_string(), "LINUX".to_string());
-    attributes.insert("ecs.cpu-architecture".to_string(), t.cpu_architecture.clone());
+    attributes.extend(t.attributes());
     attributes.extend(input.attributes.clone());
     let iam_actions = input.iam_actions.map_or_else(
         || {

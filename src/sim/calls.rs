@@ -146,14 +146,14 @@ impl Sim<'_> {
         c
     }
 
-    /// The instance a reference names: a container-instance id or ARN, or an EC2
-    /// instance id (the newest registration of it that is not INACTIVE).
-    fn find_instance(&self, cluster: u32, reference: &str) -> Option<InstanceId> {
+    /// The instance a reference names, in `cluster` (None: any): a container-instance id
+    /// or ARN, or an EC2 instance id (the newest registration of it that is not INACTIVE).
+    pub(super) fn find_instance(&self, cluster: Option<u32>, reference: &str) -> Option<InstanceId> {
         let id = reference.rsplit('/').next().unwrap_or(reference);
         self.cluster
             .ids()
             .rev()
-            .filter(|&i| self.cluster.instance(i).spec.ecs_cluster == cluster)
+            .filter(|&i| cluster.is_none_or(|c| self.cluster.instance(i).spec.ecs_cluster == c))
             .find(|&i| {
                 let inst = self.cluster.instance(i);
                 inst.container_instance_id == id
@@ -171,7 +171,7 @@ impl Sim<'_> {
         let mut done = Vec::new();
         let mut failures = Vec::new();
         for r in &b.container_instances {
-            let found = self.find_instance(cluster, r);
+            let found = self.find_instance(Some(cluster), r);
             match (found, found.map(|i| self.cluster.status(i))) {
                 (Some(i), Some(InstanceStatus::Active)) if status == InstanceState::Draining => {
                     self.drain_instance(i);
@@ -213,7 +213,7 @@ impl Sim<'_> {
         let req = serde_json::to_value(b).unwrap_or_default();
         let found = self
             .cluster_index(b.cluster.as_deref())
-            .and_then(|c| self.find_instance(c, &b.container_instance))
+            .and_then(|c| self.find_instance(Some(c), &b.container_instance))
             .filter(|&i| self.cluster.status(i) != InstanceStatus::Inactive);
         let Some(id) = found else {
             return self.api_error(
@@ -263,13 +263,8 @@ impl Sim<'_> {
         let agent = crate::ecs::agent::parse_user_data(b.user_data.as_deref().unwrap_or(""), "", &mut report);
         let t = crate::ecs::catalogue::Catalogue::builtin().get(&doc.instance_type);
         let number = |name: &str| b.resource(name).and_then(|r| r.number()).map(|n| n as u32);
-        let mut attributes = std::collections::BTreeMap::new();
-        if let Some(t) = t {
-            attributes.insert("ecs.instance-type".to_string(), t.name.clone());
-            attributes.insert("ecs.os-type".to_string(), "linux".to_string());
-            attributes.insert("ecs.os-family".to_string(), "LINUX".to_string());
-            attributes.insert("ecs.cpu-architecture".to_string(), t.cpu_architecture.clone());
-        }
+        let mut attributes: std::collections::BTreeMap<String, String> =
+            t.map(|t| t.attributes().into_iter().collect()).unwrap_or_default();
         for a in &b.attributes {
             attributes.insert(a.name.clone(), a.value.clone().unwrap_or_default());
         }

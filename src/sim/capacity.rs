@@ -14,7 +14,6 @@ use crate::scenario::capacity::ProviderKind;
 use crate::scenario::instances::InstanceTemplate;
 use crate::scenario::schema::FaultType;
 use rand::RngExt;
-use rand_distr::Exp1;
 use serde_json::json;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -276,10 +275,8 @@ impl CapacityState {
     }
 
     fn exponential_after(&mut self, rate_per_hour: f64, now: SimTime) -> Option<SimTime> {
-        (rate_per_hour > 0.0).then(|| {
-            let e: f64 = self.fault_rng.sample(Exp1);
-            now + SimDuration((e * 3_600_000.0 / rate_per_hour).round() as u64)
-        })
+        (rate_per_hour > 0.0)
+            .then(|| now + crate::engine::exponential_gap(&mut self.fault_rng, 3_600_000.0 / rate_per_hour))
     }
 
     /// When an instance was launched (Auto Scaling group instances).

@@ -10,7 +10,6 @@ use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
 use crate::scenario::Scenario;
 use crate::scenario::schema::FaultType;
 use rand::RngExt;
-use rand_distr::Exp1;
 use serde_json::json;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -56,8 +55,10 @@ impl FaultState {
 impl Sim<'_> {
     fn exp_gap(&mut self, f: usize) -> Option<SimDuration> {
         let rate = self.sc.faults[f].rate_per_hour?;
-        let e: f64 = self.faults.rngs[f].sample(Exp1);
-        Some(SimDuration((e * 3_600_000.0 / rate).round().max(1.0) as u64))
+        Some(crate::engine::exponential_gap(
+            &mut self.faults.rngs[f],
+            3_600_000.0 / rate,
+        ))
     }
 
     /// Schedules the scenario's faults: scheduled ones at their time, random zone
@@ -114,13 +115,6 @@ impl Sim<'_> {
         self.faults.out.contains_key(z)
     }
 
-    /// The live instance with EC2 id `id`, if any.
-    fn instance_by_ec2(&self, id: &str) -> Option<InstanceId> {
-        self.cluster.ids().rev().find(|&i| {
-            self.cluster.instance(i).spec.ec2_instance_id == id && self.cluster.status(i) != InstanceStatus::Inactive
-        })
-    }
-
     /// A scheduled fault.
     pub(super) fn scheduled_fault(&mut self, f: usize) {
         let fault = self.sc.faults[f].clone();
@@ -131,7 +125,11 @@ impl Sim<'_> {
                 self.zone_outage(&zone, duration);
             }
             _ => {
-                let Some(id) = fault.ec2_instance_id.as_deref().and_then(|x| self.instance_by_ec2(x)) else {
+                let Some(id) = fault
+                    .ec2_instance_id
+                    .as_deref()
+                    .and_then(|x| self.find_instance(None, x))
+                else {
                     return;
                 };
                 self.instance_fault(f, id);

@@ -31,7 +31,6 @@ use crate::scenario::schema::{ApiCall, Arrival, Retry};
 use capacity::CapacityState;
 use metrics::{Integrals, Summary, WaitStats, fixed};
 use rand::RngExt;
-use rand_distr::Exp1;
 use records::{Arns, Recorder};
 use serde_json::{Value, json};
 use service::Service;
@@ -204,7 +203,7 @@ impl Sample {
 }
 
 /// Header of services.csv (also written when there is no service).
-pub const SERVICE_HEADER: &[&str] = &[
+pub const SERVICE_HEADER: [&str; 12] = [
     "time",
     "serviceName",
     "cluster",
@@ -247,23 +246,23 @@ pub struct ServiceSample {
 impl ServiceSample {
     /// The columns of services.csv, in order (names from the run's outcome).
     pub fn cells(&self, o: &Outcome) -> Vec<(String, String)> {
-        use metrics::cell;
         let svc = &o.services[self.service as usize];
         let d = &svc.deployments[self.primary as usize];
-        vec![
-            cell("time", self.time.secs_string()),
-            cell("serviceName", &svc.name),
-            cell("cluster", o.arns.cluster_name(svc.cluster)),
-            cell("status", self.status),
-            cell("desiredCount", self.desired),
-            cell("runningCount", self.running),
-            cell("pendingCount", self.pending),
-            cell("waitingCount", self.waiting),
-            cell("deployments", self.deployments),
-            cell("primaryDeployment", &d.id),
-            cell("taskDefinition", o.registry.get(d.config.taskdef).name()),
-            cell("rolloutState", self.rollout_state),
-        ]
+        let values: [String; SERVICE_HEADER.len()] = [
+            self.time.secs_string(),
+            svc.name.clone(),
+            o.arns.cluster_name(svc.cluster).to_string(),
+            self.status.to_string(),
+            self.desired.to_string(),
+            self.running.to_string(),
+            self.pending.to_string(),
+            self.waiting.to_string(),
+            self.deployments.to_string(),
+            d.id.clone(),
+            o.registry.get(d.config.taskdef).name(),
+            self.rollout_state.to_string(),
+        ];
+        SERVICE_HEADER.iter().map(|n| n.to_string()).zip(values).collect()
     }
 }
 
@@ -601,8 +600,7 @@ impl Sim<'_> {
         let Arrival::Poisson { rate_per_minute } = self.sc.workloads[w].arrival else {
             unreachable!("poisson_gap on a fixed arrival")
         };
-        let e: f64 = self.arrival_rngs[w].sample(Exp1);
-        SimDuration((e * 60_000.0 / rate_per_minute).round().max(1.0) as u64)
+        crate::engine::exponential_gap(&mut self.arrival_rngs[w], 60_000.0 / rate_per_minute)
     }
 
     fn handle(&mut self, ev: Event) {
@@ -718,11 +716,8 @@ impl Sim<'_> {
             running: totals.running,
             pending: totals.live - totals.running,
             waiting: svc.wanted.len() as u32,
-            deployments: svc
-                .deployments
-                .iter()
-                .filter(|d| d.status != service::DeploymentStatus::Inactive)
-                .count() as u32,
+            deployments: svc.current_deployments().count() as u32,
+
             primary: svc.primary as u32,
             rollout_state: svc.primary().rollout.as_str(),
         }

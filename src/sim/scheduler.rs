@@ -10,8 +10,7 @@
 //! minimumHealthyPercent allows; place the wants; note completion and steady state.
 
 use super::service::{
-    Config, Counts, Deployment, DeploymentStatus, Doom, LiveTask, Rollout, ScaleIn, Service, ServiceStatus, Want,
-    choose_victim,
+    Config, Counts, Deployment, Doom, LiveTask, Rollout, ScaleIn, Service, ServiceStatus, Want, choose_victim,
 };
 use super::task::{Origin, Reason, StopCode, TaskIdx, TaskStatus};
 use super::{Event, Launch, Placement, Sim, concern};
@@ -174,7 +173,6 @@ impl Sim<'_> {
             deployments: vec![Deployment {
                 id: deployment_id(index, 0),
                 config,
-                status: DeploymentStatus::Primary,
                 rollout: Rollout::InProgress,
                 created_at: now,
                 failed_tasks: 0,
@@ -222,11 +220,10 @@ impl Sim<'_> {
         let svc = &self.services[s];
         let totals = svc.totals();
         let deployments: Vec<Value> = svc
-            .deployments
-            .iter()
-            .filter(|d| d.status != DeploymentStatus::Inactive)
-            .map(|d| {
-                json!({"id": d.id, "status": d.status.as_str(), "rolloutState": d.rollout.as_str(),
+            .current_deployments()
+            .map(|(k, d)| {
+                json!({"id": d.id, "status": svc.deployment_status(k).as_str(), "rolloutState": d.rollout.as_str(),
+
                        "taskDefinition": self.arns.task_definition(&self.registry.get(d.config.taskdef).name()),
                        "runningCount": d.counts.running, "pendingCount": d.counts.live - d.counts.running})
             })
@@ -341,16 +338,9 @@ impl Sim<'_> {
         let now = self.now();
         let svc = &mut self.services[s];
         let k = svc.deployments.len();
-        let old = svc.primary;
-        svc.deployments[old].status = if svc.deployments[old].counts.live > 0 {
-            DeploymentStatus::Active
-        } else {
-            DeploymentStatus::Inactive
-        };
         svc.deployments.push(Deployment {
             id: deployment_id(s, k),
             config,
-            status: DeploymentStatus::Primary,
             rollout: Rollout::InProgress,
             created_at: now,
             failed_tasks: 0,
@@ -715,13 +705,7 @@ impl Sim<'_> {
             && svc.wanted.is_empty()
             && primary.counts.healthy >= svc.desired
         {
-            let svc = &mut self.services[s];
-            svc.deployments[p].rollout = Rollout::Completed;
-            for (k, d) in svc.deployments.iter_mut().enumerate() {
-                if k != p {
-                    d.status = DeploymentStatus::Inactive;
-                }
-            }
+            self.services[s].deployments[p].rollout = Rollout::Completed;
             self.deployments.0 += 1;
             self.deployment_event(
                 s,
@@ -730,11 +714,6 @@ impl Sim<'_> {
                 "SERVICE_DEPLOYMENT_COMPLETED",
                 "ECS deployment completed.",
             );
-        }
-        for d in &mut self.services[s].deployments {
-            if d.status == DeploymentStatus::Active && d.counts.live == 0 {
-                d.status = DeploymentStatus::Inactive;
-            }
         }
         let svc = &self.services[s];
         let steady = svc.primary().rollout != Rollout::InProgress

@@ -157,8 +157,6 @@ pub struct Deployment {
     pub id: String,
     /// What it runs.
     pub config: Config,
-    /// `status`.
-    pub status: DeploymentStatus,
     /// `rolloutState`.
     pub rollout: Rollout,
     /// When it was created.
@@ -244,6 +242,24 @@ impl Service {
     /// The PRIMARY deployment.
     pub fn primary(&self) -> &Deployment {
         &self.deployments[self.primary]
+    }
+
+    /// Deployment `k`'s `status`: the PRIMARY one, else ACTIVE while it has live tasks.
+    pub fn deployment_status(&self, k: usize) -> DeploymentStatus {
+        if k == self.primary {
+            DeploymentStatus::Primary
+        } else if self.deployments[k].counts.live > 0 {
+            DeploymentStatus::Active
+        } else {
+            DeploymentStatus::Inactive
+        }
+    }
+
+    /// Deployments not yet INACTIVE.
+    pub fn current_deployments(&self) -> impl Iterator<Item = (usize, &Deployment)> {
+        (0..self.deployments.len())
+            .filter(|&k| self.deployment_status(k) != DeploymentStatus::Inactive)
+            .map(|k| (k, &self.deployments[k]))
     }
 
     /// Counts over every deployment.
