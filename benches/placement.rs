@@ -58,7 +58,7 @@ impl Bench {
         let k: Vec<PlacementConstraint> = serde_json::from_str(constraints).unwrap();
         let refs: Vec<&PlacementConstraint> = k.iter().collect();
         let plan = placer
-            .plan(&mut cluster, &refs, &s, ecsim::capacity::Pool::Ec2)
+            .plan(&mut cluster, &refs, &s, ecsim::ecs::provider::Pool::Ec2)
             .unwrap();
         for id in cluster.ids() {
             placer.instance_changed(&cluster, id);

@@ -2,8 +2,9 @@
 
 use clap::{Args, Parser, Subcommand};
 use ecsim::output::{FileRecorder, OutDir, Outputs, write_run_files};
-use ecsim::scenario::{load_scenario, load_sweep};
+use ecsim::scenario::load_scenario;
 use ecsim::sim::records::Recorder;
+use ecsim::sweep::load_sweep;
 use ecsim::{Error, Problem};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -127,7 +128,7 @@ fn run(file: &Path, o: RunOptions, decisions: bool) -> Result<(), Error> {
     let sc = load_scenario(file)?;
     print_warnings(&sc.warnings);
     let dir = out_dir(o.out, &sc.name);
-    execute(&sc, o.seed.unwrap_or(sc.seed), &dir, &outputs)
+    execute(&sc, None, o.seed.unwrap_or(sc.seed), &dir, &outputs)
 }
 
 fn replay(file: &Path, base: Option<PathBuf>, o: RunOptions) -> Result<(), Error> {
@@ -149,16 +150,25 @@ fn replay(file: &Path, base: Option<PathBuf>, o: RunOptions) -> Result<(), Error
     let sc = r.scenario;
     print_warnings(&sc.warnings);
     let dir = out_dir(o.out, &format!("{}-replay", sc.name));
-    execute(&sc, o.seed.unwrap_or(sc.seed), &dir, &outputs)
+    execute(&sc, Some(&r.script), o.seed.unwrap_or(sc.seed), &dir, &outputs)
 }
 
-/// Runs a checked scenario and writes its files into `dir`.
-fn execute(sc: &ecsim::scenario::Scenario, seed: u64, dir: &Path, outputs: &Outputs) -> Result<(), Error> {
+/// Runs a checked scenario (with a replay's script) and writes its files into `dir`.
+fn execute(
+    sc: &ecsim::scenario::Scenario,
+    script: Option<&ecsim::replay::Script>,
+    seed: u64,
+    dir: &Path,
+    outputs: &Outputs,
+) -> Result<(), Error> {
     let dir = dir.to_path_buf();
     let started = Instant::now();
     let mut out = OutDir::open(&dir)?;
     let mut rec = FileRecorder::open(&mut out, outputs)?;
-    let outcome = ecsim::sim::run(sc, seed, &mut rec);
+    let outcome = match script {
+        Some(s) => ecsim::sim::replay(sc, s, seed, &mut rec),
+        None => ecsim::sim::run(sc, seed, &mut rec),
+    };
     rec.finish(&dir)?;
     write_run_files(&mut out, &outcome, sc, outputs)?;
     out.commit()?;

@@ -1,6 +1,7 @@
 //! Replay: a CloudTrail-style log (ecsim's own events.jsonl, or a real CloudTrail
 //! export filtered to ECS) turned into a scenario whose timeline makes the log's
-//! calls again, plus the facts a log records that are not calls.
+//! calls again, and the script of what the log records beyond its calls (exits,
+//! Spot warnings, faults), which is passed to the run beside the scenario.
 
 use crate::engine::SimTime;
 use std::collections::BTreeMap;
@@ -40,9 +41,9 @@ pub struct Batch {
     pub items: Vec<Item>,
 }
 
-/// What a log records beyond its calls.
+/// What a log records beyond its calls, in the order the run must repeat it.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Facts {
+pub struct Script {
     /// Essential-container exits: the task id.
     pub exits: Vec<String>,
     /// Fargate Spot warnings: the task id.
@@ -54,7 +55,7 @@ pub struct Facts {
     pub batches: Vec<Batch>,
 }
 
-impl Facts {
+impl Script {
     /// Adds an item made by engine event `event` (None: unknown) at `at`.
     fn push(&mut self, at: SimTime, event: Option<u64>, item: Item, last: &mut Option<u64>) {
         let same = event.is_some() && event == *last && self.batches.last().is_some_and(|b| b.at == at);
@@ -80,10 +81,12 @@ const AGENT_CALLS: &[&str] = &[
     "SubmitTaskStateChange",
 ];
 
-/// A log read for replay: the scenario to run, and the warnings to print.
+/// A log read for replay: the scenario to run and the script the run repeats.
 pub struct Replay {
     /// The scenario: settings, infrastructure, and the log's calls as its timeline.
     pub scenario: Scenario,
+    /// What the log recorded beyond its calls.
+    pub script: Script,
 }
 
 /// One record of the log with where it came from.
@@ -219,7 +222,7 @@ pub fn from_log(text: &str, file: &str, base: Option<Value>) -> Result<Replay, E
 
     let mut timeline: Vec<Value> = Vec::new();
     let mut faults: Vec<Value> = Vec::new();
-    let mut facts = Facts::default();
+    let mut script = Script::default();
     let mut clusters: Vec<String> = Vec::new();
     let mut skipped: BTreeMap<String, u32> = BTreeMap::new();
     let mut problems: Vec<Problem> = Vec::new();
@@ -243,16 +246,16 @@ pub fn from_log(text: &str, file: &str, base: Option<Value>) -> Result<Replay, E
                 "ECS Task State Change"
                     if d["lastStatus"] == "STOPPED" && d["stopCode"] == "EssentialContainerExited" =>
                 {
-                    facts.push(at, event, Item::Exit(facts.exits.len() as u32), &mut last_event);
-                    facts.exits.push(task());
+                    script.push(at, event, Item::Exit(script.exits.len() as u32), &mut last_event);
+                    script.exits.push(task());
                 }
                 "ECS Task State Change" if d["lastStatus"] == "RUNNING" && d["stopCode"] == "TerminationNotice" => {
-                    let k = facts.fargate_spot.len() as u32;
-                    facts.push(at, event, Item::FargateSpot(k), &mut last_event);
-                    facts.fargate_spot.push(task());
+                    let k = script.fargate_spot.len() as u32;
+                    script.push(at, event, Item::FargateSpot(k), &mut last_event);
+                    script.fargate_spot.push(task());
                 }
                 "EC2 Spot Instance Interruption Warning" => {
-                    facts.push(at, event, Item::Fault(faults.len() as u32), &mut last_event);
+                    script.push(at, event, Item::Fault(faults.len() as u32), &mut last_event);
                     faults.push(
                         json!({"at": secs(r.time_ms), "type": "spotInterruption", "ec2InstanceId": d["instance-id"]}),
                     );
@@ -264,7 +267,7 @@ pub fn from_log(text: &str, file: &str, base: Option<Value>) -> Result<Replay, E
                             f[k] = d[k].clone();
                         }
                     }
-                    facts.push(at, event, Item::Fault(faults.len() as u32), &mut last_event);
+                    script.push(at, event, Item::Fault(faults.len() as u32), &mut last_event);
                     faults.push(f);
                 }
                 _ => {}
@@ -329,7 +332,7 @@ pub fn from_log(text: &str, file: &str, base: Option<Value>) -> Result<Replay, E
                         .as_str()
                         .and_then(|s| s.parse::<f64>().ok())
                         .unwrap_or(0.0);
-                    facts.clients.insert(
+                    script.clients.insert(
                         index,
                         Client {
                             attempt: c["attempt"].as_u64().unwrap_or(0) as u32,
@@ -339,7 +342,7 @@ pub fn from_log(text: &str, file: &str, base: Option<Value>) -> Result<Replay, E
                         },
                     );
                 }
-                facts.push(at, event, Item::Call(index), &mut last_event);
+                script.push(at, event, Item::Call(index), &mut last_event);
                 timeline.push(json!({"at": secs(r.time_ms), "api": name, "request": body}));
             }
         }
@@ -389,8 +392,7 @@ pub fn from_log(text: &str, file: &str, base: Option<Value>) -> Result<Replay, E
         );
     }
     sc.warnings.extend(report.warnings);
-    sc.replay = Some(facts);
-    Ok(Replay { scenario: sc })
+    Ok(Replay { scenario: sc, script })
 }
 
 /// Removes request members ECS does not know from the log's calls (a real export may

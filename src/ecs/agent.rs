@@ -145,7 +145,7 @@ pub fn parse_user_data(text: &str, path: &str, report: &mut Report) -> AgentConf
                     cfg.task_eni = b;
                 }
             }
-            "ECS_CONTAINER_STOP_TIMEOUT" => match crate::scenario::duration::parse_duration(value) {
+            "ECS_CONTAINER_STOP_TIMEOUT" => match crate::engine::duration::parse_duration(value) {
                 Ok(d) => cfg.stop_timeout = d,
                 Err(_) => report.error(
                     &at,

@@ -6,9 +6,9 @@
 //! [`ecs_members`]), anything else is an error. Validation beyond the shape (limits,
 //! references) happens when a scenario is built.
 
-use crate::capacity::StrategyItem;
+use crate::ecs::provider::StrategyItem;
 use crate::ecs::strategy::{PlacementConstraint, PlacementStrategy};
-use crate::scenario::duration::DistSpec;
+use crate::engine::duration::DistSpec;
 use serde::{Deserialize, Serialize};
 
 /// `LaunchType`.
@@ -145,7 +145,7 @@ pub struct CreateService {
     /// `availabilityZoneRebalancing` (default ENABLED for services that spread over
     /// zones, DISABLED for the rest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability_zone_rebalancing: Option<crate::capacity::Toggle>,
+    pub availability_zone_rebalancing: Option<crate::ecs::provider::Toggle>,
     /// `clientToken`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
@@ -153,7 +153,7 @@ pub struct CreateService {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::scenario::duration::deserialize_opt_dist"
+        deserialize_with = "crate::engine::duration::deserialize_opt_dist"
     )]
     pub task_duration: Option<DistSpec>,
 }
@@ -258,7 +258,7 @@ pub struct UpdateService {
     pub deployment_configuration: Option<DeploymentConfiguration>,
     /// `availabilityZoneRebalancing`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability_zone_rebalancing: Option<crate::capacity::Toggle>,
+    pub availability_zone_rebalancing: Option<crate::ecs::provider::Toggle>,
     /// `forceNewDeployment`: a new deployment even without other changes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force_new_deployment: bool,
@@ -481,6 +481,11 @@ pub fn cluster_name(reference: Option<&str>) -> &str {
         None => DEFAULT_CLUSTER,
         Some(r) => r.rsplit('/').next().unwrap_or(r),
     }
+}
+
+/// Cluster names: 1–255 letters, numbers, hyphens and underscores.
+pub fn valid_cluster_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// A StopTask request body.

@@ -47,6 +47,13 @@ impl InstanceStatus {
     }
 }
 
+/// The agent version instances register with unless told otherwise.
+pub const DEFAULT_AGENT_VERSION: &str = "1.85.0";
+/// The attribute that marks an instance with a trunk network interface.
+pub const TRUNK_ATTRIBUTE: &str = "ecs.awsvpc-trunk-id";
+/// ECS's container-instance quota per cluster (ecsim simulates more, with a warning).
+pub const INSTANCE_QUOTA: u64 = 5000;
+
 /// The container agent's default `ECS_RESERVED_PORTS`.
 pub const DEFAULT_RESERVED_PORTS: [u16; 5] = [22, 2375, 2376, 51678, 51679];
 /// A container instance can have at most this many reserved (static) ports.
@@ -82,7 +89,7 @@ pub struct InstanceSpec {
     /// Price per hour in USD.
     pub hourly_price: f64,
     /// The capacity provider whose Auto Scaling group launched it.
-    pub provider: Option<crate::capacity::ProviderId>,
+    pub provider: Option<crate::ecs::provider::ProviderId>,
     /// An ECS Anywhere (EXTERNAL) instance.
     pub external: bool,
     /// The ECS cluster it registered into (index in the run's clusters).
@@ -214,7 +221,7 @@ pub struct Cluster {
 
 /// Instances that accept tasks are counted by ECS cluster, capacity provider, EXTERNAL,
 /// and zone.
-type ZoneKey = (u32, Option<crate::capacity::ProviderId>, bool, Option<Sym>);
+type ZoneKey = (u32, Option<crate::ecs::provider::ProviderId>, bool, Option<Sym>);
 
 impl Cluster {
     /// An empty cluster.
@@ -292,7 +299,7 @@ impl Cluster {
     pub fn accepting_zones(
         &self,
         ecs_cluster: u32,
-        admits: impl Fn(Option<crate::capacity::ProviderId>, bool) -> bool,
+        admits: impl Fn(Option<crate::ecs::provider::ProviderId>, bool) -> bool,
     ) -> Vec<Sym> {
         let mut zones: Vec<Sym> = self
             .accepting
@@ -444,7 +451,7 @@ impl Cluster {
     }
 
     /// Whether tasks of `scope` (a pool in an ECS cluster) may run on `id`.
-    pub fn in_scope(&self, id: InstanceId, scope: crate::capacity::Scope) -> bool {
+    pub fn in_scope(&self, id: InstanceId, scope: crate::ecs::provider::Scope) -> bool {
         let spec = &self.instances[id.idx()].spec;
         spec.ecs_cluster == scope.cluster && scope.pool.admits(spec.provider, spec.external)
     }

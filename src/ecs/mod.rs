@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod deployment;
 pub mod iam;
 pub mod intern;
+pub mod provider;
 pub mod registry;
 pub mod strategy;
 pub mod task_definition;

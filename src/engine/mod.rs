@@ -1,6 +1,7 @@
 //! The discrete-event engine. It knows nothing about containers: integer time,
 //! an event queue with FIFO ties and lazy cancellation, and seeded random streams.
 
+pub mod duration;
 pub mod queue;
 pub mod rng;
 pub mod time;

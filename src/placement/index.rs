@@ -25,7 +25,7 @@ pub struct IndexKey {
     /// The group, for [`Order::GroupCount`].
     pub group: Option<GroupId>,
     /// The instances' pool and cluster.
-    pub scope: crate::capacity::Scope,
+    pub scope: crate::ecs::provider::Scope,
 }
 
 const ABSENT: u32 = u32::MAX;
@@ -204,7 +204,7 @@ mod tests {
             partition: vec![],
             order: Order::Remaining(BinpackField::Memory),
             group: None,
-            scope: crate::capacity::Pool::Ec2.into(),
+            scope: crate::ecs::provider::Pool::Ec2.into(),
         });
         for &id in &ids {
             idx.insert(&c, id);

@@ -90,7 +90,7 @@ impl Placer {
         cluster: &mut Cluster,
         constraints: &[&PlacementConstraint],
         strategies: &[PlacementStrategy],
-        scope: impl Into<crate::capacity::Scope>,
+        scope: impl Into<crate::ecs::provider::Scope>,
     ) -> Result<PlanId, String> {
         let statics = &mut self.statics;
         let plan = Plan::compile(cluster, constraints, strategies, scope.into(), &mut |c| {

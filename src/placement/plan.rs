@@ -44,7 +44,7 @@ pub struct Plan {
     /// A research heuristic is in the chain: decisions scan every instance.
     pub needs_scan: bool,
     /// The instances this plan may use: a launch type's or a capacity provider's, in one cluster.
-    pub scope: crate::capacity::Scope,
+    pub scope: crate::ecs::provider::Scope,
 }
 
 /// The default chain of a service: spread over availability zones, then fewest
@@ -88,7 +88,7 @@ impl Plan {
         cluster: &mut Cluster,
         constraints: &[&PlacementConstraint],
         strategies: &[PlacementStrategy],
-        scope: crate::capacity::Scope,
+        scope: crate::ecs::provider::Scope,
         statics: &mut dyn FnMut(&Constraint) -> u32,
     ) -> Result<Plan, String> {
         check_limits(constraints.len(), strategies.len())?;

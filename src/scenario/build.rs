@@ -2,31 +2,23 @@
 //! resolved, every limit ECS enforces checked, every problem named by field path.
 
 use crate::capacity::prices::Prices;
+use crate::capacity::providers::{CapacitySpec, build_capacity};
 use crate::ecs::registry::TaskDefinitions;
 use crate::ecs::task_definition::{RegisterTaskDefinition, register};
 use crate::engine::SimDuration;
+use crate::engine::duration::DistSpec;
 use crate::error::{Error, Problem, Report};
 use crate::placement::TieBreak;
 use crate::placement::query::parse_time;
-use crate::scenario::capacity::{CapacitySpec, build_capacity};
-use crate::scenario::duration::DistSpec;
 use crate::scenario::instances::{AsgSpec, GroupSpec, build_asgs, build_groups};
-use crate::scenario::load::{self, Format};
+use crate::scenario::load::{self, Format, check_name};
 use crate::scenario::schema::{ApiCall, Arrival, Fault, FaultType, ScenarioFile, SweepTable, TimelineEntry, Workload};
 use crate::scenario::world::World;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// The cluster a scenario has when it lists none.
-pub const CLUSTER_NAME: &str = crate::ecs::api::DEFAULT_CLUSTER;
 /// Default wall-clock start of a run.
 pub const DEFAULT_START: &str = "2026-01-01T00:00:00Z";
-/// Default agent version.
-pub const DEFAULT_AGENT_VERSION: &str = "1.85.0";
-/// The attribute that marks an instance with a trunk network interface.
-pub const TRUNK_ATTRIBUTE: &str = "ecs.awsvpc-trunk-id";
-/// ECS's container-instance quota per cluster (a warning above it: ecsim simulates more).
-pub const INSTANCE_QUOTA: u64 = 5000;
 
 /// A checked scenario, ready to run.
 #[derive(Clone, Debug)]
@@ -83,8 +75,6 @@ pub struct Scenario {
     pub task_stop_latency: DistSpec,
     /// The settings a replay of this run needs (recorded in events.jsonl).
     pub settings: serde_json::Value,
-    /// What a replayed log recorded beyond its calls (None for a scenario file).
-    pub replay: Option<crate::replay::Facts>,
     /// Warnings found while checking.
     pub warnings: Vec<Problem>,
 }
@@ -146,7 +136,11 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
     agent_clusters(&instance_groups, &asgs, &mut all_clusters, &mut r);
     let mut timeline: Vec<(usize, TimelineEntry)> = f.timeline.iter().cloned().enumerate().collect();
     timeline.sort_by_key(|(i, e)| (e.at, *i));
-    let later: Vec<(String, crate::engine::SimTime, &crate::capacity::CreateCapacityProvider)> = timeline
+    let later: Vec<(
+        String,
+        crate::engine::SimTime,
+        &crate::ecs::provider::CreateCapacityProvider,
+    )> = timeline
         .iter()
         .filter_map(|(i, e)| match &e.request {
             ApiCall::CreateCapacityProvider(c) => Some((
@@ -157,8 +151,9 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
             _ => None,
         })
         .collect();
+    let asg_names: Vec<String> = asgs.iter().map(|a| a.name.clone()).collect();
     let mut capacity = build_capacity(
-        &asgs,
+        &asg_names,
         &f.capacity_providers,
         &later,
         f.cluster_capacity_providers.as_ref(),
@@ -321,7 +316,6 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         agent_disconnect_timeout,
         task_stop_latency,
         settings: settings_of(doc),
-        replay: None,
         warnings,
     })
 }
@@ -383,12 +377,12 @@ fn build_image_pull(p: Option<&crate::scenario::schema::ImagePull>, r: &mut Repo
 /// The clusters that exist at time 0: `[[clusters]]`, or one named `default`.
 fn build_clusters(bodies: Option<&[crate::ecs::api::CreateCluster]>, r: &mut Report) -> Vec<String> {
     let Some(bodies) = bodies else {
-        return vec![CLUSTER_NAME.to_string()];
+        return vec![crate::ecs::api::DEFAULT_CLUSTER.to_string()];
     };
     let mut names = Vec::new();
     for (i, c) in bodies.iter().enumerate() {
         let name = c.name().to_string();
-        if !crate::scenario::world::valid_cluster_name(&name) {
+        if !crate::ecs::api::valid_cluster_name(&name) {
             r.error(
                 format!("clusters[{i}].clusterName"),
                 format!("`{name}` is not a valid cluster name: 1–255 letters, numbers, hyphens and underscores"),
@@ -463,7 +457,7 @@ fn agent_clusters(groups: &[GroupSpec], asgs: &[AsgSpec], clusters: &mut Vec<Str
 /// Fargate start latency by default: lognormal, median 35 s, sigma 0.3 — SIM CHOICE:
 /// AWS documents none (ecs-semantics.md §5.2); ENI attachment and the image pull dominate.
 pub fn default_fargate_latency() -> DistSpec {
-    use crate::scenario::duration::Duration;
+    use crate::engine::duration::Duration;
     DistSpec::Lognormal {
         median: Duration(SimDuration::from_secs(35)),
         sigma: 0.3,
@@ -564,7 +558,7 @@ fn check_faults(faults: &[Fault], groups: &[GroupSpec], asgs: &[AsgSpec], regist
                 match f.kind {
                     FaultType::SpotInterruption => match (&f.auto_scaling_group, f.capacity_provider.as_deref()) {
                         (Some(a), None) if asgs.iter().any(|g| &g.name == a && g.spot) => {}
-                        (None, Some(crate::capacity::FARGATE_SPOT)) => {}
+                        (None, Some(crate::ecs::provider::FARGATE_SPOT)) => {}
                         _ => r.error(
                             &path,
                             "random Spot interruptions name a Spot autoScalingGroup, or capacityProvider FARGATE_SPOT",
@@ -590,21 +584,6 @@ fn check_faults(faults: &[Fault], groups: &[GroupSpec], asgs: &[AsgSpec], regist
             }
             _ => r.error(&path, "a fault is scheduled (`at`) or random (`ratePerHour`), not both"),
         }
-    }
-}
-
-/// Names that become folder names: letters, digits, `.`, `_`, `-`.
-pub fn check_name(name: &str, path: &str, r: &mut Report) {
-    let ok = !name.is_empty()
-        && name.len() <= 128
-        && name != "."
-        && name != ".."
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if !ok {
-        r.error(
-            path,
-            format!("`{name}` is not a valid name: 1–128 letters, digits, `.`, `_` or `-`"),
-        );
     }
 }
 

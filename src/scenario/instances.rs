@@ -4,11 +4,12 @@
 use crate::ecs::agent::{AgentConfig, parse_user_data};
 use crate::ecs::api::LaunchType;
 use crate::ecs::catalogue::{Catalogue, InstanceType};
+use crate::ecs::cluster::{DEFAULT_AGENT_VERSION, INSTANCE_QUOTA, TRUNK_ATTRIBUTE};
 use crate::engine::SimDuration;
+use crate::engine::duration::{DistSpec, Duration};
 use crate::error::Report;
 use crate::placement::query::{parse_time, parse_version};
-use crate::scenario::build::{DEFAULT_AGENT_VERSION, INSTANCE_QUOTA, TRUNK_ATTRIBUTE, check_name};
-use crate::scenario::duration::{DistSpec, Duration};
+use crate::scenario::load::check_name;
 use crate::scenario::schema::{AutoScalingGroup, InstanceGroup, TotalResources};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -142,7 +143,7 @@ struct TemplateInput<'a> {
 
 fn template(t: &InstanceType, input: TemplateInput, path: &str, r: &mut Report) -> InstanceTemplate {
     let agent = parse_user_data(input.user_data, &format!("{path}.userData"), r);
-    if !crate::scenario::world::valid_cluster_name(agent.cluster_name()) {
+    if !crate::ecs::api::valid_cluster_name(agent.cluster_name()) {
         r.error(
             format!("{path}.userData"),
             format!("ECS_CLUSTER={}: not a valid cluster name", agent.cluster_name()),

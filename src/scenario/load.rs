@@ -313,7 +313,7 @@ fn check_request(api: &str, body: &Value, path: &str, report: &mut Report) {
             body,
             path,
             api,
-            fields_of::<crate::capacity::CreateCapacityProvider>(),
+            fields_of::<crate::ecs::provider::CreateCapacityProvider>(),
             ecs_members::CREATE_CAPACITY_PROVIDER,
             report,
         ),
@@ -321,7 +321,7 @@ fn check_request(api: &str, body: &Value, path: &str, report: &mut Report) {
             body,
             path,
             api,
-            fields_of::<crate::capacity::PutClusterCapacityProviders>(),
+            fields_of::<crate::ecs::provider::PutClusterCapacityProviders>(),
             ecs_members::PUT_CLUSTER_CAPACITY_PROVIDERS,
             report,
         ),
@@ -363,6 +363,21 @@ pub fn check_ecs_members(doc: &Value, report: &mut Report) {
         if let (Some(api), Some(body)) = (t.get("api").and_then(Value::as_str), t.get("request")) {
             check_request(api, body, &format!("timeline[{i}].request"), report);
         }
+    }
+}
+
+/// Names that become folder names: letters, digits, `.`, `_`, `-`.
+pub fn check_name(name: &str, path: &str, r: &mut Report) {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name != "."
+        && name != ".."
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if !ok {
+        r.error(
+            path,
+            format!("`{name}` is not a valid name: 1–128 letters, digits, `.`, `_` or `-`"),
+        );
     }
 }
 

@@ -6,8 +6,8 @@ use crate::ecs::api::{
     RunTask, StopTask, UpdateContainerInstancesState, UpdateService,
 };
 use crate::ecs::task_definition::RegisterTaskDefinition;
+use crate::engine::duration::{DistSpec, Duration, deserialize_dist, deserialize_opt_dist};
 use crate::placement::TieBreak;
-use crate::scenario::duration::{DistSpec, Duration, deserialize_dist, deserialize_opt_dist};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -67,16 +67,16 @@ pub struct ScenarioFile {
     pub clusters: Option<Vec<CreateCluster>>,
     /// Subnets, for awsvpcConfiguration and Fargate's zone spread.
     #[serde(default)]
-    pub subnets: Vec<Subnet>,
+    pub subnets: Vec<crate::ecs::provider::Subnet>,
     /// The EC2 Auto Scaling groups behind capacity providers.
     #[serde(default)]
     pub auto_scaling_groups: Vec<AutoScalingGroup>,
     /// CreateCapacityProvider bodies.
     #[serde(default)]
-    pub capacity_providers: Vec<crate::capacity::CreateCapacityProvider>,
+    pub capacity_providers: Vec<crate::ecs::provider::CreateCapacityProvider>,
     /// A PutClusterCapacityProviders body.
     #[serde(default)]
-    pub cluster_capacity_providers: Option<crate::capacity::PutClusterCapacityProviders>,
+    pub cluster_capacity_providers: Option<crate::ecs::provider::PutClusterCapacityProviders>,
     /// Price overrides.
     #[serde(default)]
     pub prices: Option<crate::capacity::prices::PriceOverrides>,
@@ -115,16 +115,6 @@ pub struct ImagePull {
     /// Fixed cost of every pull, a cached image's manifest check included (default 1s).
     #[serde(default)]
     pub latency: Option<Duration>,
-}
-
-/// A subnet: its zone is where awsvpc and Fargate tasks given it run.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Subnet {
-    /// `subnetId`.
-    pub subnet_id: String,
-    /// Its availability zone.
-    pub availability_zone: String,
 }
 
 /// An EC2 Auto Scaling group.
@@ -379,9 +369,9 @@ pub enum ApiCall {
     /// DeregisterContainerInstance.
     DeregisterContainerInstance(DeregisterContainerInstance),
     /// CreateCapacityProvider.
-    CreateCapacityProvider(crate::capacity::CreateCapacityProvider),
+    CreateCapacityProvider(crate::ecs::provider::CreateCapacityProvider),
     /// PutClusterCapacityProviders.
-    PutClusterCapacityProviders(crate::capacity::PutClusterCapacityProviders),
+    PutClusterCapacityProviders(crate::ecs::provider::PutClusterCapacityProviders),
     /// CreateCluster.
     CreateCluster(CreateCluster),
 }
@@ -434,10 +424,10 @@ impl<'de> DeserializeSeed<'de> for ApiSeed {
                 ApiCall::DeregisterContainerInstance(DeregisterContainerInstance::deserialize(d)?)
             }
             ApiName::CreateCapacityProvider => {
-                ApiCall::CreateCapacityProvider(crate::capacity::CreateCapacityProvider::deserialize(d)?)
+                ApiCall::CreateCapacityProvider(crate::ecs::provider::CreateCapacityProvider::deserialize(d)?)
             }
             ApiName::PutClusterCapacityProviders => {
-                ApiCall::PutClusterCapacityProviders(crate::capacity::PutClusterCapacityProviders::deserialize(d)?)
+                ApiCall::PutClusterCapacityProviders(crate::ecs::provider::PutClusterCapacityProviders::deserialize(d)?)
             }
             ApiName::CreateCluster => ApiCall::CreateCluster(CreateCluster::deserialize(d)?),
         })

@@ -2,11 +2,12 @@
 //! definitions, clusters, services and capacity provider associations exist at each
 //! call, so every request is checked against the state at its own time.
 
-use crate::capacity::{ProviderId, StrategyItem};
+use crate::capacity::providers::{Associations, Capacity, CapacitySpec};
 use crate::ecs::api::{
     self, CreateService, DeleteService, DeregisterContainerInstance, LaunchType, NetworkConfiguration,
     RegisterContainerInstance, RunTask, SchedulingStrategy, UpdateContainerInstancesState, UpdateService,
 };
+use crate::ecs::provider::{ProviderId, StrategyItem};
 use crate::ecs::registry::TaskDefinitions;
 use crate::ecs::strategy::{PlacementConstraint, PlacementStrategy};
 use crate::ecs::task_definition::{RegisterTaskDefinition, TaskDefinition, register};
@@ -14,7 +15,6 @@ use crate::engine::SimTime;
 use crate::error::Report;
 use crate::placement::constraint::Constraint;
 use crate::placement::plan::check_limits;
-use crate::scenario::capacity::{Associations, Capacity, CapacitySpec};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the world knows of a service.
@@ -375,7 +375,7 @@ impl<'a> World<'a> {
     /// Checks a PutClusterCapacityProviders body and applies it.
     pub fn put_cluster_capacity_providers(
         &mut self,
-        c: &crate::capacity::PutClusterCapacityProviders,
+        c: &crate::ecs::provider::PutClusterCapacityProviders,
         path: &str,
         r: &mut Report,
     ) {
@@ -405,7 +405,7 @@ impl<'a> World<'a> {
     /// Checks a CreateCluster body and adds the cluster.
     pub fn create_cluster(&mut self, c: &api::CreateCluster, path: &str, r: &mut Report) {
         let name = c.name();
-        if !valid_cluster_name(name) {
+        if !api::valid_cluster_name(name) {
             r.error(
                 format!("{path}.clusterName"),
                 format!("`{name}` is not a valid cluster name: 1–255 letters, numbers, hyphens and underscores"),
@@ -489,11 +489,6 @@ impl<'a> World<'a> {
             );
         }
     }
-}
-
-/// Cluster names: 1–255 letters, numbers, hyphens and underscores.
-pub fn valid_cluster_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// What a request's capacity settings need checked.

@@ -269,7 +269,7 @@ impl Sim<'_> {
             attributes.insert(a.name.clone(), a.value.clone().unwrap_or_default());
         }
         attributes.insert("ecs.availability-zone".to_string(), doc.availability_zone.clone());
-        let trunked = attributes.contains_key(crate::scenario::build::TRUNK_ATTRIBUTE);
+        let trunked = attributes.contains_key(crate::ecs::cluster::TRUNK_ATTRIBUTE);
         let external = attributes.contains_key("ecs.capability.external");
         let reserved_ports = match b.resource("PORTS") {
             Some(r) => r
@@ -305,7 +305,7 @@ impl Sim<'_> {
                 .version_info
                 .as_ref()
                 .and_then(|v| v.agent_version.clone())
-                .unwrap_or(crate::scenario::build::DEFAULT_AGENT_VERSION.to_string()),
+                .unwrap_or(crate::ecs::cluster::DEFAULT_AGENT_VERSION.to_string()),
             registered_at_unix_ms: self.sc.start_unix_ms + self.now().millis() as i64,
             origin: u32::MAX,
             hourly_price: hourly,
@@ -491,7 +491,7 @@ impl Sim<'_> {
 
     /// A recorded RunTask's client facts, when replaying.
     pub(super) fn replay_client(&self, origin: Origin) -> Option<crate::replay::Client> {
-        match (origin, &self.sc.replay) {
+        match (origin, self.script) {
             (Origin::Timeline(e), Some(f)) => f.clients.get(&e).cloned(),
             _ => None,
         }
@@ -521,7 +521,7 @@ impl Sim<'_> {
 
     /// A recorded essential-container exit (index into the log's exits).
     fn replay_exit(&mut self, k: u32) {
-        let Some(facts) = &self.sc.replay else { return };
+        let Some(facts) = self.script else { return };
         if let Some(&t) = self.replay_seq.get(&facts.exits[k as usize]) {
             let t = TaskIdx(t);
             if self.tasks[t.0 as usize].status == super::task::TaskStatus::Running {
@@ -532,7 +532,7 @@ impl Sim<'_> {
 
     /// A recorded Fargate Spot warning (index into the log's warnings).
     fn replay_fargate_spot(&mut self, k: u32) {
-        let Some(facts) = &self.sc.replay else { return };
+        let Some(facts) = self.script else { return };
         if let Some(&t) = self.replay_seq.get(&facts.fargate_spot[k as usize]) {
             self.fargate_spot_notice(TaskIdx(t));
         }
@@ -540,7 +540,7 @@ impl Sim<'_> {
 
     /// Schedules a replayed log's batches at their times, in the log's order.
     pub(super) fn schedule_replay(&mut self) {
-        let Some(facts) = &self.sc.replay else { return };
+        let Some(facts) = self.script else { return };
         let times: Vec<SimTime> = facts.batches.iter().map(|b| b.at).collect();
         for (k, at) in times.into_iter().enumerate() {
             self.schedule(at, Event::ReplayBatch(k as u32));
@@ -549,7 +549,7 @@ impl Sim<'_> {
 
     /// What one engine event of the recorded run did, done again in its order.
     pub(super) fn replay_batch(&mut self, k: u32) {
-        let Some(facts) = &self.sc.replay else { return };
+        let Some(facts) = self.script else { return };
         for item in facts.batches[k as usize].items.clone() {
             match item {
                 crate::replay::Item::Call(i) => self.timeline_call(i),

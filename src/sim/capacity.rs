@@ -4,13 +4,13 @@
 
 use super::task::{Origin, Reason, StopCode, TaskIdx, TaskStatus};
 use super::{Event, ProviderSample, Sim, concern};
+use crate::capacity::providers::ProviderKind;
 use crate::capacity::scaling::{self, Shape};
-use crate::capacity::{Pool, ProviderId};
 use crate::ecs::cluster::{GroupId, InstanceId, InstanceSpec, InstanceStatus};
 use crate::ecs::intern::Sym;
+use crate::ecs::provider::{Pool, ProviderId};
 use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
 use crate::scenario::Scenario;
-use crate::scenario::capacity::ProviderKind;
 use crate::scenario::instances::InstanceTemplate;
 use crate::scenario::schema::FaultType;
 use rand::RngExt;
@@ -179,11 +179,11 @@ impl CapacityState {
             Pool::Fargate {
                 spot: false,
                 provider: None,
-            } => crate::capacity::FARGATE.into(),
+            } => crate::ecs::provider::FARGATE.into(),
             Pool::Fargate {
                 spot: true,
                 provider: None,
-            } => crate::capacity::FARGATE_SPOT.into(),
+            } => crate::ecs::provider::FARGATE_SPOT.into(),
         }
     }
 
@@ -267,7 +267,7 @@ impl CapacityState {
             .iter()
             .filter(|f| {
                 f.kind == FaultType::SpotInterruption
-                    && f.capacity_provider.as_deref() == Some(crate::capacity::FARGATE_SPOT)
+                    && f.capacity_provider.as_deref() == Some(crate::ecs::provider::FARGATE_SPOT)
             })
             .filter_map(|f| f.rate_per_hour)
             .sum::<f64>();

@@ -64,7 +64,7 @@ impl Sim<'_> {
     /// Schedules the scenario's faults: scheduled ones at their time, random zone
     /// outages on their clock (per-instance clocks start as instances register).
     pub(super) fn start_faults(&mut self) {
-        if self.sc.replay.is_some() {
+        if self.script.is_some() {
             return;
         }
         for (f, fault) in self.sc.faults.iter().enumerate() {
@@ -80,7 +80,7 @@ impl Sim<'_> {
 
     /// Starts the random per-instance fault clocks of a newly registered instance.
     pub(super) fn start_instance_faults(&mut self, id: InstanceId) {
-        if self.sc.replay.is_some() {
+        if self.script.is_some() {
             return;
         }
         let origin = self.cluster.instance(id).spec.origin as usize;

@@ -16,9 +16,11 @@ pub mod service;
 pub mod task;
 
 use crate::capacity::cost::{Costs, Meter};
-use crate::capacity::{Pool, split};
+use crate::capacity::providers::{Associations, Capacity};
+use crate::capacity::split;
 use crate::ecs::api::RunTask;
 use crate::ecs::cluster::{Cluster, GroupId, InstanceId, InstanceStatus, hex_id};
+use crate::ecs::provider::Pool;
 use crate::ecs::registry::{TaskDefId, TaskDefinitions};
 use crate::ecs::task_definition::register;
 use crate::engine::{EventQueue, RngStreams, SimDuration, SimTime, Slot, StreamRng};
@@ -26,7 +28,6 @@ use crate::error::Report;
 use crate::placement::plan::{self, PlanId};
 use crate::placement::{Decision, Placer};
 use crate::scenario::Scenario;
-use crate::scenario::capacity::{Associations, Capacity};
 use crate::scenario::schema::{ApiCall, Arrival, Retry};
 use capacity::CapacityState;
 use metrics::{Integrals, Summary, WaitStats, fixed};
@@ -392,6 +393,7 @@ struct InstanceRuntime {
 
 struct Sim<'a> {
     sc: &'a Scenario,
+    script: Option<&'a crate::replay::Script>,
     rec: &'a mut dyn Recorder,
     q: EventQueue<Event>,
     end: SimTime,
@@ -442,14 +444,24 @@ struct Sim<'a> {
 
 /// Runs a scenario with `seed`, sending records to `rec`.
 pub fn run(sc: &Scenario, seed: u64, rec: &mut dyn Recorder) -> Outcome {
+    run_with(sc, None, seed, rec)
+}
+
+/// Runs a replayed log's scenario, repeating what its script recorded beyond the calls.
+pub fn replay(sc: &Scenario, script: &crate::replay::Script, seed: u64, rec: &mut dyn Recorder) -> Outcome {
+    run_with(sc, Some(script), seed, rec)
+}
+
+fn run_with(sc: &Scenario, script: Option<&crate::replay::Script>, seed: u64, rec: &mut dyn Recorder) -> Outcome {
     let streams = RngStreams::new(seed);
     let mut sim = Sim {
         sc,
+        script,
         rec,
         q: EventQueue::new(),
         end: SimTime::ZERO + sc.duration,
         streams,
-        cluster: Cluster::new(crate::scenario::build::CLUSTER_NAME),
+        cluster: Cluster::new(crate::ecs::api::DEFAULT_CLUSTER),
         placer: Placer::new(sc.tie_break, streams.stream(concern::PLACEMENT, 0)),
         registry: TaskDefinitions::default(),
         tasks: Vec::new(),
@@ -574,7 +586,7 @@ impl Sim<'_> {
             };
             self.schedule(SimTime::ZERO + first, Event::Arrival(w as u32));
         }
-        if sc.replay.is_some() {
+        if self.script.is_some() {
             self.schedule_replay();
         } else {
             for (i, e) in sc.timeline.iter().enumerate() {
@@ -801,7 +813,7 @@ impl Sim<'_> {
             .cloned()
             .collect();
         let refs: Vec<_> = all.iter().collect();
-        let scope = crate::capacity::Scope { pool, cluster };
+        let scope = crate::ecs::provider::Scope { pool, cluster };
         let p = self
             .placer
             .plan(&mut self.cluster, &refs, strategies.unwrap_or(&default), scope)
@@ -815,7 +827,7 @@ impl Sim<'_> {
         &self,
         cluster: u32,
         launch_type: Option<crate::ecs::api::LaunchType>,
-        strategy: Option<&[crate::capacity::StrategyItem]>,
+        strategy: Option<&[crate::ecs::provider::StrategyItem]>,
     ) -> Capacity {
         self.sc
             .capacity
@@ -913,7 +925,7 @@ impl Sim<'_> {
             .cluster
             .group(&request.group.clone().unwrap_or_else(|| format!("family:{family}")));
         let duration = match origin {
-            Origin::Workload(w) if self.sc.replay.is_none() => {
+            Origin::Workload(w) if self.script.is_none() => {
                 Some((self.sc.workloads[w as usize].task_duration.clone(), w))
             }
             Origin::Timeline(e) => self.sc.timeline[e as usize]
@@ -1095,7 +1107,7 @@ impl Sim<'_> {
             stopping_at: None,
             after_fault: l.after_fault,
         });
-        if self.sc.replay.is_some() {
+        if self.script.is_some() {
             self.replay_seq.insert(task_id(self.created), idx.0);
         }
         self.created += 1;
@@ -1194,7 +1206,7 @@ impl Sim<'_> {
         if let Pool::Fargate { spot: true, .. } = pool
             && let Some(at) = self.caps.fargate_spot_interruption(self.sc, now)
             && run_for.is_none_or(|d| at < now + d)
-            && self.sc.replay.is_none()
+            && self.script.is_none()
         {
             self.schedule_on(at, t, Event::FargateSpotNotice(t));
         }

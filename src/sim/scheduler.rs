@@ -14,12 +14,12 @@ use super::service::{
 };
 use super::task::{Origin, Reason, StopCode, TaskIdx, TaskStatus};
 use super::{Event, Launch, Placement, Sim, concern};
-use crate::capacity::{Pool, Toggle};
+use crate::capacity::providers::Capacity;
 use crate::ecs::api::{CreateService, DeleteService, UpdateService};
 use crate::ecs::cluster::{InstanceId, InstanceStatus, mixed};
 use crate::ecs::deployment::{Settings, breaker_threshold, throttle_next};
+use crate::ecs::provider::{Pool, Toggle};
 use crate::ecs::strategy::{PlacementStrategy, SpreadField};
-use crate::scenario::capacity::Capacity;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -95,7 +95,7 @@ impl Sim<'_> {
         cluster: u32,
         taskdef: crate::ecs::registry::TaskDefId,
         launch_type: Option<crate::ecs::api::LaunchType>,
-        strategy: Option<Vec<crate::capacity::StrategyItem>>,
+        strategy: Option<Vec<crate::ecs::provider::StrategyItem>>,
         network: Option<crate::ecs::api::NetworkConfiguration>,
         placement_strategy: Option<Vec<PlacementStrategy>>,
         placement_constraints: Vec<crate::ecs::strategy::PlacementConstraint>,
@@ -164,7 +164,7 @@ impl Sim<'_> {
             } else {
                 body.desired_count.unwrap_or(0) as u32
             },
-            task_duration: if self.sc.replay.is_some() {
+            task_duration: if self.script.is_some() {
                 None
             } else {
                 body.task_duration.clone()
@@ -837,7 +837,7 @@ impl Sim<'_> {
                 && pools.iter().any(|p| {
                     self.cluster.in_scope(
                         id,
-                        crate::capacity::Scope {
+                        crate::ecs::provider::Scope {
                             pool: *p,
                             cluster: svc.cluster,
                         },

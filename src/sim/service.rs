@@ -4,9 +4,9 @@
 use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
 use crate::ecs::registry::TaskDefId;
 use crate::ecs::strategy::{BinpackField, PlacementStrategy, SpreadField};
+use crate::engine::duration::DistSpec;
 use crate::engine::{SimTime, StreamRng};
 use crate::placement::strategy::binpack;
-use crate::scenario::duration::DistSpec;
 use crate::sim::task::TaskIdx;
 use rand::RngExt;
 use std::collections::{BTreeSet, VecDeque};
@@ -133,7 +133,7 @@ pub struct Config {
     /// The task definition revision.
     pub taskdef: TaskDefId,
     /// Where its tasks go.
-    pub capacity: crate::scenario::capacity::Capacity,
+    pub capacity: crate::capacity::providers::Capacity,
     /// The zones of its subnets (Fargate spreads over them).
     pub zones: Vec<crate::ecs::intern::Sym>,
     /// `placementStrategy` as requested (None: the service default).
@@ -145,7 +145,7 @@ pub struct Config {
     /// The request's launch type, capacity provider strategy and network, kept for later updates.
     pub launch_type: Option<crate::ecs::api::LaunchType>,
     /// `capacityProviderStrategy` as requested.
-    pub capacity_provider_strategy: Option<Vec<crate::capacity::StrategyItem>>,
+    pub capacity_provider_strategy: Option<Vec<crate::ecs::provider::StrategyItem>>,
     /// `networkConfiguration` as requested.
     pub network: Option<crate::ecs::api::NetworkConfiguration>,
 }

@@ -1,9 +1,9 @@
 //! Tasks: what was asked for, what ECS made of it, and how it ended.
 
-use crate::capacity::Pool;
 use crate::capacity::cost::Meter;
 use crate::ecs::cluster::{GroupId, InstanceId};
 use crate::ecs::intern::Sym;
+use crate::ecs::provider::Pool;
 use crate::ecs::registry::TaskDefId;
 use crate::engine::{SimDuration, SimTime};
 

@@ -54,7 +54,9 @@ fn bins_used(capacity: u32, weights: &[u32], strategy: &str) -> u32 {
     }
     let mut placer = Placer::new(TieBreak::LowestId, RngStreams::new(1).stream(3, 0));
     let s: Vec<PlacementStrategy> = serde_json::from_str(strategy).unwrap();
-    let plan = placer.plan(&mut cluster, &[], &s, ecsim::capacity::Pool::Ec2).unwrap();
+    let plan = placer
+        .plan(&mut cluster, &[], &s, ecsim::ecs::provider::Pool::Ec2)
+        .unwrap();
     for id in cluster.ids() {
         placer.instance_changed(&cluster, id);
     }

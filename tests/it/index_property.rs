@@ -1,8 +1,8 @@
 //! The capacity indexes choose exactly what a brute-force scan over every instance
 //! chooses, through thousands of random allocate/release steps.
 
-use ecsim::capacity::{Pool, ProviderId};
 use ecsim::ecs::cluster::{Cluster, InstanceId, InstanceSpec, InstanceStatus};
+use ecsim::ecs::provider::{Pool, ProviderId};
 use ecsim::ecs::strategy::{PlacementConstraint, PlacementStrategy};
 use ecsim::ecs::task_definition::Reservation;
 use ecsim::engine::{RngStreams, SimTime};

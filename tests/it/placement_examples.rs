@@ -417,7 +417,7 @@ fn research_heuristics_run_in_scenarios_and_sweeps_like_ecs_strategies() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("h.toml");
     std::fs::write(&file, &toml).unwrap();
-    let sweep = ecsim::scenario::load_sweep(&file).unwrap();
+    let sweep = ecsim::sweep::load_sweep(&file).unwrap();
     let rows = ecsim::sweep::run_sweep(&sweep, Some(1), false).unwrap();
     assert_eq!(rows.len(), kinds.len());
     for r in &rows {

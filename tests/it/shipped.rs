@@ -1,9 +1,10 @@
 //! Every shipped scenario loads, its sweep expands, and it runs with the invariants
 //! holding (the million-task day only loads: its speed is benchmarked).
 
-use ecsim::scenario::{load_scenario, load_sweep};
+use ecsim::scenario::load_scenario;
 use ecsim::sim::records::Discard;
 use ecsim::sim::{check_invariants, run};
+use ecsim::sweep::load_sweep;
 use std::path::Path;
 
 #[test]

@@ -2,7 +2,8 @@
 //! cartesian product of the axes' values × seeds (first axis slowest, seeds fastest).
 
 use crate::error::{Error, Report};
-use crate::scenario::build::{Scenario, build, check_name};
+use crate::scenario::build::{Scenario, build};
+use crate::scenario::load::check_name;
 use crate::scenario::load::{self, Format};
 use crate::scenario::schema::{Axis, ScenarioFile, SweepFile, SweepTable};
 use serde_json::Value;

@@ -1,8 +1,12 @@
-//! Running a sweep: every (variant, seed) run in parallel with rayon, results
-//! collected by run index — so sweep.csv is byte-identical whatever the thread count.
+//! Sweeps: a base scenario, axes that set field paths, and seeds ([`expand`]); every
+//! (variant, seed) run in parallel with rayon, results collected by run index — so
+//! sweep.csv is byte-identical whatever the thread count.
+
+pub mod expand;
+
+pub use expand::{Sweep, load_sweep};
 
 use crate::error::Error;
-use crate::scenario::Sweep;
 use crate::sim::metrics::Summary;
 use crate::sim::records::Discard;
 use rayon::prelude::*;
@@ -202,10 +206,7 @@ pub fn answer(sweep: &Sweep, rows: &[SweepRow], sel: &crate::scenario::schema::S
             .collect();
         vals.iter().sum::<f64>() / vals.len().max(1) as f64
     };
-    let bound = sel
-        .condition
-        .as_deref()
-        .and_then(|c| crate::scenario::sweep::parse_condition(c).ok());
+    let bound = sel.condition.as_deref().and_then(|c| expand::parse_condition(c).ok());
     let holds = |labels: &[String]| match &bound {
         None => true,
         Some((col, op, n)) => {

@@ -2,15 +2,14 @@
 //! what each request's launch type or capacity provider strategy resolves to.
 
 use crate::capacity::split::Item;
-use crate::capacity::{
-    CreateCapacityProvider, FARGATE, FARGATE_SPOT, MAX_CLUSTER_PROVIDERS, MAX_STRATEGY_ITEMS, Pool, ProviderId,
-    PutClusterCapacityProviders, StrategyItem, Toggle, fargate, scaling,
-};
+use crate::capacity::{fargate, scaling};
 use crate::ecs::api::{LaunchType, NetworkConfiguration, NetworkMode};
+use crate::ecs::provider::{
+    CreateCapacityProvider, FARGATE, FARGATE_SPOT, MAX_CLUSTER_PROVIDERS, MAX_STRATEGY_ITEMS, Pool, ProviderId,
+    PutClusterCapacityProviders, StrategyItem, Subnet, Toggle,
+};
 use crate::ecs::task_definition::TaskDefinition;
 use crate::error::Report;
-use crate::scenario::instances::AsgSpec;
-use crate::scenario::schema::Subnet;
 use std::collections::BTreeSet;
 
 /// What a capacity provider is backed by.
@@ -250,12 +249,12 @@ fn asg_name(arn: &str) -> &str {
     arn.rsplit_once("autoScalingGroupName/").map_or(arn, |(_, n)| n)
 }
 
-/// Checks one CreateCapacityProvider body against the Auto Scaling groups and the
+/// Checks one CreateCapacityProvider body against the Auto Scaling group names and the
 /// providers so far; `used_asgs` holds the groups already backing one.
 fn check_provider(
     p: &CreateCapacityProvider,
     path: &str,
-    asgs: &[AsgSpec],
+    asgs: &[String],
     spec: &CapacitySpec,
     used_asgs: &mut BTreeSet<usize>,
     r: &mut Report,
@@ -278,7 +277,7 @@ fn check_provider(
     }
     let g = &p.auto_scaling_group_provider;
     let name = asg_name(&g.auto_scaling_group_arn);
-    let Some(asg) = asgs.iter().position(|a| a.name == name) else {
+    let Some(asg) = asgs.iter().position(|a| a == name) else {
         r.error(
             format!("{path}.autoScalingGroupProvider.autoScalingGroupArn"),
             format!("no Auto Scaling group `{name}` in [[autoScalingGroups]]"),
@@ -386,7 +385,7 @@ impl CapacitySpec {
 /// calls create (`later`: path, time and body, in call order), and the default
 /// cluster's association (`clusterCapacityProviders`, for a cluster in `clusters`).
 pub fn build_capacity(
-    asgs: &[AsgSpec],
+    asgs: &[String],
     providers: &[CreateCapacityProvider],
     later: &[(String, crate::engine::SimTime, &CreateCapacityProvider)],
     cluster: Option<&PutClusterCapacityProviders>,
