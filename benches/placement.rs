@@ -9,7 +9,7 @@ use ecsim::ecs::cluster::{Cluster, GroupId, InstanceId, InstanceSpec};
 use ecsim::ecs::strategy::{PlacementConstraint, PlacementStrategy};
 use ecsim::ecs::task_definition::Reservation;
 use ecsim::engine::{RngStreams, SimTime, StreamRng};
-use ecsim::placement::plan::PlanId;
+use ecsim::placement::plan::{Chain, PlanId};
 use ecsim::placement::{Decision, Placer, TieBreak};
 use rand::RngExt;
 use std::collections::BTreeMap;
@@ -56,10 +56,8 @@ impl Bench {
         let mut placer = Placer::new(TieBreak::Random, streams.stream(3, 0));
         let s: Vec<PlacementStrategy> = serde_json::from_str(strategies).unwrap();
         let k: Vec<PlacementConstraint> = serde_json::from_str(constraints).unwrap();
-        let refs: Vec<&PlacementConstraint> = k.iter().collect();
-        let plan = placer
-            .plan(&mut cluster, &refs, &s, ecsim::ecs::provider::Pool::Ec2)
-            .unwrap();
+        let chain = Chain::compile(&[], &k, &s).unwrap();
+        let plan = placer.plan(&cluster, &chain, ecsim::ecs::provider::Pool::Ec2);
         for id in cluster.ids() {
             placer.instance_changed(&cluster, id);
         }
@@ -86,8 +84,7 @@ impl Bench {
         let res = task(&mut self.rng);
         match self.placer.decide(self.plan, &res, self.group, &self.cluster) {
             Decision::Placed(i) => {
-                self.cluster.allocate(i, &res, self.group);
-                self.placer.allocation_changed(&self.cluster, i);
+                self.placer.allocate(&mut self.cluster, i, &res, self.group);
                 self.live.push((i, res));
                 true
             }
@@ -98,8 +95,7 @@ impl Bench {
     fn release(&mut self) {
         let k = self.rng.random_range(0..self.live.len());
         let (i, res) = self.live.swap_remove(k);
-        self.cluster.release(i, &res, self.group);
-        self.placer.allocation_changed(&self.cluster, i);
+        self.placer.release(&mut self.cluster, i, &res, self.group);
     }
 
     fn step(&mut self) {

@@ -157,7 +157,7 @@ pub struct ContainerInstance {
 }
 
 /// Why a reservation does not fit an instance, in the order ECS checks.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Shortfall {
     /// Not enough CPU.
     Cpu,
@@ -171,22 +171,9 @@ pub enum Shortfall {
 
 impl Shortfall {
     /// The RunTask failure reason ECS reports.
-    pub fn reason(self) -> &'static str {
-        match self {
-            Shortfall::Cpu => "RESOURCE:CPU",
-            Shortfall::Memory => "RESOURCE:MEMORY",
-            Shortfall::Ports => "RESOURCE:PORTS",
-            Shortfall::Eni => "RESOURCE:ENI",
-        }
+    pub fn reason(self) -> crate::ecs::failure::Failure {
+        crate::ecs::failure::Failure::Resource(self)
     }
-}
-
-/// Per task group totals, and counts per attribute value for the attributes some
-/// spread strategy uses.
-#[derive(Clone, Debug, Default)]
-struct GroupStats {
-    total: u32,
-    by_attr: BTreeMap<(Sym, Option<Sym>), u32>,
 }
 
 /// One ECS cluster.
@@ -206,8 +193,6 @@ pub struct Cluster {
     status: Vec<InstanceStatus>,
     connected: Vec<bool>,
     running: Vec<u32>,
-    groups: Vec<GroupStats>,
-    spread_attrs: Vec<Sym>,
     registered_cpu_total: u64,
     registered_mem_total: u64,
     reserved_cpu_total: u64,
@@ -240,8 +225,6 @@ impl Cluster {
             status: Vec::new(),
             connected: Vec::new(),
             running: Vec::new(),
-            groups: Vec::new(),
-            spread_attrs: Vec::new(),
             registered_cpu_total: 0,
             registered_mem_total: 0,
             reserved_cpu_total: 0,
@@ -570,7 +553,6 @@ impl Cluster {
             Ok(at) => inst.groups[at].1 += 1,
             Err(at) => inst.groups.insert(at, (group, 1)),
         }
-        self.count_group(id, group, 1);
     }
 
     /// Gives back what [`allocate`](Self::allocate) took.
@@ -606,16 +588,11 @@ impl Cluster {
             "released more than was registered on {}",
             inst.spec.ec2_instance_id
         );
-        self.count_group(id, group, -1);
     }
 
     /// The group for `name`, created if new.
     pub fn group(&mut self, name: &str) -> GroupId {
-        let id = GroupId(self.group_names.intern(name).0);
-        if self.groups.len() <= id.0 as usize {
-            self.groups.resize(id.0 as usize + 1, GroupStats::default());
-        }
-        id
+        GroupId(self.group_names.intern(name).0)
     }
 
     /// The group's name.
@@ -629,49 +606,6 @@ impl Cluster {
         gs.binary_search_by_key(&group, |(g, _)| *g)
             .map(|i| gs[i].1)
             .unwrap_or(0)
-    }
-
-    /// Tasks of `group` in the whole cluster.
-    pub fn group_total(&self, group: GroupId) -> u32 {
-        self.groups.get(group.0 as usize).map_or(0, |g| g.total)
-    }
-
-    /// Tasks of `group` on instances whose attribute `attr` is `value` (None: unset).
-    /// `attr` must have been passed to [`track_spread_attribute`](Self::track_spread_attribute).
-    pub fn group_count_by_attr(&self, group: GroupId, attr: Sym, value: Option<Sym>) -> u32 {
-        debug_assert!(self.spread_attrs.contains(&attr), "attribute not tracked");
-        self.groups
-            .get(group.0 as usize)
-            .and_then(|g| g.by_attr.get(&(attr, value)))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Starts counting every group's tasks per value of attribute `name`.
-    pub fn track_spread_attribute(&mut self, name: &str) -> Sym {
-        let attr = self.symbols.intern(name);
-        if self.spread_attrs.contains(&attr) {
-            return attr;
-        }
-        self.spread_attrs.push(attr);
-        for i in 0..self.instances.len() {
-            let id = InstanceId(i as u32);
-            let value = self.attribute(id, attr);
-            for &(g, n) in &self.instances[i].groups {
-                *self.groups[g.0 as usize].by_attr.entry((attr, value)).or_default() += n;
-            }
-        }
-        attr
-    }
-
-    fn count_group(&mut self, id: InstanceId, group: GroupId, delta: i64) {
-        let attrs = &self.instances[id.idx()].attributes;
-        let stats = &mut self.groups[group.0 as usize];
-        stats.total = (stats.total as i64 + delta) as u32;
-        for &attr in &self.spread_attrs {
-            let n = stats.by_attr.entry((attr, lookup(attrs, attr))).or_default();
-            *n = (*n as i64 + delta) as u32;
-        }
     }
 }
 
@@ -718,7 +652,6 @@ mod tests {
     #[test]
     fn allocation_and_release_balance() {
         let mut c = Cluster::new("default");
-        let az = c.track_spread_attribute("ecs.availability-zone");
         let a = c.register(spec("us-east-1a", 2048, 4000), SimTime::ZERO);
         let g = c.group("service:web");
         let r = res(512, 1000);
@@ -728,14 +661,11 @@ mod tests {
         c.allocate(a, &r, g);
         assert_eq!((c.cpu_left(a), c.mem_left(a), c.running_tasks(a)), (1024, 2000, 2));
         assert_eq!(c.group_count_on(g, a), 2);
-        let v = c.attribute(a, az);
-        assert_eq!(c.group_count_by_attr(g, az, v), 2);
         assert_eq!(c.busy_count(), 1);
         c.release(a, &r, g);
         c.release(a, &r, g);
         assert_eq!((c.cpu_left(a), c.mem_left(a)), (2048, 4000));
         assert_eq!(c.group_count_on(g, a), 0);
-        assert_eq!(c.group_count_by_attr(g, az, v), 0);
         assert_eq!(c.busy_count(), 0);
         assert_eq!(c.reserved_totals(), (0, 0));
     }

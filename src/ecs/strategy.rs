@@ -3,11 +3,11 @@
 
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A resource a `binpack` strategy packs on.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BinpackField {
     /// CPU units.
     Cpu,
@@ -44,112 +44,118 @@ impl fmt::Display for SpreadField {
     }
 }
 
-impl Serialize for SpreadField {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for SpreadField {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        match s.as_str() {
-            "instanceId" => Ok(SpreadField::Instance { host: false }),
-            "host" => Ok(SpreadField::Instance { host: true }),
-            _ => match s.strip_prefix("attribute:") {
-                Some(name) if !name.is_empty() && name.len() <= 128 => Ok(SpreadField::Attribute(name.to_string())),
-                _ => Err(de::Error::custom(format!(
-                    "spread field `{s}` is not valid: use instanceId, host or attribute:<name>"
-                ))),
-            },
-        }
-    }
-}
-
-/// A `PlacementStrategy`. The ECS types come first; the research heuristics that
-/// ECS does not offer are marked so in their documentation.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
-pub enum PlacementStrategy {
-    /// ECS `random`: a uniformly random candidate.
-    Random {
-        /// ECS ignores `field` for random; it is kept only to echo the request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        field: Option<String>,
-    },
-    /// ECS `spread`: fewest tasks of the group per value of `field`.
-    Spread {
-        /// What to spread over.
-        field: SpreadField,
-    },
-    /// ECS `binpack`: least remaining `field` that still fits.
-    Binpack {
-        /// CPU or memory.
-        field: BinpackField,
-    },
-    /// Not ECS (research): the first candidate in registration order.
-    FirstFit {},
-    /// Not ECS (research): first fit from where the last placement went, wrapping
-    /// around (CloudSim Plus's FirstFit with a rotating start).
-    NextFit {},
-    /// Not ECS (research): least CPU + memory left after placing (each as a share of
-    /// the instance's registered amount).
-    BestFit {},
-    /// Not ECS (research): most CPU + memory left after placing.
-    WorstFit {},
-    /// Not ECS (research): largest dot product of the task's demand and the instance's
-    /// remaining capacity, both normalised (Panigrahy et al.).
-    DotProduct {},
-    /// Not ECS (research): smallest L2 distance between the normalised remaining capacity
-    /// and the demand (Panigrahy et al.).
-    L2Norm {},
-    /// Not ECS (research): smallest increase of fragmentation — free CPU and memory that
-    /// tasks of the workload seen so far could no longer use (FGD-style, CPU × memory).
-    Fragmentation {},
-    /// Not ECS (research): two candidates drawn at random, the less loaded kept.
-    PowerOfTwoChoices {},
-    /// Not ECS (research): kube-scheduler's sampling: from a rotating start, the first
-    /// `percentage` % of instances that fit (at least 100; default adaptive: 50 − n/125,
-    /// at least 5 %).
-    Sampled {
-        /// Share of the instances to find, 1–100.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        percentage: Option<u32>,
-    },
+/// A `PlacementStrategy` in the API's form: its `type`, its `field`, and any further
+/// members a strategy takes (the research heuristic `sampled` takes `percentage`).
+/// Which types exist and what their members mean is the placement registry's to say
+/// (`placement::strategy`), so a strategy added there — by ecsim or by a program
+/// using it as a library — is read like ECS's own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlacementStrategy {
+    /// `type`: `binpack`, `spread`, `random`, or a registered research strategy.
+    pub kind: String,
+    /// `field`, when the strategy takes one.
+    pub field: Option<String>,
+    /// Further members, by name.
+    pub params: BTreeMap<String, serde_json::Value>,
 }
 
 impl PlacementStrategy {
-    /// True for the research heuristics ECS does not offer.
-    pub fn is_research(&self) -> bool {
-        !matches!(
-            self,
-            PlacementStrategy::Random { .. } | PlacementStrategy::Spread { .. } | PlacementStrategy::Binpack { .. }
-        )
+    /// A strategy of type `kind` with an optional `field`.
+    pub fn new(kind: &str, field: Option<&str>) -> Self {
+        PlacementStrategy {
+            kind: kind.to_string(),
+            field: field.map(str::to_string),
+            params: BTreeMap::new(),
+        }
     }
 }
 
 impl fmt::Display for PlacementStrategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PlacementStrategy::Random { .. } => f.write_str("random"),
-            PlacementStrategy::Spread { field } => write!(f, "spread({field})"),
-            PlacementStrategy::Binpack { field } => {
-                let name = match field {
-                    BinpackField::Cpu => "cpu",
-                    BinpackField::Memory => "memory",
-                };
-                write!(f, "binpack({name})")
+        f.write_str(&self.kind)?;
+        let mut args: Vec<String> = self.field.iter().cloned().collect();
+        args.extend(self.params.iter().map(|(k, v)| format!("{k}={v}")));
+        if !args.is_empty() {
+            write!(f, "({})", args.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for PlacementStrategy {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("type", &self.kind)?;
+        if let Some(field) = &self.field {
+            m.serialize_entry("field", field)?;
+        }
+        for (k, v) in &self.params {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for PlacementStrategy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = PlacementStrategy;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a placement strategy such as { type = \"binpack\", field = \"memory\" }")
             }
-            PlacementStrategy::FirstFit {} => f.write_str("firstFit"),
-            PlacementStrategy::NextFit {} => f.write_str("nextFit"),
-            PlacementStrategy::BestFit {} => f.write_str("bestFit"),
-            PlacementStrategy::WorstFit {} => f.write_str("worstFit"),
-            PlacementStrategy::DotProduct {} => f.write_str("dotProduct"),
-            PlacementStrategy::L2Norm {} => f.write_str("l2Norm"),
-            PlacementStrategy::Fragmentation {} => f.write_str("fragmentation"),
-            PlacementStrategy::PowerOfTwoChoices {} => f.write_str("powerOfTwoChoices"),
-            PlacementStrategy::Sampled { percentage: None } => f.write_str("sampled"),
-            PlacementStrategy::Sampled { percentage: Some(p) } => write!(f, "sampled({p}%)"),
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PlacementStrategy, A::Error> {
+                let (mut kind, mut field, mut params) = (None, None, BTreeMap::new());
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "type" => kind = Some(map.next_value::<String>()?),
+                        "field" => field = Some(map.next_value::<String>()?),
+                        _ => {
+                            let v: serde_json::Value = map.next_value()?;
+                            params.insert(key, v);
+                        }
+                    }
+                }
+                let kind = kind.ok_or_else(|| de::Error::missing_field("type"))?;
+                Ok(PlacementStrategy { kind, field, params })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl BinpackField {
+    /// `cpu` or `memory`.
+    pub fn parse(s: &str) -> Result<BinpackField, String> {
+        match s {
+            "cpu" => Ok(BinpackField::Cpu),
+            "memory" => Ok(BinpackField::Memory),
+            _ => Err(format!("binpack field `{s}` is not valid: use cpu or memory")),
+        }
+    }
+
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinpackField::Cpu => "cpu",
+            BinpackField::Memory => "memory",
+        }
+    }
+}
+
+impl SpreadField {
+    /// `instanceId`, `host` or `attribute:<name>`.
+    pub fn parse(s: &str) -> Result<SpreadField, String> {
+        match s {
+            "instanceId" => Ok(SpreadField::Instance { host: false }),
+            "host" => Ok(SpreadField::Instance { host: true }),
+            _ => match s.strip_prefix("attribute:") {
+                Some(name) if !name.is_empty() && name.len() <= 128 => Ok(SpreadField::Attribute(name.to_string())),
+                _ => Err(format!(
+                    "spread field `{s}` is not valid: use instanceId, host or attribute:<name>"
+                )),
+            },
         }
     }
 }
@@ -179,45 +185,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strategies_read_in_the_api_form() {
+    fn strategies_read_and_write_in_the_api_form() {
         let s: Vec<PlacementStrategy> = serde_json::from_str(
             r#"[{"type":"spread","field":"attribute:ecs.availability-zone"},
                 {"type":"binpack","field":"memory"},{"type":"random"},
-                {"type":"spread","field":"host"}]"#,
+                {"type":"sampled","percentage":10}]"#,
         )
         .unwrap();
         assert_eq!(
             s[0],
-            PlacementStrategy::Spread {
-                field: SpreadField::availability_zone()
-            }
+            PlacementStrategy::new("spread", Some("attribute:ecs.availability-zone"))
         );
-        assert_eq!(
-            s[1],
-            PlacementStrategy::Binpack {
-                field: BinpackField::Memory
-            }
-        );
-        assert_eq!(s[2], PlacementStrategy::Random { field: None });
-        assert_eq!(s[3].to_string(), "spread(host)");
+        assert_eq!(s[2], PlacementStrategy::new("random", None));
+        assert_eq!(s[3].params["percentage"], serde_json::json!(10));
+        assert_eq!(s[3].to_string(), "sampled(percentage=10)");
         let back = serde_json::to_string(&s[0]).unwrap();
         assert_eq!(back, r#"{"type":"spread","field":"attribute:ecs.availability-zone"}"#);
+        assert_eq!(
+            serde_json::to_string(&s[3]).unwrap(),
+            r#"{"type":"sampled","percentage":10}"#
+        );
+        let e = serde_json::from_str::<PlacementStrategy>(r#"{"field":"cpu"}"#).unwrap_err();
+        assert!(e.to_string().contains("type"), "{e}");
     }
 
     #[test]
-    fn bad_strategies_are_refused_with_what_is_allowed() {
-        let e = serde_json::from_str::<PlacementStrategy>(r#"{"type":"binpak","field":"cpu"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("binpack"), "{e}");
-        let e = serde_json::from_str::<PlacementStrategy>(r#"{"type":"binpack","field":"disk"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("cpu") && e.contains("memory"), "{e}");
-        let e = serde_json::from_str::<PlacementStrategy>(r#"{"type":"spread","field":"az"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("attribute:<name>"), "{e}");
+    fn fields_are_read_with_what_is_allowed() {
+        assert_eq!(BinpackField::parse("cpu"), Ok(BinpackField::Cpu));
+        assert!(BinpackField::parse("disk").unwrap_err().contains("cpu or memory"));
+        assert_eq!(SpreadField::parse("host"), Ok(SpreadField::Instance { host: true }));
+        assert!(SpreadField::parse("az").unwrap_err().contains("attribute:<name>"));
         let c: PlacementConstraint = serde_json::from_str(r#"{"type":"distinctInstance"}"#).unwrap();
         assert_eq!(c, PlacementConstraint::DistinctInstance {});
     }

@@ -2,7 +2,8 @@
 //! a task of it reserves on a container instance.
 
 use crate::ecs::api::{LaunchType, NetworkMode, Protocol};
-use crate::ecs::strategy::PlacementConstraint;
+use crate::ecs::constraint::Constraint;
+use crate::ecs::strategy::{MAX_CONSTRAINTS, PlacementConstraint};
 use crate::error::Report;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -179,8 +180,8 @@ pub struct TaskDefinition {
     pub reservation: Reservation,
     /// The network mode in force.
     pub network_mode: NetworkMode,
-    /// The memberOf expressions of the task definition.
-    pub constraints: Vec<PlacementConstraint>,
+    /// The task definition's memberOf constraints, compiled.
+    pub constraints: Vec<Constraint>,
 }
 
 impl TaskDefinition {
@@ -356,13 +357,27 @@ pub fn register(
             "two containers map the same host port: a task cannot reserve a port twice",
         );
     }
+    let mut constraints = Vec::new();
     for (i, c) in body.placement_constraints.iter().enumerate() {
-        if let PlacementConstraint::DistinctInstance {} = c {
-            report.error(
+        match c {
+            PlacementConstraint::DistinctInstance {} => report.error(
                 format!("{path}.placementConstraints[{i}].type"),
                 "a task definition accepts only memberOf constraints (distinctInstance belongs on the service or RunTask)",
-            );
+            ),
+            PlacementConstraint::MemberOf { .. } => match Constraint::compile(c) {
+                Ok(k) => constraints.push(k),
+                Err(m) => report.error(format!("{path}.placementConstraints[{i}].expression"), m),
+            },
         }
+    }
+    if constraints.len() > MAX_CONSTRAINTS {
+        report.error(
+            format!("{path}.placementConstraints"),
+            format!(
+                "{} placement constraints: a task can have a maximum of {MAX_CONSTRAINTS}",
+                constraints.len()
+            ),
+        );
     }
     if let Some(p) = body.start_failure_probability
         && !(0.0..=1.0).contains(&p)
@@ -388,7 +403,7 @@ pub fn register(
         body: body.clone(),
         reservation,
         network_mode,
-        constraints: body.placement_constraints.clone(),
+        constraints,
     })
 }
 

@@ -10,8 +10,19 @@
 use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
 use crate::ecs::intern::Sym;
 use crate::ecs::strategy::BinpackField;
-use crate::placement::plan::Order;
+use crate::placement::counts::{AttrIdx, GroupCounts};
 use std::collections::BTreeMap;
+
+/// How an index orders the instances of one partition.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Order {
+    /// By remaining CPU or memory, ascending (binpack).
+    Remaining(BinpackField),
+    /// By tasks of the group on the instance, ascending (spread over instances).
+    GroupCount,
+    /// Not ordered (random, or no strategy left).
+    Unordered,
+}
 
 /// What an index covers: equal keys share one index.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -19,7 +30,7 @@ pub struct IndexKey {
     /// Static memberOf filters every member passes.
     pub statics: Vec<u32>,
     /// Attributes partitioned on.
-    pub partition: Vec<Sym>,
+    pub partition: Vec<AttrIdx>,
     /// The order within a partition.
     pub order: Order,
     /// The group, for [`Order::GroupCount`].
@@ -98,9 +109,14 @@ impl Index {
     }
 
     /// Adds `id` (not yet a member).
-    pub fn insert(&mut self, cluster: &Cluster, id: InstanceId) {
+    pub fn insert(&mut self, cluster: &Cluster, counts: &GroupCounts, id: InstanceId) {
         debug_assert!(!self.contains(id));
-        let values: Vec<Option<Sym>> = self.key.partition.iter().map(|&a| cluster.attribute(id, a)).collect();
+        let values: Vec<Option<Sym>> = self
+            .key
+            .partition
+            .iter()
+            .map(|&a| counts.value(cluster, id, a))
+            .collect();
         let part = match self.part_of.get(&values) {
             Some(&p) => p,
             None => {
@@ -207,7 +223,7 @@ mod tests {
             scope: crate::ecs::provider::Pool::Ec2.into(),
         });
         for &id in &ids {
-            idx.insert(&c, id);
+            idx.insert(&c, &GroupCounts::default(), id);
         }
         let keys: Vec<u32> = idx.parts[0].buckets.keys().map(|k| k.0).collect();
         assert_eq!(keys, vec![1000, 1100, 1200, 1300]);

@@ -1,28 +1,29 @@
 //! Placement, as ECS documents it: resources (CPU, memory, ports, ENIs) → constraints
 //! → strategies, then a tie-break. Pure with respect to the cluster: the [`Placer`]
 //! reads a `&Cluster` and returns a [`Decision`]; the simulation applies it and tells
-//! the placer of every capacity change so its indexes stay current.
+//! the placer of every capacity change (a task placed or released, an instance
+//! joining, leaving or changing status) so its indexes and group counts stay current.
 
-pub mod constraint;
+pub mod counts;
 pub mod explain;
 pub mod index;
 pub mod plan;
-pub mod query;
 pub mod scan;
 pub mod strategy;
 
 use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
-use crate::ecs::strategy::{PlacementConstraint, PlacementStrategy};
+use crate::ecs::constraint::Constraint;
+use crate::ecs::failure::Failure;
 use crate::ecs::task_definition::Reservation;
 use crate::engine::StreamRng;
-use constraint::Constraint;
+use counts::GroupCounts;
 use index::{Index, IndexKey};
-use plan::{Plan, PlanId};
+use plan::{Chain, Plan, PlanId};
 use rand::RngExt;
 use std::collections::BTreeMap;
-use strategy::Ctx;
 use strategy::fragmentation::Shapes;
 pub use strategy::random::TieBreak;
+use strategy::{Sampler, View};
 
 /// The outcome of one placement decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +33,7 @@ pub enum Decision {
     /// No instance fits: ECS's reason and the closest matching instance.
     Unplaced {
         /// `RESOURCE:MEMORY`, `MemberOf placement constraint unsatisfied`, …
-        reason: &'static str,
+        reason: Failure,
         /// The instance the failure entry names, if any.
         closest: Option<InstanceId>,
     },
@@ -51,6 +52,7 @@ pub struct Placer {
     ties: Vec<(u32, index::Key)>,
     states: Vec<PlanState>,
     shapes: Shapes,
+    counts: GroupCounts,
 }
 
 /// What the research heuristics remember between decisions of one plan.
@@ -80,20 +82,15 @@ impl Placer {
             ties: Vec::new(),
             states: Vec::new(),
             shapes: Shapes::default(),
+            counts: GroupCounts::default(),
         }
     }
 
-    /// Compiles a plan from constraints (the task definition's first), a strategy chain,
-    /// and the pool of instances it may use.
-    pub fn plan(
-        &mut self,
-        cluster: &mut Cluster,
-        constraints: &[&PlacementConstraint],
-        strategies: &[PlacementStrategy],
-        scope: impl Into<crate::ecs::provider::Scope>,
-    ) -> Result<PlanId, String> {
-        let statics = &mut self.statics;
-        let plan = Plan::compile(cluster, constraints, strategies, scope.into(), &mut |c| {
+    /// Compiles a checked chain for the pool and cluster of `scope`; spread attributes
+    /// start being counted.
+    pub fn plan(&mut self, cluster: &Cluster, chain: &Chain, scope: impl Into<crate::ecs::provider::Scope>) -> PlanId {
+        let (statics, counts) = (&mut self.statics, &mut self.counts);
+        let plan = Plan::new(chain, scope.into(), &mut |name| counts.track(cluster, name), &mut |c| {
             let text = c.label();
             match statics.iter().position(|s| s.label() == text) {
                 Some(i) => i as u32,
@@ -102,11 +99,11 @@ impl Placer {
                     statics.len() as u32 - 1
                 }
             }
-        })?;
+        });
         self.plans.push(plan);
         self.plan_index.push(BTreeMap::new());
         self.states.push(PlanState::default());
-        Ok(PlanId(self.plans.len() as u32 - 1))
+        PlanId(self.plans.len() as u32 - 1)
     }
 
     /// A compiled plan.
@@ -147,7 +144,7 @@ impl Placer {
                 let mut idx = Index::new(key.clone());
                 for id in cluster.ids() {
                     if self.belongs(&key, cluster, id) {
-                        idx.insert(cluster, id);
+                        idx.insert(cluster, &self.counts, id);
                     }
                 }
                 self.indexes.push(idx);
@@ -161,11 +158,12 @@ impl Placer {
 
     /// An instance joined, left, or changed status, agent connection or attributes.
     pub fn instance_changed(&mut self, cluster: &Cluster, id: InstanceId) {
+        self.counts.resolve(cluster);
         for i in 0..self.indexes.len() {
             let member = self.indexes[i].contains(id);
             let belongs = self.belongs(&self.indexes[i].key, cluster, id);
             match (member, belongs) {
-                (false, true) => self.indexes[i].insert(cluster, id),
+                (false, true) => self.indexes[i].insert(cluster, &self.counts, id),
                 (true, false) => {
                     self.indexes[i].remove(id);
                 }
@@ -174,11 +172,39 @@ impl Placer {
         }
     }
 
-    /// A task was placed on or released from `id`: its resources and group counts changed.
-    pub fn allocation_changed(&mut self, cluster: &Cluster, id: InstanceId) {
+    /// Reserves `res` on `id` for a task of `group`, and notes it.
+    pub fn allocate(&mut self, cluster: &mut Cluster, id: InstanceId, res: &Reservation, group: GroupId) {
+        cluster.allocate(id, res, group);
+        self.placed(cluster, id, group);
+    }
+
+    /// Gives back what [`allocate`](Self::allocate) took, and notes it.
+    pub fn release(&mut self, cluster: &mut Cluster, id: InstanceId, res: &Reservation, group: GroupId) {
+        cluster.release(id, res, group);
+        self.released(cluster, id, group);
+    }
+
+    /// A task of `group` was placed on `id` (the cluster has allocated it).
+    pub fn placed(&mut self, cluster: &Cluster, id: InstanceId, group: GroupId) {
+        self.counts.changed(cluster, id, group, 1);
+        self.rekey(cluster, id);
+    }
+
+    /// A task of `group` was released from `id` (the cluster has released it).
+    pub fn released(&mut self, cluster: &Cluster, id: InstanceId, group: GroupId) {
+        self.counts.changed(cluster, id, group, -1);
+        self.rekey(cluster, id);
+    }
+
+    fn rekey(&mut self, cluster: &Cluster, id: InstanceId) {
         for idx in &mut self.indexes {
             idx.rekey(cluster, id);
         }
+    }
+
+    /// Tasks of each group per value of the attributes spread strategies use.
+    pub fn counts(&self) -> &GroupCounts {
+        &self.counts
     }
 
     fn feasible(plan: &Plan, res: &Reservation, group: GroupId, cluster: &Cluster, id: InstanceId) -> bool {
@@ -195,15 +221,15 @@ impl Placer {
         group: GroupId,
         cluster: &Cluster,
         id: InstanceId,
-    ) -> Result<(), &'static str> {
+    ) -> Result<(), Failure> {
         let plan = &self.plans[plan_id.0 as usize];
         if !cluster.in_scope(id, plan.scope) || !cluster.accepts_tasks(id) {
-            return Err("AGENT");
+            return Err(Failure::Agent);
         }
         if let Some(s) = cluster.shortfall(id, res) {
             return Err(s.reason());
         }
-        match plan.constraints.iter().find(|c| !c.holds(cluster, id, group)) {
+        match plan.chain.constraints.iter().find(|c| !c.holds(cluster, id, group)) {
             Some(c) => Err(c.reason()),
             None => Ok(()),
         }
@@ -215,7 +241,7 @@ impl Placer {
         let plan = &self.plans[plan_id.0 as usize];
         cluster.in_scope(id, plan.scope)
             && cluster.accepts_tasks(id)
-            && plan.constraints.iter().all(|c| c.holds(cluster, id, group))
+            && plan.chain.constraints.iter().all(|c| c.holds(cluster, id, group))
     }
 
     /// Decides where a task of `group` with reservation `res` goes under `plan`.
@@ -223,8 +249,8 @@ impl Placer {
         match self.pick(plan_id, res, group, cluster) {
             Some(i) => Decision::Placed(i),
             None => {
-                let ctx = self.ctx(plan_id, res, group, cluster);
-                let s = scan::filter(&self.plans[plan_id.0 as usize], &ctx, false);
+                let v = self.view(plan_id, res, group, cluster);
+                let s = scan::filter(&self.plans[plan_id.0 as usize], &v, false);
                 let (reason, closest) = s
                     .failure
                     .expect("index and scan disagree: scan found a candidate the index missed");
@@ -258,9 +284,11 @@ impl Placer {
         &self.shapes
     }
 
-    fn ctx<'a>(&'a self, plan: PlanId, res: &'a Reservation, group: GroupId, cluster: &'a Cluster) -> Ctx<'a> {
-        Ctx {
+    /// What strategies of `plan` see when scoring a task of `group` reserving `res`.
+    pub fn view<'a>(&'a self, plan: PlanId, res: &'a Reservation, group: GroupId, cluster: &'a Cluster) -> View<'a> {
+        View {
             cluster,
+            counts: &self.counts,
             group,
             res,
             last: InstanceId(self.states[plan.0 as usize].last),
@@ -277,23 +305,24 @@ impl Placer {
         cluster: &Cluster,
     ) -> Option<InstanceId> {
         let p = plan_id.0 as usize;
-        let ctx = Ctx {
+        let v = View {
             cluster,
+            counts: &self.counts,
             group,
             res,
             last: InstanceId(self.states[p].last),
             shapes: &self.shapes,
         };
         let plan = &self.plans[p];
-        let f = scan::filter(plan, &ctx, false);
+        let f = scan::filter(plan, &v, false);
         if f.failure.is_some() {
             return None;
         }
-        let sampler = scan::Sampler {
+        let sampler = Sampler {
             rng: &mut self.rng,
             start: &mut self.states[p].sample_start,
         };
-        let finalists = scan::rank(plan, &ctx, f.candidates, Some(sampler), None);
+        let finalists = scan::rank(plan, &v, f.candidates, Some(sampler), None);
         let tie_break = if plan.ends_random {
             TieBreak::Random
         } else {
@@ -325,7 +354,7 @@ impl Placer {
                     .partition
                     .iter()
                     .zip(&p.values)
-                    .map(|(&a, &v)| cluster.group_count_by_attr(group, a, v))
+                    .map(|(&a, &v)| self.counts.count(group, a, v))
                     .collect();
                 (k, i as u32)
             })
@@ -413,15 +442,16 @@ impl Placer {
         }
         self.scratch.sort();
         let mut cands = std::mem::take(&mut self.scratch);
-        let ctx = Ctx {
+        let v = View {
             cluster,
+            counts: &self.counts,
             group,
             res,
             last: InstanceId(0),
             shapes: &self.shapes,
         };
         for s in &plan.rest {
-            cands = scan::narrow(s, &cands, &ctx, None);
+            cands = scan::narrow(s.as_ref(), &cands, &v, None);
         }
         let tie_break = if plan.ends_random {
             TieBreak::Random
@@ -437,7 +467,7 @@ impl Placer {
     pub fn scan(&self, plan: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster, record: bool) -> scan::Scan {
         scan::scan(
             &self.plans[plan.0 as usize],
-            &self.ctx(plan, res, group, cluster),
+            &self.view(plan, res, group, cluster),
             record,
         )
     }

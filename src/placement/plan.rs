@@ -1,114 +1,145 @@
-//! A placement plan: the constraints and strategy chain of one service or RunTask
-//! shape, compiled once and split into the parts the capacity index serves.
+//! Placement plans. A request's placement settings are checked once into a [`Chain`]
+//! (constraints, the task definition's first, and strategies), the same way when a
+//! scenario is validated and when the call is made; a chain is then compiled for the
+//! pool of instances it may use into a [`Plan`], split into the parts a capacity
+//! index serves.
 
-use crate::ecs::cluster::{Cluster, GroupId};
-use crate::ecs::intern::Sym;
-use crate::ecs::strategy::{BinpackField, MAX_CONSTRAINTS, MAX_STRATEGIES, PlacementConstraint, PlacementStrategy};
-use crate::placement::constraint::Constraint;
-use crate::placement::strategy::{SpreadOver, Strategy};
+use crate::ecs::constraint::Constraint;
+use crate::ecs::provider::Scope;
+use crate::ecs::strategy::{MAX_CONSTRAINTS, MAX_STRATEGIES, PlacementConstraint, PlacementStrategy};
+use crate::placement::counts::AttrIdx;
+use crate::placement::index::Order;
+use crate::placement::strategy::{self, Role, Strategy};
+use std::sync::Arc;
 
 /// Index of a plan in the [`Placer`](crate::placement::Placer).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PlanId(pub u32);
 
-/// How an index orders the instances of one partition.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Order {
-    /// By remaining CPU or memory, ascending (binpack).
-    Remaining(BinpackField),
-    /// By tasks of the group on the instance, ascending (spread over instances).
-    GroupCount,
-    /// Not ordered (random, or no strategy left).
-    Unordered,
-}
-
-/// A compiled placement plan.
-#[derive(Clone, Debug)]
-pub struct Plan {
+/// A request's checked placement settings.
+#[derive(Clone, Debug, Default)]
+pub struct Chain {
     /// Every constraint, the task definition's first, in the order ECS checks them.
     pub constraints: Vec<Constraint>,
-    /// The full strategy chain, cut after the first `random`.
-    pub strategies: Vec<Strategy>,
-    /// Static memberOf expressions (indexes of [`Placer`](crate::placement::Placer)'s table), sorted.
-    pub static_filters: Vec<u32>,
-    /// Constraints that must be checked per decision (distinctInstance, dynamic memberOf).
-    pub dynamic: Vec<Constraint>,
-    /// The leading spread-over-attribute strategies: the index partitions by these.
-    pub partition: Vec<Sym>,
-    /// The first ordering strategy after the partition.
-    pub order: Order,
-    /// Strategies after the ordering one: applied to its ties.
-    pub rest: Vec<Strategy>,
-    /// The chain ends with an explicit `random`.
-    pub ends_random: bool,
-    /// A research heuristic is in the chain: decisions scan every instance.
-    pub needs_scan: bool,
-    /// The instances this plan may use: a launch type's or a capacity provider's, in one cluster.
-    pub scope: crate::ecs::provider::Scope,
+    /// The strategy chain, cut after the first `random`.
+    pub strategies: Vec<Arc<dyn Strategy>>,
+}
+
+/// What is wrong with a request's placement settings: the member, as a path relative
+/// to the request (e.g. `placementStrategy[1]`), and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainError {
+    /// The member.
+    pub path: String,
+    /// Why.
+    pub message: String,
 }
 
 /// The default chain of a service: spread over availability zones, then fewest
 /// tasks of the service per instance (ecs-semantics.md §1.3).
 pub fn service_default() -> Vec<PlacementStrategy> {
-    use crate::ecs::strategy::SpreadField;
     vec![
-        PlacementStrategy::Spread {
-            field: SpreadField::availability_zone(),
-        },
-        PlacementStrategy::Spread {
-            field: SpreadField::Instance { host: false },
-        },
+        PlacementStrategy::new("spread", Some("attribute:ecs.availability-zone")),
+        PlacementStrategy::new("spread", Some("instanceId")),
     ]
 }
 
 /// The default chain of RunTask: random (ecs-semantics.md §1.3 and §11 item 8).
 pub fn run_task_default() -> Vec<PlacementStrategy> {
-    vec![PlacementStrategy::Random { field: None }]
+    vec![PlacementStrategy::new("random", None)]
 }
 
-/// Checks ECS's limits on a request's constraints and strategies.
-pub fn check_limits(constraints: usize, strategies: usize) -> Result<(), String> {
-    if strategies > MAX_STRATEGIES {
-        return Err(format!(
-            "{strategies} placement strategies: you can specify a maximum of {MAX_STRATEGIES} strategy rules"
-        ));
-    }
-    if constraints > MAX_CONSTRAINTS {
-        return Err(format!(
-            "{constraints} placement constraints: a task can have a maximum of {MAX_CONSTRAINTS}, the task definition's included"
-        ));
-    }
-    Ok(())
-}
-
-impl Plan {
-    /// Compiles constraints and a strategy chain. `statics` interns static expressions
-    /// (by text) and returns their index in the placer's table.
+impl Chain {
+    /// Checks and compiles placement settings: the task definition's compiled
+    /// constraints, the request's, and its strategies, within ECS's limits (5
+    /// strategies; 10 constraints, the task definition's included).
     pub fn compile(
-        cluster: &mut Cluster,
-        constraints: &[&PlacementConstraint],
+        task_definition: &[Constraint],
+        constraints: &[PlacementConstraint],
         strategies: &[PlacementStrategy],
-        scope: crate::ecs::provider::Scope,
-        statics: &mut dyn FnMut(&Constraint) -> u32,
-    ) -> Result<Plan, String> {
-        check_limits(constraints.len(), strategies.len())?;
-        let constraints = constraints
-            .iter()
-            .map(|c| Constraint::compile(c))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut chain: Vec<Strategy> = Vec::new();
-        for s in strategies {
-            let s = Strategy::compile(s, cluster);
+    ) -> Result<Chain, ChainError> {
+        let err = |path: String, message: String| ChainError { path, message };
+        if strategies.len() > MAX_STRATEGIES {
+            return Err(err(
+                "placementStrategy".into(),
+                format!(
+                    "{} placement strategies: you can specify a maximum of {MAX_STRATEGIES} strategy rules",
+                    strategies.len()
+                ),
+            ));
+        }
+        let total = task_definition.len() + constraints.len();
+        if total > MAX_CONSTRAINTS {
+            return Err(err(
+                "placementConstraints".into(),
+                format!(
+                    "{total} placement constraints: a task can have a maximum of {MAX_CONSTRAINTS}, the task definition's included"
+                ),
+            ));
+        }
+        let mut all = task_definition.to_vec();
+        for (i, c) in constraints.iter().enumerate() {
+            all.push(Constraint::compile(c).map_err(|m| err(format!("placementConstraints[{i}].expression"), m))?);
+        }
+        let mut chain = Vec::new();
+        for (i, s) in strategies.iter().enumerate() {
+            let s = strategy::build(s).map_err(|m| err(format!("placementStrategy[{i}]"), m))?;
+            let random = s.role() == Role::Random;
             chain.push(s);
-            if s == Strategy::Random {
+            if random {
                 break;
             }
         }
-        let ends_random = chain.last() == Some(&Strategy::Random);
-        let needs_scan = chain.iter().any(Strategy::needs_scan);
+        Ok(Chain {
+            constraints: all,
+            strategies: chain,
+        })
+    }
+
+    /// The strategies as labels, e.g. `["spread(attribute:ecs.availability-zone)", "binpack(memory)"]`.
+    pub fn labels(&self) -> Vec<String> {
+        self.strategies.iter().map(|s| s.label()).collect()
+    }
+}
+
+/// A chain compiled for a pool of instances.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The checked chain.
+    pub chain: Chain,
+    /// Static memberOf expressions (indexes of [`Placer`](crate::placement::Placer)'s table), sorted.
+    pub static_filters: Vec<u32>,
+    /// Constraints that must be checked per decision (distinctInstance, dynamic memberOf).
+    pub dynamic: Vec<Constraint>,
+    /// The leading spread-over-attribute strategies: the index partitions by these.
+    pub partition: Vec<AttrIdx>,
+    /// The first ordering strategy after the partition.
+    pub order: Order,
+    /// Strategies after the ordering one: applied to its ties.
+    pub rest: Vec<Arc<dyn Strategy>>,
+    /// The chain ends with an explicit `random`.
+    pub ends_random: bool,
+    /// A strategy no index serves is in the chain: decisions look at every candidate.
+    pub needs_scan: bool,
+    /// The instances this plan may use: a launch type's or a capacity provider's, in one cluster.
+    pub scope: Scope,
+}
+
+impl Plan {
+    /// Compiles `chain` for `scope`. `track` starts counting a spread attribute;
+    /// `statics` interns a static constraint (by text) in the placer's table.
+    pub fn new(
+        chain: &Chain,
+        scope: Scope,
+        track: &mut dyn FnMut(&str) -> AttrIdx,
+        statics: &mut dyn FnMut(&Constraint) -> u32,
+    ) -> Plan {
+        let roles: Vec<Role> = chain.strategies.iter().map(|s| s.role()).collect();
+        let ends_random = roles.last() == Some(&Role::Random);
+        let needs_scan = roles.iter().any(|r| matches!(r, Role::Score | Role::Sample));
         let mut static_filters: Vec<u32> = Vec::new();
         let mut dynamic = Vec::new();
-        for c in &constraints {
+        for c in &chain.constraints {
             if c.is_static() {
                 static_filters.push(statics(c));
             } else {
@@ -119,19 +150,20 @@ impl Plan {
         static_filters.dedup();
         let mut partition = Vec::new();
         let mut i = 0;
-        while let Some(Strategy::Spread(SpreadOver::Attribute(a))) = chain.get(i) {
-            partition.push(*a);
+        for r in &roles {
+            match r {
+                Role::Partition(name) => partition.push(track(name)),
+                _ => break,
+            }
             i += 1;
         }
-        let (order, rest) = match chain.get(i) {
-            Some(Strategy::Binpack(f)) => (Order::Remaining(*f), chain[i + 1..].to_vec()),
-            Some(Strategy::Spread(SpreadOver::Instance)) => (Order::GroupCount, chain[i + 1..].to_vec()),
+        let (order, rest) = match roles.get(i) {
+            Some(Role::Order(o)) => (*o, chain.strategies[i + 1..].to_vec()),
             _ => (Order::Unordered, Vec::new()),
         };
-        let rest = rest.into_iter().filter(|s| *s != Strategy::Random).collect();
-        Ok(Plan {
-            constraints,
-            strategies: chain,
+        let rest = rest.into_iter().filter(|s| s.role() != Role::Random).collect();
+        Plan {
+            chain: chain.clone(),
             static_filters,
             dynamic,
             partition,
@@ -140,16 +172,11 @@ impl Plan {
             ends_random,
             needs_scan,
             scope,
-        })
+        }
     }
 
     /// The group an index of this plan must be specific to, if any.
-    pub fn index_group(&self, group: GroupId) -> Option<GroupId> {
+    pub fn index_group(&self, group: crate::ecs::cluster::GroupId) -> Option<crate::ecs::cluster::GroupId> {
         (self.order == Order::GroupCount).then_some(group)
-    }
-
-    /// The chain as labels, e.g. `["spread(attribute:ecs.availability-zone)", "binpack(memory)"]`.
-    pub fn labels(&self, cluster: &Cluster) -> Vec<String> {
-        self.strategies.iter().map(|s| s.label(cluster)).collect()
     }
 }

@@ -4,10 +4,10 @@
 //! reasons, and what `explain` prints. It draws no random numbers.
 
 use crate::ecs::cluster::{Cluster, InstanceId, Shortfall};
+use crate::ecs::failure::Failure;
 use crate::ecs::task_definition::Reservation;
-use crate::engine::StreamRng;
 use crate::placement::plan::Plan;
-use crate::placement::strategy::{Ctx, Heuristic, Strategy, sampling};
+use crate::placement::strategy::{Role, Sampler, Strategy, View, best};
 use serde::Serialize;
 
 /// An instance a stage removed, and why.
@@ -50,15 +50,12 @@ pub struct Scan {
     /// The best candidates after every strategy: the final tie set.
     pub finalists: Vec<InstanceId>,
     /// When nothing fits: ECS's reason and the closest matching instance.
-    pub failure: Option<(&'static str, Option<InstanceId>)>,
+    pub failure: Option<(Failure, Option<InstanceId>)>,
     /// Filtering stages (only when recording).
     pub filters: Vec<FilterStep>,
     /// Strategy steps (only when recording).
     pub strategies: Vec<StrategyStep>,
 }
-
-/// Reason given when the cluster has no instance able to take tasks at all.
-pub const NO_INSTANCES: &str = "No Container Instances were found in your cluster.";
 
 fn ec2(cluster: &Cluster, id: InstanceId) -> String {
     cluster.instance(id).spec.ec2_instance_id.clone()
@@ -73,29 +70,21 @@ fn shortfall_detail(cluster: &Cluster, id: InstanceId, res: &Reservation, s: Sho
     }
 }
 
-/// Where the sampling strategies draw from, and the plan's rotating start.
-pub struct Sampler<'a> {
-    /// The placement stream.
-    pub rng: &'a mut StreamRng,
-    /// `sampled`'s rotating start.
-    pub start: &'a mut u32,
-}
-
 /// Runs the pipeline over every instance. `record` keeps per-stage details. Sampling
 /// strategies keep every candidate here: the scan draws no random numbers.
-pub fn scan(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
-    let mut out = filter(plan, ctx, record);
+pub fn scan(plan: &Plan, v: &View, record: bool) -> Scan {
+    let mut out = filter(plan, v, record);
     if out.failure.is_none() {
         let steps = record.then_some(&mut out.strategies);
-        out.finalists = rank(plan, ctx, out.candidates.clone(), None, steps);
+        out.finalists = rank(plan, v, out.candidates.clone(), None, steps);
     }
     out
 }
 
 /// The filtering stages: status, resources, constraints. Without `record`, one pass
 /// finds the candidates, and the stages are walked only to name a failure.
-pub fn filter(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
-    let (cluster, res, group) = (ctx.cluster, ctx.res, ctx.group);
+pub fn filter(plan: &Plan, v: &View, record: bool) -> Scan {
+    let (cluster, res, group) = (v.cluster, v.res, v.group);
     if !record {
         let candidates: Vec<InstanceId> = cluster
             .ids()
@@ -103,7 +92,7 @@ pub fn filter(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
                 cluster.in_scope(id, plan.scope)
                     && cluster.accepts_tasks(id)
                     && cluster.shortfall(id, res).is_none()
-                    && plan.constraints.iter().all(|c| c.holds(cluster, id, group))
+                    && plan.chain.constraints.iter().all(|c| c.holds(cluster, id, group))
             })
             .collect();
         if !candidates.is_empty() {
@@ -140,7 +129,11 @@ pub fn filter(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
         });
     }
     if cands.is_empty() {
-        let reason = if removed.is_empty() { NO_INSTANCES } else { "AGENT" };
+        let reason = if removed.is_empty() {
+            Failure::NoInstances
+        } else {
+            Failure::Agent
+        };
         out.failure = Some((reason, removed.first().copied()));
         return out;
     }
@@ -150,7 +143,11 @@ pub fn filter(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
             .partition(|&&id| cluster.shortfall(id, res).is_none_or(|s| s > stage));
         if record {
             out.filters.push(FilterStep {
-                stage: stage.reason().trim_start_matches("RESOURCE:").to_ascii_lowercase(),
+                stage: stage
+                    .reason()
+                    .as_str()
+                    .trim_start_matches("RESOURCE:")
+                    .to_ascii_lowercase(),
                 removed: drop
                     .iter()
                     .map(|&id| Removed {
@@ -166,7 +163,7 @@ pub fn filter(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
         }
         cands = keep;
     }
-    for c in &plan.constraints {
+    for c in &plan.chain.constraints {
         let (keep, drop): (Vec<_>, Vec<_>) = cands.iter().partition(|&&id| c.holds(cluster, id, group));
         if record {
             out.filters.push(FilterStep {
@@ -190,46 +187,36 @@ pub fn filter(plan: &Plan, ctx: &Ctx, record: bool) -> Scan {
     out
 }
 
-/// Applies the strategy chain to the candidates; returns the final ties.
+/// Applies the strategy chain to the candidates; returns the final ties. Sampling
+/// strategies draw from `sampler`; without one (explanations) they keep every
+/// candidate, so a scan draws no random numbers.
 pub fn rank(
     plan: &Plan,
-    ctx: &Ctx,
+    v: &View,
     mut cands: Vec<InstanceId>,
     mut sampler: Option<Sampler>,
     mut record: Option<&mut Vec<StrategyStep>>,
 ) -> Vec<InstanceId> {
-    let cluster = ctx.cluster;
-    for s in &plan.strategies {
-        let sampled = match (s, sampler.as_mut()) {
-            (Strategy::Random, _) => None,
-            (Strategy::Research(Heuristic::PowerOfTwoChoices), Some(sm)) => {
-                let two = sampling::two_choices(&cands, sm.rng);
-                Some(narrow(&Strategy::Research(Heuristic::WorstFit), &two, ctx, None))
-            }
-            (Strategy::Research(Heuristic::Sampled(p)), Some(sm)) => {
-                let (taken, next) =
-                    sampling::from_rotating_start(&cands, sampling::sample_size(cluster.len(), *p), *sm.start);
-                *sm.start = next;
-                Some(taken)
-            }
-            (Strategy::Research(Heuristic::PowerOfTwoChoices | Heuristic::Sampled(_)), None) => Some(cands.clone()),
+    let cluster = v.cluster;
+    for s in &plan.chain.strategies {
+        let drawn = match (s.role(), sampler.as_mut()) {
+            (Role::Random, _) => None,
+            (Role::Sample, Some(sm)) => Some(s.sample(&cands, v, sm)),
+            (Role::Sample, None) => Some(cands.clone()),
             _ => {
-                cands = narrow(s, &cands, ctx, record.as_deref_mut());
+                cands = narrow(s.as_ref(), &cands, v, record.as_deref_mut());
                 continue;
             }
         };
         if let Some(steps) = record.as_deref_mut() {
             steps.push(StrategyStep {
-                strategy: if matches!(s, Strategy::Random) || sampler.is_some() {
-                    s.label(cluster)
+                strategy: if s.role() == Role::Random || sampler.is_some() {
+                    s.label()
                 } else {
-                    format!(
-                        "{} (draws at random in the run; all candidates shown)",
-                        s.label(cluster)
-                    )
+                    format!("{} (draws at random in the run; all candidates shown)", s.label())
                 },
                 scores: vec![],
-                kept: sampled
+                kept: drawn
                     .as_ref()
                     .unwrap_or(&cands)
                     .iter()
@@ -237,7 +224,7 @@ pub fn rank(
                     .collect(),
             });
         }
-        match sampled {
+        match drawn {
             Some(kept) => cands = kept,
             None => break,
         }
@@ -247,28 +234,21 @@ pub fn rank(
 
 /// Keeps the candidates with the best (lowest) score of strategy `s`.
 pub fn narrow(
-    s: &Strategy,
+    s: &dyn Strategy,
     cands: &[InstanceId],
-    ctx: &Ctx,
+    v: &View,
     record: Option<&mut Vec<StrategyStep>>,
 ) -> Vec<InstanceId> {
-    let scores: Vec<u64> = cands.iter().map(|&id| s.score(ctx, id).unwrap_or(0)).collect();
-    let best = scores.iter().copied().min().unwrap_or(0);
-    let kept: Vec<InstanceId> = cands
-        .iter()
-        .zip(&scores)
-        .filter(|(_, sc)| **sc == best)
-        .map(|(id, _)| *id)
-        .collect();
+    let (scores, kept) = best(s, cands, v);
     if let Some(steps) = record {
         steps.push(StrategyStep {
-            strategy: s.label(ctx.cluster),
+            strategy: s.label(),
             scores: cands
                 .iter()
                 .zip(&scores)
-                .map(|(&id, &sc)| (ec2(ctx.cluster, id), sc))
+                .map(|(&id, &sc)| (ec2(v.cluster, id), sc))
                 .collect(),
-            kept: kept.iter().map(|&id| ec2(ctx.cluster, id)).collect(),
+            kept: kept.iter().map(|&id| ec2(v.cluster, id)).collect(),
         });
     }
     kept

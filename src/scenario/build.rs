@@ -3,13 +3,13 @@
 
 use crate::capacity::prices::Prices;
 use crate::capacity::providers::{CapacitySpec, build_capacity};
+use crate::ecs::query::parse_time;
 use crate::ecs::registry::TaskDefinitions;
 use crate::ecs::task_definition::{RegisterTaskDefinition, register};
 use crate::engine::SimDuration;
 use crate::engine::duration::DistSpec;
 use crate::error::{Error, Problem, Report};
 use crate::placement::TieBreak;
-use crate::placement::query::parse_time;
 use crate::scenario::instances::{AsgSpec, GroupSpec, build_asgs, build_groups};
 use crate::scenario::load::{self, Format, check_name};
 use crate::scenario::schema::{ApiCall, Arrival, Fault, FaultType, ScenarioFile, SweepTable, TimelineEntry, Workload};

@@ -13,8 +13,7 @@ use crate::ecs::strategy::{PlacementConstraint, PlacementStrategy};
 use crate::ecs::task_definition::{RegisterTaskDefinition, TaskDefinition, register};
 use crate::engine::SimTime;
 use crate::error::Report;
-use crate::placement::constraint::Constraint;
-use crate::placement::plan::check_limits;
+use crate::placement::plan::Chain;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the world knows of a service.
@@ -83,15 +82,7 @@ impl<'a> World<'a> {
 
     fn task_definition(&self, reference: &str, path: &str, r: &mut Report) -> Option<&TaskDefinition> {
         match self.registry.resolve(reference) {
-            Ok(id) => {
-                let td = self.registry.get(id);
-                for (i, c) in td.constraints.iter().enumerate() {
-                    if let Err(m) = Constraint::compile(c) {
-                        r.error(format!("{path} ({} placementConstraints[{i}])", td.name()), m);
-                    }
-                }
-                Some(td)
-            }
+            Ok(id) => Some(self.registry.get(id)),
             Err(m) => {
                 r.error(path, m);
                 None
@@ -150,7 +141,6 @@ impl<'a> World<'a> {
     /// Checks a RunTask body.
     pub fn run_task(&mut self, rt: &RunTask, path: &str, r: &mut Report) {
         let td = self.task_definition(&rt.task_definition, &format!("{path}.taskDefinition"), r);
-        let n = td.map_or(0, |t| t.constraints.len());
         if let Some(c) = rt.count
             && !(1..=10).contains(&c)
         {
@@ -173,7 +163,7 @@ impl<'a> World<'a> {
         };
         let cluster = self.cluster(rt.cluster.as_deref(), &format!("{path}.cluster"), r);
         self.capacity(req, cluster.as_deref(), td, path, r);
-        check_placement(&rt.placement_constraints, rt.placement_strategy.as_deref(), n, path, r);
+        check_placement(&rt.placement_constraints, rt.placement_strategy.as_deref(), td, path, r);
         self.token(rt.client_token.as_deref(), rt, path, r);
     }
 
@@ -228,7 +218,6 @@ impl<'a> World<'a> {
             );
         }
         let td = self.task_definition(&s.task_definition, &format!("{path}.taskDefinition"), r);
-        let n = td.map_or(0, |t| t.constraints.len());
         let daemon = s.scheduling_strategy == Some(SchedulingStrategy::Daemon);
         if daemon {
             if s.launch_type == Some(LaunchType::Fargate) {
@@ -270,7 +259,7 @@ impl<'a> World<'a> {
                 || !s.placement_constraints.is_empty(),
         };
         let providers = self.capacity(req, cluster.as_deref(), td, path, r);
-        check_placement(&s.placement_constraints, s.placement_strategy.as_deref(), n, path, r);
+        check_placement(&s.placement_constraints, s.placement_strategy.as_deref(), td, path, r);
         if let Some(c) = cluster
             && !repeat
         {
@@ -341,11 +330,10 @@ impl<'a> World<'a> {
                 providers = self.capacity(req, Some(&key.0), td, path, r);
             }
         }
-        let n = td.map_or(0, |t| t.constraints.len());
         check_placement(
             u.placement_constraints.as_deref().unwrap_or(&[]),
             u.placement_strategy.as_deref(),
-            n,
+            td,
             path,
             r,
         );
@@ -525,25 +513,16 @@ fn check_deployment(d: Option<&api::DeploymentConfiguration>, daemon: bool, path
 fn check_placement(
     constraints: &[PlacementConstraint],
     strategies: Option<&[PlacementStrategy]>,
-    td_constraints: usize,
+    td: Option<&TaskDefinition>,
     path: &str,
     r: &mut Report,
 ) {
-    for (i, c) in constraints.iter().enumerate() {
-        if let Err(m) = Constraint::compile(c) {
-            r.error(format!("{path}.placementConstraints[{i}].expression"), m);
-        }
-    }
-    if let Err(m) = check_limits(constraints.len() + td_constraints, strategies.map_or(0, <[_]>::len)) {
-        let field = if m.contains("strategies") {
-            "placementStrategy"
-        } else {
-            "placementConstraints"
-        };
-        r.error(format!("{path}.{field}"), m);
+    let td_constraints = td.map_or(&[][..], |t| &t.constraints);
+    if let Err(e) = Chain::compile(td_constraints, constraints, strategies.unwrap_or(&[])) {
+        r.error(format!("{path}.{}", e.path), e.message);
     }
     if let Some(s) = strategies
-        && let Some(i) = s.iter().position(|s| matches!(s, PlacementStrategy::Random { .. }))
+        && let Some(i) = s.iter().position(|s| s.kind == "random")
         && i + 1 < s.len()
     {
         r.warn(

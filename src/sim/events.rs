@@ -191,7 +191,7 @@ impl Sim<'_> {
             match self.placer.pick(plan, &res, group, &self.cluster) {
                 Some(i) => Decision::Placed(i),
                 None => Decision::Unplaced {
-                    reason: "",
+                    reason: crate::ecs::failure::Failure::NoInstances,
                     closest: None,
                 },
             }

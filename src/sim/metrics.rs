@@ -2,6 +2,7 @@
 //! wait times, and the summary row.
 
 use crate::ecs::cluster::Cluster;
+use crate::ecs::failure::Failure;
 use crate::engine::{SimDuration, SimTime};
 
 /// Time-weighted integrals, advanced at every event boundary (exact: the state is
@@ -96,31 +97,14 @@ impl WaitStats {
     }
 }
 
-/// RunTask failure reasons, as (reason ECS reports, column key), in column order.
-pub const FAILURE_REASONS: [(&str, &str); 9] = [
-    ("RESOURCE:CPU", "RESOURCE:CPU"),
-    ("RESOURCE:MEMORY", "RESOURCE:MEMORY"),
-    ("RESOURCE:PORTS", "RESOURCE:PORTS"),
-    ("RESOURCE:ENI", "RESOURCE:ENI"),
-    ("MemberOf placement constraint unsatisfied", "MemberOf"),
-    ("DistinctInstance placement constraint unsatisfied", "DistinctInstance"),
-    ("AGENT", "AGENT"),
-    (crate::placement::scan::NO_INSTANCES, "NoInstances"),
-    (crate::sim::PROVISIONING_LIMIT, "ProvisioningLimit"),
-];
-
 /// RunTask failure entries counted by reason.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Failures(pub [u64; FAILURE_REASONS.len()]);
+pub struct Failures(pub [u64; Failure::ALL.len()]);
 
 impl Failures {
-    /// Counts one failure with ECS's `reason`.
-    pub fn add(&mut self, reason: &str) {
-        let i = FAILURE_REASONS
-            .iter()
-            .position(|(r, _)| *r == reason)
-            .expect("a known failure reason");
-        self.0[i] += 1;
+    /// Counts one failure.
+    pub fn add(&mut self, reason: Failure) {
+        self.0[reason.index()] += 1;
     }
 
     /// The total.
@@ -130,10 +114,10 @@ impl Failures {
 
     /// Columns `<prefix>[<reason>]`.
     pub fn cells(&self, prefix: &str) -> Vec<(String, String)> {
-        FAILURE_REASONS
+        Failure::ALL
             .iter()
             .zip(self.0)
-            .map(|((_, key), n)| (format!("{prefix}[{key}]"), n.to_string()))
+            .map(|(f, n)| (format!("{prefix}[{}]", f.column()), n.to_string()))
             .collect()
     }
 }

@@ -20,6 +20,7 @@ use crate::capacity::providers::{Associations, Capacity};
 use crate::capacity::split;
 use crate::ecs::api::RunTask;
 use crate::ecs::cluster::{Cluster, GroupId, InstanceId, InstanceStatus, hex_id};
+use crate::ecs::failure::Failure;
 use crate::ecs::provider::Pool;
 use crate::ecs::registry::{TaskDefId, TaskDefinitions};
 use crate::ecs::task_definition::register;
@@ -347,7 +348,7 @@ struct PendingRun {
     count: u32,
     attempt: u32,
     arrived_at: SimTime,
-    last_reason: &'static str,
+    last_reason: Failure,
     done: bool,
 }
 
@@ -358,7 +359,7 @@ enum Placement {
     /// Created PROVISIONING, waiting for managed scaling.
     Provisioning(TaskIdx),
     /// Not created: ECS's reason and the closest instance.
-    Failed(&'static str, Option<InstanceId>),
+    Failed(Failure, Option<InstanceId>),
 }
 
 /// What one task needs to be launched.
@@ -376,9 +377,6 @@ struct Launch {
     /// It replaces a task a fault stopped.
     after_fault: bool,
 }
-
-/// The reason a RunTask fails when the cluster has too many PROVISIONING tasks.
-pub const PROVISIONING_LIMIT: &str = "Provisioning task limit reached";
 
 /// What the run knows of each registered instance beyond the cluster's model.
 #[derive(Clone, Debug, Default)]
@@ -804,20 +802,14 @@ impl Sim<'_> {
             Origin::Service(_) => plan::service_default(),
             _ => plan::run_task_default(),
         };
-        let all: Vec<_> = self
-            .registry
-            .get(td)
-            .constraints
-            .iter()
-            .chain(constraints)
-            .cloned()
-            .collect();
-        let refs: Vec<_> = all.iter().collect();
+        let chain = crate::placement::plan::Chain::compile(
+            &self.registry.get(td).constraints,
+            constraints,
+            strategies.unwrap_or(&default),
+        )
+        .expect("placement is checked when the scenario is loaded");
         let scope = crate::ecs::provider::Scope { pool, cluster };
-        let p = self
-            .placer
-            .plan(&mut self.cluster, &refs, strategies.unwrap_or(&default), scope)
-            .expect("placement is checked when the scenario is loaded");
+        let p = self.placer.plan(&self.cluster, &chain, scope);
         self.plans.insert((origin, variant, td, pool), p);
         p
     }
@@ -863,7 +855,7 @@ impl Sim<'_> {
         if pool.is_fargate() {
             return match self.create_fargate_task(l, pool) {
                 Some(t) => Placement::Placed(t),
-                None => Placement::Failed(crate::placement::scan::NO_INSTANCES, None),
+                None => Placement::Failed(Failure::NoInstances, None),
             };
         }
         let plan = plan(self);
@@ -873,7 +865,7 @@ impl Sim<'_> {
             Decision::Unplaced { reason, closest } => match pool {
                 Pool::Provider(p) if self.caps.managed(self.sc, p) => {
                     if self.caps.provisioning_count() >= self.sc.provisioning_limit {
-                        return Placement::Failed(PROVISIONING_LIMIT, None);
+                        return Placement::Failed(Failure::ProvisioningLimit, None);
                     }
                     let t = self.create_task(l, pool, None);
                     self.caps.provisioning[p.0 as usize].push_back(t);
@@ -941,7 +933,7 @@ impl Sim<'_> {
         );
         let zones = self.zones_of(request.network_configuration.as_ref());
         let mut placed = Vec::new();
-        let mut failures: Vec<(&'static str, Option<InstanceId>)> = Vec::new();
+        let mut failures: Vec<(Failure, Option<InstanceId>)> = Vec::new();
         let strategies = request.placement_strategy.as_deref();
         let constraints = &request.placement_constraints;
         for _ in 0..count {
@@ -970,8 +962,8 @@ impl Sim<'_> {
             }
         }
         for (reason, _) in &failures {
-            self.failures.add(reason);
-            self.interval_failures.add(reason);
+            self.failures.add(*reason);
+            self.interval_failures.add(*reason);
         }
         let retry: Option<&Retry> = match origin {
             Origin::Workload(w) => self.sc.workloads[w as usize].retry.as_ref(),
@@ -989,7 +981,7 @@ impl Sim<'_> {
                 .iter()
                 .map(|(reason, closest)| {
                     let arn = closest.map(|i| self.container_instance_arn(i));
-                    json!({"arn": arn, "reason": reason})
+                    json!({"arn": arn, "reason": reason.as_str()})
                 })
                 .collect();
             json!({"tasks": tasks, "failures": fails})
@@ -1143,7 +1135,7 @@ impl Sim<'_> {
         task.version += 1;
         let res = &self.registry.get(td).reservation;
         self.cluster.allocate(inst, res, group);
-        self.placer.allocation_changed(&self.cluster, inst);
+        self.placer.placed(&self.cluster, inst, group);
         self.instance_tasks[inst.idx()].push(t);
         self.pending_count += 1;
         let latency = self.sc.task_start_latency.sample(&mut self.start_rng);
@@ -1330,7 +1322,7 @@ impl Sim<'_> {
         if let Some(inst) = inst {
             let res = &self.registry.get(td).reservation;
             self.cluster.release(inst, res, group);
-            self.placer.allocation_changed(&self.cluster, inst);
+            self.placer.released(&self.cluster, inst, group);
             let on = &mut self.instance_tasks[inst.idx()];
             if let Some(k) = on.iter().position(|x| *x == t) {
                 on.swap_remove(k);
@@ -1467,7 +1459,7 @@ impl Sim<'_> {
     fn finish(mut self, seed: u64) -> Outcome {
         for s in 0..self.services.len() {
             let (td, group) = (self.services[s].primary().config.taskdef, self.services[s].group);
-            let reason = self.services[s].last_reason.unwrap_or("capacity was not yet checked");
+            let reason = self.services[s].last_reason;
             let wanted: Vec<service::Want> = self.services[s].wanted.drain(..).collect();
             for w in wanted {
                 self.not_created(

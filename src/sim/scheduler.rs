@@ -36,10 +36,10 @@ fn deployment_id(index: usize, k: usize) -> String {
 fn spreads_zones(strategies: Option<&[PlacementStrategy]>) -> bool {
     match strategies.and_then(|s| s.first()) {
         None => true,
-        Some(PlacementStrategy::Spread {
-            field: SpreadField::Attribute(a),
-        }) => a == "attribute:ecs.availability-zone" || a == "ecs.availability-zone",
-        Some(_) => false,
+        Some(s) => {
+            s.kind == "spread"
+                && matches!(s.field.as_deref().map(SpreadField::parse), Some(Ok(SpreadField::Attribute(a))) if a == "ecs.availability-zone")
+        }
     }
 }
 
@@ -600,7 +600,7 @@ impl Sim<'_> {
                             s,
                             "WARN",
                             "SERVICE_TASK_PLACEMENT_FAILURE",
-                            json!({"reason": reason, "message": message}),
+                            json!({"reason": reason.as_str(), "message": message}),
                         );
                     }
                     self.services[s].last_reason = Some(reason);
@@ -973,7 +973,7 @@ impl Sim<'_> {
                                 s,
                                 "WARN",
                                 "SERVICE_TASK_PLACEMENT_FAILURE",
-                                json!({"reason": reason, "message": message}),
+                                json!({"reason": reason.as_str(), "message": message}),
                             );
                         }
                         self.services[s].last_reason = Some(reason);

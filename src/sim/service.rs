@@ -31,20 +31,19 @@ impl ScaleIn {
     /// The rule for a service's strategy chain (its first strategy decides; a research
     /// heuristic first takes the default rule).
     pub fn for_strategies(strategies: Option<&[PlacementStrategy]>) -> ScaleIn {
-        match strategies.and_then(|s| s.first()) {
-            None => ScaleIn::Default,
-            Some(PlacementStrategy::Binpack { field }) => ScaleIn::Binpack(*field),
-            Some(PlacementStrategy::Spread {
-                field: SpreadField::Attribute(a),
-            }) => ScaleIn::SpreadAttribute(a.clone()),
-            Some(PlacementStrategy::Spread {
-                field: SpreadField::Instance { .. },
-            }) => ScaleIn::SpreadInstance,
-            Some(PlacementStrategy::Random { .. }) => ScaleIn::Random,
-            Some(research) => {
-                debug_assert!(research.is_research());
-                ScaleIn::Default
-            }
+        let Some(first) = strategies.and_then(|s| s.first()) else {
+            return ScaleIn::Default;
+        };
+        let field = first.field.as_deref().unwrap_or("");
+        match first.kind.as_str() {
+            "binpack" => BinpackField::parse(field).map_or(ScaleIn::Default, ScaleIn::Binpack),
+            "spread" => match SpreadField::parse(field) {
+                Ok(SpreadField::Attribute(a)) => ScaleIn::SpreadAttribute(a),
+                Ok(SpreadField::Instance { .. }) => ScaleIn::SpreadInstance,
+                Err(_) => ScaleIn::Default,
+            },
+            "random" => ScaleIn::Random,
+            _ => ScaleIn::Default,
         }
     }
 }
@@ -204,7 +203,7 @@ pub struct Service {
     /// Tasks of the primary deployment wanted but not yet placed.
     pub wanted: VecDeque<Want>,
     /// Why the last placement attempt failed.
-    pub last_reason: Option<&'static str>,
+    pub last_reason: Option<crate::ecs::failure::Failure>,
     /// The throttle's current wait, after tasks failed to start.
     pub throttle: Option<crate::engine::SimDuration>,
     /// No launch before this time.

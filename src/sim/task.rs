@@ -2,6 +2,7 @@
 
 use crate::capacity::cost::Meter;
 use crate::ecs::cluster::{GroupId, InstanceId};
+use crate::ecs::failure::Failure;
 use crate::ecs::intern::Sym;
 use crate::ecs::provider::Pool;
 use crate::ecs::registry::TaskDefId;
@@ -96,11 +97,12 @@ pub enum Reason {
     /// did it), or its service was deleted.
     ScaleIn(String),
     /// RunTask returned this failure reason and no retry was left.
-    Rejected(&'static str),
-    /// Still waiting for capacity at the end (service), with the last reason.
-    WaitingForCapacity(&'static str),
+    Rejected(Failure),
+    /// Still waiting for capacity at the end (service), with the last reason (None:
+    /// capacity was not yet checked).
+    WaitingForCapacity(Option<Failure>),
     /// A RunTask retry was still pending at the end, with the last reason.
-    WaitingForRetry(&'static str),
+    WaitingForRetry(Failure),
     /// The service's desired count fell before the task could be placed.
     NoLongerWanted,
     /// The deployment failed (circuit breaker) before the task could be placed.
@@ -143,7 +145,10 @@ impl Reason {
             Reason::UserInitiated(None) => "Task stopped by user".into(),
             Reason::ScaleIn(d) => format!("Scaling activity initiated by (deployment {d})"),
             Reason::Rejected(r) => format!("RunTask failure: {r}"),
-            Reason::WaitingForCapacity(r) => format!("No container instance met all of its requirements: {r}"),
+            Reason::WaitingForCapacity(r) => format!(
+                "No container instance met all of its requirements: {}",
+                r.map_or("capacity was not yet checked", Failure::as_str)
+            ),
             Reason::WaitingForRetry(r) => format!("RunTask retry pending after failure: {r}"),
             Reason::NoLongerWanted => "Desired count lowered before the task was placed".into(),
             Reason::DeploymentFailed => "The deployment failed (circuit breaker) before the task was placed".into(),

@@ -54,9 +54,8 @@ fn bins_used(capacity: u32, weights: &[u32], strategy: &str) -> u32 {
     }
     let mut placer = Placer::new(TieBreak::LowestId, RngStreams::new(1).stream(3, 0));
     let s: Vec<PlacementStrategy> = serde_json::from_str(strategy).unwrap();
-    let plan = placer
-        .plan(&mut cluster, &[], &s, ecsim::ecs::provider::Pool::Ec2)
-        .unwrap();
+    let chain = ecsim::placement::plan::Chain::compile(&[], &[], &s).unwrap();
+    let plan = placer.plan(&cluster, &chain, ecsim::ecs::provider::Pool::Ec2);
     for id in cluster.ids() {
         placer.instance_changed(&cluster, id);
     }
@@ -69,8 +68,7 @@ fn bins_used(capacity: u32, weights: &[u32], strategy: &str) -> u32 {
         };
         match placer.decide(plan, &res, group, &cluster) {
             Decision::Placed(i) => {
-                cluster.allocate(i, &res, group);
-                placer.allocation_changed(&cluster, i);
+                placer.allocate(&mut cluster, i, &res, group);
             }
             other => panic!("an item of {w} did not fit: {other:?}"),
         }

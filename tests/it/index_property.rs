@@ -87,8 +87,8 @@ fn check(
     for (chain, cons, pool) in &plans {
         let s: Vec<PlacementStrategy> = serde_json::from_str(CHAINS[*chain]).unwrap();
         let k: Vec<PlacementConstraint> = serde_json::from_str(CONSTRAINTS[*cons]).unwrap();
-        let refs: Vec<&PlacementConstraint> = k.iter().collect();
-        plan_ids.push(placer.plan(&mut c, &refs, &s, POOLS[*pool]).unwrap());
+        let chain = ecsim::placement::plan::Chain::compile(&[], &k, &s).unwrap();
+        plan_ids.push(placer.plan(&c, &chain, POOLS[*pool]));
     }
     for id in c.ids() {
         placer.instance_changed(&c, id);
@@ -118,8 +118,7 @@ fn check(
                         if tie_break == TieBreak::LowestId && !placer.plan_info(plan).ends_random {
                             prop_assert_eq!(Some(&i), scan.finalists.iter().min());
                         }
-                        c.allocate(i, &res, g);
-                        placer.allocation_changed(&c, i);
+                        placer.allocate(&mut c, i, &res, g);
                         live.push((i, res, g));
                     }
                     Decision::Unplaced { reason, closest } => {
@@ -129,8 +128,7 @@ fn check(
             }
             Step::Release(k) if !live.is_empty() => {
                 let (i, res, g) = live.swap_remove(k % live.len());
-                c.release(i, &res, g);
-                placer.allocation_changed(&c, i);
+                placer.release(&mut c, i, &res, g);
             }
             Step::Toggle(k) => {
                 let id = InstanceId((k % c.len()) as u32);

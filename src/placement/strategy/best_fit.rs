@@ -5,14 +5,11 @@ use crate::ecs::cluster::{Cluster, InstanceId};
 use crate::ecs::task_definition::Reservation;
 use crate::placement::strategy::{fixed_score, share};
 
+super::heuristic!("bestFit", BestFit, |v, id| fixed_score(leftover(v.cluster, id, v.res)));
+
 /// CPU + memory left after placing `res`, as shares of the registered amounts (0–2).
 pub fn leftover(cluster: &Cluster, id: InstanceId, res: &Reservation) -> f64 {
     let (cpu, memory) = cluster.registered(id);
     share(cluster.cpu_left(id).saturating_sub(res.cpu), cpu)
         + share(cluster.mem_left(id).saturating_sub(res.memory), memory)
-}
-
-/// The score: the leftover (lower packs tighter).
-pub fn score(cluster: &Cluster, id: InstanceId, res: &Reservation) -> u64 {
-    fixed_score(leftover(cluster, id, res))
 }

@@ -8,6 +8,10 @@ use crate::ecs::task_definition::Reservation;
 use crate::placement::strategy::{fixed_score, share};
 use std::collections::BTreeMap;
 
+super::heuristic!("fragmentation", Fragmentation, |v, id| score(
+    v.cluster, id, v.res, v.shapes
+));
+
 /// The task shapes (CPU, memory) requested so far, with counts.
 #[derive(Clone, Debug, Default)]
 pub struct Shapes {

@@ -1,15 +1,56 @@
-//! Not ECS — research strategies that look at a sample of the candidates instead of all:
-//! `powerOfTwoChoices` (two at random, the less loaded kept) and `sampled`
-//! (kube-scheduler's percentage of nodes to score: from a rotating start, the first
-//! k instances that fit, k = max(100, n × p %), with p adaptive by default:
-//! max(5, 50 − n/125)).
+//! Not ECS — research strategy `sampled`: kube-scheduler's percentage of nodes to
+//! score. From a rotating start, the first k instances that fit, k = max(100, n × p %),
+//! with p adaptive by default: max(5, 50 − n/125).
 
+use super::{Role, Sampler, Strategy, StrategyType, View, check_members};
 use crate::ecs::cluster::InstanceId;
-use crate::engine::StreamRng;
-use rand::RngExt;
+use crate::ecs::strategy::PlacementStrategy;
+use std::sync::Arc;
 
 /// kube-scheduler's minimum number of feasible nodes to find.
 pub const MIN_FEASIBLE: usize = 100;
+
+/// `sampled`, with an optional `percentage` (None: adaptive).
+#[derive(Debug)]
+pub struct Sampled(pub Option<u32>);
+
+/// The registry entry.
+pub const TYPE: StrategyType = StrategyType {
+    name: "sampled",
+    ecs: false,
+    build: |s: &PlacementStrategy| {
+        check_members(s, false, &["percentage"])?;
+        let p = match s.params.get("percentage") {
+            None => None,
+            Some(v) => Some(
+                v.as_u64()
+                    .filter(|p| (1..=100).contains(p))
+                    .ok_or("sampled's percentage is a whole number 1–100")? as u32,
+            ),
+        };
+        Ok(Arc::new(Sampled(p)) as Arc<dyn Strategy>)
+    },
+};
+
+impl Strategy for Sampled {
+    fn label(&self) -> String {
+        match self.0 {
+            None => "sampled".into(),
+            Some(p) => format!("sampled({p}%)"),
+        }
+    }
+    fn role(&self) -> Role<'_> {
+        Role::Sample
+    }
+    fn score(&self, _v: &View, _id: InstanceId) -> u64 {
+        0
+    }
+    fn sample(&self, cands: &[InstanceId], v: &View, s: &mut Sampler) -> Vec<InstanceId> {
+        let (taken, next) = from_rotating_start(cands, sample_size(v.cluster.len(), self.0), *s.start);
+        *s.start = next;
+        taken
+    }
+}
 
 /// How many instances `sampled` keeps out of `n` registered.
 pub fn sample_size(n: usize, percentage: Option<u32>) -> usize {
@@ -18,19 +59,6 @@ pub fn sample_size(n: usize, percentage: Option<u32>) -> usize {
         |p| p.clamp(1, 100) as usize,
     );
     (n * p / 100).max(MIN_FEASIBLE)
-}
-
-/// Two distinct candidates drawn uniformly (all of them when there are at most two).
-pub fn two_choices(cands: &[InstanceId], rng: &mut StreamRng) -> Vec<InstanceId> {
-    if cands.len() <= 2 {
-        return cands.to_vec();
-    }
-    let a = rng.random_range(0..cands.len());
-    let mut b = rng.random_range(0..cands.len() - 1);
-    if b >= a {
-        b += 1;
-    }
-    vec![cands[a], cands[b]]
 }
 
 /// The first `k` of `cands` (sorted by id) from `start`, wrapping; returns them and the

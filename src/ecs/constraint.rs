@@ -2,8 +2,8 @@
 //! cluster-query-language expression.
 
 use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
+use crate::ecs::query::{Expr, QueryError, Target};
 use crate::ecs::strategy::{MAX_EXPRESSION_LEN, PlacementConstraint};
-use crate::placement::query::{Expr, QueryError, Target};
 use std::sync::Arc;
 
 /// A constraint ready to evaluate.
@@ -75,10 +75,10 @@ impl Constraint {
     }
 
     /// The RunTask failure reason when this constraint removes the last candidates.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> crate::ecs::failure::Failure {
         match self {
-            Constraint::DistinctInstance => "DistinctInstance placement constraint unsatisfied",
-            Constraint::MemberOf { .. } => "MemberOf placement constraint unsatisfied",
+            Constraint::DistinctInstance => crate::ecs::failure::Failure::DistinctInstance,
+            Constraint::MemberOf { .. } => crate::ecs::failure::Failure::MemberOf,
         }
     }
 

@@ -1,0 +1,77 @@
+//! Why a task could not be placed: the `reason` of a RunTask `failures` entry, typed.
+//! ECS's strings appear only when a reason is printed.
+
+use crate::ecs::cluster::Shortfall;
+
+/// A RunTask failure reason.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Failure {
+    /// No instance has the CPU, memory, ports or network interface the task needs.
+    Resource(Shortfall),
+    /// No instance satisfies a memberOf constraint.
+    MemberOf,
+    /// Every instance already runs a task of the group (distinctInstance).
+    DistinctInstance,
+    /// The instances that match take no tasks (DRAINING, or their agent is disconnected).
+    Agent,
+    /// The cluster has no container instance at all.
+    NoInstances,
+    /// The cluster already has as many PROVISIONING tasks as it may.
+    ProvisioningLimit,
+}
+
+impl Failure {
+    /// Every reason, in the order of the output columns.
+    pub const ALL: [Failure; 9] = [
+        Failure::Resource(Shortfall::Cpu),
+        Failure::Resource(Shortfall::Memory),
+        Failure::Resource(Shortfall::Ports),
+        Failure::Resource(Shortfall::Eni),
+        Failure::MemberOf,
+        Failure::DistinctInstance,
+        Failure::Agent,
+        Failure::NoInstances,
+        Failure::ProvisioningLimit,
+    ];
+
+    /// The reason as ECS reports it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failure::Resource(Shortfall::Cpu) => "RESOURCE:CPU",
+            Failure::Resource(Shortfall::Memory) => "RESOURCE:MEMORY",
+            Failure::Resource(Shortfall::Ports) => "RESOURCE:PORTS",
+            Failure::Resource(Shortfall::Eni) => "RESOURCE:ENI",
+            Failure::MemberOf => "MemberOf placement constraint unsatisfied",
+            Failure::DistinctInstance => "DistinctInstance placement constraint unsatisfied",
+            Failure::Agent => "AGENT",
+            Failure::NoInstances => "No Container Instances were found in your cluster.",
+            Failure::ProvisioningLimit => "Provisioning task limit reached",
+        }
+    }
+
+    /// The short key of its output columns, e.g. `placementFailures[MemberOf]`.
+    pub fn column(self) -> &'static str {
+        match self {
+            Failure::Resource(_) => self.as_str(),
+            Failure::MemberOf => "MemberOf",
+            Failure::DistinctInstance => "DistinctInstance",
+            Failure::Agent => "AGENT",
+            Failure::NoInstances => "NoInstances",
+            Failure::ProvisioningLimit => "ProvisioningLimit",
+        }
+    }
+
+    /// Its position in [`ALL`](Self::ALL).
+    pub fn index(self) -> usize {
+        Failure::ALL
+            .iter()
+            .position(|f| *f == self)
+            .expect("every reason is in ALL")
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
