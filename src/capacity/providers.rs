@@ -9,6 +9,7 @@ use crate::ecs::provider::{
     PutClusterCapacityProviders, StrategyItem, Subnet, Toggle,
 };
 use crate::ecs::task_definition::TaskDefinition;
+use crate::engine::SimTime;
 use crate::error::Report;
 use std::collections::BTreeSet;
 
@@ -96,7 +97,8 @@ impl CapacitySpec {
         }
     }
 
-    fn names(&self) -> String {
+    /// The providers' names, listed.
+    pub fn names(&self) -> String {
         self.providers
             .iter()
             .map(|p| p.name.as_str())
@@ -338,41 +340,39 @@ fn check_provider(
 }
 
 impl CapacitySpec {
-    /// Checks a PutClusterCapacityProviders body for an existing cluster and returns the
-    /// cluster's new associations. Problems are recorded under `path`.
-    pub fn associate(
-        &self,
-        c: &PutClusterCapacityProviders,
-        created: impl Fn(ProviderId) -> bool,
-        path: &str,
-        r: &mut Report,
-    ) -> Associations {
+    /// Checks a PutClusterCapacityProviders body made at `now` and returns the cluster's
+    /// new associations; a problem names its member (relative to the body).
+    pub fn associate(&self, c: &PutClusterCapacityProviders, now: SimTime) -> Result<Associations, (String, String)> {
         let mut assoc = Associations::default();
         if c.capacity_providers.len() > MAX_CLUSTER_PROVIDERS {
-            r.error(
-                format!("{path}.capacityProviders"),
+            return Err((
+                "capacityProviders".into(),
                 format!("at most {MAX_CLUSTER_PROVIDERS} capacity providers per cluster"),
-            );
+            ));
         }
         for (i, n) in c.capacity_providers.iter().enumerate() {
-            match self.provider(n).filter(|p| created(*p)) {
+            match self
+                .provider(n)
+                .filter(|p| self.providers[p.0 as usize].created_at <= now)
+            {
                 Some(p) => {
                     assoc.associated.insert(p);
                 }
-                None => r.error(
-                    format!("{path}.capacityProviders[{i}]"),
-                    format!(
-                        "unknown capacity provider `{n}` at that time: the scenario has {}",
-                        self.names()
-                    ),
-                ),
+                None => {
+                    return Err((
+                        format!("capacityProviders[{i}]"),
+                        format!(
+                            "unknown capacity provider `{n}` at that time: the scenario has {}",
+                            self.names()
+                        ),
+                    ));
+                }
             }
         }
-        match self.strategy(&assoc, &c.default_capacity_provider_strategy) {
-            Ok(s) => assoc.default_strategy = s,
-            Err(m) => r.error(format!("{path}.defaultCapacityProviderStrategy"), m),
-        }
-        assoc
+        assoc.default_strategy = self
+            .strategy(&assoc, &c.default_capacity_provider_strategy)
+            .map_err(|m| ("defaultCapacityProviderStrategy".to_string(), m))?;
+        Ok(assoc)
     }
 
     /// Whether a provider was associated with some cluster at some time.
@@ -447,14 +447,13 @@ pub fn build_capacity(
                 ),
             );
         } else {
-            let assoc = spec.associate(
-                c,
-                |p| spec.providers[p.0 as usize].created_at == zero,
-                "clusterCapacityProviders",
-                r,
-            );
-            spec.ever_associated.extend(assoc.associated.iter().copied());
-            spec.clusters.insert(name, assoc);
+            match spec.associate(c, zero) {
+                Ok(assoc) => {
+                    spec.ever_associated.extend(assoc.associated.iter().copied());
+                    spec.clusters.insert(name, assoc);
+                }
+                Err((member, m)) => r.error(format!("clusterCapacityProviders.{member}"), m),
+            }
         }
     }
     spec

@@ -21,6 +21,10 @@ impl InstanceId {
     }
 }
 
+/// An ECS cluster of the run (index in the order clusters came to exist).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClusterId(pub u32);
+
 /// A task group (`service:web`, `family:batch`, …), interned.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GroupId(pub u32);
@@ -93,7 +97,7 @@ pub struct InstanceSpec {
     /// An ECS Anywhere (EXTERNAL) instance.
     pub external: bool,
     /// The ECS cluster it registered into (index in the run's clusters).
-    pub ecs_cluster: u32,
+    pub ecs_cluster: ClusterId,
     /// The container agent's configuration.
     pub agent: crate::ecs::agent::AgentConfig,
     /// MiB per second it pulls images at.
@@ -119,7 +123,7 @@ impl InstanceSpec {
             hourly_price: 0.0,
             provider: None,
             external: false,
-            ecs_cluster: 0,
+            ecs_cluster: ClusterId(0),
             agent: crate::ecs::agent::AgentConfig::default(),
             pull_bandwidth: 100.0,
         }
@@ -206,7 +210,7 @@ pub struct Cluster {
 
 /// Instances that accept tasks are counted by ECS cluster, capacity provider, EXTERNAL,
 /// and zone.
-type ZoneKey = (u32, Option<crate::ecs::provider::ProviderId>, bool, Option<Sym>);
+type ZoneKey = (ClusterId, Option<crate::ecs::provider::ProviderId>, bool, Option<Sym>);
 
 impl Cluster {
     /// An empty cluster.
@@ -281,7 +285,7 @@ impl Cluster {
     /// and whether they are EXTERNAL) lets in; sorted, distinct.
     pub fn accepting_zones(
         &self,
-        ecs_cluster: u32,
+        ecs_cluster: ClusterId,
         admits: impl Fn(Option<crate::ecs::provider::ProviderId>, bool) -> bool,
     ) -> Vec<Sym> {
         let mut zones: Vec<Sym> = self

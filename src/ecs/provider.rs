@@ -42,6 +42,14 @@ impl Pool {
         }
     }
 
+    /// The capacity provider, if a provider chose this pool.
+    pub fn provider(self) -> Option<ProviderId> {
+        match self {
+            Pool::Provider(p) | Pool::Fargate { provider: Some(p), .. } => Some(p),
+            _ => None,
+        }
+    }
+
     /// True for Fargate.
     pub fn is_fargate(self) -> bool {
         matches!(self, Pool::Fargate { .. })
@@ -66,13 +74,16 @@ pub struct Scope {
     /// The pool.
     pub pool: Pool,
     /// The ECS cluster (index in the run's clusters).
-    pub cluster: u32,
+    pub cluster: crate::ecs::cluster::ClusterId,
 }
 
 impl From<Pool> for Scope {
     /// The pool in the first cluster.
     fn from(pool: Pool) -> Scope {
-        Scope { pool, cluster: 0 }
+        Scope {
+            pool,
+            cluster: Default::default(),
+        }
     }
 }
 

@@ -375,7 +375,7 @@ pub fn instance_rows(o: &Outcome) -> Vec<InstanceRow> {
             instance_group: o.group_names.get(i.spec.origin as usize).cloned().unwrap_or_default(),
             launched_at: launched.secs_string(),
             cost_usd: crate::sim::metrics::fixed(*cost, 4),
-            cluster: o.arns.cluster_name(i.spec.ecs_cluster).to_string(),
+            cluster: o.arns.cluster_name(i.spec.ecs_cluster.0).to_string(),
             status: o.cluster.status(id).as_str().to_string(),
             agent_connected: o.cluster.agent_connected(id),
         })

@@ -133,7 +133,9 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
     let instance_groups = build_groups(&f.instance_groups, start_unix_ms, &mut r);
     let asgs = build_asgs(&f.auto_scaling_groups, &mut r);
     let mut all_clusters = clusters.clone();
-    agent_clusters(&instance_groups, &asgs, &mut all_clusters, &mut r);
+    let agent_later = agent_clusters(&instance_groups, &asgs, &mut all_clusters, &mut r);
+    let mut known_clusters = all_clusters.clone();
+    known_clusters.extend(agent_later.keys().cloned());
     let mut timeline: Vec<(usize, TimelineEntry)> = f.timeline.iter().cloned().enumerate().collect();
     timeline.sort_by_key(|(i, e)| (e.at, *i));
     let later: Vec<(
@@ -157,7 +159,7 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         &f.capacity_providers,
         &later,
         f.cluster_capacity_providers.as_ref(),
-        &all_clusters,
+        &known_clusters,
         &f.subnets,
         &mut r,
     );
@@ -209,7 +211,7 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
             task_definitions.push(body);
         }
     }
-    let mut world = World::new(&capacity, registry);
+    let mut world = World::new(&capacity, registry, &all_clusters, agent_later);
     for (i, s) in f.services.iter().enumerate() {
         world.create_service(s, &format!("services[{i}]"), &mut r);
     }
@@ -265,25 +267,7 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         {
             r.error(format!("{path}.taskDuration"), m);
         }
-        let rp = format!("{path}.request");
-        match &e.request {
-            ApiCall::RunTask(rt) => world.run_task(rt, &rp, &mut r),
-            ApiCall::CreateService(s) => world.create_service(s, &rp, &mut r),
-            ApiCall::UpdateService(u) => world.update_service(u, &rp, &mut r),
-            ApiCall::DeleteService(d) => world.delete_service(d, &rp, &mut r),
-            ApiCall::StopTask(s) => {
-                if s.task.is_empty() {
-                    r.error(format!("{rp}.task"), "StopTask needs the task ID or ARN");
-                }
-            }
-            ApiCall::RegisterTaskDefinition(td) => world.register_task_definition(td, &rp, &mut r),
-            ApiCall::UpdateContainerInstancesState(b) => world.update_container_instances_state(b, &rp, &mut r),
-            ApiCall::RegisterContainerInstance(b) => world.register_container_instance(b, &rp, &mut r),
-            ApiCall::DeregisterContainerInstance(b) => world.deregister_container_instance(b, &rp, &mut r),
-            ApiCall::CreateCapacityProvider(_) => {}
-            ApiCall::PutClusterCapacityProviders(b) => world.put_cluster_capacity_providers(b, &rp, &mut r),
-            ApiCall::CreateCluster(b) => world.create_cluster(b, &rp, &mut r),
-        }
+        world.call(&e.request, &format!("{path}.request"), &mut r);
     }
     let ever = world.ever_associated();
     drop(world);
@@ -405,21 +389,30 @@ fn build_clusters(bodies: Option<&[crate::ecs::api::CreateCluster]>, r: &mut Rep
     names
 }
 
-/// Clusters the agents of instance groups and Auto Scaling groups create at
-/// registration (ECS_CLUSTER naming a missing cluster, with ecs:CreateCluster); a
-/// warning for instances whose role will keep them out of the cluster.
-fn agent_clusters(groups: &[GroupSpec], asgs: &[AsgSpec], clusters: &mut Vec<String>, r: &mut Report) {
+/// Clusters the agents of instance groups and Auto Scaling groups create when their
+/// instances register (ECS_CLUSTER naming a missing cluster, with ecs:CreateCluster):
+/// those whose instances register at the start join `clusters` in the order the run
+/// creates them; the others — only an Auto Scaling group scaling out creates them —
+/// are returned with the group's path. A warning for instances whose role keeps them
+/// out of the cluster.
+fn agent_clusters(
+    groups: &[GroupSpec],
+    asgs: &[AsgSpec],
+    clusters: &mut Vec<String>,
+    r: &mut Report,
+) -> std::collections::BTreeMap<String, String> {
     use crate::ecs::iam;
+    let mut later = std::collections::BTreeMap::new();
     let templates = groups
         .iter()
         .enumerate()
-        .map(|(i, g)| (format!("instanceGroups[{i}]"), &g.template))
-        .chain(
-            asgs.iter()
-                .enumerate()
-                .flat_map(|(i, a)| a.templates.iter().map(move |t| (format!("autoScalingGroups[{i}]"), t))),
-        );
-    for (path, t) in templates {
+        .map(|(i, g)| (format!("instanceGroups[{i}]"), &g.template, g.count > 0))
+        .chain(asgs.iter().enumerate().flat_map(|(i, a)| {
+            a.templates
+                .iter()
+                .map(move |t| (format!("autoScalingGroups[{i}]"), t, a.desired_capacity > 0))
+        }));
+    for (path, t, at_start) in templates {
         let name = t.agent.cluster_name().to_string();
         if !iam::allows(&t.iam_actions, iam::REGISTER) {
             r.warn(
@@ -440,9 +433,7 @@ fn agent_clusters(groups: &[GroupSpec], asgs: &[AsgSpec], clusters: &mut Vec<Str
         if clusters.contains(&name) {
             continue;
         }
-        if iam::allows(&t.iam_actions, iam::CREATE_CLUSTER) {
-            clusters.push(name);
-        } else {
+        if !iam::allows(&t.iam_actions, iam::CREATE_CLUSTER) {
             r.warn(
                 format!("{path}.userData"),
                 format!(
@@ -450,8 +441,14 @@ fn agent_clusters(groups: &[GroupSpec], asgs: &[AsgSpec], clusters: &mut Vec<Str
                     iam::CREATE_CLUSTER
                 ),
             );
+        } else if at_start {
+            later.remove(&name);
+            clusters.push(name);
+        } else {
+            later.entry(name).or_insert(path);
         }
     }
+    later
 }
 
 /// Fargate start latency by default: lognormal, median 35 s, sigma 0.3 — SIM CHOICE:

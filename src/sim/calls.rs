@@ -85,9 +85,9 @@ impl Sim<'_> {
                 let cluster = self
                     .cluster_index(c.cluster.as_deref())
                     .expect("clusters are checked when the scenario is loaded");
-                let mut report = crate::error::Report::new(&self.sc.file);
-                let spec = &self.sc.capacity;
-                let assoc = spec.associate(c, |p| spec.providers[p.0 as usize].created_at <= now, "", &mut report);
+                let Ok(assoc) = self.sc.capacity.associate(c, now) else {
+                    return;
+                };
                 self.associations[cluster as usize] = assoc;
                 if self.rec.wants_events() {
                     let v = self.arns.api_call(
@@ -153,7 +153,7 @@ impl Sim<'_> {
         self.cluster
             .ids()
             .rev()
-            .filter(|&i| cluster.is_none_or(|c| self.cluster.instance(i).spec.ecs_cluster == c))
+            .filter(|&i| cluster.is_none_or(|c| self.cluster.instance(i).spec.ecs_cluster.0 == c))
             .find(|&i| {
                 let inst = self.cluster.instance(i);
                 inst.container_instance_id == id
@@ -311,7 +311,7 @@ impl Sim<'_> {
             hourly_price: hourly,
             provider: None,
             external,
-            ecs_cluster: cluster,
+            ecs_cluster: crate::ecs::cluster::ClusterId(cluster),
             pull_bandwidth: self.sc.image_pull.bandwidth_mib_per_s,
             agent,
         };
@@ -349,11 +349,11 @@ impl Sim<'_> {
         } else {
             match self.cluster_index(Some(&name)) {
                 Some(c) => {
-                    spec.ecs_cluster = c;
+                    spec.ecs_cluster = crate::ecs::cluster::ClusterId(c);
                     None
                 }
                 None if iam::allows(agent.iam_actions, iam::CREATE_CLUSTER) => {
-                    spec.ecs_cluster = self.add_cluster(&name, Some("ecs-agent"));
+                    spec.ecs_cluster = crate::ecs::cluster::ClusterId(self.add_cluster(&name, Some("ecs-agent")));
                     None
                 }
                 None => Some((
@@ -460,10 +460,13 @@ impl Sim<'_> {
         launched_at: SimTime,
     ) -> InstanceId {
         let hourly = spec.hourly_price;
-        let body = self
-            .rec
-            .wants_events()
-            .then(|| self.registration_body(&spec, user_data, &self.arns.clusters[spec.ecs_cluster as usize].clone()));
+        let body = self.rec.wants_events().then(|| {
+            self.registration_body(
+                &spec,
+                user_data,
+                &self.arns.clusters[spec.ecs_cluster.0 as usize].clone(),
+            )
+        });
         let id = self.cluster.register(spec, self.now());
         self.instance_tasks.push(Vec::new());
         self.runtime.push(InstanceRuntime::default());

@@ -59,7 +59,7 @@ pub fn instance_spec(
         hourly_price: hourly,
         provider: None,
         external: false,
-        ecs_cluster: 0,
+        ecs_cluster: Default::default(),
         agent: t.agent.clone(),
         pull_bandwidth: t.pull_bandwidth.unwrap_or(sc.image_pull.bandwidth_mib_per_s),
     }

@@ -14,7 +14,7 @@ impl Sim<'_> {
     pub(super) fn container_instance_arn(&self, i: InstanceId) -> String {
         let inst = self.cluster.instance(i);
         self.arns
-            .container_instance(inst.spec.ecs_cluster, &inst.container_instance_id)
+            .container_instance(inst.spec.ecs_cluster.0, &inst.container_instance_id)
     }
 
     /// A task as RunTask's response lists it.
@@ -91,7 +91,7 @@ impl Sim<'_> {
             .map(|(k, v)| json!({"name": k, "value": v}))
             .collect();
         let mut detail = json!({
-            "clusterArn": self.arns.cluster(i.spec.ecs_cluster),
+            "clusterArn": self.arns.cluster(i.spec.ecs_cluster.0),
             "containerInstanceArn": arn,
             "ec2InstanceId": i.spec.ec2_instance_id,
             "capacityProviderName": i.spec.provider.map(|p| self.sc.capacity.providers[p.0 as usize].name.clone()),

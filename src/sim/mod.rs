@@ -808,7 +808,10 @@ impl Sim<'_> {
             strategies.unwrap_or(&default),
         )
         .expect("placement is checked when the scenario is loaded");
-        let scope = crate::ecs::provider::Scope { pool, cluster };
+        let scope = crate::ecs::provider::Scope {
+            pool,
+            cluster: crate::ecs::cluster::ClusterId(cluster),
+        };
         let p = self.placer.plan(&self.cluster, &chain, scope);
         self.plans.insert((origin, variant, td, pool), p);
         p

@@ -760,10 +760,10 @@ impl Sim<'_> {
             let zones = &self.services[s].primary().config.zones;
             return zones.iter().copied().filter(|z| !self.zone_out(*z)).collect();
         }
-        self.cluster
-            .accepting_zones(self.services[s].cluster, |provider, external| {
-                pools.iter().any(|p| p.admits(provider, external))
-            })
+        self.cluster.accepting_zones(
+            crate::ecs::cluster::ClusterId(self.services[s].cluster),
+            |provider, external| pools.iter().any(|p| p.admits(provider, external)),
+        )
     }
 
     /// Availability Zone rebalancing at steady state: when the most loaded zone holds
@@ -839,7 +839,7 @@ impl Sim<'_> {
                         id,
                         crate::ecs::provider::Scope {
                             pool: *p,
-                            cluster: svc.cluster,
+                            cluster: crate::ecs::cluster::ClusterId(svc.cluster),
                         },
                     )
                 })
