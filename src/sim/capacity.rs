@@ -100,7 +100,9 @@ pub(super) struct CapacityState {
     fargate_zones: BTreeMap<(GroupId, Sym), u32>,
     live_by_provider: BTreeMap<(GroupId, ProviderId), u32>,
     launch_rngs: Vec<StreamRng>,
-    fault_rng: StreamRng,
+    scale_in_rngs: Vec<StreamRng>,
+    spot_rngs: Vec<StreamRng>,
+    fargate_spot_rng: StreamRng,
 }
 
 impl CapacityState {
@@ -132,7 +134,13 @@ impl CapacityState {
             launch_rngs: (0..sc.asgs.len() as u32)
                 .map(|a| streams.stream(concern::LAUNCH, a))
                 .collect(),
-            fault_rng: streams.stream(concern::FAULTS, 0),
+            scale_in_rngs: (0..sc.asgs.len() as u32)
+                .map(|a| streams.stream(concern::ASG_SCALE_IN, a))
+                .collect(),
+            spot_rngs: (0..sc.asgs.len() as u32)
+                .map(|a| streams.stream(concern::SPOT, a))
+                .collect(),
+            fargate_spot_rng: streams.stream(concern::FARGATE_SPOT, 0),
         }
     }
 
@@ -271,18 +279,18 @@ impl CapacityState {
             })
             .filter_map(|f| f.rate_per_hour)
             .sum::<f64>();
-        self.exponential_after(rate, now)
-    }
-
-    fn exponential_after(&mut self, rate_per_hour: f64, now: SimTime) -> Option<SimTime> {
-        (rate_per_hour > 0.0)
-            .then(|| now + crate::engine::exponential_gap(&mut self.fault_rng, 3_600_000.0 / rate_per_hour))
+        exponential_after(&mut self.fargate_spot_rng, rate, now)
     }
 
     /// When an instance was launched (Auto Scaling group instances).
     pub fn launched_at(&self, id: InstanceId) -> Option<SimTime> {
         self.launched_at.get(&id).copied()
     }
+}
+
+/// When something happening `rate_per_hour` times an hour happens next after `now`.
+fn exponential_after(rng: &mut StreamRng, rate_per_hour: f64, now: SimTime) -> Option<SimTime> {
+    (rate_per_hour > 0.0).then(|| now + crate::engine::exponential_gap(rng, 3_600_000.0 / rate_per_hour))
 }
 
 fn shapes(templates: &[InstanceTemplate]) -> (Shape, Shape) {
@@ -413,7 +421,7 @@ impl Sim<'_> {
                 .filter_map(|f| f.rate_per_hour)
                 .sum();
             let now = self.now();
-            if let Some(at) = self.caps.exponential_after(rate, now) {
+            if let Some(at) = exponential_after(&mut self.caps.spot_rngs[a], rate, now) {
                 self.schedule(at, Event::SpotNotice(id));
             }
         }
@@ -582,7 +590,7 @@ impl Sim<'_> {
                 .into_iter()
                 .filter(|&i| zone_count(&self.cluster.instance(i).spec.availability_zone) == most)
                 .collect();
-            let victim = in_zone[self.scale_in_rng.random_range(0..in_zone.len())];
+            let victim = in_zone[self.caps.scale_in_rngs[a].random_range(0..in_zone.len())];
             self.terminate_instance(victim, Cause::ScaleIn);
             excess -= 1;
         }

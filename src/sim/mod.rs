@@ -39,20 +39,20 @@ use service::Service;
 use std::collections::{BTreeMap, BTreeSet};
 use task::{Origin, Reason, StopCode, Task, TaskIdx, TaskStatus};
 
-/// Random-stream concerns: each gets independent streams, so drawing more for one
-/// never changes another.
+/// Random-stream concerns: each concern's consumers get their own streams (the index),
+/// so drawing more for one consumer never changes another's draws.
 pub mod concern {
     /// Workload arrivals (index: workload).
     pub const ARRIVALS: u32 = 1;
     /// Task run times (index: workload, service, or timeline entry).
     pub const DURATIONS: u32 = 2;
-    /// Placement tie-breaks.
+    /// Placement tie-breaks (the placer).
     pub const PLACEMENT: u32 = 3;
-    /// Faults: Spot interruptions (index 0), and each random fault (index: 1 + fault).
+    /// Random faults (index: 1 + fault).
     pub const FAULTS: u32 = 4;
-    /// PENDING → RUNNING latency.
+    /// PENDING → RUNNING latency on EC2 and external instances (the container agent).
     pub const START_LATENCY: u32 = 5;
-    /// Scale-in victim choice (services and Auto Scaling groups).
+    /// A service's scale-in victim choice (index: service).
     pub const SCALE_IN: u32 = 6;
     /// EC2 launch latency (index: Auto Scaling group).
     pub const LAUNCH: u32 = 7;
@@ -60,6 +60,14 @@ pub mod concern {
     pub const START_FAILURE: u32 = 8;
     /// How long containers take to exit after SIGTERM.
     pub const STOP_LATENCY: u32 = 9;
+    /// Creation to RUNNING on Fargate.
+    pub const FARGATE_START: u32 = 10;
+    /// An Auto Scaling group's scale-in victim choice (index: group).
+    pub const ASG_SCALE_IN: u32 = 11;
+    /// EC2 Spot interruptions (index: Auto Scaling group).
+    pub const SPOT: u32 = 12;
+    /// Fargate Spot interruptions.
+    pub const FARGATE_SPOT: u32 = 13;
     /// Stream index offset for services.
     pub const SERVICE_INDEX: u32 = 0x8000_0000;
     /// Stream index offset for timeline entries.
@@ -412,7 +420,8 @@ struct Sim<'a> {
     arrival_rngs: Vec<StreamRng>,
     duration_rngs: BTreeMap<u32, StreamRng>,
     start_rng: StreamRng,
-    scale_in_rng: StreamRng,
+    fargate_start_rng: StreamRng,
+    scale_in_rngs: BTreeMap<u32, StreamRng>,
     start_failure_rng: StreamRng,
     stop_rng: StreamRng,
     arns: Arns,
@@ -477,7 +486,8 @@ fn run_with(sc: &Scenario, script: Option<&crate::replay::Script>, seed: u64, re
             .collect(),
         duration_rngs: BTreeMap::new(),
         start_rng: streams.stream(concern::START_LATENCY, 0),
-        scale_in_rng: streams.stream(concern::SCALE_IN, 0),
+        fargate_start_rng: streams.stream(concern::FARGATE_START, 0),
+        scale_in_rngs: BTreeMap::new(),
         start_failure_rng: streams.stream(concern::START_FAILURE, 0),
         stop_rng: streams.stream(concern::STOP_LATENCY, 0),
         arns: Arns {
@@ -1167,7 +1177,7 @@ impl Sim<'_> {
             .open(&key, hourly, crate::capacity::prices::MINIMUM_SECONDS, now);
         let idx = self.push_task(l, pool, TaskStatus::Pending, zone, Some(meter));
         self.pending_count += 1;
-        let latency = self.sc.fargate_start_latency.sample(&mut self.start_rng);
+        let latency = self.sc.fargate_start_latency.sample(&mut self.fargate_start_rng);
         let pull = self.pull_images(l.td, None);
         self.schedule_on(now + latency + pull, idx, Event::Running(idx));
         self.task_event(idx);

@@ -541,8 +541,12 @@ impl Sim<'_> {
             })
             .collect();
         let rule = &svc.deployments[d].config.scale_in;
-        choose_victim(rule, &live, svc.group, &self.cluster, &mut self.scale_in_rng)
-            .or_else(|| svc.live.iter().rfind(mine).copied())
+        let streams = self.streams;
+        let rng = self
+            .scale_in_rngs
+            .entry(s as u32)
+            .or_insert_with(|| streams.stream(concern::SCALE_IN, s as u32));
+        choose_victim(rule, &live, svc.group, &self.cluster, rng).or_else(|| svc.live.iter().rfind(mine).copied())
     }
 
     /// Places the service's wanted tasks while capacity (and the throttle) allows.
