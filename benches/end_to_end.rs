@@ -7,7 +7,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ecsim::scenario::load::Format;
 use ecsim::scenario::{Scenario, load_scenario, scenario_from_str};
-use ecsim::sim::records::Discard;
+use ecsim::sim::journal::Discard;
 use std::path::Path;
 use std::time::Duration;
 

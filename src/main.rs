@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use ecsim::output::{FileRecorder, OutDir, Outputs, write_run_files};
 use ecsim::scenario::load_scenario;
-use ecsim::sim::records::Recorder;
+use ecsim::sim::journal::Recorder;
 use ecsim::sweep::load_sweep;
 use ecsim::{Error, Problem};
 use serde_json::Value;
@@ -289,7 +289,7 @@ fn explain(file: &Path, task: &str, seed: Option<u64>, json: bool) -> Result<(),
     print_warnings(&sc.warnings);
     let given = task.rsplit('/').next().unwrap_or(task);
     let target = match given.parse::<u32>() {
-        Ok(n) if n >= 1 && given.len() < 32 => ecsim::sim::task_id(n - 1),
+        Ok(n) if n >= 1 && given.len() < 32 => ecsim::sim::task_id(ecsim::sim::ids::TaskIdx(n - 1)),
         _ => given.to_string(),
     };
     let mut rec = ExplainOne { target, found: None };

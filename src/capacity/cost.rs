@@ -1,11 +1,34 @@
 //! Cost accounting: every billed thing (an instance, a Fargate task) is a meter with an
 //! hourly rate, opened when billing starts and closed when it ends, with the billing
-//! minimum applied at close. Totals per account key (a capacity provider, `EC2`,
-//! `EXTERNAL`, `FARGATE`) are kept exactly as running sums, so the accrued cost at any
-//! instant costs O(keys) to read.
+//! minimum applied at close. Totals per account (a capacity provider, `EC2`,
+//! `EXTERNAL`; launch type FARGATE bills to the FARGATE provider's) are kept exactly as
+//! running sums, so the accrued cost at any instant costs O(accounts) to read.
 
 use crate::capacity::prices::charge;
+use crate::ecs::provider::ProviderId;
 use crate::engine::SimTime;
+
+/// What a cost is billed to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Account {
+    /// EC2 instances outside any capacity provider.
+    Ec2,
+    /// ECS Anywhere instances.
+    External,
+    /// A capacity provider's instances or tasks.
+    Provider(ProviderId),
+}
+
+impl Account {
+    /// The account's name in outputs: `EC2`, `EXTERNAL`, or the provider's name.
+    pub fn name(self, providers: &crate::capacity::providers::CapacitySpec) -> &str {
+        match self {
+            Account::Ec2 => "EC2",
+            Account::External => "EXTERNAL",
+            Account::Provider(p) => &providers.providers[p.0 as usize].name,
+        }
+    }
+}
 
 /// An open meter.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -21,7 +44,7 @@ struct Open {
 }
 
 #[derive(Clone, Debug, Default)]
-struct Account {
+struct Sums {
     closed: f64,
     rate: f64,
     rate_times_start_ms: f64,
@@ -30,30 +53,30 @@ struct Account {
 /// Every meter of a run.
 #[derive(Clone, Debug, Default)]
 pub struct Costs {
-    keys: Vec<String>,
-    accounts: Vec<Account>,
+    keys: Vec<Account>,
+    accounts: Vec<Sums>,
     meters: Vec<Open>,
 }
 
 impl Costs {
-    fn key(&mut self, key: &str) -> usize {
-        match self.keys.iter().position(|k| k == key) {
+    fn key(&mut self, key: Account) -> usize {
+        match self.keys.iter().position(|k| *k == key) {
             Some(i) => i,
             None => {
-                self.keys.push(key.to_string());
-                self.accounts.push(Account::default());
+                self.keys.push(key);
+                self.accounts.push(Sums::default());
                 self.keys.len() - 1
             }
         }
     }
 
     /// Declares an account so that it is reported even at zero.
-    pub fn declare(&mut self, key: &str) {
+    pub fn declare(&mut self, key: Account) {
         self.key(key);
     }
 
     /// Starts billing `hourly` USD/hour under `key` at `now`.
-    pub fn open(&mut self, key: &str, hourly: f64, minimum_secs: f64, now: SimTime) -> Meter {
+    pub fn open(&mut self, key: Account, hourly: f64, minimum_secs: f64, now: SimTime) -> Meter {
         let k = self.key(key);
         let a = &mut self.accounts[k];
         a.rate += hourly;
@@ -97,14 +120,15 @@ impl Costs {
         }
     }
 
-    /// Accrued cost per key at `now` (open meters without their minimum).
-    pub fn accrued(&self, now: SimTime) -> Vec<(String, f64)> {
+    /// Accrued cost per account at `now` (open meters without their minimum), in the
+    /// order accounts were declared or first billed.
+    pub fn accrued(&self, now: SimTime) -> Vec<(Account, f64)> {
         self.keys
             .iter()
             .zip(&self.accounts)
             .map(|(k, a)| {
                 (
-                    k.clone(),
+                    *k,
                     a.closed + (a.rate * now.millis() as f64 - a.rate_times_start_ms) / 3_600_000.0,
                 )
             })
@@ -124,13 +148,14 @@ mod tests {
     #[test]
     fn meters_bill_by_the_second_with_a_minimum() {
         let mut c = Costs::default();
-        let a = c.open("cp", 0.096, 60.0, SimTime(0));
-        let b = c.open("cp", 0.096, 60.0, SimTime(10_000));
+        let cp = Account::Provider(ProviderId(0));
+        let a = c.open(cp, 0.096, 60.0, SimTime(0));
+        let b = c.open(cp, 0.096, 60.0, SimTime(10_000));
         assert!((c.total(SimTime(3_610_000)) - 0.096 * (3610.0 / 3600.0 + 1.0)).abs() < 1e-9);
         // b runs 30 s but is billed the 60 s minimum.
         assert!((c.close(b, SimTime(40_000)) - 0.096 / 60.0).abs() < 1e-12);
         c.close_all(SimTime(7_200_000));
-        assert_eq!(c.accrued(SimTime(9_000_000))[0].0, "cp");
+        assert_eq!(c.accrued(SimTime(9_000_000))[0].0, cp);
         assert!((c.accrued(SimTime(9_000_000))[0].1 - (0.192 + 0.0016)).abs() < 1e-9);
 
         assert_eq!(c.close(a, SimTime(9_000_000)), 0.0);

@@ -9,6 +9,7 @@ pub mod constraint;
 pub mod deployment;
 pub mod failure;
 pub mod iam;
+pub mod ids;
 pub mod intern;
 pub mod provider;
 pub mod query;

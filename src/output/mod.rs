@@ -4,9 +4,10 @@
 
 use crate::error::Error;
 use crate::scenario::Scenario;
-use crate::sim::records::Recorder;
-use crate::sim::task::{Origin, TaskStatus};
-use crate::sim::{Outcome, started_by};
+use crate::sim::Outcome;
+use crate::sim::ids::Origin;
+use crate::sim::journal::Recorder;
+use crate::sim::tasks::{Row, task_id};
 use serde::Serialize;
 use serde_json::Value;
 use std::fs::File;
@@ -301,51 +302,66 @@ fn secs(t: Option<crate::engine::SimTime>) -> String {
     t.map(|t| t.secs_string()).unwrap_or_default()
 }
 
-/// tasks.csv rows, in the order tasks were recorded.
+/// tasks.csv rows, in the order tasks and requests were recorded.
 pub fn task_rows(o: &Outcome, sc: &Scenario) -> Vec<TaskRow> {
-    o.tasks
+    let service_name = |origin: Origin| match origin {
+        Origin::Service(s) => o.services[s.idx()].name.clone(),
+        _ => String::new(),
+    };
+    o.rows
         .iter()
-        .map(|t| {
-            let inst = t.instance.map(|i| o.cluster.instance(i));
-            let service_name = match t.origin {
-                Origin::Service(s) => o.services[s as usize].name.clone(),
-                _ => String::new(),
-            };
-            TaskRow {
-                task_id: o.task_id(t).unwrap_or_default(),
-                task_definition: o.registry.get(t.taskdef).name(),
-                group: o.cluster.group_name(t.group).to_string(),
-                started_by: started_by(&o.services, &sc.workloads, &sc.timeline, t),
-                service_name,
-                launch_type: if t.status == TaskStatus::NotCreated {
-                    String::new()
-                } else {
-                    t.pool.launch_type().into()
-                },
-                capacity_provider: if t.status == TaskStatus::NotCreated {
-                    String::new()
-                } else {
-                    o.provider_name(t.pool).into()
-                },
-                container_instance_id: inst.map(|i| i.container_instance_id.clone()).unwrap_or_default(),
-                ec2_instance_id: inst.map(|i| i.spec.ec2_instance_id.clone()).unwrap_or_default(),
-                availability_zone: inst
-                    .map(|i| i.spec.availability_zone.clone())
-                    .or_else(|| t.zone.map(|z| o.cluster.symbols.resolve(z).to_string()))
-                    .unwrap_or_default(),
-                created_at: secs(t.created_at),
-                started_at: secs(t.started_at),
-                stopped_at: secs(t.stopped_at),
-                last_status: t.status.as_str().to_string(),
-                stop_code: t.stop_code.map(|c| c.as_str().to_string()).unwrap_or_default(),
-                stopped_reason: t.reason.as_ref().map(|r| r.text()).unwrap_or_default(),
-                arrived_at: t.arrived_at.secs_string(),
-                stopping_at: secs(t.stopping_at),
-                cluster: if t.status == TaskStatus::NotCreated {
-                    String::new()
-                } else {
-                    o.arns.cluster_name(t.cluster).to_string()
-                },
+        .map(|row| match *row {
+            Row::Task(idx) => {
+                let t = &o.tasks[idx.idx()];
+                let inst = t.instance.map(|i| o.cluster.instance(i));
+                TaskRow {
+                    task_id: task_id(idx),
+                    task_definition: o.registry.get(t.taskdef).name(),
+                    group: o.cluster.group_name(t.group).to_string(),
+                    started_by: o.started_by(sc, t.origin, t.deployment),
+                    service_name: service_name(t.origin),
+                    launch_type: t.pool.launch_type().into(),
+                    capacity_provider: o.provider_name(t.pool).into(),
+                    container_instance_id: inst.map(|i| i.container_instance_id.clone()).unwrap_or_default(),
+                    ec2_instance_id: inst.map(|i| i.spec.ec2_instance_id.clone()).unwrap_or_default(),
+                    availability_zone: inst
+                        .map(|i| i.spec.availability_zone.clone())
+                        .or_else(|| t.zone.map(|z| o.cluster.symbols.resolve(z).to_string()))
+                        .unwrap_or_default(),
+                    created_at: t.created_at.secs_string(),
+                    started_at: secs(t.started_at),
+                    stopped_at: secs(t.stopped_at),
+                    last_status: t.status.as_str().to_string(),
+                    stop_code: t.stop_code.map(|c| c.as_str().to_string()).unwrap_or_default(),
+                    stopped_reason: t.reason.as_ref().map(|r| r.text()).unwrap_or_default(),
+                    arrived_at: t.arrived_at.secs_string(),
+                    stopping_at: secs(t.stopping_at),
+                    cluster: o.cluster_name(t.cluster).to_string(),
+                }
+            }
+            Row::Request(r) => {
+                let q = &o.requests[r.0 as usize];
+                TaskRow {
+                    task_id: String::new(),
+                    task_definition: o.registry.get(q.taskdef).name(),
+                    group: o.cluster.group_name(q.group).to_string(),
+                    started_by: o.started_by(sc, q.origin, Default::default()),
+                    service_name: service_name(q.origin),
+                    launch_type: String::new(),
+                    capacity_provider: String::new(),
+                    container_instance_id: String::new(),
+                    ec2_instance_id: String::new(),
+                    availability_zone: String::new(),
+                    created_at: String::new(),
+                    started_at: String::new(),
+                    stopped_at: String::new(),
+                    last_status: String::new(),
+                    stop_code: String::new(),
+                    stopped_reason: q.reason.text(),
+                    arrived_at: q.arrived_at.secs_string(),
+                    stopping_at: String::new(),
+                    cluster: String::new(),
+                }
             }
         })
         .collect()
@@ -375,7 +391,7 @@ pub fn instance_rows(o: &Outcome) -> Vec<InstanceRow> {
             instance_group: o.group_names.get(i.spec.origin as usize).cloned().unwrap_or_default(),
             launched_at: launched.secs_string(),
             cost_usd: crate::sim::metrics::fixed(*cost, 4),
-            cluster: o.arns.cluster_name(i.spec.ecs_cluster.0).to_string(),
+            cluster: o.cluster_name(i.spec.ecs_cluster).to_string(),
             status: o.cluster.status(id).as_str().to_string(),
             agent_connected: o.cluster.agent_connected(id),
         })
@@ -467,14 +483,14 @@ pub fn write_run_files(out: &mut OutDir, o: &Outcome, sc: &Scenario, outputs: &O
         write_csv(out.create("instances.csv")?, &instance_rows(o), INSTANCE_HEADER).map_err(csv_err)?;
     }
     if outputs.timeseries {
-        let rows: Vec<_> = o.timeseries.iter().map(crate::sim::Sample::cells).collect();
+        let rows: Vec<_> = o.timeseries.iter().map(crate::sim::metrics::Sample::cells).collect();
         write_cells(out.create("timeseries.csv")?, &rows).map_err(csv_err)?;
     }
     if outputs.services {
         let rows: Vec<_> = o.service_samples.iter().map(|x| x.cells(o)).collect();
         let w = out.create("services.csv")?;
         if rows.is_empty() {
-            write_csv::<TaskRow>(w, &[], &crate::sim::SERVICE_HEADER).map_err(csv_err)?;
+            write_csv::<TaskRow>(w, &[], &crate::sim::metrics::samples::SERVICE_HEADER).map_err(csv_err)?;
         } else {
             write_cells(w, &rows).map_err(csv_err)?;
         }

@@ -11,11 +11,15 @@ use crate::engine::duration::DistSpec;
 use crate::error::{Error, Problem, Report};
 use crate::placement::TieBreak;
 use crate::scenario::instances::{AsgSpec, GroupSpec, build_asgs, build_groups};
-use crate::scenario::load::{self, Format, check_name};
-use crate::scenario::schema::{ApiCall, Arrival, Fault, FaultType, ScenarioFile, SweepTable, TimelineEntry, Workload};
+use crate::scenario::load::{self, Format, check_name, load_task_definition_file};
+use crate::scenario::schema::{ApiCall, Arrival, Fault, ScenarioFile, SweepTable, TimelineEntry, Workload};
+use crate::scenario::settings::{
+    DEFAULT_AGENT_DISCONNECT_TIMEOUT, ImagePullSpec, build_image_pull, build_prices, check_faults,
+    default_fargate_latency,
+};
 use crate::scenario::world::World;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Default wall-clock start of a run.
 pub const DEFAULT_START: &str = "2026-01-01T00:00:00Z";
@@ -334,30 +338,6 @@ fn settings_of(doc: &serde_json::Value) -> serde_json::Value {
     serde_json::Value::Object(out)
 }
 
-/// The default wait before a service replaces the tasks on an instance whose agent
-/// disconnected — SIM CHOICE: ECS documents none.
-pub const DEFAULT_AGENT_DISCONNECT_TIMEOUT: SimDuration = SimDuration(15 * 60_000);
-
-/// Image pulls, resolved.
-#[derive(Copy, Clone, Debug, PartialEq)]
-pub struct ImagePullSpec {
-    /// MiB per second (default 100 — SIM CHOICE).
-    pub bandwidth_mib_per_s: f64,
-    /// Fixed cost of a pull or a cached image's registry check (default 1 s — SIM CHOICE).
-    pub latency: SimDuration,
-}
-
-fn build_image_pull(p: Option<&crate::scenario::schema::ImagePull>, r: &mut Report) -> ImagePullSpec {
-    let bandwidth = p.and_then(|p| p.bandwidth_mib_per_s).unwrap_or(100.0);
-    if !(bandwidth.is_finite() && bandwidth > 0.0) {
-        r.error("imagePull.bandwidthMiBps", "a bandwidth is a number > 0");
-    }
-    ImagePullSpec {
-        bandwidth_mib_per_s: bandwidth,
-        latency: p.and_then(|p| p.latency).map_or(SimDuration::from_secs(1), |d| d.0),
-    }
-}
-
 /// The clusters that exist at time 0: `[[clusters]]`, or one named `default`.
 fn build_clusters(bodies: Option<&[crate::ecs::api::CreateCluster]>, r: &mut Report) -> Vec<String> {
     let Some(bodies) = bodies else {
@@ -449,214 +429,4 @@ fn agent_clusters(
         }
     }
     later
-}
-
-/// Fargate start latency by default: lognormal, median 35 s, sigma 0.3 — SIM CHOICE:
-/// AWS documents none (ecs-semantics.md §5.2); ENI attachment and the image pull dominate.
-pub fn default_fargate_latency() -> DistSpec {
-    use crate::engine::duration::Duration;
-    DistSpec::Lognormal {
-        median: Duration(SimDuration::from_secs(35)),
-        sigma: 0.3,
-    }
-}
-
-fn build_prices(o: Option<&crate::capacity::prices::PriceOverrides>, r: &mut Report) -> Prices {
-    let o = o.cloned().unwrap_or_default();
-    let cat = crate::ecs::catalogue::Catalogue::builtin();
-    for (t, v) in &o.ec2_on_demand_per_hour {
-        if cat.get(t).is_none() {
-            r.error(
-                format!("prices.ec2OnDemandPerHour.{t}"),
-                format!("unknown instance type `{t}`"),
-            );
-        }
-        if !(v.is_finite() && *v >= 0.0) {
-            r.error(format!("prices.ec2OnDemandPerHour.{t}"), "a price is a number ≥ 0");
-        }
-    }
-    for (name, v) in [
-        ("spotFraction", o.spot_fraction),
-        ("fargateSpotFraction", o.fargate_spot_fraction),
-    ] {
-        if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
-            r.error(format!("prices.{name}"), "a fraction is 0–1");
-        }
-    }
-    let others = [
-        o.external_per_hour,
-        o.fargate.as_ref().map(|f| f.vcpu_per_hour),
-        o.fargate.as_ref().map(|f| f.gb_per_hour),
-    ];
-    if others.iter().flatten().any(|v| !(v.is_finite() && *v >= 0.0)) {
-        r.error("prices", "prices are numbers ≥ 0");
-    }
-    Prices::with(&o)
-}
-
-fn check_faults(faults: &[Fault], groups: &[GroupSpec], asgs: &[AsgSpec], registered: &[String], r: &mut Report) {
-    let known = |id: &str| {
-        groups.iter().any(|g| g.ec2_instance_ids.iter().any(|x| x == id))
-            || registered.iter().any(|x| x == id)
-            || asgs.iter().any(|a| {
-                id.strip_prefix(&format!("{}-", a.name))
-                    .is_some_and(|n| n.parse::<u32>().is_ok())
-            })
-    };
-    for (i, f) in faults.iter().enumerate() {
-        let path = format!("faults[{i}]");
-        let needs_duration = matches!(f.kind, FaultType::AzOutage | FaultType::AgentDisconnect);
-        match (needs_duration, f.duration) {
-            (true, None) => r.error(
-                format!("{path}.duration"),
-                format!("type {} needs a duration", f.kind.as_str()),
-            ),
-            (true, Some(d)) if d.0 == SimDuration::ZERO => {
-                r.error(format!("{path}.duration"), "the duration must be more than 0")
-            }
-            (false, Some(_)) => r.error(
-                format!("{path}.duration"),
-                format!("type {} takes no duration", f.kind.as_str()),
-            ),
-            _ => {}
-        }
-        match (f.at, f.rate_per_hour) {
-            (Some(_), None) => match f.kind {
-                FaultType::AzOutage => {
-                    if f.availability_zone.as_deref().is_none_or(str::is_empty) {
-                        r.error(
-                            format!("{path}.availabilityZone"),
-                            "a scheduled azOutage names its zone",
-                        );
-                    }
-                }
-                _ => {
-                    if !f.ec2_instance_id.as_deref().is_some_and(known) {
-                        r.error(
-                            format!("{path}.ec2InstanceId"),
-                            format!(
-                                "a scheduled {} names an instance (an instance group's, a registered one, or `<asg>-<n>`)",
-                                f.kind.as_str()
-                            ),
-                        );
-                    }
-                }
-            },
-            (None, Some(rate)) => {
-                if !(rate.is_finite() && rate > 0.0) {
-                    r.error(format!("{path}.ratePerHour"), "a rate is a number > 0");
-                }
-                if f.ec2_instance_id.is_some() {
-                    r.error(
-                        format!("{path}.ec2InstanceId"),
-                        "a random fault picks its instances: remove ec2InstanceId",
-                    );
-                }
-                match f.kind {
-                    FaultType::SpotInterruption => match (&f.auto_scaling_group, f.capacity_provider.as_deref()) {
-                        (Some(a), None) if asgs.iter().any(|g| &g.name == a && g.spot) => {}
-                        (None, Some(crate::ecs::provider::FARGATE_SPOT)) => {}
-                        _ => r.error(
-                            &path,
-                            "random Spot interruptions name a Spot autoScalingGroup, or capacityProvider FARGATE_SPOT",
-                        ),
-                    },
-                    _ => {
-                        if let Some(a) = &f.auto_scaling_group
-                            && !asgs.iter().any(|g| &g.name == a)
-                        {
-                            r.error(
-                                format!("{path}.autoScalingGroup"),
-                                format!("no Auto Scaling group `{a}`"),
-                            );
-                        }
-                        if f.capacity_provider.is_some() {
-                            r.error(
-                                format!("{path}.capacityProvider"),
-                                "only random Spot interruptions name a capacity provider",
-                            );
-                        }
-                    }
-                }
-            }
-            _ => r.error(&path, "a fault is scheduled (`at`) or random (`ratePerHour`), not both"),
-        }
-    }
-}
-
-/// Members of a DescribeTaskDefinition response that are not request members.
-const RESPONSE_MEMBERS: &[&str] = &[
-    "taskDefinitionArn",
-    "revision",
-    "status",
-    "requiresAttributes",
-    "compatibilities",
-    "registeredAt",
-    "registeredBy",
-    "deregisteredAt",
-];
-
-fn load_task_definition_file(
-    dir: &Path,
-    rel: &str,
-    entry: &RegisterTaskDefinition,
-    path: &str,
-    r: &mut Report,
-) -> Option<RegisterTaskDefinition> {
-    let inline = entry.family.is_empty()
-        && entry.container_definitions.is_empty()
-        && entry.cpu.is_none()
-        && entry.memory.is_none();
-    if !inline {
-        r.error(
-            format!("{path}.file"),
-            "give either `file` or the task definition's members, not both",
-        );
-        return None;
-    }
-    let full: PathBuf = dir.join(rel);
-    let fname = full.display().to_string();
-    let result = (|| -> Result<RegisterTaskDefinition, Error> {
-        let text = load::read(&full)?;
-        let format = load::format_of(&full)?;
-        if format != Format::Json {
-            return Err(Error::invalid(
-                &fname,
-                "",
-                "a task definition file is AWS CLI JSON (.json)",
-            ));
-        }
-        let mut value = load::parse_value(&text, format, &fname)?;
-        let mut sub = Report::new(&fname);
-        let (mut body_path, mut body) = (String::new(), value.clone());
-        if let Some(inner) = value.get_mut("taskDefinition").map(serde_json::Value::take) {
-            body_path = "taskDefinition".into();
-            body = inner;
-        }
-        if let serde_json::Value::Object(map) = &mut body {
-            for k in RESPONSE_MEMBERS {
-                if map.remove(*k).is_some() {
-                    sub.warn(
-                        format!("{body_path}.{k}").trim_start_matches('.'),
-                        "a DescribeTaskDefinition response member: ignored",
-                    );
-                }
-            }
-        }
-        load::check_task_definition(&body, &body_path, &mut sub);
-        let td: RegisterTaskDefinition = load::from_value(body, &fname, "")?;
-        r.warnings.extend(sub.warnings.clone());
-        sub.finish()?;
-        Ok(td)
-    })();
-    match result {
-        Ok(td) => Some(td),
-        Err(e) => {
-            match e {
-                Error::Invalid(ps) => r.errors.extend(ps),
-                other => r.error(format!("{path}.file"), other.to_string()),
-            }
-            None
-        }
-    }
 }

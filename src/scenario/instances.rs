@@ -205,7 +205,7 @@ fn template(t: &InstanceType, input: TemplateInput, path: &str, r: &mut Report) 
     if input.trunked {
         attributes.insert(
             TRUNK_ATTRIBUTE.to_string(),
-            format!("eni-{}", &crate::ecs::cluster::hex_id(0x7E, input.trunk_id)[..17]),
+            format!("eni-{}", &crate::ecs::ids::hex_id(0x7E, input.trunk_id)[..17]),
         );
     }
     if input.external {

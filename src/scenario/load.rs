@@ -381,6 +381,86 @@ pub fn check_name(name: &str, path: &str, r: &mut Report) {
     }
 }
 
+/// Members of a DescribeTaskDefinition response that are not request members.
+const RESPONSE_MEMBERS: &[&str] = &[
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+];
+
+/// Reads a task definition from a `file =` entry (AWS CLI JSON, a
+/// `{"taskDefinition": {...}}` wrapper or a DescribeTaskDefinition response accepted);
+/// problems are reported under `path`, or name the file.
+pub fn load_task_definition_file(
+    dir: &Path,
+    rel: &str,
+    entry: &RegisterTaskDefinition,
+    path: &str,
+    r: &mut Report,
+) -> Option<RegisterTaskDefinition> {
+    let inline = entry.family.is_empty()
+        && entry.container_definitions.is_empty()
+        && entry.cpu.is_none()
+        && entry.memory.is_none();
+    if !inline {
+        r.error(
+            format!("{path}.file"),
+            "give either `file` or the task definition's members, not both",
+        );
+        return None;
+    }
+    let full: std::path::PathBuf = dir.join(rel);
+    let fname = full.display().to_string();
+    let result = (|| -> Result<RegisterTaskDefinition, Error> {
+        let text = read(&full)?;
+        let format = format_of(&full)?;
+        if format != Format::Json {
+            return Err(Error::invalid(
+                &fname,
+                "",
+                "a task definition file is AWS CLI JSON (.json)",
+            ));
+        }
+        let mut value = parse_value(&text, format, &fname)?;
+        let mut sub = Report::new(&fname);
+        let (mut body_path, mut body) = (String::new(), value.clone());
+        if let Some(inner) = value.get_mut("taskDefinition").map(serde_json::Value::take) {
+            body_path = "taskDefinition".into();
+            body = inner;
+        }
+        if let serde_json::Value::Object(map) = &mut body {
+            for k in RESPONSE_MEMBERS {
+                if map.remove(*k).is_some() {
+                    sub.warn(
+                        format!("{body_path}.{k}").trim_start_matches('.'),
+                        "a DescribeTaskDefinition response member: ignored",
+                    );
+                }
+            }
+        }
+        check_task_definition(&body, &body_path, &mut sub);
+        let td: RegisterTaskDefinition = from_value(body, &fname, "")?;
+        r.warnings.extend(sub.warnings.clone());
+        sub.finish()?;
+        Ok(td)
+    })();
+    match result {
+        Ok(td) => Some(td),
+        Err(e) => {
+            match e {
+                Error::Invalid(ps) => r.errors.extend(ps),
+                other => r.error(format!("{path}.file"), other.to_string()),
+            }
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

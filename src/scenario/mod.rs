@@ -5,6 +5,7 @@ pub mod build;
 pub mod instances;
 pub mod load;
 pub mod schema;
+pub mod settings;
 pub mod world;
 
 pub use build::{Scenario, load_scenario, scenario_from_str};

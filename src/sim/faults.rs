@@ -2,7 +2,9 @@
 //! interruptions live with capacity), scheduled or random; and what they cost —
 //! tasks stopped, replacements, task-minutes lost, time to recover.
 
-use super::task::{Origin, Reason, StopCode, TaskIdx, TaskStatus};
+use super::ids::{Origin, TaskIdx};
+use super::journal::Record;
+use super::task::{Reason, StopCode, TaskStatus};
 use super::{Event, Sim, concern};
 use crate::ecs::cluster::{InstanceId, InstanceStatus};
 use crate::ecs::intern::Sym;
@@ -10,7 +12,6 @@ use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
 use crate::scenario::Scenario;
 use crate::scenario::schema::FaultType;
 use rand::RngExt;
-use serde_json::json;
 use std::collections::{BTreeMap, VecDeque};
 
 /// An Availability Zone outage under way or past.
@@ -21,8 +22,8 @@ struct Outage {
     downed: Vec<InstanceId>,
 }
 
-/// Fault bookkeeping of a run.
-pub(super) struct FaultState {
+/// The faults part of a run: random fault clocks, zones out, and what faults cost.
+pub struct Faults {
     rngs: Vec<StreamRng>,
     outages: Vec<Outage>,
     /// Zones out now, with how many outages hold each.
@@ -35,10 +36,10 @@ pub(super) struct FaultState {
     lost_ms: u64,
 }
 
-impl FaultState {
+impl Faults {
     /// Fresh state: one random stream per fault.
     pub fn new(sc: &Scenario, streams: RngStreams) -> Self {
-        FaultState {
+        Faults {
             rngs: (0..sc.faults.len() as u32)
                 .map(|f| streams.stream(concern::FAULTS, 1 + f))
                 .collect(),
@@ -49,6 +50,25 @@ impl FaultState {
             stats: Default::default(),
             lost_ms: 0,
         }
+    }
+
+    /// Counts a fault that took effect (a Spot interruption records its own event).
+    pub fn count(&mut self) {
+        self.stats.injected += 1;
+    }
+
+    /// Whether the zone named `z` is out.
+    pub fn zone_name_out(&self, z: &str) -> bool {
+        self.out.contains_key(z)
+    }
+
+    /// The fault statistics at the end of the run.
+    pub fn summary(&self, end: SimTime) -> super::metrics::summary::FaultStats {
+        let open: u64 = self.losses.iter().map(|l| end.since(*l).millis()).sum();
+        let mut stats = self.stats.clone();
+        stats.task_minutes_lost = (self.lost_ms + open) as f64 / 60_000.0;
+        stats.unrecovered = u64::from(self.episode.is_some());
+        stats
     }
 }
 
@@ -83,7 +103,7 @@ impl Sim<'_> {
         if self.script.is_some() {
             return;
         }
-        let origin = self.cluster.instance(id).spec.origin as usize;
+        let origin = self.fleet.cluster().instance(id).spec.origin as usize;
         for f in 0..self.sc.faults.len() {
             let fault = &self.sc.faults[f];
             if fault.rate_per_hour.is_none()
@@ -107,12 +127,7 @@ impl Sim<'_> {
 
     /// Whether zone `z` is out.
     pub(super) fn zone_out(&self, z: Sym) -> bool {
-        !self.faults.out.is_empty() && self.faults.out.contains_key(self.cluster.symbols.resolve(z))
-    }
-
-    /// Whether the zone named `z` is out.
-    pub(super) fn zone_name_out(&self, z: &str) -> bool {
-        self.faults.out.contains_key(z)
+        !self.faults.out.is_empty() && self.faults.zone_name_out(self.fleet.cluster().symbols.resolve(z))
     }
 
     /// A scheduled fault.
@@ -125,11 +140,7 @@ impl Sim<'_> {
                 self.zone_outage(&zone, duration);
             }
             _ => {
-                let Some(id) = fault
-                    .ec2_instance_id
-                    .as_deref()
-                    .and_then(|x| self.find_instance(None, x))
-                else {
+                let Some(id) = fault.ec2_instance_id.as_deref().and_then(|x| self.fleet.find(None, x)) else {
                     return;
                 };
                 self.instance_fault(f, id);
@@ -156,7 +167,7 @@ impl Sim<'_> {
 
     /// A random per-instance fault fires; agent disconnects come again later.
     pub(super) fn random_instance_fault(&mut self, f: usize, id: InstanceId) {
-        if self.cluster.status(id) == InstanceStatus::Inactive {
+        if self.fleet.cluster().status(id) == InstanceStatus::Inactive {
             return;
         }
         self.instance_fault(f, id);
@@ -172,11 +183,11 @@ impl Sim<'_> {
     /// A random zone outage: a zone with instances, uniformly; the next one after this
     /// one ends.
     pub(super) fn random_zone_fault(&mut self, f: usize) {
-        let mut zones: Vec<String> = self
-            .cluster
+        let cluster = self.fleet.cluster();
+        let mut zones: Vec<String> = cluster
             .ids()
-            .filter(|&i| self.cluster.status(i) != InstanceStatus::Inactive)
-            .map(|i| self.cluster.instance(i).spec.availability_zone.clone())
+            .filter(|&i| cluster.status(i) != InstanceStatus::Inactive)
+            .map(|i| cluster.instance(i).spec.availability_zone.clone())
             .filter(|z| !z.is_empty())
             .collect();
         zones.sort();
@@ -199,29 +210,29 @@ impl Sim<'_> {
     fn zone_outage(&mut self, zone: &str, duration: SimDuration) {
         self.fault_event(FaultType::AzOutage, None, Some(zone), Some(duration));
         *self.faults.out.entry(zone.to_string()).or_default() += 1;
-        let hit: Vec<InstanceId> = self
-            .cluster
+        let cluster = self.fleet.cluster();
+        let hit: Vec<InstanceId> = cluster
             .ids()
             .filter(|&i| {
-                self.cluster.status(i) != InstanceStatus::Inactive
-                    && self.cluster.instance(i).spec.availability_zone == zone
+                cluster.status(i) != InstanceStatus::Inactive && cluster.instance(i).spec.availability_zone == zone
             })
             .collect();
         let mut downed = Vec::new();
         for i in hit {
-            let origin = self.cluster.instance(i).spec.origin as usize;
+            let origin = self.fleet.cluster().instance(i).spec.origin as usize;
             if origin < self.sc.instance_groups.len() {
                 downed.push(i);
             }
             self.terminate_instance(i, super::capacity::Cause::Failure);
         }
+        let symbols = &self.fleet.cluster().symbols;
         let fargate: Vec<TaskIdx> = (0..self.tasks.len() as u32)
             .map(TaskIdx)
             .filter(|&t| {
-                let task = &self.tasks[t.0 as usize];
+                let task = self.tasks.get(t);
                 task.pool.is_fargate()
                     && matches!(task.status, TaskStatus::Pending | TaskStatus::Running)
-                    && task.zone.is_some_and(|z| self.cluster.symbols.resolve(z) == zone)
+                    && task.zone.is_some_and(|z| symbols.resolve(z) == zone)
             })
             .collect();
         for t in fargate {
@@ -248,42 +259,23 @@ impl Sim<'_> {
             }
         }
         for old in outage.downed {
-            let inst = self.cluster.instance(old);
-            let mut spec = inst.spec.clone();
-            spec.registered_at_unix_ms = self.sc.start_unix_ms + self.now().millis() as i64;
-            let g = &self.sc.instance_groups[spec.origin as usize];
-            let key = if g.external { "EXTERNAL" } else { "EC2" };
-            let agent = super::calls::AgentSetup {
-                iam_actions: &g.template.iam_actions,
-                user_data: &g.template.user_data,
-            };
-            let now = self.now();
-            let minimum = if g.external {
-                0.0
-            } else {
-                crate::capacity::prices::MINIMUM_SECONDS
-            };
-            if let Some(id) = self.agent_registers(spec, agent, key, minimum, now) {
+            if let Some(id) = self.reregister(old) {
                 self.capacity_freed(Some(id));
             }
         }
-        for s in 0..self.services.len() {
-            self.mark_dirty(s);
-        }
+        self.services.mark_all_dirty();
     }
 
     /// An agent disconnects for `duration`: nothing new is placed there, its tasks
     /// keep running, and services count them lost only after the disconnect timeout.
     fn agent_disconnect(&mut self, id: InstanceId, duration: SimDuration) {
-        if !self.cluster.agent_connected(id) {
+        if !self.fleet.cluster().agent_connected(id) {
             return;
         }
         self.fault_event(FaultType::AgentDisconnect, Some(id), None, Some(duration));
-        self.cluster.set_agent_connected(id, false);
-        self.placer.instance_changed(&self.cluster, id);
-        self.runtime[id.idx()].disconnections += 1;
-        let n = self.runtime[id.idx()].disconnections;
-        self.instance_event(id, Some("agent disconnected"));
+        self.fleet.set_agent_connected(id, false);
+        let (n, _) = self.fleet.agent_history(id);
+        self.record(|_| Record::InstanceChange(id, Some("agent disconnected".into())));
         let now = self.now();
         self.schedule(now + duration, Event::AgentReconnect(id, n));
         self.schedule(now + self.sc.agent_disconnect_timeout, Event::AgentTimeout(id, n));
@@ -292,14 +284,12 @@ impl Sim<'_> {
 
     /// The agent reconnects (unless it never could, or the instance is gone).
     pub(super) fn agent_reconnects(&mut self, id: InstanceId, n: u32) {
-        let rt = &self.runtime[id.idx()];
-        if rt.disconnections != n || rt.never_connects || self.cluster.status(id) == InstanceStatus::Inactive {
+        let (disconnections, never) = self.fleet.agent_history(id);
+        if disconnections != n || never || self.fleet.cluster().status(id) == InstanceStatus::Inactive {
             return;
         }
-        self.runtime[id.idx()].disconnections += 1;
-        self.cluster.set_agent_connected(id, true);
-        self.placer.instance_changed(&self.cluster, id);
-        self.instance_event(id, Some("agent reconnected"));
+        self.fleet.set_agent_connected(id, true);
+        self.record(|_| Record::InstanceChange(id, Some("agent reconnected".into())));
         self.instances_changed(id);
         self.capacity_freed(Some(id));
     }
@@ -307,12 +297,12 @@ impl Sim<'_> {
     /// The disconnect timeout passed with the agent still away: its service tasks
     /// count as lost and are replaced.
     pub(super) fn agent_timeout(&mut self, id: InstanceId, n: u32) {
-        if self.runtime[id.idx()].disconnections != n || self.cluster.agent_connected(id) {
+        if self.fleet.agent_history(id).0 != n || self.fleet.cluster().agent_connected(id) {
             return;
         }
-        let ec2 = self.cluster.instance(id).spec.ec2_instance_id.clone();
-        for t in self.instance_tasks[id.idx()].clone() {
-            if matches!(self.tasks[t.0 as usize].origin, Origin::Service(_)) {
+        let ec2 = self.fleet.cluster().instance(id).spec.ec2_instance_id.clone();
+        for t in self.fleet.tasks_on(id).to_vec() {
+            if matches!(self.tasks.get(t).origin, Origin::Service(_)) {
                 self.note_fault_loss(t);
                 self.stop_task(
                     t,
@@ -323,11 +313,6 @@ impl Sim<'_> {
         }
     }
 
-    /// Counts a fault that took effect (a Spot interruption records its own event).
-    pub(super) fn count_fault(&mut self) {
-        self.faults.stats.injected += 1;
-    }
-
     /// Records a fault taking effect (events.jsonl, and the summary's count).
     fn fault_event(
         &mut self,
@@ -336,21 +321,8 @@ impl Sim<'_> {
         zone: Option<&str>,
         duration: Option<SimDuration>,
     ) {
-        self.faults.stats.injected += 1;
-        if !self.rec.wants_events() {
-            return;
-        }
-        let now = self.now();
-        let eid = self.next_event_id();
-        let ec2 = id.map(|i| self.cluster.instance(i).spec.ec2_instance_id.clone());
-        let v = json!({
-            "version": "0", "id": eid, "detail-type": "ecsim Fault Injected", "source": "ecsim",
-            "account": super::records::ACCOUNT, "time": self.arns.iso(now), "simTime": now.secs_string(),
-            "region": super::records::REGION, "resources": [],
-            "detail": {"type": kind.as_str(), "ec2InstanceId": ec2, "availabilityZone": zone,
-                       "duration": duration.map(|d| d.secs_string())},
-        });
-        self.record(v);
+        self.faults.count();
+        self.record(|_| Record::Fault(kind, id, zone.map(str::to_string), duration));
     }
 
     /// A fault is about to stop task `t`: count it, and what it loses. A replica
@@ -358,18 +330,15 @@ impl Sim<'_> {
     /// of its run; a DAEMON task leaves with its instance and needs no replacement.
     pub(super) fn note_fault_loss(&mut self, t: TaskIdx) {
         let now = self.now();
-        let task = &self.tasks[t.0 as usize];
-        if !matches!(
-            task.status,
-            TaskStatus::Pending | TaskStatus::Running | TaskStatus::Provisioning
-        ) {
+        let task = self.tasks.get(t);
+        if !task.is_live() {
             return;
         }
         self.faults.stats.tasks_stopped += 1;
         match task.origin {
-            Origin::Service(s) if self.services[s as usize].daemon => {}
+            Origin::Service(s) if self.services.get(s).daemon => {}
             Origin::Service(s) => {
-                self.services[s as usize].fault_debt += 1;
+                self.services.get_mut(s).fault_debt += 1;
                 self.faults.losses.push_back(now);
                 self.faults.episode.get_or_insert(now);
             }
@@ -400,15 +369,5 @@ impl Sim<'_> {
         {
             self.faults.stats.recoveries_s.push(now.since(start).as_secs_f64());
         }
-    }
-
-    /// The fault statistics at the end of the run.
-    pub(super) fn fault_summary(&mut self) -> super::metrics::FaultStats {
-        let end = self.end;
-        let open: u64 = self.faults.losses.iter().map(|l| end.since(*l).millis()).sum();
-        let mut stats = self.faults.stats.clone();
-        stats.task_minutes_lost = (self.faults.lost_ms + open) as f64 / 60_000.0;
-        stats.unrecovered = u64::from(self.faults.episode.is_some());
-        stats
     }
 }

@@ -1,23 +1,17 @@
 //! Tasks: what was asked for, what ECS made of it, and how it ended.
 
 use crate::capacity::cost::Meter;
-use crate::ecs::cluster::{GroupId, InstanceId};
+use crate::ecs::cluster::{ClusterId, GroupId, InstanceId};
 use crate::ecs::failure::Failure;
 use crate::ecs::intern::Sym;
 use crate::ecs::provider::Pool;
 use crate::ecs::registry::TaskDefId;
 use crate::engine::{SimDuration, SimTime};
+pub use crate::sim::ids::{DeploymentIdx, Origin, TaskIdx};
 
-/// Index of a task (or of a task request that never became one) in the run's arena.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TaskIdx(pub u32);
-
-/// `lastStatus`, plus the state of a request ECS never turned into a task.
+/// `lastStatus`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum TaskStatus {
-    /// Asked for, but no task exists: a RunTask that returned failures, or a service
-    /// task still waiting for capacity.
-    NotCreated,
     /// Created, waiting for capacity a capacity provider is adding.
     Provisioning,
     /// Placed; the agent is starting it.
@@ -31,10 +25,9 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
-    /// The API spelling (empty for a request that never became a task).
+    /// The API spelling.
     pub fn as_str(self) -> &'static str {
         match self {
-            TaskStatus::NotCreated => "",
             TaskStatus::Provisioning => "PROVISIONING",
             TaskStatus::Pending => "PENDING",
             TaskStatus::Running => "RUNNING",
@@ -73,17 +66,6 @@ impl StopCode {
             StopCode::TerminationNotice => "TerminationNotice",
         }
     }
-}
-
-/// Who asked for the task.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Origin {
-    /// A service (index).
-    Service(u32),
-    /// A workload (index).
-    Workload(u32),
-    /// A timeline RunTask (entry index).
-    Timeline(u32),
 }
 
 /// Why a task stopped, or why a request never became a task.
@@ -191,11 +173,9 @@ impl Reason {
     }
 }
 
-/// One task, or one task request that never became a task.
+/// One task.
 #[derive(Clone, Debug)]
 pub struct Task {
-    /// Creation sequence number (the task id derives from it), once created.
-    pub seq: Option<u32>,
     /// The task definition revision.
     pub taskdef: TaskDefId,
     /// The task group.
@@ -206,8 +186,11 @@ pub struct Task {
     pub instance: Option<InstanceId>,
     /// When it was first asked for.
     pub arrived_at: SimTime,
-    /// When ECS created it (placed).
-    pub created_at: Option<SimTime>,
+    /// When ECS created it.
+    pub created_at: SimTime,
+    /// When it was placed: on an instance, or on Fargate (a PROVISIONING task is created
+    /// before it is placed).
+    pub placed_at: Option<SimTime>,
     /// When it reached RUNNING.
     pub started_at: Option<SimTime>,
     /// When it stopped.
@@ -216,7 +199,7 @@ pub struct Task {
     pub status: TaskStatus,
     /// Stop code.
     pub stop_code: Option<StopCode>,
-    /// Why it stopped (or never started).
+    /// Why it stopped.
     pub reason: Option<Reason>,
     /// How long it runs once RUNNING (None: until stopped or the end).
     pub run_for: Option<SimDuration>,
@@ -228,14 +211,40 @@ pub struct Task {
     pub meter: Option<Meter>,
     /// State-change counter (EventBridge `version`).
     pub version: u32,
-    /// Its ECS cluster (index).
-    pub cluster: u32,
-    /// A service task's deployment (index in the service's deployments).
-    pub deployment: u32,
+    /// Its ECS cluster.
+    pub cluster: ClusterId,
+    /// A service task's deployment.
+    pub deployment: DeploymentIdx,
     /// A service task counts toward minimumHealthyPercent.
     pub healthy: bool,
     /// When it began stopping.
     pub stopping_at: Option<SimTime>,
     /// It replaces a task a fault stopped (counted when it reaches RUNNING).
     pub after_fault: bool,
+}
+
+impl Task {
+    /// Live: PROVISIONING, PENDING or RUNNING.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self.status,
+            TaskStatus::Provisioning | TaskStatus::Pending | TaskStatus::Running
+        )
+    }
+}
+
+/// A task request ECS never turned into a task: a RunTask that returned failures, a
+/// service task still waiting for capacity at the end, one no longer wanted.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The task definition revision.
+    pub taskdef: TaskDefId,
+    /// The task group.
+    pub group: GroupId,
+    /// Who asked.
+    pub origin: Origin,
+    /// When it was first asked for.
+    pub arrived_at: SimTime,
+    /// Why it never became a task.
+    pub reason: Reason,
 }

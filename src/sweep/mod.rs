@@ -7,8 +7,8 @@ pub mod expand;
 pub use expand::{Sweep, load_sweep};
 
 use crate::error::Error;
+use crate::sim::journal::Discard;
 use crate::sim::metrics::Summary;
-use crate::sim::records::Discard;
 use rayon::prelude::*;
 use std::io::Write;
 

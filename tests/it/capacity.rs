@@ -238,7 +238,7 @@ fn managed_scaling_follows_the_metric_within_the_step_sizes_and_max_size() {
         .find(|t| t.stop_code == Some(StopCode::TaskFailedToStart))
         .unwrap();
     assert_eq!(
-        failed.stopped_at.unwrap().millis() - failed.created_at.unwrap().millis(),
+        failed.stopped_at.unwrap().millis() - failed.created_at.millis(),
         1_800_000
     );
 }
@@ -449,7 +449,7 @@ fn capacity_providers_created_and_associated_on_the_timeline_scale_their_group()
     let (o, rec) = run_toml(LATER_PROVIDER);
     // The service's tasks wait PROVISIONING until managed scaling's instances register.
     assert!(o.tasks.iter().all(|t| o.provider_name(t.pool) == "cp1"));
-    assert!(o.tasks.iter().all(|t| t.created_at.unwrap().millis() == 720_000));
+    assert!(o.tasks.iter().all(|t| t.created_at.millis() == 720_000));
     assert!(
         o.tasks
             .iter()

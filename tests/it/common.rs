@@ -2,7 +2,7 @@
 
 use ecsim::scenario::load::Format;
 use ecsim::scenario::{Scenario, scenario_from_str};
-use ecsim::sim::records::Collect;
+use ecsim::sim::journal::Collect;
 use ecsim::sim::task::TaskStatus;
 use ecsim::sim::{Outcome, check_invariants, run};
 use std::path::Path;
@@ -23,9 +23,7 @@ pub fn run_toml(toml: &str) -> (Outcome, Collect) {
 
 /// EC2 ids of the created tasks, in creation order.
 pub fn placements(o: &Outcome) -> Vec<String> {
-    let mut tasks: Vec<_> = o.tasks.iter().filter(|t| t.seq.is_some()).collect();
-    tasks.sort_by_key(|t| t.seq);
-    tasks
+    o.tasks
         .iter()
         .map(|t| o.cluster.instance(t.instance.unwrap()).spec.ec2_instance_id.clone())
         .collect()

@@ -39,7 +39,7 @@ request = {{ taskDefinition = "app" }}
 fn starts(o: &ecsim::sim::Outcome) -> Vec<(u64, u64)> {
     o.tasks
         .iter()
-        .map(|t| (t.created_at.unwrap().millis(), t.started_at.unwrap().millis()))
+        .map(|t| (t.created_at.millis(), t.started_at.unwrap().millis()))
         .collect()
 }
 

@@ -3,6 +3,7 @@
 //! and clusters that keep their instances to themselves.
 
 use crate::common::run_toml;
+use ecsim::sim::ids::ServiceId;
 use ecsim::sim::task::{Origin, Reason, TaskStatus};
 
 const BASE: &str = r#"name = "i"
@@ -67,7 +68,11 @@ fn ec2(o: &ecsim::sim::Outcome, t: &ecsim::sim::task::Task) -> String {
 fn a_daemon_runs_one_task_per_instance_and_follows_new_ones_first() {
     let text = format!("{BASE}{DAEMON}{WEB}{}", register("20m", "i-new"));
     let (o, _) = run_toml(&text);
-    let daemon: Vec<_> = o.tasks.iter().filter(|t| t.origin == Origin::Service(0)).collect();
+    let daemon: Vec<_> = o
+        .tasks
+        .iter()
+        .filter(|t| t.origin == Origin::Service(ServiceId(0)))
+        .collect();
     let mut hosts: Vec<String> = daemon.iter().map(|t| ec2(&o, t)).collect();
     hosts.sort();
     assert_eq!(hosts, vec!["g-1", "g-2", "g-3", "i-new"]);
@@ -76,15 +81,16 @@ fn a_daemon_runs_one_task_per_instance_and_follows_new_ones_first() {
     let first_web = o
         .tasks
         .iter()
-        .filter(|t| t.origin == Origin::Service(1))
-        .filter_map(|t| t.seq)
-        .min()
+        .position(|t| t.origin == Origin::Service(ServiceId(1)))
         .unwrap();
-    assert!(
-        daemon
-            .iter()
-            .filter(|t| t.created_at.unwrap().millis() == 0)
-            .all(|t| t.seq.unwrap() < first_web)
+    let first_daemons = o.tasks[..first_web]
+        .iter()
+        .filter(|t| t.origin == Origin::Service(ServiceId(0)))
+        .count();
+    assert_eq!(
+        first_daemons,
+        daemon.iter().filter(|t| t.created_at.millis() == 0).count(),
+        "every daemon task of time 0 comes before the first replica task"
     );
 }
 
@@ -96,14 +102,14 @@ fn draining_replaces_service_tasks_first_and_stops_the_daemon_last() {
     let web_on_g1 = o
         .tasks
         .iter()
-        .find(|t| t.origin == Origin::Service(1) && ec2(&o, t) == "g-1")
+        .find(|t| t.origin == Origin::Service(ServiceId(1)) && ec2(&o, t) == "g-1")
         .unwrap();
     assert!(matches!(web_on_g1.reason, Some(Reason::Draining(_))));
     // Its replacement ran (healthy) before it stopped: max 200 % allows the extra task.
     let replacement = o
         .tasks
         .iter()
-        .find(|t| t.origin == Origin::Service(1) && t.created_at.unwrap().millis() == 600_000)
+        .find(|t| t.origin == Origin::Service(ServiceId(1)) && t.created_at.millis() == 600_000)
         .unwrap();
     assert_ne!(ec2(&o, replacement), "g-1");
     assert!(replacement.started_at.unwrap() < web_on_g1.stopped_at.unwrap());
@@ -118,7 +124,7 @@ fn draining_replaces_service_tasks_first_and_stops_the_daemon_last() {
     let daemon_g1 = o
         .tasks
         .iter()
-        .find(|t| t.origin == Origin::Service(0) && ec2(&o, t) == "g-1")
+        .find(|t| t.origin == Origin::Service(ServiceId(0)) && ec2(&o, t) == "g-1")
         .unwrap();
     assert_eq!(daemon_g1.status, TaskStatus::Running);
     assert_eq!(o.services[0].desired, 2);
@@ -127,7 +133,7 @@ fn draining_replaces_service_tasks_first_and_stops_the_daemon_last() {
         o.tasks
             .iter()
             .filter(|t| t.instance.is_some() && ec2(&o, t) == "g-1")
-            .all(|t| t.created_at.unwrap().millis() < 600_000)
+            .all(|t| t.created_at.millis() < 600_000)
     );
     let drained = rec.events.iter().any(|e| {
         e["detail-type"] == "ECS Container Instance State Change"
@@ -148,12 +154,12 @@ fn a_drained_instance_loses_its_daemon_task_once_empty_and_can_return() {
     let on_g1: Vec<_> = o
         .tasks
         .iter()
-        .filter(|t| t.origin == Origin::Service(0) && ec2(&o, t) == "g-1")
+        .filter(|t| t.origin == Origin::Service(ServiceId(0)) && ec2(&o, t) == "g-1")
         .collect();
     // The first daemon task stopped after the web task left; a new one came back with ACTIVE.
     assert_eq!(on_g1.len(), 2);
     assert_eq!(on_g1[0].stopped_at.unwrap().millis(), 641_000);
-    assert_eq!(on_g1[1].created_at.unwrap().millis(), 1_800_000);
+    assert_eq!(on_g1[1].created_at.millis(), 1_800_000);
     assert_eq!(o.services[0].desired, 3);
 }
 
@@ -215,7 +221,7 @@ desiredCount = 6
     for t in o.tasks.iter().filter(|t| t.instance.is_some()) {
         let host = ec2(&o, t);
         match t.origin {
-            Origin::Service(0) => assert!(host.starts_with("g-"), "{host}"),
+            Origin::Service(ServiceId(0)) => assert!(host.starts_with("g-"), "{host}"),
             _ => assert!(host.starts_with("b-"), "{host}"),
         }
     }

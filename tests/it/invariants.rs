@@ -3,7 +3,8 @@
 //! that arrived is accounted for exactly once.
 
 use crate::common::scenario;
-use ecsim::sim::records::Collect;
+use ecsim::sim::ids::WorkloadId;
+use ecsim::sim::journal::Collect;
 use ecsim::sim::task::{Origin, TaskStatus};
 use ecsim::sim::{check_invariants, run};
 use proptest::prelude::*;
@@ -196,19 +197,21 @@ proptest! {
                 .filter(|e| e["eventName"] == "RunTask" && e["userAgent"] == format!("workload:w{w}") && e["ecsimClient"]["attempt"] == 0)
                 .map(|e| e["requestParameters"]["count"].as_u64().unwrap())
                 .sum();
-            let got = o.tasks.iter().filter(|t| t.origin == Origin::Workload(w as u32)).count() as u64;
+            let origin = Origin::Workload(WorkloadId(w as u32));
+            let got = (o.tasks.iter().filter(|t| t.origin == origin).count()
+                + o.requests.iter().filter(|r| r.origin == origin).count()) as u64;
             prop_assert_eq!(asked, got, "workload w{}", w);
         }
         // A service keeps its desired count wanted: the PRIMARY deployment's live tasks
         // (doomed ones aside) plus those still waiting — exactly, once nothing else is moving.
         for (i, svc) in o.services.iter().enumerate() {
-                        let mine = |t: &&ecsim::sim::task::Task| t.origin == Origin::Service(i as u32);
+            let origin = Origin::Service(ecsim::sim::ids::ServiceId(i as u32));
             let live = o.tasks.iter().enumerate()
-                .filter(|(k, t)| mine(t) && !svc.doomed.contains_key(&ecsim::sim::task::TaskIdx(*k as u32)))
-                .filter(|(_, t)| t.deployment as usize == svc.primary)
+                .filter(|(k, t)| t.origin == origin && !svc.doomed.contains_key(&ecsim::sim::task::TaskIdx(*k as u32)))
+                .filter(|(_, t)| t.deployment == svc.primary)
                 .filter(|(_, t)| matches!(t.status, TaskStatus::Provisioning | TaskStatus::Pending | TaskStatus::Running))
                 .count();
-            let waiting = o.tasks.iter().filter(mine).filter(|t| t.reason.as_ref().is_some_and(|r| r.is_waiting())).count();
+            let waiting = o.requests.iter().filter(|r| r.origin == origin && r.reason.is_waiting()).count();
 
             prop_assert!((live + waiting) as u32 <= svc.desired, "service {}", svc.name);
             let settled = svc.totals().live == svc.primary().counts.live && svc.doomed.is_empty();
@@ -219,7 +222,7 @@ proptest! {
         prop_assert_eq!(
             o.summary.tasks_arrived,
             o.summary.tasks_placed + o.summary.tasks_waiting_at_end + o.summary.tasks_rejected
-                + o.tasks.iter().filter(|t| matches!(t.reason, Some(ecsim::sim::task::Reason::NoLongerWanted | ecsim::sim::task::Reason::DeploymentFailed))).count() as u64
+                + o.requests.iter().filter(|r| matches!(r.reason, ecsim::sim::task::Reason::NoLongerWanted | ecsim::sim::task::Reason::DeploymentFailed)).count() as u64
         );
     }
 }

@@ -16,7 +16,7 @@ fn run_task(family: &str, count: u32) -> String {
     )
 }
 
-fn failure_reasons(rec: &ecsim::sim::records::Collect) -> Vec<String> {
+fn failure_reasons(rec: &ecsim::sim::journal::Collect) -> Vec<String> {
     rec.events
         .iter()
         .filter(|e| e["eventName"] == "RunTask")

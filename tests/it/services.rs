@@ -2,6 +2,7 @@
 //! circuit breaker, clientToken, DAEMON services, draining, throttling.
 
 use crate::common::{HEADER, run_toml};
+use ecsim::sim::ids::ServiceId;
 use ecsim::sim::task::{Origin, StopCode, TaskStatus};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -135,7 +136,14 @@ fn the_circuit_breaker_trips_after_the_documented_threshold_and_rolls_back() {
         let running: Vec<_> = o.tasks.iter().filter(|t| t.status == TaskStatus::Running).collect();
         assert_eq!(running.len(), desired as usize);
         assert!(running.iter().all(|t| o.registry.get(t.taskdef).revision == 1));
-        assert_eq!(o.summary.deployments, (2, 1, 1));
+        assert_eq!(
+            o.summary.deployments,
+            ecsim::sim::services::DeploymentStats {
+                completed: 2,
+                failed: 1,
+                rolled_back: 1
+            }
+        );
     }
 }
 
@@ -152,7 +160,7 @@ fn failed_starts_are_throttled_with_a_doubling_back_off() {
         .tasks
         .iter()
         .filter(|t| o.registry.get(t.taskdef).revision == 2)
-        .filter_map(|t| t.created_at.map(|c| c.millis() / 1000))
+        .map(|t| t.created_at.millis() / 1000)
         .collect();
     starts.sort();
     let gaps: Vec<u64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
@@ -193,7 +201,10 @@ fn a_retried_create_service_with_the_same_token_creates_one_service() {
     assert!(calls.iter().all(|c| c.get("errorCode").is_none()));
     assert_eq!(calls[0]["responseElements"], calls[1]["responseElements"]);
     assert_eq!(
-        o.tasks.iter().filter(|t| t.origin == Origin::Service(1)).count(),
+        o.tasks
+            .iter()
+            .filter(|t| t.origin == Origin::Service(ServiceId(1)))
+            .count(),
         3,
         "the retry created no task"
     );

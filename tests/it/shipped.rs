@@ -2,7 +2,7 @@
 //! holding (the million-task day only loads: its speed is benchmarked).
 
 use ecsim::scenario::load_scenario;
-use ecsim::sim::records::Discard;
+use ecsim::sim::journal::Discard;
 use ecsim::sim::{check_invariants, run};
 use ecsim::sweep::load_sweep;
 use std::path::Path;

@@ -4,10 +4,11 @@
 //! ECS_IMAGE_PULL_BEHAVIOR. Pulls are modelled only for containers that give a
 //! simulation-only `imageSizeMiB`.
 
-use super::Sim;
+use super::Fleet;
 use crate::ecs::cluster::InstanceId;
-use crate::ecs::registry::TaskDefId;
+use crate::ecs::task_definition::TaskDefinition;
 use crate::engine::{SimDuration, SimTime};
+use crate::scenario::settings::ImagePullSpec;
 use serde_json::{Value, json};
 
 /// Where one image of a task stands on an instance.
@@ -39,28 +40,32 @@ struct Pull {
     ready: SimTime,
 }
 
-impl Sim<'_> {
-    /// The pulls a task of `td` needs on `inst` (None: Fargate, which caches nothing).
-    fn pull_plan(&self, td: TaskDefId, inst: Option<InstanceId>) -> Vec<Pull> {
-        let now = self.now();
-        let latency = self.sc.image_pull.latency;
+impl Fleet {
+    /// The pulls a task of `td` needs on `inst` at `now` (None: Fargate, which caches
+    /// nothing).
+    fn pull_plan(
+        &self,
+        td: &TaskDefinition,
+        inst: Option<InstanceId>,
+        pull: &ImagePullSpec,
+        now: SimTime,
+    ) -> Vec<Pull> {
+        let latency = pull.latency;
         let (bandwidth, behavior) = match inst {
             Some(i) => {
                 let spec = &self.cluster.instance(i).spec;
                 (spec.pull_bandwidth, spec.agent.pull_behavior)
             }
-            None => (self.sc.image_pull.bandwidth_mib_per_s, Default::default()),
+            None => (pull.bandwidth_mib_per_s, Default::default()),
         };
-        self.registry
-            .get(td)
-            .body
+        td.body
             .container_definitions
             .iter()
             .filter_map(|c| c.image_size_mib.map(|size| (c.image.clone(), size)))
             .map(|(image, size_mib)| {
                 let transfer = SimDuration((size_mib as f64 / bandwidth * 1000.0).round() as u64);
                 let cached = inst.and_then(|i| {
-                    let sym = self.images.get(&image)?;
+                    let sym = self.image_names.get(&image)?;
                     self.runtime[i.idx()].images.get(&sym).copied()
                 });
                 let (state, ready) = match cached {
@@ -79,33 +84,35 @@ impl Sim<'_> {
             .collect()
     }
 
-    /// How long until a task of `td` placed now on `inst` has its images (pulls run in
-    /// parallel); records the new pulls in the instance's cache.
-    pub(super) fn pull_images(&mut self, td: TaskDefId, inst: Option<InstanceId>) -> SimDuration {
-        let plan = self.pull_plan(td, inst);
+    /// How long until a task of `td` placed at `now` on `inst` has its images (pulls
+    /// run in parallel; None when its containers give no image size); records the new
+    /// pulls in the instance's cache.
+    pub fn pull_images(
+        &mut self,
+        td: &TaskDefinition,
+        inst: Option<InstanceId>,
+        pull: &ImagePullSpec,
+        now: SimTime,
+    ) -> Option<SimDuration> {
+        let plan = self.pull_plan(td, inst, pull, now);
         if plan.is_empty() {
-            return SimDuration::ZERO;
+            return None;
         }
-        let now = self.now();
         let mut ready = now;
         for p in plan {
             if let (Some(i), State::Absent) = (inst, p.state) {
-                let sym = self.images.intern(&p.image);
+                let sym = self.image_names.intern(&p.image);
                 self.runtime[i.idx()].images.insert(sym, p.ready);
             }
             ready = ready.max(p.ready);
         }
-        let wait = ready.since(now);
-        self.pulls.0 += 1;
-        self.pulls.1 += wait.millis();
-        wait
+        Some(ready.since(now))
     }
 
     /// The pulls a task of `td` would need on `inst`, for decisions.jsonl and `explain`
     /// (null when its containers give no image size).
-    pub(super) fn pull_preview(&self, td: TaskDefId, inst: InstanceId) -> Value {
-        let now = self.now();
-        let plan = self.pull_plan(td, Some(inst));
+    pub fn pull_preview(&self, td: &TaskDefinition, inst: InstanceId, pull: &ImagePullSpec, now: SimTime) -> Value {
+        let plan = self.pull_plan(td, Some(inst), pull, now);
         if plan.is_empty() {
             return Value::Null;
         }

@@ -1,5 +1,5 @@
-//! Run statistics: exact time-weighted integrals of reservations and busy instances,
-//! wait times, and the summary row.
+//! The run's statistics: exact time-weighted integrals of reservations and busy
+//! instances, wait times, failure counts, and the summary row.
 
 use crate::ecs::cluster::Cluster;
 use crate::ecs::failure::Failure;
@@ -172,7 +172,7 @@ pub struct Summary {
     /// Services' desired minus RUNNING tasks at the end, summed.
     pub service_shortfall_at_end: u64,
     /// Deployments that completed, failed (circuit breaker) and were rollbacks.
-    pub deployments: (u64, u64, u64),
+    pub deployments: crate::sim::services::DeploymentStats,
     /// Fault outcomes.
     pub faults: FaultStats,
     /// Instances that could not register (IAM role, missing cluster), and instances whose
@@ -230,9 +230,9 @@ impl Summary {
             cell("instancesLowerBoundMax", self.instances_lower_bound.0),
             cell("instancesLowerBoundMean", fixed(self.instances_lower_bound.1, 2)),
             cell("serviceShortfallAtEnd", self.service_shortfall_at_end),
-            cell("deploymentsCompleted", self.deployments.0),
-            cell("deploymentsFailed", self.deployments.1),
-            cell("deploymentsRolledBack", self.deployments.2),
+            cell("deploymentsCompleted", self.deployments.completed),
+            cell("deploymentsFailed", self.deployments.failed),
+            cell("deploymentsRolledBack", self.deployments.rolled_back),
             cell("faultsInjected", self.faults.injected),
             cell("tasksStoppedByFaults", self.faults.tasks_stopped),
             cell("faultReplacements", self.faults.replacements),

@@ -1,15 +1,26 @@
-//! Services: desired count, the tasks they keep, and which task goes first when the
-//! desired count falls (ecs-semantics.md §1.1 and §1.3).
+//! Services: the part of a run that owns them — desired count, deployments, the
+//! tasks each keeps and wants, draining and rebalancing marks — and the service
+//! scheduler that drives them (ecs-semantics.md §7–8), one concern a file: REPLICA
+//! reconciliation, DAEMON services, deployments and the circuit breaker,
+//! Availability Zone rebalancing, and which task goes first when the desired count
+//! falls.
 
-use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
-use crate::ecs::registry::TaskDefId;
+mod daemon;
+mod deploy;
+mod rebalance;
+mod replica;
+pub mod victim;
+
+use super::ids::{DeploymentIdx, ServiceId, TaskIdx};
+use crate::control::Config;
+use crate::ecs::cluster::{ClusterId, GroupId};
+use crate::ecs::deployment::Settings;
+use crate::ecs::failure::Failure;
+use crate::ecs::intern::Sym;
 use crate::ecs::strategy::{BinpackField, PlacementStrategy, SpreadField};
 use crate::engine::duration::DistSpec;
-use crate::engine::{SimTime, StreamRng};
-use crate::placement::strategy::binpack;
-use crate::sim::task::TaskIdx;
-use rand::RngExt;
-use std::collections::{BTreeSet, VecDeque};
+use crate::engine::{SimDuration, SimTime, StreamRng};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// How a service picks the task to stop when scaling in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,37 +136,17 @@ pub struct Counts {
     pub healthy: u32,
 }
 
-/// What a deployment runs and where: the task definition and the placement and
-/// capacity settings in force when it was made.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// The task definition revision.
-    pub taskdef: TaskDefId,
-    /// Where its tasks go.
-    pub capacity: crate::capacity::providers::Capacity,
-    /// The zones of its subnets (Fargate spreads over them).
-    pub zones: Vec<crate::ecs::intern::Sym>,
-    /// `placementStrategy` as requested (None: the service default).
-    pub placement_strategy: Option<Vec<PlacementStrategy>>,
-    /// `placementConstraints` as requested.
-    pub placement_constraints: Vec<crate::ecs::strategy::PlacementConstraint>,
-    /// Scale-in rule.
-    pub scale_in: ScaleIn,
-    /// The request's launch type, capacity provider strategy and network, kept for later updates.
-    pub launch_type: Option<crate::ecs::api::LaunchType>,
-    /// `capacityProviderStrategy` as requested.
-    pub capacity_provider_strategy: Option<Vec<crate::ecs::provider::StrategyItem>>,
-    /// `networkConfiguration` as requested.
-    pub network: Option<crate::ecs::api::NetworkConfiguration>,
-}
-
 /// One deployment of a service.
 #[derive(Clone, Debug)]
 pub struct Deployment {
     /// `ecs-svc/…`: what its tasks' `startedBy` says.
     pub id: String,
-    /// What it runs.
+    /// What it runs, and where.
     pub config: Config,
+    /// Its subnets' zones, interned.
+    pub zones: Vec<Sym>,
+    /// Which task goes first when the desired count falls.
+    pub scale_in: ScaleIn,
     /// `rolloutState`.
     pub rollout: Rollout,
     /// When it was created.
@@ -175,13 +166,22 @@ pub struct Want {
     pub after_fault: bool,
 }
 
+/// Why a live task is to be replaced and stopped.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Doom {
+    /// Its instance is DRAINING.
+    Draining,
+    /// Its zone holds more of the service's tasks than another.
+    Rebalancing,
+}
+
 /// A service.
 #[derive(Clone, Debug)]
 pub struct Service {
     /// `serviceName`.
     pub name: String,
-    /// Its cluster (index).
-    pub cluster: u32,
+    /// Its cluster.
+    pub cluster: ClusterId,
     /// Its task group (`service:<name>`).
     pub group: GroupId,
     /// DAEMON scheduling: one task per matching instance.
@@ -191,24 +191,24 @@ pub struct Service {
     /// How long its tasks run (None: until stopped).
     pub task_duration: Option<DistSpec>,
     /// Deployment bounds and circuit breaker.
-    pub settings: crate::ecs::deployment::Settings,
+    pub settings: Settings,
     /// Its deployments, oldest first.
     pub deployments: Vec<Deployment>,
     /// The PRIMARY deployment.
-    pub primary: usize,
+    pub primary: DeploymentIdx,
     /// PROVISIONING, PENDING and RUNNING tasks of every deployment.
     pub live: BTreeSet<TaskIdx>,
     /// Live tasks to replace and then stop, and why.
-    pub doomed: std::collections::BTreeMap<TaskIdx, Doom>,
+    pub doomed: BTreeMap<TaskIdx, Doom>,
     /// Tasks of the primary deployment wanted but not yet placed.
     pub wanted: VecDeque<Want>,
     /// Why the last placement attempt failed.
-    pub last_reason: Option<crate::ecs::failure::Failure>,
+    pub last_reason: Option<Failure>,
     /// The throttle's current wait, after tasks failed to start.
-    pub throttle: Option<crate::engine::SimDuration>,
+    pub throttle: Option<SimDuration>,
     /// No launch before this time.
     pub throttled_until: SimTime,
-    /// ACTIVE, DRAINING (deleted) or INACTIVE.
+    /// ACTIVE, DRAINING or INACTIVE.
     pub status: ServiceStatus,
     /// `availabilityZoneRebalancing` ENABLED.
     pub az_rebalancing: bool,
@@ -223,31 +223,31 @@ pub struct Service {
     /// The cluster's zone epoch at its last rebalancing check.
     pub zone_epoch: u64,
     /// The deployment for which the service last said the bounds block it.
-    pub blocked_warned: Option<usize>,
+    pub blocked_warned: Option<DeploymentIdx>,
     /// The zone the last rebalancing check found no room in.
-    pub rebalance_blocked: Option<crate::ecs::intern::Sym>,
-}
-
-/// Why a live task is to be replaced and stopped.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Doom {
-    /// Its instance is DRAINING.
-    Draining,
-    /// Its zone holds more of the service's tasks than another.
-    Rebalancing,
+    pub rebalance_blocked: Option<Sym>,
+    /// Its scale-in victim draws.
+    pub scale_in_rng: StreamRng,
+    /// Its tasks' run-time draws.
+    pub duration_rng: StreamRng,
 }
 
 impl Service {
     /// The PRIMARY deployment.
     pub fn primary(&self) -> &Deployment {
-        &self.deployments[self.primary]
+        &self.deployments[self.primary.idx()]
+    }
+
+    /// Deployment `k`.
+    pub fn deployment(&self, k: DeploymentIdx) -> &Deployment {
+        &self.deployments[k.idx()]
     }
 
     /// Deployment `k`'s `status`: the PRIMARY one, else ACTIVE while it has live tasks.
-    pub fn deployment_status(&self, k: usize) -> DeploymentStatus {
+    pub fn deployment_status(&self, k: DeploymentIdx) -> DeploymentStatus {
         if k == self.primary {
             DeploymentStatus::Primary
-        } else if self.deployments[k].counts.live > 0 {
+        } else if self.deployments[k.idx()].counts.live > 0 {
             DeploymentStatus::Active
         } else {
             DeploymentStatus::Inactive
@@ -255,10 +255,11 @@ impl Service {
     }
 
     /// Deployments not yet INACTIVE.
-    pub fn current_deployments(&self) -> impl Iterator<Item = (usize, &Deployment)> {
-        (0..self.deployments.len())
+    pub fn current_deployments(&self) -> impl Iterator<Item = (DeploymentIdx, &Deployment)> {
+        (0..self.deployments.len() as u32)
+            .map(DeploymentIdx)
             .filter(|&k| self.deployment_status(k) != DeploymentStatus::Inactive)
-            .map(|k| (k, &self.deployments[k]))
+            .map(|k| (k, &self.deployments[k.idx()]))
     }
 
     /// Counts over every deployment.
@@ -271,72 +272,151 @@ impl Service {
         }
         c
     }
+
+    /// What the control plane's checks need to know of it.
+    pub fn info(&self) -> crate::control::ServiceInfo {
+        crate::control::ServiceInfo {
+            daemon: self.daemon,
+            active: self.status == ServiceStatus::Active,
+            desired: self.desired,
+            settings: self.settings,
+            config: self.primary().config.clone(),
+        }
+    }
 }
 
-/// What the victim choice needs to know of a live task.
-pub struct LiveTask {
-    /// The task.
-    pub task: TaskIdx,
-    /// Its instance.
-    pub instance: InstanceId,
-    /// What it reserves of CPU and memory.
-    pub cpu: u32,
-    /// Memory MiB.
-    pub memory: u32,
+/// Deployments that completed, failed (circuit breaker) and were rollbacks.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeploymentStats {
+    /// Completed.
+    pub completed: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Rollbacks started.
+    pub rolled_back: u64,
 }
 
-fn argmax_random<T: Copy>(items: &[(T, u64)], rng: &mut StreamRng) -> Option<T> {
-    let best = items.iter().map(|(_, k)| *k).max()?;
-    let ties: Vec<T> = items.iter().filter(|(_, k)| *k == best).map(|(t, _)| *t).collect();
-    Some(ties[rng.random_range(0..ties.len())])
+/// The run's services.
+#[derive(Default)]
+pub struct Services {
+    list: Vec<Service>,
+    by_name: BTreeMap<(ClusterId, String), ServiceId>,
+    waiting: BTreeSet<ServiceId>,
+    dirty: BTreeSet<(bool, ServiceId)>,
+    /// Deployment outcomes so far.
+    pub stats: DeploymentStats,
 }
 
-/// Picks the task to stop when the desired count falls.
-pub fn choose_victim(
-    rule: &ScaleIn,
-    live: &[LiveTask],
-    group: GroupId,
-    cluster: &Cluster,
-    rng: &mut StreamRng,
-) -> Option<TaskIdx> {
-    let az = cluster.symbols.get("ecs.availability-zone");
-    let count_by = |attr: Option<crate::ecs::intern::Sym>, inst: InstanceId| -> u64 {
-        let value = attr.and_then(|a| cluster.attribute(inst, a));
-        live.iter()
-            .filter(|t| attr.and_then(|a| cluster.attribute(t.instance, a)) == value)
-            .count() as u64
-    };
-    let on_instance = |inst: InstanceId| cluster.group_count_on(group, inst) as u64;
-    match rule {
-        ScaleIn::Default => {
-            let scored: Vec<(TaskIdx, u64)> = live
-                .iter()
-                .map(|t| (t.task, (count_by(az, t.instance) << 32) | on_instance(t.instance)))
-                .collect();
-            argmax_random(&scored, rng)
+impl Services {
+    /// Adds a service; returns its id.
+    pub fn add(&mut self, s: Service) -> ServiceId {
+        let id = ServiceId(self.list.len() as u32);
+        self.by_name.insert((s.cluster, s.name.clone()), id);
+        self.list.push(s);
+        id
+    }
+
+    /// The id the next service gets.
+    pub fn next_id(&self) -> ServiceId {
+        ServiceId(self.list.len() as u32)
+    }
+
+    /// A service.
+    pub fn get(&self, s: ServiceId) -> &Service {
+        &self.list[s.idx()]
+    }
+
+    /// A service, to change it.
+    pub fn get_mut(&mut self, s: ServiceId) -> &mut Service {
+        &mut self.list[s.idx()]
+    }
+
+    /// Every service, by id.
+    pub fn iter(&self) -> impl Iterator<Item = (ServiceId, &Service)> {
+        self.list.iter().enumerate().map(|(i, s)| (ServiceId(i as u32), s))
+    }
+
+    /// Every service's id.
+    pub fn ids(&self) -> impl Iterator<Item = ServiceId> + use<> {
+        (0..self.list.len() as u32).map(ServiceId)
+    }
+
+    /// The service called `name` in cluster `c` (until it becomes INACTIVE).
+    pub fn find(&self, c: ClusterId, name: &str) -> Option<ServiceId> {
+        self.by_name.get(&(c, name.to_string())).copied()
+    }
+
+    /// The ACTIVE services of cluster `c`.
+    pub fn in_cluster(&self, c: ClusterId) -> impl Iterator<Item = &Service> {
+        self.list
+            .iter()
+            .filter(move |s| s.cluster == c && s.status == ServiceStatus::Active)
+    }
+
+    /// A deleted service has no task left: INACTIVE, and its name is free.
+    pub fn retire(&mut self, s: ServiceId) {
+        let svc = &mut self.list[s.idx()];
+        svc.status = ServiceStatus::Inactive;
+        self.by_name.remove(&(svc.cluster, svc.name.clone()));
+        self.waiting.remove(&s);
+    }
+
+    /// Marks a service for reconciliation after the current event.
+    pub fn mark_dirty(&mut self, s: ServiceId) {
+        let replica = !self.list[s.idx()].daemon;
+        self.dirty.insert((replica, s));
+    }
+
+    /// Marks every service.
+    pub fn mark_all_dirty(&mut self) {
+        for s in self.ids() {
+            self.mark_dirty(s);
         }
-        ScaleIn::Binpack(field) => {
-            let scored: Vec<(TaskIdx, u64)> = live
-                .iter()
-                .map(|t| {
-                    let freed = binpack::needed(t.cpu, t.memory, *field);
-                    (t.task, (binpack::remaining(cluster, t.instance, *field) + freed) as u64)
-                })
-                .collect();
-            argmax_random(&scored, rng)
+    }
+
+    /// Marks every DAEMON service.
+    pub fn mark_daemons_dirty(&mut self) {
+        for s in self.ids() {
+            if self.list[s.idx()].daemon {
+                self.mark_dirty(s);
+            }
         }
-        ScaleIn::SpreadAttribute(name) => {
-            let attr = cluster.symbols.get(name);
-            let scored: Vec<(TaskIdx, u64)> = live.iter().map(|t| (t.task, count_by(attr, t.instance))).collect();
-            argmax_random(&scored, rng)
+    }
+
+    /// The next service to reconcile: DAEMON services first, then in creation order.
+    pub fn next_dirty(&mut self) -> Option<ServiceId> {
+        self.dirty.pop_first().map(|(_, s)| s)
+    }
+
+    /// Notes that service `s` waits for capacity (or no longer does).
+    pub fn set_waiting(&mut self, s: ServiceId, waiting: bool) {
+        if waiting {
+            self.waiting.insert(s);
+        } else {
+            self.waiting.remove(&s);
         }
-        ScaleIn::SpreadInstance => {
-            let scored: Vec<(TaskIdx, u64)> = live.iter().map(|t| (t.task, on_instance(t.instance))).collect();
-            argmax_random(&scored, rng)
+    }
+
+    /// Capacity came back: every waiting service tries again.
+    pub fn wake_waiting(&mut self) {
+        let waiting: Vec<ServiceId> = self.waiting.iter().copied().collect();
+        for s in waiting {
+            self.mark_dirty(s);
         }
-        ScaleIn::Random => {
-            let scored: Vec<(TaskIdx, u64)> = live.iter().map(|t| (t.task, 0)).collect();
-            argmax_random(&scored, rng)
-        }
+    }
+
+    /// Every service, for the run's outcome.
+    pub fn into_list(self) -> Vec<Service> {
+        self.list
+    }
+
+    /// How many services were created.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// True without services.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
     }
 }

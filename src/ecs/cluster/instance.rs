@@ -1,0 +1,137 @@
+//! What registers a container instance, what it is once registered, and why a task
+//! may not fit it.
+
+use super::{ClusterId, GroupId};
+use crate::ecs::api::Protocol;
+use crate::ecs::intern::Sym;
+use crate::engine::SimTime;
+use std::collections::BTreeMap;
+
+/// The agent version instances register with unless told otherwise.
+pub const DEFAULT_AGENT_VERSION: &str = "1.85.0";
+/// The attribute that marks an instance with a trunk network interface.
+pub const TRUNK_ATTRIBUTE: &str = "ecs.awsvpc-trunk-id";
+/// ECS's container-instance quota per cluster (ecsim simulates more, with a warning).
+pub const INSTANCE_QUOTA: u64 = 5000;
+
+/// The container agent's default `ECS_RESERVED_PORTS`.
+pub const DEFAULT_RESERVED_PORTS: [u16; 5] = [22, 2375, 2376, 51678, 51679];
+/// A container instance can have at most this many reserved (static) ports.
+pub const MAX_RESERVED_PORTS: usize = 100;
+/// The Linux ephemeral range dynamic host ports come from (49153–65535).
+pub const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 49153..=65535;
+
+/// What registers a container instance.
+#[derive(Clone, Debug)]
+pub struct InstanceSpec {
+    /// The EC2 instance id (or an external instance's id).
+    pub ec2_instance_id: String,
+    /// The instance type name.
+    pub instance_type: String,
+    /// The availability zone.
+    pub availability_zone: String,
+    /// Registered CPU units.
+    pub cpu: u32,
+    /// Registered memory MiB.
+    pub memory: u32,
+    /// Tasks with their own network interface this instance can hold.
+    pub task_enis: u32,
+    /// Extra static ports the agent reserves (`ECS_RESERVED_PORTS` beyond the defaults).
+    pub reserved_ports: Vec<u16>,
+    /// Attributes, built-in and custom.
+    pub attributes: BTreeMap<String, String>,
+    /// The agent version it registers with.
+    pub agent_version: String,
+    /// Wall-clock registration time, Unix milliseconds (query language `registeredAt`).
+    pub registered_at_unix_ms: i64,
+    /// Instance group (or Auto Scaling group) index, for outputs.
+    pub origin: u32,
+    /// Price per hour in USD.
+    pub hourly_price: f64,
+    /// The capacity provider whose Auto Scaling group launched it.
+    pub provider: Option<crate::ecs::provider::ProviderId>,
+    /// An ECS Anywhere (EXTERNAL) instance.
+    pub external: bool,
+    /// The ECS cluster it registered into (index in the run's clusters).
+    pub ecs_cluster: ClusterId,
+    /// The container agent's configuration.
+    pub agent: crate::ecs::agent::AgentConfig,
+    /// MiB per second it pulls images at.
+    pub pull_bandwidth: f64,
+}
+
+impl InstanceSpec {
+    /// A plain instance with `cpu` units and `memory` MiB: no attributes, two task ENIs,
+    /// the default reserved ports, agent 1.85.0, no price (hand-built clusters, tests).
+    pub fn new(ec2_instance_id: &str, cpu: u32, memory: u32) -> Self {
+        InstanceSpec {
+            ec2_instance_id: ec2_instance_id.to_string(),
+            instance_type: "custom".into(),
+            availability_zone: String::new(),
+            cpu,
+            memory,
+            task_enis: 2,
+            reserved_ports: vec![],
+            attributes: BTreeMap::new(),
+            agent_version: "1.85.0".into(),
+            registered_at_unix_ms: 0,
+            origin: 0,
+            hourly_price: 0.0,
+            provider: None,
+            external: false,
+            ecs_cluster: ClusterId(0),
+            agent: crate::ecs::agent::AgentConfig::default(),
+            pull_bandwidth: 100.0,
+        }
+    }
+
+    /// The same, in availability zone `az` (also set as attribute `ecs.availability-zone`).
+    pub fn in_zone(mut self, az: &str) -> Self {
+        self.availability_zone = az.to_string();
+        self.attributes.insert("ecs.availability-zone".into(), az.to_string());
+        self
+    }
+}
+
+/// A container instance's descriptive state.
+#[derive(Clone, Debug)]
+pub struct ContainerInstance {
+    /// The container instance id (32 hex digits, as ECS prints it).
+    pub container_instance_id: String,
+    /// What registered it.
+    pub spec: InstanceSpec,
+    /// Attributes as interned (name, value) pairs, sorted by name symbol.
+    pub attributes: Vec<(Sym, Sym)>,
+    /// Simulated registration time.
+    pub registered_at: SimTime,
+    /// Simulated deregistration time.
+    pub deregistered_at: Option<SimTime>,
+    /// Tasks ever placed here.
+    pub tasks_placed: u64,
+    /// Task groups with tasks here, and how many (no zero entries), sorted.
+    pub groups: Vec<(GroupId, u32)>,
+    /// Static ports in use, reserved ones included, sorted.
+    pub used_ports: Vec<(Protocol, u16)>,
+    /// Dynamic host ports in use.
+    pub dynamic_ports: u32,
+}
+
+/// Why a reservation does not fit an instance, in the order ECS checks.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Shortfall {
+    /// Not enough CPU.
+    Cpu,
+    /// Not enough memory.
+    Memory,
+    /// A static port is taken, the 100-port limit would be passed, or the ephemeral range is used up.
+    Ports,
+    /// No network interface left.
+    Eni,
+}
+
+impl Shortfall {
+    /// The RunTask failure reason ECS reports.
+    pub fn reason(self) -> crate::ecs::failure::Failure {
+        crate::ecs::failure::Failure::Resource(self)
+    }
+}

@@ -1,0 +1,378 @@
+//! Clients: the part of a run that calls RunTask — the workloads' arrival processes,
+//! the timeline's RunTask calls, client-side retries of failed requests, clientToken
+//! idempotency, and a replay's recorded clients — and the RunTask front end that
+//! checks each call ([`crate::control::tasks::run_task`]) and places its tasks.
+
+use super::ids::{CallIdx, Origin, WorkloadId};
+use super::journal::{Call, Record, Response};
+use super::rules::{Launch, Placement};
+use super::task::Reason;
+use super::{Event, Sim, concern};
+use crate::control::tasks::RunTaskCall;
+use crate::control::{ApiError, token_text};
+use crate::ecs::api::RunTask;
+use crate::ecs::cluster::{GroupId, InstanceId};
+use crate::ecs::failure::Failure;
+use crate::ecs::registry::TaskDefId;
+use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
+use crate::scenario::Scenario;
+use crate::scenario::schema::{Arrival, Retry};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// A RunTask waiting for its client-side retry.
+struct PendingRun {
+    origin: Origin,
+    request: RunTask,
+    td: TaskDefId,
+    group: GroupId,
+    count: u32,
+    attempt: u32,
+    arrived_at: SimTime,
+    last_reason: Failure,
+    done: bool,
+}
+
+/// The clients part of a run.
+pub struct Clients {
+    streams: RngStreams,
+    arrival_rngs: Vec<StreamRng>,
+    duration_rngs: BTreeMap<u32, StreamRng>,
+    pending: Vec<PendingRun>,
+    tokens: BTreeMap<String, (String, Value)>,
+    replay_retries: BTreeMap<String, u32>,
+    checked: Vec<Option<(u64, Result<RunTaskCall, ApiError>)>>,
+}
+
+impl Clients {
+    /// Fresh clients: one arrival stream per workload.
+    pub fn new(sc: &Scenario, streams: RngStreams) -> Self {
+        Clients {
+            streams,
+            arrival_rngs: (0..sc.workloads.len() as u32)
+                .map(|w| streams.stream(concern::ARRIVALS, w))
+                .collect(),
+            duration_rngs: BTreeMap::new(),
+            pending: Vec::new(),
+            tokens: BTreeMap::new(),
+            replay_retries: BTreeMap::new(),
+            checked: vec![None; sc.workloads.len()],
+        }
+    }
+
+    fn poisson_gap(&mut self, sc: &Scenario, w: WorkloadId) -> SimDuration {
+        let Arrival::Poisson { rate_per_minute } = sc.workloads[w.0 as usize].arrival else {
+            unreachable!("poisson_gap on a fixed arrival")
+        };
+        crate::engine::exponential_gap(&mut self.arrival_rngs[w.0 as usize], 60_000.0 / rate_per_minute)
+    }
+
+    /// The run-time stream of a workload or timeline call (`index` as in [`concern::DURATIONS`]).
+    fn duration_rng(&mut self, index: u32) -> &mut StreamRng {
+        let streams = self.streams;
+        self.duration_rngs
+            .entry(index)
+            .or_insert_with(|| streams.stream(concern::DURATIONS, index))
+    }
+
+    /// The answer an earlier call with the same clientToken got: `Ok(response)` when the
+    /// parameters were the same too, `Err` when they differ.
+    pub fn token(&self, api: &str, token: Option<&str>, text: &str) -> Option<Result<Value, ()>> {
+        let (prev, response) = self.tokens.get(&format!("{api}:{}", token?))?;
+        Some(if prev == text { Ok(response.clone()) } else { Err(()) })
+    }
+
+    /// Remembers a clientToken's call and answer.
+    pub fn remember_token(&mut self, api: &str, token: &str, text: String, response: Value) {
+        self.tokens.insert(format!("{api}:{token}"), (text, response));
+    }
+}
+
+impl Sim<'_> {
+    /// Schedules every workload's first arrival.
+    pub(super) fn start_clients(&mut self) {
+        for (w, wl) in self.sc.workloads.iter().enumerate() {
+            let w = WorkloadId(w as u32);
+            let first = match &wl.arrival {
+                Arrival::Poisson { .. } => self.clients.poisson_gap(self.sc, w),
+                Arrival::Fixed { .. } => SimDuration::ZERO,
+            };
+            self.schedule(SimTime::ZERO + first, Event::Arrival(w));
+        }
+    }
+
+    /// A workload calls RunTask, and schedules its next call.
+    pub(super) fn arrival(&mut self, w: WorkloadId) {
+        let wl = &self.sc.workloads[w.0 as usize];
+        let gap = match &wl.arrival {
+            Arrival::Poisson { .. } => self.clients.poisson_gap(self.sc, w),
+            Arrival::Fixed { interval } => interval.0,
+        };
+        let now = self.now();
+        self.schedule(now + gap, Event::Arrival(w));
+        let count = wl.run_task.count.unwrap_or(1) as u32;
+        self.run_task(Origin::Workload(w), &wl.run_task, count, 0, now);
+    }
+
+    /// A client retries the failed part of a RunTask.
+    pub(super) fn retry(&mut self, p: u32) {
+        let pr = &mut self.clients.pending[p as usize];
+        pr.done = true;
+        let (origin, request, count, attempt, arrived) =
+            (pr.origin, pr.request.clone(), pr.count, pr.attempt, pr.arrived_at);
+        self.metrics.waiting(-(count as i64));
+        self.run_task(origin, &request, count, attempt, arrived);
+    }
+
+    /// Checks a RunTask at the current state: a workload's check is kept until a
+    /// cluster, association or task definition changes.
+    fn check_run_task(&mut self, origin: Origin, request: &RunTask) -> Result<RunTaskCall, ApiError> {
+        let epoch = self.control.epoch();
+        if let Origin::Workload(w) = origin
+            && let Some((e, r)) = &self.clients.checked[w.0 as usize]
+            && *e == epoch
+        {
+            return r.clone();
+        }
+        let st = super::control::RunState {
+            control: &self.control,
+            services: &self.services,
+            capacity: &self.sc.capacity,
+            now: self.now(),
+        };
+        let r = crate::control::tasks::run_task(&st, request);
+        if let Origin::Workload(w) = origin {
+            self.clients.checked[w.0 as usize] = Some((epoch, r.clone()));
+        }
+        r
+    }
+
+    /// A RunTask call: `count` tasks, `attempt` (0: the first call) of a request that
+    /// arrived at `arrived_at`. Failures are retried when the client retries, and
+    /// otherwise recorded as requests ECS never turned into tasks.
+    pub(super) fn run_task(
+        &mut self,
+        origin: Origin,
+        request: &RunTask,
+        count: u32,
+        attempt: u32,
+        arrived_at: SimTime,
+    ) {
+        let now = self.now();
+        let call = match self.check_run_task(origin, request) {
+            Ok(c) => c,
+            Err(e) => {
+                self.record(|_| {
+                    let req = serde_json::to_value(request).unwrap_or_default();
+                    Record::Call(Call::failed("RunTask", req, e.code, e.message.clone()))
+                });
+                return;
+            }
+        };
+        let td = call.config.taskdef;
+        let group = self.fleet.intern_group(&call.group);
+        let duration = match origin {
+            Origin::Workload(w) if self.script.is_none() => {
+                Some((self.sc.workloads[w.0 as usize].task_duration.clone(), w.0))
+            }
+            Origin::Timeline(e) => self.sc.timeline[e.0 as usize]
+                .task_duration
+                .clone()
+                .map(|d| (d, concern::TIMELINE_INDEX + e.0)),
+            _ => None,
+        };
+        let zones: Vec<_> = call.config.zones.iter().map(|z| self.fleet.intern(z)).collect();
+        let mut placed = Vec::new();
+        let mut failures: Vec<(Failure, Option<InstanceId>)> = Vec::new();
+        for _ in 0..count {
+            let Some(pool) = self.next_pool(&call.config.capacity, group) else {
+                break;
+            };
+            let l = Launch {
+                td,
+                group,
+                origin,
+                arrived_at,
+                zones: zones.clone(),
+                cluster: call.cluster,
+                deployment: Default::default(),
+                after_fault: false,
+            };
+            let scope = crate::ecs::provider::Scope {
+                pool,
+                cluster: call.cluster,
+            };
+            let chain = &call.config.chain;
+            match self.launch(&l, pool, |s| {
+                s.fleet.plan((origin, 0, td, pool), || chain.clone(), scope)
+            }) {
+                Placement::Placed(t) | Placement::Provisioning(t) => {
+                    let run_for = duration
+                        .as_ref()
+                        .map(|(d, idx)| d.sample(self.clients.duration_rng(*idx)));
+                    self.tasks.get_mut(t).run_for = run_for;
+                    placed.push(t);
+                }
+                Placement::Failed(reason, closest) => failures.push((reason, closest)),
+            }
+        }
+        for (reason, _) in &failures {
+            self.metrics.failed(*reason);
+        }
+        let retry: Option<&Retry> = match origin {
+            Origin::Workload(w) => self.sc.workloads[w.0 as usize].retry.as_ref(),
+            _ => None,
+        };
+        let client = self.replay_client(origin);
+        let retries = match (&client, retry) {
+            (Some(c), _) => c.retries,
+            (None, Some(r)) => attempt < r.attempts,
+            (None, None) => false,
+        };
+        let response = if self.journal.wants() || request.client_token.is_some() {
+            self.run_task_response(&placed, &failures)
+        } else {
+            Value::Null
+        };
+        if let Some(token) = &request.client_token {
+            self.clients
+                .remember_token("RunTask", token, token_text(request), response.clone());
+        }
+        self.record(|s| {
+            let mut req = serde_json::to_value(request).unwrap_or_default();
+            req["count"] = json!(count);
+            let mut c = Call::ok("RunTask", req, Response::Json(response)).by(s.origin_label(origin));
+            c.client = Some(json!({
+                "attempt": attempt,
+                "arrivedAt": arrived_at.secs_string(),
+                "request": s.client_request_id(origin, arrived_at),
+                "retries": retries && !failures.is_empty(),
+            }));
+            Record::Call(c)
+        });
+        let Some(&(reason, _)) = failures.last() else {
+            return;
+        };
+        if !retries {
+            for _ in 0..failures.len() {
+                self.tasks
+                    .not_created(td, group, origin, arrived_at, Reason::Rejected(reason));
+            }
+            return;
+        }
+        let n = failures.len() as u32;
+        self.clients.pending.push(PendingRun {
+            origin,
+            request: request.clone(),
+            td,
+            group,
+            count: n,
+            attempt: attempt + 1,
+            arrived_at,
+            last_reason: reason,
+            done: false,
+        });
+        self.metrics.waiting(n as i64);
+        let idx = self.clients.pending.len() as u32 - 1;
+        match (client, retry) {
+            (Some(c), _) => {
+                self.clients.replay_retries.insert(c.request, idx);
+            }
+            (None, Some(r)) => {
+                let wait = r.backoff.0.millis() as f64 * r.multiplier.unwrap_or(1.0).powi(attempt as i32);
+                self.schedule(now + SimDuration(wait.round() as u64), Event::Retry(idx));
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// At the end: retries still pending are requests that never became tasks.
+    pub(super) fn clients_give_up(&mut self) {
+        for p in std::mem::take(&mut self.clients.pending).iter().filter(|p| !p.done) {
+            for _ in 0..p.count {
+                self.tasks.not_created(
+                    p.td,
+                    p.group,
+                    p.origin,
+                    p.arrived_at,
+                    Reason::WaitingForRetry(p.last_reason),
+                );
+            }
+        }
+    }
+
+    // ---- replay -----------------------------------------------------------
+
+    /// A recorded RunTask's client facts, when replaying.
+    pub(super) fn replay_client(&self, origin: Origin) -> Option<crate::replay::Client> {
+        match (origin, self.script) {
+            (Origin::Timeline(e), Some(s)) => s.clients.get(&e.0).cloned(),
+            _ => None,
+        }
+    }
+
+    /// The id a run gives one client request across its retries.
+    fn client_request_id(&self, origin: Origin, arrived_at: SimTime) -> String {
+        match self.replay_client(origin) {
+            Some(c) => c.request,
+            None => format!("{}@{}", self.origin_label(origin), arrived_at.secs_string()),
+        }
+    }
+
+    /// A replayed retry is made: the pending request it continues is done.
+    pub(super) fn replay_retried(&mut self, request: &str) {
+        if let Some(p) = self.clients.replay_retries.remove(request) {
+            let p = &mut self.clients.pending[p as usize];
+            p.done = true;
+            let n = p.count;
+            self.metrics.waiting(-(n as i64));
+        }
+    }
+
+    /// A timeline RunTask: an idempotent retry answers with the first call's response.
+    pub(super) fn timeline_run_task(&mut self, i: CallIdx, rt: &RunTask) {
+        let count = rt.count.unwrap_or(1).max(0) as u32;
+        if self.token_seen("RunTask", rt.client_token.as_deref(), &token_text(rt), rt) {
+            return;
+        }
+        let (attempt, arrived) = match self.replay_client(Origin::Timeline(i)) {
+            Some(c) => {
+                self.replay_retried(&c.request);
+                (c.attempt, c.arrived_at)
+            }
+            None => (0, self.now()),
+        };
+        self.run_task(Origin::Timeline(i), rt, count, attempt, arrived);
+    }
+
+    /// A repeated clientToken: true when the call was answered (the first result, or
+    /// an error for other parameters).
+    pub(super) fn token_seen<T: serde::Serialize>(
+        &mut self,
+        api: &'static str,
+        token: Option<&str>,
+        text: &str,
+        body: &T,
+    ) -> bool {
+        let Some(seen) = self.clients.token(api, token, text) else {
+            return false;
+        };
+        self.record(|_| {
+            let request = serde_json::to_value(body).unwrap_or_default();
+            Record::Call(match seen {
+                Ok(response) => {
+                    let mut c = Call::ok(api, request, Response::Json(response));
+                    c.idempotent = true;
+                    c
+                }
+                Err(()) => Call::failed(
+                    api,
+                    request,
+                    crate::control::code::INVALID,
+                    "The clientToken was already used with different request parameters.".into(),
+                ),
+            })
+        });
+        true
+    }
+}

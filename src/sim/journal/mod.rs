@@ -1,0 +1,321 @@
+//! The journal: what a run tells its recorder. Every record is a typed [`Record`],
+//! built only when the recorder wants records and rendered to the JSON of events.jsonl
+//! in one place ([`render`]): CloudTrail records of API calls and EventBridge events
+//! of tasks, container instances, services, deployments and faults. Placement
+//! decisions go to the recorder's decision stream.
+
+pub mod render;
+
+use crate::ecs::cluster::{ClusterId, InstanceId};
+use crate::ecs::failure::Failure;
+use crate::ecs::registry::TaskDefId;
+use crate::engine::{SimDuration, SimTime};
+use crate::scenario::schema::FaultType;
+use crate::sim::ids::{DeploymentIdx, ServiceId, TaskIdx};
+use crate::sim::task::{Reason, StopCode};
+use serde_json::{Value, json};
+
+/// The region every ARN and price refers to.
+pub const REGION: &str = "us-east-1";
+/// The simulated account.
+pub const ACCOUNT: &str = "123456789012";
+
+/// Receives the run's records, one JSON object each. The simulation never does IO:
+/// the CLI gives it a recorder that writes files.
+pub trait Recorder {
+    /// Whether events.jsonl records are wanted (skips building them when not).
+    fn wants_events(&self) -> bool;
+    /// One events.jsonl record.
+    fn event(&mut self, record: &Value);
+    /// Whether decisions.jsonl records are wanted.
+    fn wants_decisions(&self) -> bool {
+        false
+    }
+    /// Whether the decision that would create task `task_id` (None: a failed
+    /// decision) is wanted; asked only when [`wants_decisions`](Self::wants_decisions).
+    fn wants_decision_for(&self, _task_id: Option<&str>) -> bool {
+        true
+    }
+    /// One decisions.jsonl record.
+    fn decision(&mut self, _record: &Value) {}
+}
+
+/// A recorder that keeps nothing.
+pub struct Discard;
+
+impl Recorder for Discard {
+    fn wants_events(&self) -> bool {
+        false
+    }
+    fn event(&mut self, _record: &Value) {}
+}
+
+/// A recorder that keeps everything in memory (tests, small runs).
+#[derive(Default)]
+pub struct Collect {
+    /// events.jsonl records.
+    pub events: Vec<Value>,
+    /// decisions.jsonl records.
+    pub decisions: Vec<Value>,
+}
+
+impl Recorder for Collect {
+    fn wants_events(&self) -> bool {
+        true
+    }
+    fn event(&mut self, record: &Value) {
+        self.events.push(record.clone());
+    }
+    fn wants_decisions(&self) -> bool {
+        true
+    }
+    fn decision(&mut self, record: &Value) {
+        self.decisions.push(record.clone());
+    }
+}
+
+/// `INFO`, `WARN` or `ERROR`: a service or deployment event's `eventType`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// Informational.
+    Info,
+    /// Something needs attention.
+    Warn,
+    /// Something failed.
+    Error,
+}
+
+impl Severity {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "INFO",
+            Severity::Warn => "WARN",
+            Severity::Error => "ERROR",
+        }
+    }
+}
+
+/// What an "ECS Service Action" event says beyond its name.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActionDetail {
+    /// Nothing more.
+    None,
+    /// A message.
+    Message(String),
+    /// A task could not be placed, and why.
+    PlacementFailure(Failure, String),
+    /// Rebalancing moves tasks from one zone to another.
+    Rebalancing(String, String),
+}
+
+/// A successful call's `responseElements`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Response {
+    /// Rendered before (a RunTask's, kept for its clientToken; an idempotent replay's).
+    Json(Value),
+    /// A service as DescribeServices shows it.
+    Service(ServiceId),
+    /// A registered task definition.
+    TaskDefinition(TaskDefId),
+    /// A cluster.
+    Cluster(ClusterId),
+    /// A cluster and its capacity providers' names.
+    ClusterProviders(ClusterId, Vec<String>),
+    /// A capacity provider, by name.
+    CapacityProvider(String),
+    /// Container instances whose state changed, and failures (ARN or reference, reason).
+    Instances(Vec<InstanceId>, Vec<(String, &'static str)>),
+    /// A registered container instance.
+    Registered(InstanceId),
+    /// A deregistered container instance.
+    Deregistered(InstanceId),
+    /// A stopped task.
+    StoppedTask(TaskIdx),
+}
+
+/// A CloudTrail record of an API call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// The API.
+    pub api: &'static str,
+    /// `requestParameters`.
+    pub request: Value,
+    /// `responseElements`, or the error code and message.
+    pub result: Result<Response, (&'static str, String)>,
+    /// `userAgent` (who called: `ecs-agent`, `workload:batch`, …).
+    pub user_agent: Option<String>,
+    /// ecsim's RunTask client facts (`ecsimClient`).
+    pub client: Option<Value>,
+    /// The call repeated an earlier one's clientToken and parameters (`ecsimIdempotentReplay`).
+    pub idempotent: bool,
+    /// The run's first record: it carries the seed and settings a replay needs (`ecsimRun`).
+    pub announces_run: bool,
+}
+
+impl Call {
+    /// A call answered with `response`.
+    pub fn ok(api: &'static str, request: Value, response: Response) -> Self {
+        Call {
+            api,
+            request,
+            result: Ok(response),
+            user_agent: None,
+            client: None,
+            idempotent: false,
+            announces_run: false,
+        }
+    }
+
+    /// A call that failed with ECS error `code`.
+    pub fn failed(api: &'static str, request: Value, code: &'static str, message: String) -> Self {
+        Call {
+            result: Err((code, message)),
+            ..Call::ok(api, request, Response::Json(Value::Null))
+        }
+    }
+
+    /// The same call, made by `agent`.
+    pub fn by(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+}
+
+/// One record of the journal.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Record {
+    /// An API call.
+    Call(Call),
+    /// An "ECS Task State Change" (with a Spot warning's stop code and reason).
+    TaskChange(TaskIdx, Option<(StopCode, Reason)>),
+    /// An "ECS Container Instance State Change", with why when the agent or its role caused it.
+    InstanceChange(InstanceId, Option<String>),
+    /// An "ECS Service Action".
+    ServiceAction(ServiceId, Severity, &'static str, ActionDetail),
+    /// An "ECS Deployment State Change": severity, event name, reason.
+    DeploymentChange(ServiceId, DeploymentIdx, Severity, &'static str, String),
+    /// An "EC2 Spot Instance Interruption Warning".
+    SpotWarning(InstanceId),
+    /// An "ecsim Fault Injected" event.
+    Fault(FaultType, Option<InstanceId>, Option<String>, Option<SimDuration>),
+}
+
+/// Where records go, and what stamps them.
+pub struct Journal<'a> {
+    rec: &'a mut dyn Recorder,
+    arns: Arns,
+    event_ids: u64,
+}
+
+impl<'a> Journal<'a> {
+    /// A journal writing to `rec`, with wall-clock times from `start_unix_ms`.
+    pub fn new(rec: &'a mut dyn Recorder, start_unix_ms: i64) -> Self {
+        Journal {
+            rec,
+            arns: Arns { start_unix_ms },
+            event_ids: 0,
+        }
+    }
+
+    /// Whether records are wanted.
+    pub fn wants(&self) -> bool {
+        self.rec.wants_events()
+    }
+
+    /// Whether placement decisions are wanted.
+    pub fn wants_decisions(&self) -> bool {
+        self.rec.wants_decisions()
+    }
+
+    /// Whether the decision creating task `task_id` is wanted.
+    pub fn wants_decision_for(&self, task_id: Option<&str>) -> bool {
+        self.rec.wants_decision_for(task_id)
+    }
+
+    /// ARNs and times.
+    pub fn arns(&self) -> &Arns {
+        &self.arns
+    }
+
+    /// The next EventBridge event id.
+    pub fn next_event_id(&mut self) -> String {
+        self.event_ids += 1;
+        crate::ecs::ids::hex_id(0xE7, self.event_ids)
+    }
+
+    /// No record was written yet.
+    pub fn is_first(&self) -> bool {
+        self.event_ids == 0
+    }
+
+    /// Writes a rendered record, stamped with the engine event that produced it (0: the
+    /// run's start), so a replay can group what happened together.
+    pub fn write(&mut self, mut v: Value, engine_event: u64) {
+        v["ecsimEvent"] = json!(engine_event);
+        self.rec.event(&v);
+    }
+
+    /// Writes a decision record.
+    pub fn decision(&mut self, v: &Value) {
+        self.rec.decision(v);
+    }
+}
+
+/// Builds ARNs and timestamps for one run.
+#[derive(Clone, Debug)]
+pub struct Arns {
+    /// Wall-clock start, Unix ms.
+    pub start_unix_ms: i64,
+}
+
+impl Arns {
+    /// `arn:aws:ecs:<region>:<account>:<rest>`.
+    fn arn(&self, rest: &str) -> String {
+        format!("arn:aws:ecs:{REGION}:{ACCOUNT}:{rest}")
+    }
+    /// The ARN of cluster `cluster`.
+    pub fn cluster(&self, cluster: &str) -> String {
+        self.arn(&format!("cluster/{cluster}"))
+    }
+    /// A task ARN in cluster `cluster`.
+    pub fn task(&self, cluster: &str, id: &str) -> String {
+        self.arn(&format!("task/{cluster}/{id}"))
+    }
+    /// A container-instance ARN in cluster `cluster`.
+    pub fn container_instance(&self, cluster: &str, id: &str) -> String {
+        self.arn(&format!("container-instance/{cluster}/{id}"))
+    }
+    /// A task-definition ARN (`family:revision`).
+    pub fn task_definition(&self, name: &str) -> String {
+        self.arn(&format!("task-definition/{name}"))
+    }
+    /// A service ARN in cluster `cluster`.
+    pub fn service(&self, cluster: &str, name: &str) -> String {
+        self.arn(&format!("service/{cluster}/{name}"))
+    }
+    /// ISO 8601 wall-clock time of simulated time `t`, millisecond precision.
+    pub fn iso(&self, t: SimTime) -> String {
+        let ms = self.start_unix_ms + t.millis() as i64;
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_and_times_look_like_aws() {
+        let a = Arns {
+            start_unix_ms: 1_767_225_600_000,
+        };
+        assert_eq!(a.iso(SimTime(1_500)), "2026-01-01T00:00:01.500Z");
+        assert_eq!(
+            a.task("default", "abc"),
+            "arn:aws:ecs:us-east-1:123456789012:task/default/abc"
+        );
+    }
+}

@@ -1,0 +1,391 @@
+//! Records rendered to events.jsonl's JSON: CloudTrail records (with their
+//! `requestParameters` and `responseElements`) and EventBridge events, in the shapes
+//! AWS documents, from the run's state at the moment a record is made.
+
+use super::{ACCOUNT, ActionDetail, Call, REGION, Record, Response};
+use crate::ecs::cluster::{DEFAULT_RESERVED_PORTS, InstanceId, InstanceSpec};
+use crate::ecs::provider::Pool;
+use crate::engine::SimTime;
+use crate::sim::Sim;
+use crate::sim::ids::{ServiceId, TaskIdx};
+use crate::sim::task::TaskStatus;
+use crate::sim::tasks::task_id;
+use serde_json::{Value, json};
+
+impl Sim<'_> {
+    /// Renders a record at the current time.
+    pub(in crate::sim) fn render(&mut self, r: &Record) -> Value {
+        let now = self.now();
+        match r {
+            Record::Call(c) => self.render_call(c, now),
+            Record::TaskChange(t, notice) => {
+                let detail = self.task_detail(*t, notice.as_ref());
+                let resource = self.task_arn(*t);
+                self.state_change(now, "ECS Task State Change", &resource, detail)
+            }
+            Record::InstanceChange(id, reason) => {
+                let mut detail = self.instance_detail(*id);
+                if let Some(r) = reason {
+                    detail["statusReason"] = json!(r);
+                }
+                let arn = self.container_instance_arn(*id);
+                self.state_change(now, "ECS Container Instance State Change", &arn, detail)
+            }
+            Record::ServiceAction(s, severity, name, extra) => {
+                let svc = self.services.get(*s);
+                let mut detail = json!({
+                    "eventType": severity.as_str(),
+                    "eventName": name,
+                    "clusterArn": self.cluster_arn(svc.cluster),
+                    "createdAt": self.journal.arns().iso(now),
+                });
+                match extra {
+                    ActionDetail::None => {}
+                    ActionDetail::Message(m) => detail["message"] = json!(m),
+                    ActionDetail::PlacementFailure(reason, m) => {
+                        detail["reason"] = json!(reason.as_str());
+                        detail["message"] = json!(m);
+                    }
+                    ActionDetail::Rebalancing(from, to) => {
+                        detail["availabilityZones"] = json!({"from": from, "to": to});
+                    }
+                }
+                let resource = self.service_arn(*s);
+                self.state_change(now, "ECS Service Action", &resource, detail)
+            }
+            Record::DeploymentChange(s, d, severity, name, reason) => {
+                let svc = self.services.get(*s);
+                let dep = svc.deployment(*d);
+                let detail = json!({
+                    "eventType": severity.as_str(),
+                    "eventName": name,
+                    "deploymentId": dep.id,
+                    "taskDefinitionArn": self.task_definition_arn(dep.config.taskdef),
+                    "updatedAt": self.journal.arns().iso(now),
+                    "reason": reason,
+                });
+                let resource = self.service_arn(*s);
+                self.state_change(now, "ECS Deployment State Change", &resource, detail)
+            }
+            Record::SpotWarning(id) => {
+                let eid = self.journal.next_event_id();
+                let spec = &self.fleet.cluster().instance(*id).spec;
+                json!({
+                    "version": "0", "id": eid, "detail-type": "EC2 Spot Instance Interruption Warning", "source": "aws.ec2",
+                    "account": ACCOUNT, "time": self.journal.arns().iso(now), "simTime": now.secs_string(),
+                    "region": REGION, "resources": [format!("arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{}", spec.ec2_instance_id)],
+                    "detail": {"instance-id": spec.ec2_instance_id, "instance-action": "terminate"},
+                })
+            }
+            Record::Fault(kind, id, zone, duration) => {
+                let eid = self.journal.next_event_id();
+                let ec2 = id.map(|i| self.fleet.cluster().instance(i).spec.ec2_instance_id.clone());
+                json!({
+                    "version": "0", "id": eid, "detail-type": "ecsim Fault Injected", "source": "ecsim",
+                    "account": ACCOUNT, "time": self.journal.arns().iso(now), "simTime": now.secs_string(),
+                    "region": REGION, "resources": [],
+                    "detail": {"type": kind.as_str(), "ec2InstanceId": ec2, "availabilityZone": zone,
+                               "duration": duration.map(|d| d.secs_string())},
+                })
+            }
+        }
+    }
+
+    fn render_call(&self, c: &Call, now: SimTime) -> Value {
+        let mut v = json!({
+            "eventVersion": "1.08",
+            "eventTime": self.journal.arns().iso(now),
+            "simTime": now.secs_string(),
+            "eventSource": "ecs.amazonaws.com",
+            "eventName": c.api,
+            "eventType": "AwsApiCall",
+            "awsRegion": REGION,
+            "recipientAccountId": ACCOUNT,
+            "requestParameters": c.request,
+            "responseElements": Value::Null,
+        });
+        match &c.result {
+            Ok(r) => v["responseElements"] = self.response(r),
+            Err((code, message)) => {
+                v["errorCode"] = json!(code);
+                v["errorMessage"] = json!(message);
+            }
+        }
+        if let Some(ua) = &c.user_agent {
+            v["userAgent"] = json!(ua);
+        }
+        if let Some(client) = &c.client {
+            v["ecsimClient"] = client.clone();
+        }
+        if c.idempotent {
+            v["ecsimIdempotentReplay"] = json!(true);
+        }
+        if c.announces_run {
+            v["ecsimRun"] = json!({"seed": self.streams.master(), "settings": self.sc.settings});
+        }
+        v
+    }
+
+    /// A call's `responseElements`.
+    pub(in crate::sim) fn response(&self, r: &Response) -> Value {
+        match r {
+            Response::Json(v) => v.clone(),
+            Response::Service(s) => json!({"service": self.service_json(*s)}),
+            Response::TaskDefinition(td) => {
+                let def = self.control.registry().get(*td);
+                json!({"taskDefinition": {"taskDefinitionArn": self.task_definition_arn(*td), "family": def.family,
+                                          "revision": def.revision, "status": "ACTIVE"}})
+            }
+            Response::Cluster(c) => {
+                json!({"cluster": {"clusterArn": self.cluster_arn(*c), "clusterName": self.control.cluster_name(*c), "status": "ACTIVE"}})
+            }
+            Response::ClusterProviders(c, names) => {
+                json!({"cluster": {"clusterArn": self.cluster_arn(*c), "capacityProviders": names}})
+            }
+            Response::CapacityProvider(name) => json!({"capacityProvider": {"name": name, "status": "ACTIVE"}}),
+            Response::Instances(done, failures) => {
+                let instances: Vec<Value> = done
+                    .iter()
+                    .map(|&i| {
+                        json!({"containerInstanceArn": self.container_instance_arn(i),
+                               "ec2InstanceId": self.fleet.cluster().instance(i).spec.ec2_instance_id,
+                               "status": self.fleet.cluster().status(i).as_str()})
+                    })
+                    .collect();
+                let failures: Vec<Value> = failures
+                    .iter()
+                    .map(|(arn, reason)| json!({"arn": arn, "reason": reason}))
+                    .collect();
+                json!({"containerInstances": instances, "failures": failures})
+            }
+            Response::Registered(i) => json!({"containerInstance": {
+                "containerInstanceArn": self.container_instance_arn(*i),
+                "ec2InstanceId": self.fleet.cluster().instance(*i).spec.ec2_instance_id, "status": "ACTIVE"}}),
+            Response::Deregistered(i) => json!({"containerInstance": {
+                "containerInstanceArn": self.container_instance_arn(*i), "status": "INACTIVE"}}),
+            Response::StoppedTask(t) => json!({"task": self.task_summary(*t)}),
+        }
+    }
+
+    /// A RunTask response: its tasks, and a failure entry per task not placed.
+    pub(in crate::sim) fn run_task_response(
+        &self,
+        tasks: &[TaskIdx],
+        failures: &[(crate::ecs::failure::Failure, Option<InstanceId>)],
+    ) -> Value {
+        let tasks: Vec<Value> = tasks.iter().map(|&t| self.task_summary(t)).collect();
+        let failures: Vec<Value> = failures
+            .iter()
+            .map(|(reason, closest)| {
+                json!({"arn": closest.map(|i| self.container_instance_arn(i)), "reason": reason.as_str()})
+            })
+            .collect();
+        json!({"tasks": tasks, "failures": failures})
+    }
+
+    fn state_change(&mut self, t: SimTime, detail_type: &str, resource: &str, detail: Value) -> Value {
+        let id = self.journal.next_event_id();
+        json!({
+            "version": "0",
+            "id": id,
+            "detail-type": detail_type,
+            "source": "aws.ecs",
+            "account": ACCOUNT,
+            "time": self.journal.arns().iso(t),
+            "simTime": t.secs_string(),
+            "region": REGION,
+            "resources": [resource],
+            "detail": detail,
+        })
+    }
+
+    fn cluster_arn(&self, c: crate::ecs::cluster::ClusterId) -> String {
+        self.journal.arns().cluster(self.control.cluster_name(c))
+    }
+
+    fn service_arn(&self, s: ServiceId) -> String {
+        let svc = self.services.get(s);
+        self.journal
+            .arns()
+            .service(self.control.cluster_name(svc.cluster), &svc.name)
+    }
+
+    fn task_arn(&self, t: TaskIdx) -> String {
+        let cluster = self.control.cluster_name(self.tasks.get(t).cluster);
+        self.journal.arns().task(cluster, &task_id(t))
+    }
+
+    fn task_definition_arn(&self, td: crate::ecs::registry::TaskDefId) -> String {
+        self.journal
+            .arns()
+            .task_definition(&self.control.registry().get(td).name())
+    }
+
+    /// The ARN of a container instance.
+    pub(in crate::sim) fn container_instance_arn(&self, i: InstanceId) -> String {
+        let inst = self.fleet.cluster().instance(i);
+        self.journal.arns().container_instance(
+            self.control.cluster_name(inst.spec.ecs_cluster),
+            &inst.container_instance_id,
+        )
+    }
+
+    /// The capacity provider of a pool, as ECS names it in task events (empty for none).
+    fn provider_name(&self, pool: Pool) -> &str {
+        pool.provider()
+            .map_or("", |p| self.sc.capacity.providers[p.0 as usize].name.as_str())
+    }
+
+    /// A task as RunTask's response lists it.
+    fn task_summary(&self, t: TaskIdx) -> Value {
+        let task = self.tasks.get(t);
+        json!({
+            "taskArn": self.task_arn(t),
+            "lastStatus": task.status.as_str(),
+            "containerInstanceArn": task.instance.map(|i| self.container_instance_arn(i)),
+            "group": self.fleet.cluster().group_name(task.group),
+            "launchType": task.pool.launch_type(),
+            "capacityProviderName": self.provider_name(task.pool),
+            "taskDefinitionArn": self.task_definition_arn(task.taskdef),
+        })
+    }
+
+    fn task_detail(
+        &self,
+        t: TaskIdx,
+        notice: Option<&(crate::sim::task::StopCode, crate::sim::task::Reason)>,
+    ) -> Value {
+        let task = self.tasks.get(t);
+        let cluster = self.fleet.cluster();
+        let inst = task.instance.map(|i| cluster.instance(i));
+        let time = |x: Option<SimTime>| x.map(|x| self.journal.arns().iso(x));
+        let zone = inst
+            .map(|i| i.spec.availability_zone.clone())
+            .or_else(|| task.zone.map(|z| cluster.symbols.resolve(z).to_string()));
+        let desired = match task.status {
+            TaskStatus::Stopped | TaskStatus::Stopping => "STOPPED",
+            _ => "RUNNING",
+        };
+        let (stop_code, reason) = match notice {
+            Some((c, r)) => (Some(*c), Some(r)),
+            None => (task.stop_code, task.reason.as_ref()),
+        };
+        json!({
+            "clusterArn": self.cluster_arn(task.cluster),
+            "taskArn": self.task_arn(t),
+            "taskDefinitionArn": self.task_definition_arn(task.taskdef),
+            "containerInstanceArn": task.instance.map(|i| self.container_instance_arn(i)),
+            "availabilityZone": zone,
+            "group": cluster.group_name(task.group),
+            "launchType": task.pool.launch_type(),
+            "capacityProviderName": self.provider_name(task.pool),
+            "startedBy": self.started_by(task.origin, task.deployment),
+            "lastStatus": task.status.as_str(),
+            "desiredStatus": desired,
+            "createdAt": time(Some(task.created_at)),
+            "startedAt": time(task.started_at),
+            "stoppingAt": time(task.stopping_at),
+            "stoppedAt": time(task.stopped_at),
+            "stopCode": stop_code.map(|c| c.as_str()),
+            "stoppedReason": reason.map(|r| r.text()),
+            "version": task.version,
+        })
+    }
+
+    fn instance_detail(&self, id: InstanceId) -> Value {
+        let cluster = self.fleet.cluster();
+        let i = cluster.instance(id);
+        let attributes: Vec<Value> = i
+            .spec
+            .attributes
+            .iter()
+            .map(|(k, v)| json!({"name": k, "value": v}))
+            .collect();
+        json!({
+            "clusterArn": self.cluster_arn(i.spec.ecs_cluster),
+            "containerInstanceArn": self.container_instance_arn(id),
+            "ec2InstanceId": i.spec.ec2_instance_id,
+            "capacityProviderName": i.spec.provider.map(|p| self.sc.capacity.providers[p.0 as usize].name.clone()),
+            "status": cluster.status(id).as_str(),
+            "agentConnected": cluster.agent_connected(id),
+            "registeredAt": self.journal.arns().iso(i.registered_at),
+            "attributes": attributes,
+            "registeredResources": [
+                {"name": "CPU", "type": "INTEGER", "integerValue": i.spec.cpu},
+                {"name": "MEMORY", "type": "INTEGER", "integerValue": i.spec.memory},
+            ],
+            "remainingResources": [
+                {"name": "CPU", "type": "INTEGER", "integerValue": cluster.cpu_left(id)},
+                {"name": "MEMORY", "type": "INTEGER", "integerValue": cluster.mem_left(id)},
+            ],
+            "runningTasksCount": cluster.running_tasks(id),
+            "versionInfo": {"agentVersion": i.spec.agent_version},
+        })
+    }
+
+    /// A service as DescribeServices shows it (the fields ecsim models).
+    fn service_json(&self, s: ServiceId) -> Value {
+        let svc = self.services.get(s);
+        let totals = svc.totals();
+        let deployments: Vec<Value> = svc
+            .current_deployments()
+            .map(|(k, d)| {
+                json!({"id": d.id, "status": svc.deployment_status(k).as_str(), "rolloutState": d.rollout.as_str(),
+                       "taskDefinition": self.task_definition_arn(d.config.taskdef),
+                       "runningCount": d.counts.running, "pendingCount": d.counts.live - d.counts.running})
+            })
+            .collect();
+        json!({
+            "serviceArn": self.service_arn(s),
+            "serviceName": svc.name,
+            "clusterArn": self.cluster_arn(svc.cluster),
+            "status": svc.status.as_str(),
+            "desiredCount": svc.desired,
+            "runningCount": totals.running,
+            "pendingCount": totals.live - totals.running,
+            "schedulingStrategy": if svc.daemon { "DAEMON" } else { "REPLICA" },
+            "taskDefinition": self.task_definition_arn(svc.primary().config.taskdef),
+            "deploymentConfiguration": {"minimumHealthyPercent": svc.settings.min_healthy_percent,
+                                        "maximumPercent": svc.settings.max_percent},
+            "availabilityZoneRebalancing": if svc.az_rebalancing { "ENABLED" } else { "DISABLED" },
+            "deployments": deployments,
+        })
+    }
+}
+
+/// The RegisterContainerInstance body the agent of `spec` sends to cluster `cluster`.
+pub fn registration_body(spec: &InstanceSpec, user_data: &str, cluster: &str) -> Value {
+    let document = json!({
+        "instanceId": spec.ec2_instance_id,
+        "instanceType": spec.instance_type,
+        "availabilityZone": spec.availability_zone,
+        "region": REGION,
+    });
+    let mut ports: Vec<u16> = DEFAULT_RESERVED_PORTS
+        .iter()
+        .chain(&spec.reserved_ports)
+        .copied()
+        .collect();
+    ports.sort();
+    ports.dedup();
+    let attributes: Vec<Value> = spec
+        .attributes
+        .iter()
+        .map(|(k, v)| json!({"name": k, "value": v}))
+        .collect();
+    let mut body = json!({
+        "cluster": cluster,
+        "instanceIdentityDocument": document.to_string(),
+        "totalResources": [
+            {"name": "CPU", "type": "INTEGER", "integerValue": spec.cpu},
+            {"name": "MEMORY", "type": "INTEGER", "integerValue": spec.memory},
+            {"name": "PORTS", "type": "STRINGSET", "stringSetValue": ports.iter().map(u16::to_string).collect::<Vec<_>>()},
+        ],
+        "versionInfo": {"agentVersion": spec.agent_version},
+        "attributes": attributes,
+    });
+    if !user_data.is_empty() {
+        body["userData"] = json!(user_data);
+    }
+    body
+}
