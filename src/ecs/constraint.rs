@@ -55,7 +55,26 @@ impl Constraint {
     pub fn holds(&self, cluster: &Cluster, id: InstanceId, group: GroupId) -> bool {
         match self {
             Constraint::DistinctInstance => cluster.group_count_on(group, id) == 0,
-            Constraint::MemberOf { expr, .. } => expr.eval(&InstanceTarget { cluster, id }),
+            Constraint::MemberOf { expr, .. } => expr.eval(&InstanceTarget {
+                cluster,
+                id,
+                without: None,
+            }),
+        }
+    }
+
+    /// Whether instance `id` satisfies the constraint for a task of `group` with the
+    /// group's own tasks there left out: whether the instance is one a DAEMON service
+    /// of `group` covers (its own task never makes its instance ineligible — SIM
+    /// CHOICE: ECS does not say how a daemon's constraints read its own tasks).
+    pub fn holds_without_own(&self, cluster: &Cluster, id: InstanceId, group: GroupId) -> bool {
+        match self {
+            Constraint::DistinctInstance => true,
+            Constraint::MemberOf { expr, .. } => expr.eval(&InstanceTarget {
+                cluster,
+                id,
+                without: Some(group),
+            }),
         }
     }
 
@@ -69,7 +88,11 @@ impl Constraint {
                 )
             }),
             Constraint::MemberOf { expr, .. } => expr
-                .failing_clause(&InstanceTarget { cluster, id })
+                .failing_clause(&InstanceTarget {
+                    cluster,
+                    id,
+                    without: None,
+                })
                 .map(|c| format!("memberOf: `{c}` is false")),
         }
     }
@@ -97,6 +120,8 @@ pub struct InstanceTarget<'a> {
     pub cluster: &'a Cluster,
     /// The instance.
     pub id: InstanceId,
+    /// A task group whose tasks are left out of `task:group` and `runningTasksCount`.
+    pub without: Option<GroupId>,
 }
 
 impl Target for InstanceTarget<'_> {
@@ -116,13 +141,15 @@ impl Target for InstanceTarget<'_> {
         self.cluster.instance(self.id).spec.registered_at_unix_ms
     }
     fn running_tasks_count(&self) -> u32 {
-        self.cluster.running_tasks(self.id)
+        let own = self.without.map_or(0, |g| self.cluster.group_count_on(g, self.id));
+        self.cluster.running_tasks(self.id) - own
     }
     fn any_group(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
         self.cluster
             .instance(self.id)
             .groups
             .iter()
+            .filter(|(g, _)| Some(*g) != self.without)
             .any(|(g, _)| f(self.cluster.group_name(*g)))
     }
 }

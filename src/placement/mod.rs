@@ -241,7 +241,11 @@ impl Placer {
         let plan = &self.plans[plan_id.0 as usize];
         cluster.in_scope(id, plan.scope)
             && cluster.accepts_tasks(id)
-            && plan.chain.constraints.iter().all(|c| c.holds(cluster, id, group))
+            && plan
+                .chain
+                .constraints
+                .iter()
+                .all(|c| c.holds_without_own(cluster, id, group))
     }
 
     /// Decides where a task of `group` with reservation `res` goes under `plan`.

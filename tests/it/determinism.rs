@@ -116,3 +116,84 @@ fn sweep_csv_is_identical_with_one_or_two_threads() {
     assert_eq!(sa.lines().count(), 1 + 5 * 3);
     assert!(sa.starts_with("run,strategy,seed,scenario,tasksArrived"));
 }
+
+/// A service on instance groups that scales in at 40 minutes (its victims drawn at
+/// random), and — with `extra` — an Auto Scaling group in another cluster that
+/// launches three instances and scales them in after 15 idle minutes, drawing its own
+/// scale-in victims before the service's.
+fn scale_in_scenario(extra: bool) -> String {
+    let mut s = String::from(
+        r#"name = "streams"
+seed = 3
+duration = "1h"
+[[clusters]]
+clusterName = "default"
+[[clusters]]
+clusterName = "other"
+[[instanceGroups]]
+name = "g"
+instanceType = "m5.xlarge"
+count = 6
+availabilityZones = ["us-east-1a", "us-east-1b"]
+[[taskDefinitions]]
+family = "web"
+[[taskDefinitions.containerDefinitions]]
+name = "c"
+image = "x"
+memory = 256
+[[services]]
+serviceName = "web"
+taskDefinition = "web"
+desiredCount = 12
+placementStrategy = [{ type = "random" }]
+[[timeline]]
+at = "40m"
+api = "UpdateService"
+request = { service = "web", desiredCount = 4 }
+"#,
+    );
+    if extra {
+        s += r#"[[autoScalingGroups]]
+name = "asg"
+instanceType = "m5.large"
+minSize = 0
+maxSize = 3
+desiredCapacity = 3
+availabilityZones = ["us-east-1a", "us-east-1b"]
+userData = "ECS_CLUSTER=other"
+[[capacityProviders]]
+name = "cp"
+autoScalingGroupProvider = { autoScalingGroupArn = "asg", managedScaling = { status = "ENABLED" } }
+"#;
+    }
+    s
+}
+
+#[test]
+fn another_consumer_of_scale_in_draws_leaves_a_services_victims_unchanged() {
+    let victims = |extra: bool| {
+        let (o, _) = crate::common::run_toml(&scale_in_scenario(extra));
+        let stopped: Vec<String> = o
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| matches!(t.reason, Some(ecsim::sim::task::Reason::ScaleIn(_))))
+            .map(|(k, t)| format!("{k}@{}", o.cluster.instance(t.instance.unwrap()).spec.ec2_instance_id))
+            .collect();
+        (stopped, o)
+    };
+    let (alone, _) = victims(false);
+    let (beside, o) = victims(true);
+    assert_eq!(alone.len(), 8, "{alone:?}");
+    // The group really drew scale-in victims before the service did.
+    let scaled_in: Vec<_> = o
+        .cluster
+        .instances()
+        .iter()
+        .filter(|i| {
+            i.spec.ec2_instance_id.starts_with("asg-") && i.deregistered_at.is_some_and(|t| t.millis() < 40 * 60_000)
+        })
+        .collect();
+    assert!(scaled_in.len() >= 2, "the Auto Scaling group did not scale in");
+    assert_eq!(alone, beside);
+}

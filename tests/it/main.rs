@@ -1,5 +1,6 @@
 //! ecsim's integration tests: one binary, one module per behaviour.
 
+mod accepted;
 mod bad_input;
 mod bpplib;
 mod capacity;
