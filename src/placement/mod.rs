@@ -290,14 +290,8 @@ impl Placer {
 
     /// What strategies of `plan` see when scoring a task of `group` reserving `res`.
     pub fn view<'a>(&'a self, plan: PlanId, res: &'a Reservation, group: GroupId, cluster: &'a Cluster) -> View<'a> {
-        View {
-            cluster,
-            counts: &self.counts,
-            group,
-            res,
-            last: InstanceId(self.states[plan.0 as usize].last),
-            shapes: &self.shapes,
-        }
+        let last = self.states[plan.0 as usize].last;
+        view_of(&self.counts, &self.shapes, cluster, res, group, last)
     }
 
     /// Research heuristics: filter every instance, rank, draw.
@@ -309,14 +303,7 @@ impl Placer {
         cluster: &Cluster,
     ) -> Option<InstanceId> {
         let p = plan_id.0 as usize;
-        let v = View {
-            cluster,
-            counts: &self.counts,
-            group,
-            res,
-            last: InstanceId(self.states[p].last),
-            shapes: &self.shapes,
-        };
+        let v = view_of(&self.counts, &self.shapes, cluster, res, group, self.states[p].last);
         let plan = &self.plans[p];
         let f = scan::filter(plan, &v, false);
         if f.failure.is_some() {
@@ -327,12 +314,7 @@ impl Placer {
             start: &mut self.states[p].sample_start,
         };
         let finalists = scan::rank(plan, &v, f.candidates, Some(sampler), None);
-        let tie_break = if plan.ends_random {
-            TieBreak::Random
-        } else {
-            self.tie_break
-        };
-        let chosen = strategy::random::pick(&finalists, tie_break, &mut self.rng);
+        let chosen = strategy::random::pick(&finalists, plan.tie_break(self.tie_break), &mut self.rng);
         self.states[p].last = chosen.0;
         Some(chosen)
     }
@@ -417,7 +399,7 @@ impl Placer {
     ) -> InstanceId {
         let plan = &self.plans[plan_id.0 as usize];
         let index = &self.indexes[ix];
-        let random = plan.ends_random || self.tie_break == TieBreak::Random;
+        let random = plan.tie_break(self.tie_break) == TieBreak::Random;
         let bucket = |&(part, key): &(u32, index::Key)| &index.parts[part as usize].buckets[&key];
         if random && plan.rest.is_empty() {
             let total: usize = self.ties.iter().map(|t| bucket(t).len()).sum();
@@ -446,23 +428,12 @@ impl Placer {
         }
         self.scratch.sort();
         let mut cands = std::mem::take(&mut self.scratch);
-        let v = View {
-            cluster,
-            counts: &self.counts,
-            group,
-            res,
-            last: InstanceId(0),
-            shapes: &self.shapes,
-        };
+        let last = self.states[plan_id.0 as usize].last;
+        let v = view_of(&self.counts, &self.shapes, cluster, res, group, last);
         for s in &plan.rest {
             cands = scan::narrow(s.as_ref(), &cands, &v, None);
         }
-        let tie_break = if plan.ends_random {
-            TieBreak::Random
-        } else {
-            self.tie_break
-        };
-        let chosen = strategy::random::pick(&cands, tie_break, &mut self.rng);
+        let chosen = strategy::random::pick(&cands, plan.tie_break(self.tie_break), &mut self.rng);
         self.scratch = cands;
         chosen
     }
@@ -479,5 +450,25 @@ impl Placer {
     /// Index sizes, for consistency checks: (index key, members).
     pub fn index_sizes(&self) -> Vec<(IndexKey, usize)> {
         self.indexes.iter().map(|i| (i.key.clone(), i.len())).collect()
+    }
+}
+
+/// What strategies see: the cluster, the group counts and task shapes so far, the task's
+/// group and reservation, and the plan's last pick.
+fn view_of<'a>(
+    counts: &'a GroupCounts,
+    shapes: &'a Shapes,
+    cluster: &'a Cluster,
+    res: &'a Reservation,
+    group: GroupId,
+    last: u32,
+) -> View<'a> {
+    View {
+        cluster,
+        counts,
+        group,
+        res,
+        last: InstanceId(last),
+        shapes,
     }
 }

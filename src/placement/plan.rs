@@ -9,6 +9,7 @@ use crate::ecs::provider::Scope;
 use crate::ecs::strategy::{MAX_CONSTRAINTS, MAX_STRATEGIES, PlacementConstraint, PlacementStrategy};
 use crate::placement::counts::AttrIdx;
 use crate::placement::index::Order;
+use crate::placement::strategy::random::TieBreak;
 use crate::placement::strategy::{self, Role, Strategy};
 use std::sync::Arc;
 
@@ -173,6 +174,12 @@ impl Plan {
             needs_scan,
             scope,
         }
+    }
+
+    /// How this plan breaks ties: at random when the chain ends with `random`, else
+    /// the run's `tieBreak`.
+    pub fn tie_break(&self, run: TieBreak) -> TieBreak {
+        if self.ends_random { TieBreak::Random } else { run }
     }
 
     /// The group an index of this plan must be specific to, if any.

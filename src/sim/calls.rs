@@ -10,7 +10,6 @@ use super::journal::{Call, Record, Response};
 use super::rules::instance::Billing;
 use super::task::{Reason, StopCode, TaskStatus};
 use super::{Sim, tasks::parse_task_id};
-use crate::capacity::cost::Account;
 use crate::control::ApiError;
 use crate::ecs::api::{
     DeregisterContainerInstance, IdentityDocument, InstanceState, RegisterContainerInstance, StopTask,
@@ -195,15 +194,7 @@ impl Sim<'_> {
             Err(e) => return self.refused("RegisterContainerInstance", b, e),
         };
         let spec = self.registered_spec(b, &reg.identity, reg.cluster);
-        let billing = Billing {
-            account: if spec.external { Account::External } else { Account::Ec2 },
-            minimum_secs: if spec.external {
-                0.0
-            } else {
-                crate::capacity::prices::MINIMUM_SECONDS
-            },
-            from: self.now(),
-        };
+        let billing = Billing::standalone(spec.external, self.now());
         self.metrics.declare(billing.account);
         self.register_instance(spec, b.user_data.as_deref().unwrap_or(""), billing);
     }

@@ -412,7 +412,11 @@ fn external_instances_take_only_external_tasks() {
     );
 }
 
-const LATER_PROVIDER: &str = r#"name = "cap"
+/// An empty Auto Scaling group; at 10 minutes a capacity provider for it, at 11 its
+/// cluster's default, at 12 a service.
+fn later_provider() -> String {
+    format!(
+        r#"name = "cap"
 seed = 2
 duration = "1h"
 [[autoScalingGroups]]
@@ -423,30 +427,26 @@ maxSize = 10
 desiredCapacity = 0
 availabilityZones = ["us-east-1a", "us-east-1b"]
 launchLatency = "60s"
-[[taskDefinitions]]
-family = "web"
-  [[taskDefinitions.containerDefinitions]]
-  name = "web"
-  image = "web:1"
-  cpu = 1024
-  memory = 1024
-[[timeline]]
+{}[[timeline]]
 at = "10m"
 api = "CreateCapacityProvider"
-request = { name = "cp1", autoScalingGroupProvider = { autoScalingGroupArn = "asg1", managedScaling = { status = "ENABLED", targetCapacity = 100 } } }
+request = {{ name = "cp1", autoScalingGroupProvider = {{ autoScalingGroupArn = "asg1", managedScaling = {{ status = "ENABLED", targetCapacity = 100 }} }} }}
 [[timeline]]
 at = "11m"
 api = "PutClusterCapacityProviders"
-request = { cluster = "default", capacityProviders = ["cp1"], defaultCapacityProviderStrategy = [{ capacityProvider = "cp1", weight = 1 }] }
+request = {{ cluster = "default", capacityProviders = ["cp1"], defaultCapacityProviderStrategy = [{{ capacityProvider = "cp1", weight = 1 }}] }}
 [[timeline]]
 at = "12m"
 api = "CreateService"
-request = { serviceName = "web", taskDefinition = "web", desiredCount = 4 }
-"#;
+request = {{ serviceName = "web", taskDefinition = "web", desiredCount = 4 }}
+"#,
+        web_def("web", "", "web", "web:1", 1024)
+    )
+}
 
 #[test]
 fn capacity_providers_created_and_associated_on_the_timeline_scale_their_group() {
-    let (o, rec) = run_toml(LATER_PROVIDER);
+    let (o, rec) = run_toml(&later_provider());
     // The service's tasks wait PROVISIONING until managed scaling's instances register.
     assert!(o.tasks.iter().all(|t| o.provider_name(t.pool) == "cp1"));
     assert!(o.tasks.iter().all(|t| t.created_at.millis() == 720_000));
@@ -460,7 +460,7 @@ fn capacity_providers_created_and_associated_on_the_timeline_scale_their_group()
         assert!(rec.events.iter().any(|e| e["eventName"] == api), "{api}");
     }
     // A provider used before its CreateCapacityProvider call is refused at load.
-    let early = LATER_PROVIDER.replacen("at = \"10m\"", "at = \"13m\"", 1);
+    let early = later_provider().replacen("at = \"10m\"", "at = \"13m\"", 1);
     let e = ecsim::scenario::scenario_from_str(
         &early,
         ecsim::scenario::load::Format::Toml,

@@ -58,3 +58,18 @@ pub fn task_def(family: &str, cpu: u32, memory: u32) -> String {
 /// A scenario header: 1 hour, lowest-id tie-break, no start latency.
 pub const HEADER: &str =
     "name = \"t\"\nseed = 1\nduration = \"1h\"\ntieBreak = \"lowestId\"\ntaskStartLatency = \"0s\"\n";
+
+/// Instance group `g`: `count` m5.xlarge, round-robin over us-east-1a, 1b and 1c.
+pub fn xlarge_group(count: u32) -> String {
+    format!(
+        "[[instanceGroups]]\nname = \"g\"\ninstanceType = \"m5.xlarge\"\ncount = {count}\navailabilityZones = [\"us-east-1a\", \"us-east-1b\", \"us-east-1c\"]\n"
+    )
+}
+
+/// Task definition `family` (plus `extra` TOML lines of its own) with one container
+/// `name` running `image`, `cpu` units and 1024 MiB.
+pub fn web_def(family: &str, extra: &str, name: &str, image: &str, cpu: u32) -> String {
+    format!(
+        "[[taskDefinitions]]\nfamily = \"{family}\"\n{extra}\n[[taskDefinitions.containerDefinitions]]\nname = \"{name}\"\nimage = \"{image}\"\ncpu = {cpu}\nmemory = 1024\n"
+    )
+}

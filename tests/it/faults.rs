@@ -1,7 +1,7 @@
 //! Faults and the container agent: zone outages, instance failures, agent
 //! disconnects, and instance roles that keep instances out of work.
 
-use crate::common::run_toml;
+use crate::common::{run_toml, web_def, xlarge_group};
 use ecsim::sim::task::{Reason, StopCode, TaskStatus};
 use serde_json::Value;
 
@@ -13,23 +13,13 @@ seed = 5
 duration = "2h"
 tieBreak = "lowestId"
 taskStartLatency = "2s"
-[[instanceGroups]]
-name = "g"
-instanceType = "m5.xlarge"
-count = {count}
-availabilityZones = ["us-east-1a", "us-east-1b", "us-east-1c"]
-[[taskDefinitions]]
-family = "web"
-  [[taskDefinitions.containerDefinitions]]
-  name = "web"
-  image = "web:1"
-  cpu = {cpu}
-  memory = 1024
-[[services]]
+{}{}[[services]]
 serviceName = "web"
 taskDefinition = "web"
 desiredCount = {desired}
-{extra}"#
+{extra}"#,
+        xlarge_group(count),
+        web_def("web", "", "web", "web:1", cpu)
     )
 }
 

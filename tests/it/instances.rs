@@ -2,35 +2,19 @@
 //! within the deployment bounds, registration and deregistration on the timeline,
 //! and clusters that keep their instances to themselves.
 
-use crate::common::run_toml;
+use crate::common::{run_toml, task_def, web_def, xlarge_group};
 use ecsim::sim::ids::ServiceId;
 use ecsim::sim::task::{Origin, Reason, TaskStatus};
 
-const BASE: &str = r#"name = "i"
-seed = 2
-duration = "1h"
-tieBreak = "lowestId"
-taskStartLatency = "1s"
-[[instanceGroups]]
-name = "g"
-instanceType = "m5.xlarge"
-count = 3
-availabilityZones = ["us-east-1a", "us-east-1b", "us-east-1c"]
-[[taskDefinitions]]
-family = "agent"
-  [[taskDefinitions.containerDefinitions]]
-  name = "agent"
-  image = "agent:1"
-  cpu = 256
-  memory = 256
-[[taskDefinitions]]
-family = "web"
-  [[taskDefinitions.containerDefinitions]]
-  name = "web"
-  image = "web:1"
-  cpu = 1024
-  memory = 1024
-"#;
+/// Three m5.xlarge over three zones, a small `agent` and a `web` task definition.
+fn base() -> String {
+    format!(
+        "name = \"i\"\nseed = 2\nduration = \"1h\"\ntieBreak = \"lowestId\"\ntaskStartLatency = \"1s\"\n{}{}{}",
+        xlarge_group(3),
+        task_def("agent", 256, 256),
+        web_def("web", "", "web", "web:1", 1024)
+    )
+}
 
 const DAEMON: &str = r#"[[services]]
 serviceName = "logs"
@@ -66,7 +50,8 @@ fn ec2(o: &ecsim::sim::Outcome, t: &ecsim::sim::task::Task) -> String {
 
 #[test]
 fn a_daemon_runs_one_task_per_instance_and_follows_new_ones_first() {
-    let text = format!("{BASE}{DAEMON}{WEB}{}", register("20m", "i-new"));
+    let base = base();
+    let text = format!("{base}{DAEMON}{WEB}{}", register("20m", "i-new"));
     let (o, _) = run_toml(&text);
     let daemon: Vec<_> = o
         .tasks
@@ -96,8 +81,9 @@ fn a_daemon_runs_one_task_per_instance_and_follows_new_ones_first() {
 
 #[test]
 fn draining_replaces_service_tasks_first_and_stops_the_daemon_last() {
+    let base = base();
     let standalone = "[[timeline]]\nat = \"1m\"\napi = \"RunTask\"\nrequest = { taskDefinition = \"web\", placementConstraints = [{ type = \"memberOf\", expression = \"ec2InstanceId == g-1\" }] }\n";
-    let text = format!("{BASE}{DAEMON}{WEB}{standalone}{}", state("10m", "g-1", "DRAINING"));
+    let text = format!("{base}{DAEMON}{WEB}{standalone}{}", state("10m", "g-1", "DRAINING"));
     let (o, rec) = run_toml(&text);
     let web_on_g1 = o
         .tasks
@@ -145,8 +131,9 @@ fn draining_replaces_service_tasks_first_and_stops_the_daemon_last() {
 
 #[test]
 fn a_drained_instance_loses_its_daemon_task_once_empty_and_can_return() {
+    let base = base();
     let text = format!(
-        "{BASE}{DAEMON}{WEB}{}{}",
+        "{base}{DAEMON}{WEB}{}{}",
         state("10m", "g-1", "DRAINING"),
         state("30m", "g-1", "ACTIVE")
     );
@@ -165,19 +152,20 @@ fn a_drained_instance_loses_its_daemon_task_once_empty_and_can_return() {
 
 #[test]
 fn deregistering_with_force_orphans_the_tasks_and_services_replace_them() {
+    let base = base();
     let dereg = |force: bool| {
         format!(
             "[[timeline]]\nat = \"5m\"\napi = \"DeregisterContainerInstance\"\nrequest = {{ containerInstance = \"g-2\", force = {force} }}\n"
         )
     };
-    let (o, rec) = run_toml(&format!("{BASE}{WEB}{}", dereg(false)));
+    let (o, rec) = run_toml(&format!("{base}{WEB}{}", dereg(false)));
     assert!(
         rec.events
             .iter()
             .any(|e| e["eventName"] == "DeregisterContainerInstance" && e.get("errorCode").is_some())
     );
     assert!(o.tasks.iter().all(|t| t.status == TaskStatus::Running));
-    let (o, _) = run_toml(&format!("{BASE}{WEB}{}", dereg(true)));
+    let (o, _) = run_toml(&format!("{base}{WEB}{}", dereg(true)));
     let orphaned: Vec<_> = o
         .tasks
         .iter()
@@ -195,8 +183,9 @@ fn deregistering_with_force_orphans_the_tasks_and_services_replace_them() {
 
 #[test]
 fn clusters_keep_their_instances_to_themselves() {
+    let base = base();
     let text = format!(
-        r#"{BASE}
+        r#"{base}
 [[clusters]]
 clusterName = "default"
 [[clusters]]

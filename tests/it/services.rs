@@ -1,7 +1,7 @@
 //! The service scheduler over time: rolling deployments within their bounds, the
 //! circuit breaker, clientToken, DAEMON services, draining, throttling.
 
-use crate::common::{HEADER, run_toml};
+use crate::common::{HEADER, run_toml, web_def, xlarge_group};
 use ecsim::sim::ids::ServiceId;
 use ecsim::sim::task::{Origin, StopCode, TaskStatus};
 use serde_json::Value;
@@ -12,27 +12,7 @@ use std::collections::BTreeMap;
 fn rolling(desired: u32, mhp: u32, max: u32, revision2: &str) -> String {
     format!(
         r#"{HEADER}
-[[instanceGroups]]
-name = "g"
-instanceType = "m5.xlarge"
-count = 6
-availabilityZones = ["us-east-1a", "us-east-1b", "us-east-1c"]
-[[taskDefinitions]]
-family = "web"
-  [[taskDefinitions.containerDefinitions]]
-  name = "web"
-  image = "web:1"
-  cpu = 1024
-  memory = 1024
-[[taskDefinitions]]
-family = "web"
-{revision2}
-  [[taskDefinitions.containerDefinitions]]
-  name = "web"
-  image = "web:2"
-  cpu = 1024
-  memory = 1024
-[[services]]
+{}{}{}[[services]]
 serviceName = "web"
 taskDefinition = "web:1"
 desiredCount = {desired}
@@ -41,7 +21,10 @@ deploymentConfiguration = {{ minimumHealthyPercent = {mhp}, maximumPercent = {ma
 at = "10m"
 api = "UpdateService"
 request = {{ service = "web", taskDefinition = "web:2" }}
-"#
+"#,
+        xlarge_group(6),
+        web_def("web", "", "web", "web:1", 1024),
+        web_def("web", revision2, "web", "web:2", 1024),
     )
 }
 

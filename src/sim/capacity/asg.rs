@@ -132,15 +132,7 @@ impl Sim<'_> {
                 sc.prices
                     .ec2_hour(&g.template.instance_type, g.template.on_demand_hour, false)
             };
-            let billing = Billing {
-                account: if g.external { Account::External } else { Account::Ec2 },
-                minimum_secs: if g.external {
-                    0.0
-                } else {
-                    crate::capacity::prices::MINIMUM_SECONDS
-                },
-                from: SimTime::ZERO,
-            };
+            let billing = Billing::standalone(g.external, SimTime::ZERO);
             for n in 0..g.count as usize {
                 let az = g.availability_zones[n % g.availability_zones.len()].clone();
                 let mut spec = instance_spec(sc, &g.template, &g.ec2_instance_ids[n], &az, gi as u32, hourly);
@@ -162,15 +154,7 @@ impl Sim<'_> {
         let mut spec = self.fleet.cluster().instance(old).spec.clone();
         spec.registered_at_unix_ms = self.sc.start_unix_ms + now.millis() as i64;
         let g = &self.sc.instance_groups[spec.origin as usize];
-        let billing = Billing {
-            account: if g.external { Account::External } else { Account::Ec2 },
-            minimum_secs: if g.external {
-                0.0
-            } else {
-                crate::capacity::prices::MINIMUM_SECONDS
-            },
-            from: now,
-        };
+        let billing = Billing::standalone(g.external, now);
         let agent = AgentSetup {
             iam_actions: &g.template.iam_actions,
             user_data: &g.template.user_data,

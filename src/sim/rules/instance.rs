@@ -32,6 +32,22 @@ pub struct Billing {
     pub from: SimTime,
 }
 
+impl Billing {
+    /// An instance not launched by a capacity provider: EC2 with its billing minimum,
+    /// or an external (ECS Anywhere) instance billed by the second from `from`.
+    pub fn standalone(external: bool, from: SimTime) -> Self {
+        Billing {
+            account: if external { Account::External } else { Account::Ec2 },
+            minimum_secs: if external {
+                0.0
+            } else {
+                crate::capacity::prices::MINIMUM_SECONDS
+            },
+            from,
+        }
+    }
+}
+
 impl Sim<'_> {
     /// Adds a cluster (at time 0, by CreateCluster, or by an agent), recording the call
     /// and, when the scenario associates capacity providers with it, its providers.
