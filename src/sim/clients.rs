@@ -4,7 +4,7 @@
 //! checks each call ([`crate::control::tasks::run_task`]) and places its tasks.
 
 use super::ids::{CallIdx, Origin, WorkloadId};
-use super::journal::{Call, Record, Response};
+use super::journal::{Call, ClientFacts, Record, Response};
 use super::rules::{Launch, Placement};
 use super::task::Reason;
 use super::{Event, Sim, concern};
@@ -17,7 +17,7 @@ use crate::ecs::registry::TaskDefId;
 use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
 use crate::scenario::Scenario;
 use crate::scenario::schema::{Arrival, Retry};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// A RunTask waiting for its client-side retry.
@@ -239,15 +239,17 @@ impl Sim<'_> {
                 .remember_token("RunTask", token, token_text(request), response.clone());
         }
         self.record(|s| {
-            let mut req = serde_json::to_value(request).unwrap_or_default();
-            req["count"] = json!(count);
-            let mut c = Call::ok("RunTask", req, Response::Json(response)).by(s.origin_label(origin));
-            c.client = Some(json!({
-                "attempt": attempt,
-                "arrivedAt": arrived_at.secs_string(),
-                "request": s.client_request_id(origin, arrived_at),
-                "retries": retries && !failures.is_empty(),
-            }));
+            let body = RunTask {
+                count: Some(count as i64),
+                ..request.clone()
+            };
+            let mut c = Call::ok("RunTask", body, Response::Json(response)).by(s.origin_label(origin));
+            c.client = Some(ClientFacts {
+                attempt,
+                arrived_at,
+                request: s.client_request_id(origin, arrived_at),
+                retries: retries && !failures.is_empty(),
+            });
             Record::Call(c)
         });
         let Some(&(reason, _)) = failures.last() else {

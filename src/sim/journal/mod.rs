@@ -146,19 +146,32 @@ pub struct Call {
     /// `userAgent` (who called: `ecs-agent`, `workload:batch`, …).
     pub user_agent: Option<String>,
     /// ecsim's RunTask client facts (`ecsimClient`).
-    pub client: Option<Value>,
+    pub client: Option<ClientFacts>,
     /// The call repeated an earlier one's clientToken and parameters (`ecsimIdempotentReplay`).
     pub idempotent: bool,
     /// The run's first record: it carries the seed and settings a replay needs (`ecsimRun`).
     pub announces_run: bool,
 }
 
+/// What ecsim's RunTask client knows of a call (`ecsimClient`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientFacts {
+    /// Which try of the request this is (0 for the first).
+    pub attempt: u32,
+    /// When the request first arrived.
+    pub arrived_at: SimTime,
+    /// The request's id (`<origin>@<arrival>` or the replayed log's).
+    pub request: String,
+    /// Whether the client tries again for the tasks this call did not place.
+    pub retries: bool,
+}
+
 impl Call {
-    /// A call answered with `response`.
-    pub fn ok(api: &'static str, request: Value, response: Response) -> Self {
+    /// A call with request body `request` (an API body or JSON), answered with `response`.
+    pub fn ok(api: &'static str, request: impl serde::Serialize, response: Response) -> Self {
         Call {
             api,
-            request,
+            request: serde_json::to_value(request).expect("API bodies are JSON"),
             result: Ok(response),
             user_agent: None,
             client: None,
@@ -168,7 +181,7 @@ impl Call {
     }
 
     /// A call that failed with ECS error `code`.
-    pub fn failed(api: &'static str, request: Value, code: &'static str, message: String) -> Self {
+    pub fn failed(api: &'static str, request: impl serde::Serialize, code: &'static str, message: String) -> Self {
         Call {
             result: Err((code, message)),
             ..Call::ok(api, request, Response::Json(Value::Null))

@@ -114,8 +114,13 @@ impl Sim<'_> {
         if let Some(ua) = &c.user_agent {
             v["userAgent"] = json!(ua);
         }
-        if let Some(client) = &c.client {
-            v["ecsimClient"] = client.clone();
+        if let Some(f) = &c.client {
+            v["ecsimClient"] = json!({
+                "attempt": f.attempt,
+                "arrivedAt": f.arrived_at.secs_string(),
+                "request": f.request,
+                "retries": f.retries,
+            });
         }
         if c.idempotent {
             v["ecsimIdempotentReplay"] = json!(true);

@@ -3,15 +3,17 @@
 //! placer's view, the DAEMON services and zone rebalancing that follow instances.
 
 use crate::capacity::cost::Account;
+use crate::ecs::api::CreateCluster;
 use crate::ecs::cluster::{ClusterId, InstanceId, InstanceSpec, InstanceStatus};
 use crate::ecs::iam;
+use crate::ecs::provider::{PutClusterCapacityProviders, StrategyItem};
 use crate::engine::SimTime;
 use crate::sim::journal::render::registration_body;
 use crate::sim::journal::{ACCOUNT, Call, Record, Response};
 use crate::sim::services::{Doom, ServiceStatus};
 use crate::sim::task::{Reason, StopCode, TaskStatus};
 use crate::sim::{Origin, Sim, Unusable};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// What the agent of a registering instance brings: its role and configuration text.
 pub struct AgentSetup<'a> {
@@ -58,7 +60,13 @@ impl Sim<'_> {
         let assoc = self.sc.capacity.clusters.get(name).cloned().unwrap_or_default();
         let c = self.control.add_cluster(name, assoc);
         self.record(|s| {
-            let mut call = Call::ok("CreateCluster", json!({"clusterName": name}), Response::Cluster(c));
+            let mut call = Call::ok(
+                "CreateCluster",
+                CreateCluster {
+                    cluster_name: Some(name.to_string()),
+                },
+                Response::Cluster(c),
+            );
             call.user_agent = user_agent.map(str::to_string);
             call.announces_run = s.journal.is_first() && s.control.cluster_count() == 1;
             Record::Call(call)
@@ -72,12 +80,19 @@ impl Sim<'_> {
                     .iter()
                     .map(|p| providers[p.0 as usize].name.clone())
                     .collect();
-                let strategy: Vec<Value> = assoc
-                    .default_strategy
-                    .iter()
-                    .map(|(p, it)| json!({"capacityProvider": providers[p.0 as usize].name, "base": it.base, "weight": it.weight}))
-                    .collect();
-                let body = json!({"cluster": name, "capacityProviders": names, "defaultCapacityProviderStrategy": strategy});
+                let body = PutClusterCapacityProviders {
+                    cluster: Some(name.to_string()),
+                    capacity_providers: names.clone(),
+                    default_capacity_provider_strategy: assoc
+                        .default_strategy
+                        .iter()
+                        .map(|(p, it)| StrategyItem {
+                            capacity_provider: providers[p.0 as usize].name.clone(),
+                            base: Some(it.base),
+                            weight: Some(it.weight),
+                        })
+                        .collect(),
+                };
                 Record::Call(Call::ok(
                     "PutClusterCapacityProviders",
                     body,
