@@ -4,8 +4,7 @@
 //! end with the invariants holding. Also the regressions: each scenario that once
 //! made a run panic, and every crash the fuzzer (fuzz/) ever found, kept here.
 
-use crate::common::scenario;
-use crate::determinism::ecsim;
+use crate::common::{assert_mentions, ecsim, group, memory_def, scenario};
 use ecsim::scenario::load::Format;
 use ecsim::scenario::scenario_from_str;
 use ecsim::sim::journal::Collect;
@@ -414,62 +413,78 @@ fn a_call_on_a_cluster_only_an_auto_scaling_group_creates_is_an_error_record_not
     assert_eq!(call["errorCode"], "ClusterNotFoundException");
 }
 
-const TOO_MANY_CONSTRAINTS: &str = r#"name = "limits"
-duration = "30m"
-[[instanceGroups]]
-name = "g"
-instanceType = "m5.large"
-count = 2
-[[taskDefinitions]]
-family = "web"
-[[taskDefinitions.containerDefinitions]]
-name = "c"
-image = "x"
-memory = 64
-[[taskDefinitions]]
-family = "strict"
-placementConstraints = [{ type = "memberOf", expression = "runningTasksCount < 9" }, { type = "memberOf", expression = "runningTasksCount < 8" }, { type = "memberOf", expression = "runningTasksCount < 7" }, { type = "memberOf", expression = "runningTasksCount < 6" }, { type = "memberOf", expression = "runningTasksCount < 5" }]
-[[taskDefinitions.containerDefinitions]]
-name = "c"
-image = "x"
-memory = 64
-[[services]]
-serviceName = "s"
-taskDefinition = "web"
-desiredCount = 2
-placementConstraints = [{ type = "memberOf", expression = "runningTasksCount < 19" }, { type = "memberOf", expression = "runningTasksCount < 18" }, { type = "memberOf", expression = "runningTasksCount < 17" }, { type = "memberOf", expression = "runningTasksCount < 16" }, { type = "memberOf", expression = "runningTasksCount < 15" }, { type = "memberOf", expression = "runningTasksCount < 14" }]
-[[timeline]]
-at = "5m"
-api = "UpdateService"
-request = { service = "s", taskDefinition = "strict" }
-"#;
+/// `n` memberOf constraints, `runningTasksCount < from`, `< from - 1`, ….
+fn member_of(n: u32, from: u32) -> String {
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "{{ type = \"memberOf\", expression = \"runningTasksCount < {}\" }}",
+                from - i
+            )
+        })
+        .collect();
+    format!("placementConstraints = [{}]", items.join(", "))
+}
+
+/// A service with six constraints, updated to a task definition that carries five.
+fn too_many_constraints() -> String {
+    format!(
+        "name = \"limits\"\nduration = \"30m\"\n{}{}{}[[services]]\nserviceName = \"s\"\ntaskDefinition = \"web\"\ndesiredCount = 2\n{}\n\
+         [[timeline]]\nat = \"5m\"\napi = \"UpdateService\"\nrequest = {{ service = \"s\", taskDefinition = \"strict\" }}\n",
+        group("g", "m5.large", 2),
+        memory_def("web", 64, ""),
+        memory_def("strict", 64, &member_of(5, 9)),
+        member_of(6, 19)
+    )
+}
 
 #[test]
 fn an_update_whose_new_task_definition_brings_the_constraints_past_ten_is_refused() {
     // Six on the service and five on the new task definition: ECS counts them together.
+    let e = refused_alike(&too_many_constraints());
+    assert_mentions(
+        &e,
+        &[
+            "timeline[0].request.placementConstraints",
+            "11 placement constraints: a task can have a maximum of 10",
+        ],
+    );
+}
+
+/// Asserts `validate` and `run` both refuse scenario `text` with exit 1 and the same
+/// message, `run` leaving no output behind; returns the message.
+fn refused_alike(text: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("limits.toml");
-    std::fs::write(&file, TOO_MANY_CONSTRAINTS).unwrap();
+    let file = tmp.path().join("s.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = tmp.path().join("o");
     let validate = ecsim(&["validate", file.to_str().unwrap()]);
-    let run = ecsim(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        tmp.path().join("o").to_str().unwrap(),
-    ]);
+    let run = ecsim(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     let (ve, re) = (
-        String::from_utf8_lossy(&validate.stderr),
-        String::from_utf8_lossy(&run.stderr),
+        String::from_utf8_lossy(&validate.stderr).to_string(),
+        String::from_utf8_lossy(&run.stderr).to_string(),
     );
     assert_eq!(validate.status.code(), Some(1), "{ve}");
     assert_eq!(run.status.code(), Some(1), "{re}");
-    assert!(
-        ve.contains("timeline[0].request.placementConstraints")
-            && ve.contains("11 placement constraints: a task can have a maximum of 10"),
-        "{ve}"
-    );
     assert_eq!(ve, re, "validate and run refuse with the same message");
-    assert!(!tmp.path().join("o").exists());
+    assert!(!out.exists(), "run left output behind");
+    ve
+}
+
+#[test]
+fn what_validate_refuses_run_refuses_with_the_same_message() {
+    let refused: Vec<String> = (0..60u64)
+        .map(random_scenario)
+        .filter(|t| !accepted_runs(t).unwrap())
+        .take(6)
+        .collect();
+    assert!(
+        refused.len() >= 3,
+        "the generator should make some invalid scenarios too"
+    );
+    for text in refused {
+        refused_alike(&text);
+    }
 }
 
 #[test]

@@ -14,14 +14,6 @@ availabilityZone = "us-east-1b"
 [clusterCapacityProviders]
 capacityProviders = ["FARGATE", "FARGATE_SPOT"]
 defaultCapacityProviderStrategy = []
-[[taskDefinitions]]
-family = "api"
-networkMode = "awsvpc"
-cpu = "1024"
-memory = "2048"
-  [[taskDefinitions.containerDefinitions]]
-  name = "api"
-  image = "x"
 "#;
 
 fn per_provider(o: &ecsim::sim::Outcome) -> (usize, usize) {
@@ -38,7 +30,8 @@ fn per_provider(o: &ecsim::sim::Outcome) -> (usize, usize) {
 
 fn fargate_service(desired: u32, strategy: &str) -> String {
     format!(
-        "{HEADER}{FARGATE_BASE}[[services]]\nserviceName = \"api\"\ntaskDefinition = \"api\"\ndesiredCount = {desired}\ncapacityProviderStrategy = {strategy}\nnetworkConfiguration = {{ awsvpcConfiguration = {{ subnets = [\"subnet-a\", \"subnet-b\"] }} }}\n"
+        "{HEADER}{FARGATE_BASE}{}[[services]]\nserviceName = \"api\"\ntaskDefinition = \"api\"\ndesiredCount = {desired}\ncapacityProviderStrategy = {strategy}\nnetworkConfiguration = {{ awsvpcConfiguration = {{ subnets = [\"subnet-a\", \"subnet-b\"] }} }}\n",
+        fargate_def("api", 1024, 2048)
     )
 }
 
@@ -74,37 +67,30 @@ fn fargate_tasks_spread_over_the_subnets_zones() {
     );
 }
 
-fn error_of(toml: &str) -> String {
-    ecsim::scenario::scenario_from_str(
-        toml,
-        ecsim::scenario::load::Format::Toml,
-        "c.toml",
-        std::path::Path::new("."),
-    )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default()
-}
-
 #[test]
 fn an_invalid_fargate_size_is_an_error() {
     let toml = fargate_service(1, r#"[{ capacityProvider = "FARGATE", weight = 1 }]"#)
         .replace("memory = \"2048\"", "memory = \"1024\"");
-    let e = error_of(&toml);
-    assert!(
-        e.contains("services[0]")
-            && e.contains("memory 1024 MiB is not valid with cpu 1024 on Fargate")
-            && e.contains("2048–8192"),
-        "{e}"
+    let e = refusal(&toml);
+    assert_mentions(
+        &e,
+        &[
+            "services[0]",
+            "memory 1024 MiB is not valid with cpu 1024 on Fargate",
+            "2048–8192",
+        ],
     );
 }
 
 #[test]
 fn a_strategy_naming_an_unknown_provider_is_an_error() {
-    let e = error_of(&fargate_service(1, r#"[{ capacityProvider = "cp-nope", weight = 1 }]"#));
-    assert!(
-        e.contains("services[0].capacityProviderStrategy") && e.contains("unknown capacity provider `cp-nope`"),
-        "{e}"
+    let e = refusal(&fargate_service(1, r#"[{ capacityProvider = "cp-nope", weight = 1 }]"#));
+    assert_mentions(
+        &e,
+        &[
+            "services[0].capacityProviderStrategy",
+            "unknown capacity provider `cp-nope`",
+        ],
     );
 }
 
@@ -112,7 +98,7 @@ fn a_strategy_naming_an_unknown_provider_is_an_error() {
 fn launch_type_together_with_a_strategy_is_an_error() {
     let toml = fargate_service(1, r#"[{ capacityProvider = "FARGATE", weight = 1 }]"#)
         .replace("desiredCount = 1", "desiredCount = 1\nlaunchType = \"FARGATE\"");
-    let e = error_of(&toml);
+    let e = refusal(&toml);
     assert!(e.contains("both a launch type and a capacity provider strategy"), "{e}");
 }
 
@@ -122,7 +108,7 @@ fn placement_strategies_are_refused_on_fargate() {
         "desiredCount = 1",
         "desiredCount = 1\nplacementStrategy = [{ type = \"binpack\", field = \"memory\" }]",
     );
-    assert!(error_of(&toml).contains("aren't supported for tasks using Fargate"));
+    assert!(refusal(&toml).contains("aren't supported for tasks using Fargate"));
 }
 
 #[test]
@@ -135,7 +121,7 @@ fn the_cli_refuses_capacity_errors_and_writes_nothing() {
     )
     .unwrap();
     let out_dir = tmp.path().join("out");
-    let out = crate::determinism::ecsim(&["run", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    let out = crate::common::ecsim(&["run", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(!out_dir.exists());
 }
@@ -183,20 +169,17 @@ fn column(o: &ecsim::sim::Outcome, name: &str) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// The whole number a [`column`] holds at `secs`.
+fn whole_at(column: &[(u64, String)], secs: u64) -> u32 {
+    column.iter().find(|(t, _)| *t == secs).unwrap().1.parse().unwrap()
+}
+
 #[test]
 fn managed_scaling_follows_the_metric_within_the_step_sizes_and_max_size() {
     // 8 tasks of a whole instance each arrive at 10 min; 1 instance exists.
     let (o, _) = run_toml(&burst("", 8, 2048, "3h"));
     let desired = column(&o, "desiredCapacity[asg]");
-    let at = |secs: u64| {
-        desired
-            .iter()
-            .find(|(t, _)| *t == secs)
-            .unwrap()
-            .1
-            .parse::<u32>()
-            .unwrap()
-    };
+    let at = |secs: u64| whole_at(&desired, secs);
     assert_eq!(at(540), 1);
     // The tick at 10 min runs after the RunTask calls of that instant: 7 tasks
     // provisioning need 7 instances; the step is capped at 2.
@@ -253,15 +236,7 @@ fn scale_in_waits_15_minutes_below_target_and_spares_protected_instances() {
     let (o, _) = run_toml(&toml);
     let desired = column(&o, "desiredCapacity[asg]");
     let metric = column(&o, "capacityProviderReservation[cp]");
-    let d = |secs: u64| {
-        desired
-            .iter()
-            .find(|(t, _)| *t == secs)
-            .unwrap()
-            .1
-            .parse::<u32>()
-            .unwrap()
-    };
+    let d = |secs: u64| whole_at(&desired, secs);
     let peak_at = desired.iter().position(|(_, v)| v == "4").expect("scaled out to 4");
     let first_below = metric[peak_at..]
         .iter()
@@ -298,9 +273,17 @@ fn scale_in_waits_15_minutes_below_target_and_spares_protected_instances() {
     );
 }
 
+/// A Fargate RunTask of `family` in subnet `s`, its task running `duration`.
+fn fargate_run(family: &str, duration: &str) -> String {
+    format!(
+        "[[timeline]]\nat = \"0s\"\napi = \"RunTask\"\nrequest = {{ taskDefinition = \"{family}\", launchType = \"FARGATE\", networkConfiguration = {{ awsvpcConfiguration = {{ subnets = [\"s\"] }} }} }}\ntaskDuration = \"{duration}\"\n"
+    )
+}
+
 #[test]
 fn cost_of_a_hand_computable_scenario_is_exact_to_the_cent() {
-    let toml = r#"name = "cost"
+    let toml = format!(
+        r#"name = "cost"
 duration = "1h"
 fargateStartLatency = "0s"
 taskStartLatency = "0s"
@@ -324,40 +307,19 @@ desiredCapacity = 1
 spot = true
 [[capacityProviders]]
 name = "cp-spot"
-autoScalingGroupProvider = { autoScalingGroupArn = "spot" }
+autoScalingGroupProvider = {{ autoScalingGroupArn = "spot" }}
 [clusterCapacityProviders]
 capacityProviders = ["cp-spot", "FARGATE"]
 defaultCapacityProviderStrategy = []
 [prices]
 spotFraction = 0.5
-[[taskDefinitions]]
-family = "f"
-networkMode = "awsvpc"
-cpu = "1024"
-memory = "2048"
-  [[taskDefinitions.containerDefinitions]]
-  name = "c"
-  image = "x"
-[[taskDefinitions]]
-family = "tiny"
-networkMode = "awsvpc"
-cpu = "256"
-memory = "512"
-  [[taskDefinitions.containerDefinitions]]
-  name = "c"
-  image = "x"
-[[timeline]]
-at = "0s"
-api = "RunTask"
-request = { taskDefinition = "f", launchType = "FARGATE", networkConfiguration = { awsvpcConfiguration = { subnets = ["s"] } } }
-taskDuration = "30m"
-[[timeline]]
-at = "0s"
-api = "RunTask"
-request = { taskDefinition = "tiny", launchType = "FARGATE", networkConfiguration = { awsvpcConfiguration = { subnets = ["s"] } } }
-taskDuration = "20s"
-"#;
-    let (o, _) = run_toml(toml);
+{}{}{}{}"#,
+        fargate_def("f", 1024, 2048),
+        fargate_def("tiny", 256, 512),
+        fargate_run("f", "30m"),
+        fargate_run("tiny", "20s")
+    );
+    let (o, _) = run_toml(&toml);
     let cost = |k: &str| {
         o.summary
             .cost_by_key
@@ -461,17 +423,6 @@ fn capacity_providers_created_and_associated_on_the_timeline_scale_their_group()
     }
     // A provider used before its CreateCapacityProvider call is refused at load.
     let early = later_provider().replacen("at = \"10m\"", "at = \"13m\"", 1);
-    let e = ecsim::scenario::scenario_from_str(
-        &early,
-        ecsim::scenario::load::Format::Toml,
-        "cap.toml",
-        std::path::Path::new("."),
-    )
-    .err()
-    .unwrap()
-    .to_string();
-    assert!(
-        e.contains("timeline[1].request.capacityProviders[0]") && e.contains("at that time"),
-        "{e}"
-    );
+    let e = refusal(&early);
+    assert_mentions(&e, &["timeline[1].request.capacityProviders[0]", "at that time"]);
 }

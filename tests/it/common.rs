@@ -7,6 +7,35 @@ use ecsim::sim::task::TaskStatus;
 use ecsim::sim::{Outcome, check_invariants, run};
 use std::path::Path;
 
+/// Asserts `text` (an error, a log) mentions each of `needles`, showing it if not.
+pub fn assert_mentions(text: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(text.contains(n), "expected `{n}` in:\n{text}");
+    }
+}
+
+/// Runs the ecsim binary from the repository root with `args`.
+pub fn ecsim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ecsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+/// Runs `ecsim <command> <input> --out <out> <extra…>` and asserts it succeeds.
+pub fn ecsim_ok(command: &str, input: &str, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![command, input, "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = ecsim(&args);
+    assert!(
+        o.status.success(),
+        "ecsim {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
 /// A scenario from TOML text (panics with the error on invalid input).
 pub fn scenario(toml: &str) -> Scenario {
     scenario_from_str(toml, Format::Toml, "test.toml", Path::new(".")).unwrap_or_else(|e| panic!("{e}"))
@@ -48,11 +77,59 @@ pub fn instance(id: &str, az: &str, cpu: u32, memory: u32, extra: &str) -> Strin
     )
 }
 
-/// A task definition with one container of `cpu` units and `memory` MiB.
-pub fn task_def(family: &str, cpu: u32, memory: u32) -> String {
+/// Task definition `family` (with `extra`, TOML lines of its own) whose one container
+/// has the TOML lines `container`.
+pub fn def(family: &str, extra: &str, container: &str) -> String {
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!("{extra}\n")
+    };
     format!(
-        "[[taskDefinitions]]\nfamily = \"{family}\"\n[[taskDefinitions.containerDefinitions]]\nname = \"c\"\nimage = \"x\"\ncpu = {cpu}\nmemory = {memory}\n"
+        "[[taskDefinitions]]\nfamily = \"{family}\"\n{extra}[[taskDefinitions.containerDefinitions]]\n{container}\n"
     )
+}
+
+/// A task definition with one container `c` (image `x`) of `cpu` units and `memory` MiB.
+pub fn task_def(family: &str, cpu: u32, memory: u32) -> String {
+    def(
+        family,
+        "",
+        &format!("name = \"c\"\nimage = \"x\"\ncpu = {cpu}\nmemory = {memory}"),
+    )
+}
+
+/// A task definition with one container `c` (image `x`) of `memory` MiB and no CPU
+/// reservation, plus `extra` TOML lines of the task definition's own.
+pub fn memory_def(family: &str, memory: u32, extra: &str) -> String {
+    def(
+        family,
+        extra,
+        &format!("name = \"c\"\nimage = \"x\"\nmemory = {memory}"),
+    )
+}
+
+/// An awsvpc task definition sized for Fargate (`cpu` units, `memory` MiB at task
+/// level) with one container `c` (image `x`).
+pub fn fargate_def(family: &str, cpu: u32, memory: u32) -> String {
+    def(
+        family,
+        &format!("networkMode = \"awsvpc\"\ncpu = \"{cpu}\"\nmemory = \"{memory}\""),
+        "name = \"c\"\nimage = \"x\"",
+    )
+}
+
+/// Instance group `name`: `count` instances of `instance_type`.
+pub fn group(name: &str, instance_type: &str, count: u32) -> String {
+    format!("[[instanceGroups]]\nname = \"{name}\"\ninstanceType = \"{instance_type}\"\ncount = {count}\n")
+}
+
+/// What loading a TOML scenario refuses: the error's text (empty when it loads).
+pub fn refusal(toml: &str) -> String {
+    scenario_from_str(toml, Format::Toml, "test.toml", Path::new("."))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
 }
 
 /// A scenario header: 1 hour, lowest-id tie-break, no start latency.
@@ -61,15 +138,35 @@ pub const HEADER: &str =
 
 /// Instance group `g`: `count` m5.xlarge, round-robin over us-east-1a, 1b and 1c.
 pub fn xlarge_group(count: u32) -> String {
-    format!(
-        "[[instanceGroups]]\nname = \"g\"\ninstanceType = \"m5.xlarge\"\ncount = {count}\navailabilityZones = [\"us-east-1a\", \"us-east-1b\", \"us-east-1c\"]\n"
-    )
+    group("g", "m5.xlarge", count) + "availabilityZones = [\"us-east-1a\", \"us-east-1b\", \"us-east-1c\"]\n"
 }
 
 /// Task definition `family` (plus `extra` TOML lines of its own) with one container
 /// `name` running `image`, `cpu` units and 1024 MiB.
 pub fn web_def(family: &str, extra: &str, name: &str, image: &str, cpu: u32) -> String {
-    format!(
-        "[[taskDefinitions]]\nfamily = \"{family}\"\n{extra}\n[[taskDefinitions.containerDefinitions]]\nname = \"{name}\"\nimage = \"{image}\"\ncpu = {cpu}\nmemory = 1024\n"
+    def(
+        family,
+        extra,
+        &format!("name = \"{name}\"\nimage = \"{image}\"\ncpu = {cpu}\nmemory = 1024"),
     )
+}
+
+/// The reasons of every RunTask call's failures, in order.
+pub fn failure_reasons(rec: &Collect) -> Vec<String> {
+    rec.events
+        .iter()
+        .filter(|e| e["eventName"] == "RunTask")
+        .flat_map(|e| {
+            e["responseElements"]["failures"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|f| f["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The ECS service events named `name` (`SERVICE_DEPLOYMENT_BLOCKED`, …), in order.
+pub fn service_events<'a>(rec: &'a Collect, name: &str) -> Vec<&'a serde_json::Value> {
+    rec.events.iter().filter(|e| e["detail"]["eventName"] == name).collect()
 }

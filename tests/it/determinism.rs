@@ -1,15 +1,7 @@
 //! Same scenario and seed → byte-identical outputs, whatever the thread count.
 
+use crate::common::{ecsim_ok, memory_def};
 use std::path::Path;
-use std::process::Command;
-
-pub fn ecsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ecsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
@@ -31,16 +23,7 @@ fn the_same_run_twice_gives_identical_bytes_in_every_output() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b, c) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("c"));
     for (dir, seed) in [(&a, "7"), (&b, "7"), (&c, "8")] {
-        let out = ecsim(&[
-            "run",
-            "scenarios/default.toml",
-            "--seed",
-            seed,
-            "--decisions",
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        ecsim_ok("run", "scenarios/default.toml", dir, &["--seed", seed, "--decisions"]);
     }
     let (fa, fb, fc) = (files(&a), files(&b), files(&c));
     let names: Vec<&str> = fa.iter().map(|(n, _)| n.as_str()).collect();
@@ -68,25 +51,13 @@ fn the_same_run_twice_gives_identical_bytes_in_every_output() {
 fn recording_decisions_does_not_change_the_run() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    let out = ecsim(&[
+    ecsim_ok("run", "scenarios/default.toml", &a, &["--outputs", "tasks,summary"]);
+    ecsim_ok(
         "run",
         "scenarios/default.toml",
-        "--out",
-        a.to_str().unwrap(),
-        "--outputs",
-        "tasks,summary",
-    ]);
-    assert!(out.status.success());
-    let out = ecsim(&[
-        "run",
-        "scenarios/default.toml",
-        "--out",
-        b.to_str().unwrap(),
-        "--outputs",
-        "tasks,summary",
-        "--decisions",
-    ]);
-    assert!(out.status.success());
+        &b,
+        &["--outputs", "tasks,summary", "--decisions"],
+    );
     for f in ["tasks.csv", "summary.csv"] {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),
@@ -101,15 +72,7 @@ fn sweep_csv_is_identical_with_one_or_two_threads() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     for (dir, jobs) in [(&a, "1"), (&b, "2")] {
-        let out = ecsim(&[
-            "sweep",
-            "scenarios/default.toml",
-            "--jobs",
-            jobs,
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        ecsim_ok("sweep", "scenarios/default.toml", dir, &["--jobs", jobs]);
     }
     let sa = std::fs::read_to_string(a.join("sweep.csv")).unwrap();
     assert_eq!(sa, std::fs::read_to_string(b.join("sweep.csv")).unwrap());
@@ -122,7 +85,7 @@ fn sweep_csv_is_identical_with_one_or_two_threads() {
 /// launches three instances and scales them in after 15 idle minutes, drawing its own
 /// scale-in victims before the service's.
 fn scale_in_scenario(extra: bool) -> String {
-    let mut s = String::from(
+    let mut s = format!(
         r#"name = "streams"
 seed = 3
 duration = "1h"
@@ -135,22 +98,17 @@ name = "g"
 instanceType = "m5.xlarge"
 count = 6
 availabilityZones = ["us-east-1a", "us-east-1b"]
-[[taskDefinitions]]
-family = "web"
-[[taskDefinitions.containerDefinitions]]
-name = "c"
-image = "x"
-memory = 256
-[[services]]
+{}[[services]]
 serviceName = "web"
 taskDefinition = "web"
 desiredCount = 12
-placementStrategy = [{ type = "random" }]
+placementStrategy = [{{ type = "random" }}]
 [[timeline]]
 at = "40m"
 api = "UpdateService"
-request = { service = "web", desiredCount = 4 }
+request = {{ service = "web", desiredCount = 4 }}
 "#,
+        memory_def("web", 256, ""),
     );
     if extra {
         s += r#"[[autoScalingGroups]]

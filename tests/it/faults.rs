@@ -1,7 +1,7 @@
 //! Faults and the container agent: zone outages, instance failures, agent
 //! disconnects, and instance roles that keep instances out of work.
 
-use crate::common::{run_toml, web_def, xlarge_group};
+use crate::common::{run_toml, service_events, web_def, xlarge_group};
 use ecsim::sim::task::{Reason, StopCode, TaskStatus};
 use serde_json::Value;
 
@@ -74,11 +74,7 @@ fn without_spare_capacity_a_zone_outage_leaves_a_shortfall_until_it_ends() {
         .find(|s| s.time.millis() == 40 * 60_000)
         .unwrap();
     assert_eq!((mid.desired, mid.running, mid.waiting), (12, 8, 4));
-    let warned: Vec<&Value> = rec
-        .events
-        .iter()
-        .filter(|e| e["detail"]["eventName"] == "SERVICE_TASK_PLACEMENT_FAILURE")
-        .collect();
+    let warned: Vec<&Value> = service_events(&rec, "SERVICE_TASK_PLACEMENT_FAILURE");
     assert_eq!(warned.len(), 1);
     assert_eq!(warned[0]["detail"]["reason"], "RESOURCE:CPU");
     // When the zone returns, so do the tasks: recovery took the outage plus the start.

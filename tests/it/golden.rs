@@ -1,21 +1,18 @@
 //! The default scenario's outputs, compared with committed golden files.
 //! Regenerate on purpose with `UPDATE_EXPECT=1 cargo test --release`.
 
-use crate::determinism::ecsim;
+use crate::common::{ecsim, ecsim_ok};
 use std::path::Path;
 
 #[test]
 fn default_scenario_matches_the_golden_files() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = ecsim(&[
+    ecsim_ok(
         "run",
         "scenarios/default.toml",
-        "--outputs",
-        "summary,tasks,instances,timeseries",
-        "--out",
-        tmp.path().to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        tmp.path(),
+        &["--outputs", "summary,tasks,instances,timeseries"],
+    );
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/default");
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
     for f in ["summary.csv", "tasks.csv", "instances.csv", "timeseries.csv"] {

@@ -1,8 +1,8 @@
 //! Image pulls: size over bandwidth plus a latency, cached per instance, shaped by
 //! ECS_IMAGE_PULL_BEHAVIOR — so start times depend on where a task lands.
 
-use crate::common::run_toml;
-use crate::determinism::ecsim;
+use crate::common::ecsim;
+use crate::common::{def, run_toml};
 
 fn scenario(behavior: &str, extra: &str) -> String {
     format!(
@@ -16,15 +16,7 @@ name = "g"
 instanceType = "m5.xlarge"
 count = 1
 userData = "ECS_IMAGE_PULL_BEHAVIOR={behavior}"
-[[taskDefinitions]]
-family = "app"
-  [[taskDefinitions.containerDefinitions]]
-  name = "app"
-  image = "registry/app:7"
-  imageSizeMiB = 500
-  cpu = 256
-  memory = 256
-[[timeline]]
+{}[[timeline]]
 at = "0s"
 api = "RunTask"
 request = {{ taskDefinition = "app", count = 2 }}
@@ -32,7 +24,12 @@ request = {{ taskDefinition = "app", count = 2 }}
 at = "10m"
 api = "RunTask"
 request = {{ taskDefinition = "app" }}
-{extra}"#
+{extra}"#,
+        def(
+            "app",
+            "",
+            "name = \"app\"\nimage = \"registry/app:7\"\nimageSizeMiB = 500\ncpu = 256\nmemory = 256"
+        )
     )
 }
 

@@ -12,6 +12,7 @@ mod images;
 mod index_property;
 mod instances;
 mod invariants;
+mod layers;
 mod limits;
 mod placement_examples;
 mod ports_enis;

@@ -2,7 +2,16 @@
 //! scenario tests with the expected instances.
 
 use crate::common::*;
+use ecsim::sim::Outcome;
+use ecsim::sim::journal::Collect;
 use ecsim::sim::task::TaskStatus;
+
+const A: &str = "us-east-1a";
+const B: &str = "us-east-1b";
+const BINPACK_MEMORY: &str = "{ type = \"binpack\", field = \"memory\" }";
+const BINPACK_CPU: &str = "{ type = \"binpack\", field = \"cpu\" }";
+const SPREAD_ZONE: &str = "{ type = \"spread\", field = \"attribute:ecs.availability-zone\" }";
+const SPREAD_INSTANCE: &str = "{ type = \"spread\", field = \"instanceId\" }";
 
 fn run_task(at: &str, family: &str, count: u32, extra: &str) -> String {
     format!(
@@ -10,66 +19,73 @@ fn run_task(at: &str, family: &str, count: u32, extra: &str) -> String {
     )
 }
 
+/// A request's `placementStrategy` member (to follow other members).
+fn strategy(items: &[&str]) -> String {
+    format!(", placementStrategy = [{}]", items.join(", "))
+}
+
+/// A request's `placementConstraints` member (to follow other members).
+fn constraints(items: &str) -> String {
+    format!(", placementConstraints = [{items}]")
+}
+
+/// Instances `(ec2 id, zone, cpu, memory)`, each a group of its own.
+fn fleet(specs: &[(&str, &str, u32, u32)]) -> String {
+    specs
+        .iter()
+        .map(|&(id, az, cpu, mem)| instance(id, az, cpu, mem, ""))
+        .collect()
+}
+
+/// Runs [`HEADER`] followed by `parts`.
+fn run_parts(parts: &[String]) -> (Outcome, Collect) {
+    run_toml(&(HEADER.to_string() + &parts.concat()))
+}
+
+/// The EC2 ids, in creation order, where `count` RunTask tasks of `cpu` units and
+/// `memory` MiB land on `instances` with `extra` request members.
+fn placed(instances: &[(&str, &str, u32, u32)], (cpu, memory): (u32, u32), count: u32, extra: &str) -> Vec<String> {
+    let (o, _) = run_parts(&[
+        fleet(instances),
+        task_def("t", cpu, memory),
+        run_task("0s", "t", count, extra),
+    ]);
+    placements(&o)
+}
+
 #[test]
 fn binpack_memory_picks_the_least_remaining_memory_that_fits() {
     // Remaining memory 4000, 2000, 3000; each task needs 1500 MiB.
-    let toml = format!(
-        "{HEADER}{}{}{}{}{}",
-        instance("i-a", "us-east-1a", 4096, 4000, ""),
-        instance("i-b", "us-east-1a", 4096, 2000, ""),
-        instance("i-c", "us-east-1a", 4096, 3000, ""),
-        task_def("t", 10, 1500),
-        run_task(
-            "0s",
-            "t",
-            5,
-            ", placementStrategy = [{ type = \"binpack\", field = \"memory\" }]"
-        ),
+    let got = placed(
+        &[("i-a", A, 4096, 4000), ("i-b", A, 4096, 2000), ("i-c", A, 4096, 3000)],
+        (10, 1500),
+        5,
+        &strategy(&[BINPACK_MEMORY]),
     );
-    let (o, _) = run_toml(&toml);
     // i-b (2000) first; then it has 500 left, so i-c (3000), then i-c again (1500 left
     // is the least that still fits), then i-a twice.
-    assert_eq!(placements(&o), vec!["i-b", "i-c", "i-c", "i-a", "i-a"]);
+    assert_eq!(got, ["i-b", "i-c", "i-c", "i-a", "i-a"]);
 }
 
 #[test]
 fn binpack_cpu_packs_on_cpu() {
-    let toml = format!(
-        "{HEADER}{}{}{}{}",
-        instance("i-a", "us-east-1a", 2048, 8000, ""),
-        instance("i-b", "us-east-1a", 1024, 8000, ""),
-        task_def("t", 512, 10),
-        run_task(
-            "0s",
-            "t",
-            3,
-            ", placementStrategy = [{ type = \"binpack\", field = \"cpu\" }]"
-        ),
+    let got = placed(
+        &[("i-a", A, 2048, 8000), ("i-b", A, 1024, 8000)],
+        (512, 10),
+        3,
+        &strategy(&[BINPACK_CPU]),
     );
-    let (o, _) = run_toml(&toml);
-    assert_eq!(placements(&o), vec!["i-b", "i-b", "i-a"]);
+    assert_eq!(got, ["i-b", "i-b", "i-a"]);
 }
 
 #[test]
 fn spread_on_zones_balances_the_zones() {
-    let mut toml = HEADER.to_string();
-    for (id, az) in [
-        ("a1", "us-east-1a"),
-        ("a2", "us-east-1a"),
-        ("a3", "us-east-1a"),
-        ("b1", "us-east-1b"),
-        ("c1", "us-east-1c"),
-    ] {
-        toml += &instance(id, az, 4096, 8000, "");
-    }
-    toml += &task_def("t", 10, 10);
-    toml += &run_task(
-        "0s",
-        "t",
-        9,
-        ", placementStrategy = [{ type = \"spread\", field = \"attribute:ecs.availability-zone\" }]",
-    );
-    let (o, _) = run_toml(&toml);
+    let (o, _) = run_parts(&[
+        fleet(&[("a1", A, 4096, 8000), ("a2", A, 4096, 8000), ("a3", A, 4096, 8000)]),
+        fleet(&[("b1", B, 4096, 8000), ("c1", "us-east-1c", 4096, 8000)]),
+        task_def("t", 10, 10),
+        run_task("0s", "t", 9, &strategy(&[SPREAD_ZONE])),
+    ]);
     let mut per_zone = std::collections::BTreeMap::new();
     for t in &o.tasks {
         *per_zone
@@ -81,115 +97,74 @@ fn spread_on_zones_balances_the_zones() {
 
 #[test]
 fn spread_zone_then_binpack_memory_packs_within_each_zone() {
-    let toml = format!(
-        "{HEADER}{}{}{}{}{}{}",
-        instance("a-big", "us-east-1a", 4096, 6000, ""),
-        instance("a-small", "us-east-1a", 4096, 3000, ""),
-        instance("b-big", "us-east-1b", 4096, 6000, ""),
-        instance("b-small", "us-east-1b", 4096, 3000, ""),
-        task_def("t", 10, 1000),
-        run_task(
-            "0s",
-            "t",
-            6,
-            ", placementStrategy = [{ type = \"spread\", field = \"attribute:ecs.availability-zone\" }, { type = \"binpack\", field = \"memory\" }]"
-        ),
+    let got = placed(
+        &[
+            ("a-big", A, 4096, 6000),
+            ("a-small", A, 4096, 3000),
+            ("b-big", B, 4096, 6000),
+            ("b-small", B, 4096, 3000),
+        ],
+        (10, 1000),
+        6,
+        &strategy(&[SPREAD_ZONE, BINPACK_MEMORY]),
     );
-    let (o, _) = run_toml(&toml);
     // Zones alternate; within a zone the tighter instance fills first (3 × 1000 MiB).
-    assert_eq!(
-        placements(&o),
-        vec!["a-small", "b-small", "a-small", "b-small", "a-small", "b-small"]
-    );
+    assert_eq!(got, ["a-small", "b-small", "a-small", "b-small", "a-small", "b-small"]);
 }
+
+/// Two instances in zone a, one in zone b.
+const TWO_ZONES: [(&str, &str, u32, u32); 3] = [("a1", A, 4096, 8000), ("a2", A, 4096, 8000), ("b1", B, 4096, 8000)];
 
 #[test]
 fn spread_zone_then_instance_gives_each_instance_one_task() {
-    let toml = format!(
-        "{HEADER}{}{}{}{}{}",
-        instance("a1", "us-east-1a", 4096, 8000, ""),
-        instance("a2", "us-east-1a", 4096, 8000, ""),
-        instance("b1", "us-east-1b", 4096, 8000, ""),
-        task_def("t", 10, 10),
-        run_task(
-            "0s",
-            "t",
-            3,
-            ", placementStrategy = [{ type = \"spread\", field = \"attribute:ecs.availability-zone\" }, { type = \"spread\", field = \"instanceId\" }]"
-        ),
-    );
-    let (o, _) = run_toml(&toml);
-    assert_eq!(
-        live_per_instance(&o),
-        vec![("a1".into(), 1), ("a2".into(), 1), ("b1".into(), 1)]
-    );
+    let got = placed(&TWO_ZONES, (10, 10), 3, &strategy(&[SPREAD_ZONE, SPREAD_INSTANCE]));
+    assert_eq!(got, ["a1", "b1", "a2"]);
 }
 
 #[test]
 fn the_service_default_balances_zones_then_instances() {
-    let toml = format!(
-        "{HEADER}{}{}{}{}[[services]]\nserviceName = \"web\"\ntaskDefinition = \"t\"\ndesiredCount = 3\n",
-        instance("a1", "us-east-1a", 4096, 8000, ""),
-        instance("a2", "us-east-1a", 4096, 8000, ""),
-        instance("b1", "us-east-1b", 4096, 8000, ""),
-        task_def("t", 10, 10),
-    );
-    let (o, _) = run_toml(&toml);
+    let service = "[[services]]\nserviceName = \"web\"\ntaskDefinition = \"t\"\ndesiredCount = 3\n";
+    let (o, _) = run_parts(&[fleet(&TWO_ZONES), task_def("t", 10, 10), service.to_string()]);
     // Zone b has none after the first task goes to a; then zones tie and a2 has the fewest.
-    assert_eq!(placements(&o), vec!["a1", "b1", "a2"]);
+    assert_eq!(placements(&o), ["a1", "b1", "a2"]);
 }
 
 #[test]
 fn spread_counts_only_the_tasks_of_the_same_group() {
-    let toml = format!(
-        "{HEADER}{}{}{}{}{}",
-        instance("i1", "us-east-1a", 4096, 8000, ""),
-        instance("i2", "us-east-1a", 4096, 8000, ""),
+    let (o, _) = run_parts(&[
+        fleet(&[("i1", A, 4096, 8000), ("i2", A, 4096, 8000)]),
         task_def("t", 10, 10),
         run_task(
             "0s",
             "t",
             3,
-            ", group = \"other\", placementStrategy = [{ type = \"binpack\", field = \"memory\" }]"
+            &format!(", group = \"other\"{}", strategy(&[BINPACK_MEMORY])),
         ),
         run_task(
             "1s",
             "t",
             2,
-            ", group = \"mine\", placementStrategy = [{ type = \"spread\", field = \"instanceId\" }]"
+            &format!(", group = \"mine\"{}", strategy(&[SPREAD_INSTANCE])),
         ),
-    );
-    let (o, _) = run_toml(&toml);
+    ]);
     // The three `other` tasks pack on i1; `mine` still spreads one per instance.
-    assert_eq!(placements(&o), vec!["i1", "i1", "i1", "i1", "i2"]);
+    assert_eq!(placements(&o), ["i1", "i1", "i1", "i1", "i2"]);
 }
 
 #[test]
 fn distinct_instance_never_colocates_and_fails_with_the_ecs_reason() {
-    let toml = format!(
-        "{HEADER}{}{}{}{}{}",
-        instance("i1", "us-east-1a", 4096, 8000, ""),
-        instance("i2", "us-east-1a", 4096, 8000, ""),
-        instance("i3", "us-east-1b", 4096, 8000, ""),
+    let (o, rec) = run_parts(&[
+        fleet(&[("i1", A, 4096, 8000), ("i2", A, 4096, 8000), ("i3", B, 4096, 8000)]),
         task_def("t", 10, 10),
-        run_task(
-            "0s",
-            "t",
-            5,
-            ", placementConstraints = [{ type = \"distinctInstance\" }]"
-        ),
-    );
-    let (o, rec) = run_toml(&toml);
+        run_task("0s", "t", 5, &constraints("{ type = \"distinctInstance\" }")),
+    ]);
     assert_eq!(
         live_per_instance(&o),
         vec![("i1".into(), 1), ("i2".into(), 1), ("i3".into(), 1)]
     );
-    let call = rec.events.iter().find(|e| e["eventName"] == "RunTask").unwrap();
-    let failures = call["responseElements"]["failures"].as_array().unwrap();
-    assert_eq!(failures.len(), 2);
     assert_eq!(
-        failures[0]["reason"],
-        "DistinctInstance placement constraint unsatisfied"
+        failure_reasons(&rec),
+        ["DistinctInstance placement constraint unsatisfied"; 2]
     );
     assert_eq!(o.summary.placement_failures.total(), 2);
     assert_eq!(
@@ -201,61 +176,45 @@ fn distinct_instance_never_colocates_and_fails_with_the_ecs_reason() {
 
 #[test]
 fn member_of_places_only_on_matching_instances() {
-    let toml = format!(
-        "{HEADER}{}{}{}{}{}",
-        instance(
-            "gpu",
-            "us-east-1a",
-            4096,
-            8000,
-            "attributes = { accelerator = \"gpu\" }"
-        ),
-        instance("plain1", "us-east-1a", 4096, 8000, ""),
-        instance("plain2", "us-east-1b", 4096, 8000, ""),
+    let (o, rec) = run_parts(&[
+        instance("gpu", A, 4096, 8000, "attributes = { accelerator = \"gpu\" }"),
+        fleet(&[("plain1", A, 4096, 8000), ("plain2", B, 4096, 8000)]),
         task_def("t", 1000, 10),
         run_task(
             "0s",
             "t",
             6,
-            ", placementConstraints = [{ type = \"memberOf\", expression = \"attribute:accelerator == gpu\" }]"
+            &constraints("{ type = \"memberOf\", expression = \"attribute:accelerator == gpu\" }"),
         ),
-    );
-    let (o, rec) = run_toml(&toml);
+    ]);
     // Four fit on the one matching instance (4 × 1000 CPU units); two fail.
     assert_eq!(live_per_instance(&o), vec![("gpu".into(), 4)]);
-    let call = rec.events.iter().find(|e| e["eventName"] == "RunTask").unwrap();
-    let reasons: Vec<&str> = call["responseElements"]["failures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["reason"].as_str().unwrap())
-        .collect();
-    assert_eq!(reasons, vec!["MemberOf placement constraint unsatisfied"; 2]);
+    assert_eq!(failure_reasons(&rec), ["MemberOf placement constraint unsatisfied"; 2]);
 }
 
 #[test]
 fn a_task_definition_constraint_applies_to_every_task() {
-    let toml = format!(
-        "{HEADER}{}{}[[taskDefinitions]]\nfamily = \"t\"\nplacementConstraints = [{{ type = \"memberOf\", expression = \"ec2InstanceId in [i2]\" }}]\n[[taskDefinitions.containerDefinitions]]\nname = \"c\"\nimage = \"x\"\nmemory = 10\n{}",
-        instance("i1", "us-east-1a", 4096, 8000, ""),
-        instance("i2", "us-east-1a", 4096, 8000, ""),
+    let (o, _) = run_parts(&[
+        fleet(&[("i1", A, 4096, 8000), ("i2", A, 4096, 8000)]),
+        memory_def(
+            "t",
+            10,
+            "placementConstraints = [{ type = \"memberOf\", expression = \"ec2InstanceId in [i2]\" }]",
+        ),
         run_task("0s", "t", 3, ""),
-    );
-    let (o, _) = run_toml(&toml);
-    assert_eq!(placements(&o), vec!["i2", "i2", "i2"]);
+    ]);
+    assert_eq!(placements(&o), ["i2", "i2", "i2"]);
 }
 
 #[test]
 fn an_unplaceable_run_task_fails_with_the_resource_reason_and_creates_no_task() {
-    let toml = format!(
-        "{HEADER}{}{}{}{}{}",
-        instance("i1", "us-east-1a", 1024, 2000, ""),
+    let (o, rec) = run_parts(&[
+        fleet(&[("i1", A, 1024, 2000)]),
         task_def("huge", 10, 5000),
         task_def("hungry", 4096, 10),
         run_task("0s", "huge", 1, ""),
         run_task("1s", "hungry", 1, ""),
-    );
-    let (o, rec) = run_toml(&toml);
+    ]);
     let calls: Vec<_> = rec.events.iter().filter(|e| e["eventName"] == "RunTask").collect();
     assert_eq!(calls[0]["responseElements"]["failures"][0]["reason"], "RESOURCE:MEMORY");
     assert_eq!(calls[1]["responseElements"]["failures"][0]["reason"], "RESOURCE:CPU");
@@ -275,13 +234,12 @@ fn an_unplaceable_run_task_fails_with_the_resource_reason_and_creates_no_task() 
 
 #[test]
 fn an_unplaceable_service_task_starts_when_capacity_frees() {
-    let toml = format!(
-        "{HEADER}{}{}{}[[timeline]]\nat = \"1m\"\napi = \"CreateService\"\nrequest = {{ serviceName = \"web\", taskDefinition = \"t\", desiredCount = 1 }}\n",
-        instance("i1", "us-east-1a", 2048, 8000, ""),
+    let (o, rec) = run_parts(&[
+        fleet(&[("i1", A, 2048, 8000)]),
         task_def("t", 1024, 10),
         run_task("0s", "t", 2, "") + "taskDuration = \"10m\"\n",
-    );
-    let (o, rec) = run_toml(&toml);
+        "[[timeline]]\nat = \"1m\"\napi = \"CreateService\"\nrequest = { serviceName = \"web\", taskDefinition = \"t\", desiredCount = 1 }\n".to_string(),
+    ]);
     let svc_task = o
         .tasks
         .iter()
@@ -301,12 +259,11 @@ fn an_unplaceable_service_task_starts_when_capacity_frees() {
 
 #[test]
 fn a_client_retry_places_the_task_when_capacity_frees() {
-    let toml = format!(
-        "{HEADER}{}{}[[workloads]]\nname = \"w\"\nrunTask = {{ taskDefinition = \"t\" }}\narrival = {{ process = \"fixed\", interval = \"1m\" }}\ntaskDuration = \"90s\"\nretry = {{ attempts = 3, backoff = \"20s\" }}\n",
-        instance("i1", "us-east-1a", 1024, 8000, ""),
+    let (o, _) = run_parts(&[
+        fleet(&[("i1", A, 1024, 8000)]),
         task_def("t", 1024, 10),
-    );
-    let (o, _) = run_toml(&toml);
+        "[[workloads]]\nname = \"w\"\nrunTask = { taskDefinition = \"t\" }\narrival = { process = \"fixed\", interval = \"1m\" }\ntaskDuration = \"90s\"\nretry = { attempts = 3, backoff = \"20s\" }\n".to_string(),
+    ]);
     // One task fits at a time, 90 s each, one call a minute: retries keep up only partly.
     assert!(o.summary.placement_failures.total() > 0);
     assert!(o.summary.tasks_placed > 30);
@@ -314,27 +271,8 @@ fn a_client_retry_places_the_task_when_capacity_frees() {
     assert!(retried > 0);
 }
 
-#[test]
-fn scale_in_with_binpack_stops_the_task_on_the_emptiest_instance() {
-    let toml = format!(
-        "{HEADER}{}{}{}[[services]]\nserviceName = \"s\"\ntaskDefinition = \"t\"\ndesiredCount = 3\nplacementStrategy = [{{ type = \"binpack\", field = \"memory\" }}]\n[[timeline]]\nat = \"10m\"\napi = \"UpdateService\"\nrequest = {{ service = \"s\", desiredCount = 2 }}\n",
-        instance("small", "us-east-1a", 4096, 2500, ""),
-        instance("big", "us-east-1a", 4096, 8000, ""),
-        task_def("t", 10, 1000),
-    );
-    let (o, _) = run_toml(&toml);
-    // Service tasks: two on `small` (2500 → 500), one on `big`. Stopping the one on
-    // `big` leaves it with the most memory, so that one goes.
-    let stopped: Vec<String> = o
-        .tasks
-        .iter()
-        .filter(|t| t.stop_code.is_some())
-        .map(|t| o.cluster.instance(t.instance.unwrap()).spec.ec2_instance_id.clone())
-        .collect();
-    assert_eq!(stopped, vec!["big"]);
-}
-
-fn stopped_on(o: &ecsim::sim::Outcome) -> Vec<String> {
+/// Where the tasks a scale-in stopped ran.
+fn stopped_on(o: &Outcome) -> Vec<String> {
     o.tasks
         .iter()
         .filter(|t| t.stop_code.is_some())
@@ -342,27 +280,36 @@ fn stopped_on(o: &ecsim::sim::Outcome) -> Vec<String> {
         .collect()
 }
 
-fn service_then_scale_in(strategy: &str, instances: &str, desired: u32, to: u32) -> String {
-    format!(
-        "{HEADER}{instances}{}[[services]]\nserviceName = \"s\"\ntaskDefinition = \"t\"\ndesiredCount = {desired}\n{strategy}\n[[timeline]]\nat = \"10m\"\napi = \"UpdateService\"\nrequest = {{ service = \"s\", desiredCount = {to} }}\n",
-        task_def("t", 10, 100),
-    )
+/// A service of `desired` tasks (with `strategy` lines) on `instances`, scaled to `to`
+/// at ten minutes.
+fn service_then_scale_in(
+    strategy: &str,
+    instances: &[(&str, &str, u32, u32)],
+    desired: u32,
+    to: u32,
+) -> (Outcome, Collect) {
+    let toml = format!(
+        "{HEADER}{}{}[[services]]\nserviceName = \"s\"\ntaskDefinition = \"t\"\ndesiredCount = {desired}\n{strategy}\n[[timeline]]\nat = \"10m\"\napi = \"UpdateService\"\nrequest = {{ service = \"s\", desiredCount = {to} }}\n",
+        fleet(instances),
+        task_def("t", 10, 1000),
+    );
+    run_toml(&toml)
+}
+
+#[test]
+fn scale_in_with_binpack_stops_the_task_on_the_emptiest_instance() {
+    let binpack = format!("placementStrategy = [{BINPACK_MEMORY}]");
+    let (o, _) = service_then_scale_in(&binpack, &[("small", A, 4096, 2500), ("big", A, 4096, 8000)], 3, 2);
+    // Service tasks: two on `small` (2500 → 500), one on `big`. Stopping the one on
+    // `big` leaves it with the most memory, so that one goes.
+    assert_eq!(stopped_on(&o), ["big"]);
 }
 
 #[test]
 fn scale_in_with_spread_keeps_the_zones_balanced() {
     // Zone a: a1, a2; zone b: b1. Spread on zones puts 3 tasks in a, 3 in b (6 tasks);
     // then 4 in a vs 3 in b after a 7th. Scaling 7 → 6 must stop one in zone a.
-    let instances = instance("a1", "us-east-1a", 4096, 8000, "")
-        + &instance("a2", "us-east-1a", 4096, 8000, "")
-        + &instance("b1", "us-east-1b", 4096, 8000, "");
-    let toml = service_then_scale_in(
-        "placementStrategy = [{ type = \"spread\", field = \"attribute:ecs.availability-zone\" }]",
-        &instances,
-        7,
-        6,
-    );
-    let (o, _) = run_toml(&toml);
+    let (o, _) = service_then_scale_in(&format!("placementStrategy = [{SPREAD_ZONE}]"), &TWO_ZONES, 7, 6);
     let stopped = stopped_on(&o);
     assert_eq!(stopped.len(), 1);
     assert!(stopped[0].starts_with('a'), "{stopped:?}");
@@ -372,12 +319,9 @@ fn scale_in_with_spread_keeps_the_zones_balanced() {
 fn scale_in_without_a_strategy_takes_the_busiest_zone_then_instance() {
     // The default places 5 tasks a1, b1, a2, b1, a1: zone a holds 3 (a1 two, a2 one),
     // zone b 2. Scaling in takes zone a, then its instance with the most: a1.
-    let instances = instance("a1", "us-east-1a", 4096, 8000, "")
-        + &instance("a2", "us-east-1a", 4096, 8000, "")
-        + &instance("b1", "us-east-1b", 4096, 8000, "");
-    let (o, _) = run_toml(&service_then_scale_in("", &instances, 5, 4));
-    assert_eq!(placements(&o), vec!["a1", "b1", "a2", "b1", "a1"]);
-    assert_eq!(stopped_on(&o), vec!["a1"]);
+    let (o, _) = service_then_scale_in("", &TWO_ZONES, 5, 4);
+    assert_eq!(placements(&o), ["a1", "b1", "a2", "b1", "a1"]);
+    assert_eq!(stopped_on(&o), ["a1"]);
 }
 
 #[test]

@@ -2,12 +2,20 @@
 
 use crate::common::*;
 
-fn awsvpc_def() -> &'static str {
-    "[[taskDefinitions]]\nfamily = \"v\"\nnetworkMode = \"awsvpc\"\n[[taskDefinitions.containerDefinitions]]\nname = \"c\"\nimage = \"x\"\ncpu = 10\nmemory = 10\n"
-}
-
-fn c5_large(trunking: bool) -> String {
-    format!("[[instanceGroups]]\nname = \"c5\"\ninstanceType = \"c5.large\"\ncount = 1\nawsvpcTrunking = {trunking}\n")
+/// One c5.large (trunked or not) and two RunTask calls of `first` and `second` tiny
+/// awsvpc tasks.
+fn c5_large_runs(trunking: bool, first: u32, second: u32) -> (ecsim::sim::Outcome, ecsim::sim::journal::Collect) {
+    run_toml(&format!(
+        "{HEADER}{}awsvpcTrunking = {trunking}\n{}{}{}",
+        group("c5", "c5.large", 1),
+        def(
+            "v",
+            "networkMode = \"awsvpc\"",
+            "name = \"c\"\nimage = \"x\"\ncpu = 10\nmemory = 10"
+        ),
+        run_task("v", first),
+        run_task("v", second)
+    ))
 }
 
 fn run_task(family: &str, count: u32) -> String {
@@ -16,30 +24,9 @@ fn run_task(family: &str, count: u32) -> String {
     )
 }
 
-fn failure_reasons(rec: &ecsim::sim::journal::Collect) -> Vec<String> {
-    rec.events
-        .iter()
-        .filter(|e| e["eventName"] == "RunTask")
-        .flat_map(|e| {
-            e["responseElements"]["failures"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .map(|f| f["reason"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn a_c5_large_runs_two_awsvpc_tasks_without_trunking() {
-    let toml = format!(
-        "{HEADER}{}{}{}{}",
-        c5_large(false),
-        awsvpc_def(),
-        run_task("v", 5),
-        run_task("v", 5)
-    );
-    let (o, rec) = run_toml(&toml);
+    let (o, rec) = c5_large_runs(false, 5, 5);
     assert_eq!(o.summary.tasks_placed, 2);
     assert_eq!(failure_reasons(&rec), vec!["RESOURCE:ENI"; 8]);
     assert_eq!(o.summary.get("placementFailures[RESOURCE:ENI]").as_deref(), Some("8"));
@@ -47,14 +34,7 @@ fn a_c5_large_runs_two_awsvpc_tasks_without_trunking() {
 
 #[test]
 fn a_trunked_c5_large_runs_ten() {
-    let toml = format!(
-        "{HEADER}{}{}{}{}",
-        c5_large(true),
-        awsvpc_def(),
-        run_task("v", 10),
-        run_task("v", 2)
-    );
-    let (o, rec) = run_toml(&toml);
+    let (o, rec) = c5_large_runs(true, 10, 2);
     assert_eq!(o.summary.tasks_placed, 10);
     assert_eq!(failure_reasons(&rec), vec!["RESOURCE:ENI"; 2]);
     let trunk = o
@@ -69,18 +49,8 @@ fn trunking_an_unsupported_type_is_an_error() {
     let toml = format!(
         "{HEADER}[[instanceGroups]]\nname = \"t\"\ninstanceType = \"t3.large\"\ncount = 1\nawsvpcTrunking = true\n"
     );
-    let e = ecsim::scenario::scenario_from_str(
-        &toml,
-        ecsim::scenario::load::Format::Toml,
-        "t.toml",
-        std::path::Path::new("."),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        e.contains("instanceGroups[0].awsvpcTrunking") && e.contains("t3.large does not support"),
-        "{e}"
-    );
+    let e = refusal(&toml);
+    assert_mentions(&e, &["instanceGroups[0].awsvpcTrunking", "t3.large does not support"]);
 }
 
 fn port_def(family: &str, mappings: &str, mode: &str) -> String {

@@ -1,7 +1,7 @@
 //! Replay: a run's own events.jsonl reproduces its tasks.csv byte for byte; a
 //! CloudTrail export runs as a timeline, with the calls ecsim does not model listed.
 
-use crate::determinism::ecsim;
+use crate::common::{assert_mentions, ecsim, ecsim_ok, group};
 
 #[test]
 fn replaying_a_runs_own_events_reproduces_its_tasks_csv_byte_for_byte() {
@@ -31,13 +31,7 @@ fn the_busy_run_exercises_what_replay_must_reproduce() {
     // Guards the test above: the busy scenario really has exits, retries, failed
     // starts, drains, faults, Spot interruptions and rebalancing in it.
     let tmp = tempfile::tempdir().unwrap();
-    let out = ecsim(&[
-        "run",
-        "tests/data/replay-busy.toml",
-        "--out",
-        tmp.path().to_str().unwrap(),
-    ]);
-    assert!(out.status.success());
+    ecsim_ok("run", "tests/data/replay-busy.toml", tmp.path(), &[]);
     let tasks = std::fs::read_to_string(tmp.path().join("tasks.csv")).unwrap();
     for needle in [
         "EssentialContainerExited",
@@ -81,13 +75,10 @@ const CLOUDTRAIL: &str = r#"{"Records": [
   "requestParameters": {"taskDefinition": "web", "count": 2, "overrides": {}}}
 ]}"#;
 
-const BASE: &str = r#"name = "prod"
-duration = "1h"
-[[instanceGroups]]
-name = "g"
-instanceType = "m5.large"
-count = 3
-"#;
+/// The scenario a replay of the trail above runs on: three m5.large.
+fn trail_base() -> String {
+    format!("name = \"prod\"\nduration = \"1h\"\n{}", group("g", "m5.large", 3))
+}
 
 #[test]
 fn a_cloudtrail_export_runs_as_a_timeline_and_lists_what_it_skips() {
@@ -98,7 +89,7 @@ fn a_cloudtrail_export_runs_as_a_timeline_and_lists_what_it_skips() {
         tmp.path().join("out"),
     );
     std::fs::write(&log, CLOUDTRAIL).unwrap();
-    std::fs::write(&base, BASE).unwrap();
+    std::fs::write(&base, trail_base()).unwrap();
     let out = ecsim(&[
         "replay",
         log.to_str().unwrap(),
@@ -116,10 +107,7 @@ fn a_cloudtrail_export_runs_as_a_timeline_and_lists_what_it_skips() {
         lines[0].contains("DescribeServices ×2") && lines[0].contains("DescribeTaskDefinition ×1"),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("someNewMember") && stderr.contains("dropped"),
-        "{stderr}"
-    );
+    assert_mentions(&stderr, &["someNewMember", "dropped"]);
     let tasks = std::fs::read_to_string(out_dir.join("tasks.csv")).unwrap();
     // 4 service tasks at 60 s, 2 more at 1200 s, and the RunTask's 2 at 1800 s.
     let created: Vec<&str> = tasks.lines().skip(1).map(|l| l.split(',').nth(10).unwrap()).collect();
@@ -141,10 +129,7 @@ fn a_malformed_log_is_refused_with_its_line() {
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr.contains("bad.jsonl:2:1") && stderr.contains("not a JSON record"),
-        "{stderr}"
-    );
+    assert_mentions(&stderr, &["bad.jsonl:2:1", "not a JSON record"]);
     assert!(!tmp.path().join("o").exists());
     let out = ecsim(&["replay", tmp.path().join("missing.jsonl").to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));

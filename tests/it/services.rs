@@ -1,7 +1,7 @@
 //! The service scheduler over time: rolling deployments within their bounds, the
 //! circuit breaker, clientToken, DAEMON services, draining, throttling.
 
-use crate::common::{HEADER, run_toml, web_def, xlarge_group};
+use crate::common::{HEADER, run_toml, service_events, web_def, xlarge_group};
 use ecsim::sim::ids::ServiceId;
 use ecsim::sim::task::{Origin, StopCode, TaskStatus};
 use serde_json::Value;
@@ -150,11 +150,7 @@ fn failed_starts_are_throttled_with_a_doubling_back_off() {
     // Each failure (at once: no start latency) waits 10, 20, 40, … s, at most 900 s.
     assert_eq!(&gaps[..7], &[10, 20, 40, 80, 160, 320, 640]);
     assert!(gaps.len() > 9 && gaps[7..].iter().all(|g| *g == 900), "{gaps:?}");
-    let impaired = rec
-        .events
-        .iter()
-        .filter(|e| e["detail"]["eventName"] == "SERVICE_TASK_START_IMPAIRED")
-        .count();
+    let impaired = service_events(&rec, "SERVICE_TASK_START_IMPAIRED").len();
     assert_eq!(impaired, 1);
     assert!(
         o.tasks
@@ -211,11 +207,7 @@ fn bounds_of_100_and_100_block_a_deployment_and_the_service_says_so() {
     // Neither a start (no room above 100 %) nor a stop (none to spare below 100 %).
     assert!(o.tasks.iter().all(|t| o.registry.get(t.taskdef).revision == 1));
     assert_eq!(o.services[0].primary().rollout.as_str(), "IN_PROGRESS");
-    let blocked: Vec<&Value> = rec
-        .events
-        .iter()
-        .filter(|e| e["detail"]["eventName"] == "SERVICE_DEPLOYMENT_BLOCKED")
-        .collect();
+    let blocked: Vec<&Value> = service_events(&rec, "SERVICE_DEPLOYMENT_BLOCKED");
     assert_eq!(blocked.len(), 1);
     assert!(
         blocked[0]["detail"]["message"]
