@@ -1,9 +1,12 @@
 //! Packing strategies against published bin-packing data: on BPPLIB instances
-//! (../shared/benchmarks/bpplib-1d, proven optima), items placed largest first must
+//! (../shared/benchmarks/bpplib-1d, proven optima; its licence keeps it outside the
+//! repository, so these tests skip with a note where it is absent and CI, which has it,
+//! requires them), items placed largest first must
 //! use exactly the bins the derived FFD and BFD counts say: first fit → FFD; best fit
 //! and ECS's binpack (least remaining memory that fits) → BFD. Items are (w, w) on
 //! bins of capacity (c, c), so the 2-D engine packs the 1-D instance.
 
+use crate::common::{shared, shared_or_skip};
 use ecsim::ecs::cluster::{Cluster, InstanceSpec};
 use ecsim::ecs::strategy::PlacementStrategy;
 use ecsim::ecs::task_definition::Reservation;
@@ -11,14 +14,9 @@ use ecsim::engine::{RngStreams, SimTime};
 use ecsim::placement::{Decision, Placer, TieBreak};
 use std::path::{Path, PathBuf};
 
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/benchmarks/bpplib-1d")
-}
-
 /// (set folder, instance, opt, ffd, bfd) rows of the derived table.
-fn expected() -> Vec<(String, String, u32, u32, u32)> {
-    let text = std::fs::read_to_string(dir().join("derived_ffd_bfd.tsv"))
-        .expect("../shared/benchmarks/bpplib-1d is beside the project");
+fn expected(dir: &Path) -> Vec<(String, String, u32, u32, u32)> {
+    let text = std::fs::read_to_string(dir.join("derived_ffd_bfd.tsv")).unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.starts_with("set\t"))
         .map(|l| {
@@ -34,8 +32,8 @@ fn expected() -> Vec<(String, String, u32, u32, u32)> {
         .collect()
 }
 
-fn items(set: &str, instance: &str) -> (u32, Vec<u32>) {
-    let text = std::fs::read_to_string(dir().join(set).join(format!("{instance}.txt"))).unwrap();
+fn items(dir: &Path, set: &str, instance: &str) -> (u32, Vec<u32>) {
+    let text = std::fs::read_to_string(dir.join(set).join(format!("{instance}.txt"))).unwrap();
     let nums: Vec<u32> = text.split_whitespace().map(|x| x.parse().unwrap()).collect();
     let (n, c) = (nums[0] as usize, nums[1]);
     let mut w = nums[2..2 + n].to_vec();
@@ -76,9 +74,11 @@ fn bins_used(capacity: u32, weights: &[u32], strategy: &str) -> u32 {
     cluster.busy_count()
 }
 
-/// A spread of instances: every set, a few of each.
-fn sample() -> Vec<(String, String, u32, u32, u32)> {
-    let all = expected();
+/// BPPLIB's folder and a spread of its instances (every set, a few of each); None
+/// (skipped with a note) when it is not beside the clone.
+fn sample() -> Option<(PathBuf, Vec<(String, String, u32, u32, u32)>)> {
+    let dir = shared("benchmarks/bpplib-1d")?;
+    let all = expected(&dir);
     let mut out = Vec::new();
     for set in [
         "Falkenauer/Falkenauer_U",
@@ -91,13 +91,14 @@ fn sample() -> Vec<(String, String, u32, u32, u32)> {
     ] {
         out.extend(all.iter().filter(|r| r.0 == set).step_by(9).take(4).cloned());
     }
-    out
+    Some((dir, out))
 }
 
 #[test]
 fn first_fit_decreasing_matches_the_published_ffd_counts() {
-    for (set, inst, opt, ffd, _) in sample() {
-        let (c, w) = items(&set, &inst);
+    let Some((dir, sample)) = sample() else { return };
+    for (set, inst, opt, ffd, _) in sample {
+        let (c, w) = items(&dir, &set, &inst);
         let got = bins_used(c, &w, r#"[{"type":"firstFit"}]"#);
         assert_eq!(got, ffd, "{set}/{inst} (optimum {opt})");
         assert!(got >= opt);
@@ -106,8 +107,9 @@ fn first_fit_decreasing_matches_the_published_ffd_counts() {
 
 #[test]
 fn best_fit_and_ecs_binpack_decreasing_match_the_published_bfd_counts() {
-    for (set, inst, opt, _, bfd) in sample() {
-        let (c, w) = items(&set, &inst);
+    let Some((dir, sample)) = sample() else { return };
+    for (set, inst, opt, _, bfd) in sample {
+        let (c, w) = items(&dir, &set, &inst);
         assert_eq!(bins_used(c, &w, r#"[{"type":"bestFit"}]"#), bfd, "bestFit {set}/{inst}");
         assert_eq!(
             bins_used(c, &w, r#"[{"type":"binpack","field":"memory"}]"#),
@@ -121,12 +123,19 @@ fn best_fit_and_ecs_binpack_decreasing_match_the_published_bfd_counts() {
 #[test]
 fn worst_fit_spreads_one_item_per_empty_bin() {
     // With a bin per item, an empty bin always has the most room left.
-    let (set, inst, _, ffd, _) = sample().into_iter().next().unwrap();
-    let (c, w) = items(&set, &inst);
+    let Some((dir, sample)) = sample() else { return };
+    let (set, inst, _, ffd, _) = sample.into_iter().next().unwrap();
+    let (c, w) = items(&dir, &set, &inst);
     assert_eq!(
         bins_used(c, &w, r#"[{"type":"worstFit"}]"#) as usize,
         w.len(),
         "{set}/{inst}"
     );
     assert!((ffd as usize) < w.len());
+}
+
+#[test]
+fn data_outside_the_repository_skips_when_absent_and_fails_when_required() {
+    assert_eq!(shared_or_skip("no/such/folder", false), None);
+    assert!(std::panic::catch_unwind(|| shared_or_skip("no/such/folder", true)).is_err());
 }

@@ -5,7 +5,36 @@ use ecsim::scenario::{Scenario, scenario_from_str};
 use ecsim::sim::journal::Collect;
 use ecsim::sim::task::TaskStatus;
 use ecsim::sim::{Outcome, check_invariants, run};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The environment variable CI sets so that tests of data outside the repository fail,
+/// rather than skip, when the data is missing.
+pub const REQUIRE_SHARED: &str = "ECSIM_REQUIRE_SHARED";
+
+/// `../shared/<rel>` beside the clone, where CI keeps data the repository must not copy.
+/// Missing, the test skips with a note on the terminal (not captured), unless
+/// [`REQUIRE_SHARED`] is set, when it fails.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let found = shared_or_skip(rel, std::env::var_os(REQUIRE_SHARED).is_some());
+    if found.is_none() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: skipped a test of ../shared/{rel}: it is not beside this clone (CI has it)"
+        );
+    }
+    found
+}
+
+/// `../shared/<rel>` if it is there; None if not, unless `required`, when it panics.
+pub fn shared_or_skip(rel: &str, required: bool) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
+    if dir.exists() {
+        return Some(dir);
+    }
+    assert!(!required, "../shared/{rel} is missing and {REQUIRE_SHARED} is set");
+    None
+}
 
 /// Asserts `text` (an error, a log) mentions each of `needles`, showing it if not.
 pub fn assert_mentions(text: &str, needles: &[&str]) {
