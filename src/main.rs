@@ -78,7 +78,7 @@ enum Command {
     },
     /// Replay a CloudTrail-style log: ecsim's own events.jsonl, or a CloudTrail export of ECS calls.
     ///
-    /// Example: ecsim replay results/default/events.jsonl --out /tmp/replayed
+    /// Example: ecsim run scenarios/default.toml --out /tmp/run && ecsim replay /tmp/run/events.jsonl --out /tmp/replayed
     ///
     /// The log's calls become the timeline; its recorded exits, Spot warnings and faults happen again at
     /// their times. Calls ecsim does not model are listed once in a warning. A real CloudTrail export
@@ -94,7 +94,7 @@ enum Command {
     },
     /// Explain one placement decision: candidates, filters, strategy scores, tie-break, choice.
     ///
-    /// Example: ecsim explain scenarios/teach-binpack.toml --task 3
+    /// Example: ecsim explain scenarios/teach.toml --task 3
     ///
     /// --task takes a task id from tasks.csv, or N for the N-th task placed (from 1).
     Explain {

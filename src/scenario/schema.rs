@@ -1,5 +1,5 @@
 //! The scenario file, as written (TOML or JSON with one schema; see
-//! ../shared/docs/scenario-format.md). Field names are the contract: add, never rename.
+//! docs/scenario-reference.md). Field names are the contract: add, never rename.
 
 use crate::ecs::api::{
     CreateCluster, CreateService, DeleteService, DeregisterContainerInstance, LaunchType, RegisterContainerInstance,

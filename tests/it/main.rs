@@ -6,6 +6,7 @@ mod bpplib;
 mod capacity;
 mod common;
 mod determinism;
+mod docs;
 mod faults;
 mod golden;
 mod images;
