@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Args)]
 struct RunOptions {
     /// Output folder (default: results/<scenario name>; a replay adds -replay).
-    #[arg(long)]
+    #[arg(long, value_parser = folder)]
     out: Option<PathBuf>,
     /// Master seed, overriding the scenario's (a replay's: the one the log recorded).
     #[arg(long)]
@@ -63,7 +63,7 @@ enum Command {
         /// A scenario with a [sweep] table, or a sweep file (name, scenario, seeds, axes).
         file: PathBuf,
         /// Output folder (default: results/<sweep name>).
-        #[arg(long)]
+        #[arg(long, value_parser = folder)]
         out: Option<PathBuf>,
         /// Threads (default: all cores).
         #[arg(long)]
@@ -110,6 +110,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script.
+    ///
+    /// Example: ecsim completions bash
+    ///
+    /// bash: `ecsim completions bash > ~/.local/share/bash-completion/completions/ecsim`;
+    /// zsh: into a folder on $fpath as `_ecsim`; fish: `~/.config/fish/completions/ecsim.fish`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// An output folder: any path but `-` (ecsim writes several files, not one stream).
+fn folder(s: &str) -> Result<PathBuf, String> {
+    if s == "-" {
+        return Err(
+            "ecsim writes a folder of files, so `-` (standard output) cannot be one; \
+                    give a folder, e.g. --out /tmp/run (summary.csv is in it; \
+                    --outputs summary writes only that)"
+                .to_string(),
+        );
+    }
+    Ok(PathBuf::from(s))
 }
 
 fn print_warnings(ws: &[Problem]) {
@@ -237,21 +260,37 @@ fn validate(file: &Path) -> Result<(), Error> {
         return Ok(());
     }
     let sc = load_scenario(file)?;
+    // One verdict: the [sweep] table is checked before anything is called valid.
+    let sweep = sc.sweep.as_ref().map(|_| load_sweep(file)).transpose()?;
     print_warnings(&sc.warnings);
-    let instances: u32 = sc.instance_groups.iter().map(|g| g.count).sum();
+    let mut parts = Vec::new();
+    if !sc.instance_groups.is_empty() {
+        let instances: u32 = sc.instance_groups.iter().map(|g| g.count).sum();
+        parts.push(format!(
+            "{} in {}",
+            counted(instances as usize, "instance"),
+            counted(sc.instance_groups.len(), "instance group")
+        ));
+    }
+    if !sc.asgs.is_empty() {
+        let desired: u32 = sc.asgs.iter().map(|a| a.desired_capacity).sum();
+        let max: u32 = sc.asgs.iter().map(|a| a.max_size).sum();
+        parts.push(format!(
+            "{} ({desired} instances at the start, at most {max})",
+            counted(sc.asgs.len(), "Auto Scaling group")
+        ));
+    }
+    parts.push(counted(sc.task_definitions.len(), "task definition"));
+    parts.push(counted(sc.services.len(), "service"));
+    parts.push(counted(sc.workloads.len(), "workload"));
+    parts.push(counted(sc.timeline.len(), "timeline call"));
     println!(
-        "{}: a valid scenario `{}`: {} instances in {} groups, {} task definitions, {} services, {} workloads, {} timeline calls",
+        "{}: a valid scenario `{}`: {}",
         file.display(),
         sc.name,
-        instances,
-        sc.instance_groups.len(),
-        sc.task_definitions.len(),
-        sc.services.len(),
-        sc.workloads.len(),
-        sc.timeline.len()
+        parts.join(", ")
     );
-    if sc.sweep.is_some() {
-        let sw = load_sweep(file)?;
+    if let Some(sw) = sweep {
         println!(
             "  with a valid [sweep]: {} variants × {} seeds = {} runs",
             sw.variants.len(),
@@ -260,6 +299,11 @@ fn validate(file: &Path) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+/// `n thing` or `n things`.
+fn counted(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Keeps the decision that created one task.
@@ -326,6 +370,11 @@ fn main() -> ExitCode {
             scenario,
             options,
         } => replay(&file, scenario, options),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "ecsim", &mut std::io::stdout());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@ mod accepted;
 mod bad_input;
 mod bpplib;
 mod capacity;
+mod cli;
 mod common;
 mod determinism;
 mod docs;

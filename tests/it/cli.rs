@@ -1,0 +1,48 @@
+//! The command line as a newcomer meets it: one verdict from validate, counts that
+//! include Auto Scaling groups, a clear refusal of `--out -`, a version, completions.
+
+use crate::common::{assert_mentions, ecsim};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+#[test]
+fn validate_gives_one_verdict_when_the_sweep_is_bad() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("s.toml");
+    let good = std::fs::read_to_string("scenarios/default.toml").unwrap();
+    std::fs::write(&file, good.replace("seeds = [", "seeds = [\"one\", ")).unwrap();
+    let out = ecsim(&["validate", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!text(&out.stdout).contains("valid"), "{}", text(&out.stdout));
+    assert_mentions(&text(&out.stderr), &["sweep.seeds"]);
+}
+
+#[test]
+fn validate_counts_the_instances_of_auto_scaling_groups() {
+    let out = ecsim(&["validate", "scenarios/ec2-burst.toml"]);
+    assert!(out.status.success());
+    let said = text(&out.stdout);
+    assert_mentions(&said, &["1 Auto Scaling group (2 instances at the start, at most 20)"]);
+    assert!(!said.contains("0 instances"), "{said}");
+}
+
+#[test]
+fn out_dash_is_refused_with_what_to_do_instead() {
+    let out = ecsim(&["run", "scenarios/default.toml", "--out", "-"]);
+    assert!(!out.status.success());
+    assert_mentions(&text(&out.stderr), &["cannot be one", "--out /tmp/run"]);
+    assert!(!std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("-").exists());
+}
+
+#[test]
+fn version_and_completions() {
+    let v = ecsim(&["--version"]);
+    assert_eq!(text(&v.stdout).trim(), format!("ecsim {}", env!("CARGO_PKG_VERSION")));
+    for shell in ["bash", "zsh", "fish"] {
+        let c = ecsim(&["completions", shell]);
+        assert!(c.status.success());
+        assert_mentions(&text(&c.stdout), &["explain", "replay", "outputs"]);
+    }
+}
