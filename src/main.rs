@@ -196,21 +196,7 @@ fn execute(
     write_run_files(&mut out, &outcome, sc, outputs)?;
     out.commit()?;
     let s = &outcome.summary;
-    let v = |k: &str| s.get(k).unwrap_or_default();
-    println!(
-        "{}: seed {seed}, {} tasks arrived, {} placed, {} waiting at end, {} RunTask failures; wait mean {}s p95 {}s p99 {}s; CPU {}% / memory {}% reserved; ${}",
-        sc.name,
-        v("tasksArrived"),
-        v("tasksPlaced"),
-        v("tasksWaitingAtEnd"),
-        v("placementFailures"),
-        v("waitMeanS"),
-        v("waitP95S"),
-        v("waitP99S"),
-        v("cpuReservedMeanPct"),
-        v("memReservedMeanPct"),
-        v("costUsd")
-    );
+    println!("{}", s.headline());
     println!("wrote {}", dir.display());
     eprintln!("{} events in {:.2?} wall time", s.events, started.elapsed());
     Ok(())

@@ -46,3 +46,23 @@ fn version_and_completions() {
         assert_mentions(&text(&c.stdout), &["explain", "replay", "outputs"]);
     }
 }
+
+#[test]
+fn the_summary_line_names_failures_by_reason_and_what_still_waits() {
+    use crate::common::{HEADER, instance, run_toml, task_def};
+    let (o, _) = run_toml(&format!(
+        "{HEADER}{}{}{}[[timeline]]\nat = \"0s\"\napi = \"RunTask\"\nrequest = {{ taskDefinition = \"big\", count = 2 }}\n\
+         [[services]]\nserviceName = \"s\"\ntaskDefinition = \"half\"\ndesiredCount = 3\n",
+        instance("i1", "us-east-1a", 1024, 1000, ""),
+        task_def("big", 10, 2000),
+        task_def("half", 512, 10),
+    ));
+    let line = o.summary.headline();
+    assert_mentions(
+        &line,
+        &[
+            "1 waiting at end (1 for services)",
+            "2 RunTask failures (RESOURCE:CPU 2)",
+        ],
+    );
+}

@@ -122,6 +122,24 @@ impl Failures {
     }
 }
 
+impl Failures {
+    /// The non-zero reasons, most frequent first (ties in column order): `RESOURCE:CPU 10,
+    /// ProvisioningLimit 4`.
+    pub fn by_reason(&self) -> String {
+        let mut v: Vec<(Failure, u64)> = Failure::ALL
+            .iter()
+            .copied()
+            .zip(self.0)
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.iter()
+            .map(|(f, n)| format!("{} {n}", f.column()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// A named CSV cell.
 pub fn cell(name: &str, value: impl ToString) -> (String, String) {
     (name.to_string(), value.to_string())
@@ -274,6 +292,37 @@ impl Summary {
             return rest.ends_with(']') && (base == "costUsd" || base == "placementFailures");
         }
         Summary::default().cells().iter().any(|(n, _)| n == name)
+    }
+
+    /// The one line a run prints: what arrived, was placed, still waits at the end (with
+    /// the service tasks short), RunTask failures by reason (the provisioning limit
+    /// among them), tasks that failed to start, waits, reservation and cost.
+    pub fn headline(&self) -> String {
+        let v = |k: &str| self.get(k).unwrap_or_default();
+        let mut line = format!(
+            "{}: seed {}, {} tasks arrived, {} placed, {} waiting at end",
+            self.scenario, self.seed, self.tasks_arrived, self.tasks_placed, self.tasks_waiting_at_end
+        );
+        if self.service_shortfall_at_end > 0 {
+            line += &format!(" ({} for services)", self.service_shortfall_at_end);
+        }
+        line += &format!(", {} RunTask failures", self.placement_failures.total());
+        if self.placement_failures.total() > 0 {
+            line += &format!(" ({})", self.placement_failures.by_reason());
+        }
+        if self.tasks_failed_to_start > 0 {
+            line += &format!(", {} failed to start", self.tasks_failed_to_start);
+        }
+        line += &format!(
+            "; wait mean {}s p95 {}s p99 {}s; CPU {}% / memory {}% reserved; ${}",
+            v("waitMeanS"),
+            v("waitP95S"),
+            v("waitP99S"),
+            v("cpuReservedMeanPct"),
+            v("memReservedMeanPct"),
+            v("costUsd")
+        );
+        line
     }
 
     /// The value of column `name`, as printed.
