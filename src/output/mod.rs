@@ -258,6 +258,13 @@ pub struct TaskRow {
     pub stopping_at: String,
     /// Its cluster.
     pub cluster: String,
+    /// When it was placed: on its instance, or on Fargate (empty: never placed). A
+    /// PROVISIONING task is created before it is placed.
+    pub placed_at: String,
+    /// CPU units it reserves (its task-level size, or its containers' sum).
+    pub cpu: u32,
+    /// Memory MiB it reserves (its task-level size, or its containers' reservations).
+    pub memory: u32,
 }
 
 /// One instances.csv row.
@@ -337,6 +344,9 @@ pub fn task_rows(o: &Outcome, sc: &Scenario) -> Vec<TaskRow> {
                     arrived_at: t.arrived_at.secs_string(),
                     stopping_at: secs(t.stopping_at),
                     cluster: o.cluster_name(t.cluster).to_string(),
+                    placed_at: secs(t.placed_at),
+                    cpu: o.registry.get(t.taskdef).reservation.cpu,
+                    memory: o.registry.get(t.taskdef).reservation.memory,
                 }
             }
             Row::Request(r) => {
@@ -361,6 +371,9 @@ pub fn task_rows(o: &Outcome, sc: &Scenario) -> Vec<TaskRow> {
                     arrived_at: q.arrived_at.secs_string(),
                     stopping_at: String::new(),
                     cluster: String::new(),
+                    placed_at: String::new(),
+                    cpu: o.registry.get(q.taskdef).reservation.cpu,
+                    memory: o.registry.get(q.taskdef).reservation.memory,
                 }
             }
         })
@@ -447,6 +460,9 @@ pub const TASK_HEADER: &[&str] = &[
     "arrivedAt",
     "stoppingAt",
     "cluster",
+    "placedAt",
+    "cpu",
+    "memory",
 ];
 /// Header of instances.csv.
 pub const INSTANCE_HEADER: &[&str] = &[

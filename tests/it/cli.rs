@@ -61,7 +61,7 @@ fn the_summary_line_names_failures_by_reason_and_what_still_waits() {
     assert_mentions(
         &line,
         &[
-            "1 waiting at end (1 for services)",
+            "1 waiting at end, services 1 task short of desiredCount",
             "2 RunTask failures (RESOURCE:CPU 2)",
         ],
     );

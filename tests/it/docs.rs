@@ -97,3 +97,27 @@ fn every_example_in_the_help_runs() {
     }
     assert!(examples >= 6);
 }
+
+#[test]
+fn the_reference_names_every_column_of_tasks_and_instances_csv() {
+    let reference = read("docs/scenario-reference.md");
+    let row = |file: &str| {
+        reference
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{file}`")))
+            .unwrap_or_else(|| panic!("no row for {file}"))
+            .to_string()
+    };
+    for (file, header) in [
+        ("tasks.csv", ecsim::output::TASK_HEADER),
+        ("instances.csv", ecsim::output::INSTANCE_HEADER),
+    ] {
+        let r = row(file);
+        for column in header {
+            assert!(
+                r.split(|c: char| !c.is_alphanumeric()).any(|w| w == *column),
+                "docs/scenario-reference.md does not name {file} column {column}"
+            );
+        }
+    }
+}

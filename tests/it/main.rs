@@ -16,6 +16,7 @@ mod instances;
 mod invariants;
 mod layers;
 mod limits;
+mod outputs;
 mod placement_examples;
 mod ports_enis;
 mod replay;

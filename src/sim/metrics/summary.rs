@@ -294,8 +294,8 @@ impl Summary {
         Summary::default().cells().iter().any(|(n, _)| n == name)
     }
 
-    /// The one line a run prints: what arrived, was placed, still waits at the end (with
-    /// the service tasks short), RunTask failures by reason (the provisioning limit
+    /// The one line a run prints: what arrived, was placed, still waits at the end, how
+    /// far services are short of their desiredCount (RUNNING), RunTask failures by reason (the provisioning limit
     /// among them), tasks that failed to start, waits, reservation and cost.
     pub fn headline(&self) -> String {
         let v = |k: &str| self.get(k).unwrap_or_default();
@@ -304,7 +304,11 @@ impl Summary {
             self.scenario, self.seed, self.tasks_arrived, self.tasks_placed, self.tasks_waiting_at_end
         );
         if self.service_shortfall_at_end > 0 {
-            line += &format!(" ({} for services)", self.service_shortfall_at_end);
+            let n = self.service_shortfall_at_end;
+            line += &format!(
+                ", services {n} task{} short of desiredCount",
+                if n == 1 { "" } else { "s" }
+            );
         }
         line += &format!(", {} RunTask failures", self.placement_failures.total());
         if self.placement_failures.total() > 0 {
