@@ -132,7 +132,7 @@ impl Failures {
             .zip(self.0)
             .filter(|(_, n)| *n > 0)
             .collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|f| std::cmp::Reverse(f.1));
         v.iter()
             .map(|(f, n)| format!("{} {n}", f.column()))
             .collect::<Vec<_>>()
