@@ -14,8 +14,11 @@ use ecsim::engine::{RngStreams, SimTime};
 use ecsim::placement::{Decision, Placer, TieBreak};
 use std::path::{Path, PathBuf};
 
-/// (set folder, instance, opt, ffd, bfd) rows of the derived table.
-fn expected(dir: &Path) -> Vec<(String, String, u32, u32, u32)> {
+/// One row of the derived table: set folder, instance, optimum, FFD bins, BFD bins.
+type Row = (String, String, u32, u32, u32);
+
+/// The rows of the derived table.
+fn expected(dir: &Path) -> Vec<Row> {
     let text = std::fs::read_to_string(dir.join("derived_ffd_bfd.tsv")).unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.starts_with("set\t"))
@@ -76,7 +79,7 @@ fn bins_used(capacity: u32, weights: &[u32], strategy: &str) -> u32 {
 
 /// BPPLIB's folder and a spread of its instances (every set, a few of each); None
 /// (skipped with a note) when it is not beside the clone.
-fn sample() -> Option<(PathBuf, Vec<(String, String, u32, u32, u32)>)> {
+fn sample() -> Option<(PathBuf, Vec<Row>)> {
     let dir = shared("benchmarks/bpplib-1d")?;
     let all = expected(&dir);
     let mut out = Vec::new();
