@@ -96,11 +96,13 @@ enum Command {
     ///
     /// Example: ecsim explain scenarios/teach.toml --task 3
     ///
-    /// --task takes a task id from tasks.csv, or N for the N-th task placed (from 1).
+    /// --task takes a task id from tasks.csv, or N for the N-th task created (from 1): the N-th
+    /// row of tasks.csv that has a taskId. Every task can be explained: one the strategies
+    /// placed, a PROVISIONING task placed later, a DAEMON task, a Fargate task.
     Explain {
         /// The scenario file.
         file: PathBuf,
-        /// The task id, or N for the N-th task placed.
+        /// The task id, or N for the N-th task created (the N-th row of tasks.csv with a taskId).
         #[arg(long)]
         task: String,
         /// Master seed, overriding the scenario's.
@@ -332,7 +334,7 @@ fn explain(file: &Path, task: &str, seed: Option<u64>, json: bool) -> Result<(),
                 &file.display().to_string(),
                 "--task",
                 format!(
-                    "no task `{task}` was placed in this run: give a taskId from tasks.csv (`ecsim run`), or N for the N-th task placed"
+                    "no task `{task}` was placed in this run: give a taskId from tasks.csv (`ecsim run`), or N for the N-th task created"
                 ),
             ));
         }

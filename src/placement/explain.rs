@@ -47,6 +47,28 @@ pub fn record(
             TieBreak::LowestId => "lowest instance id",
         }
     };
+    let mut v = head(cluster, plan, res, group, ctx);
+    let more = json!({
+        "candidates": considered,
+        "filters": scan.filters,
+        "strategySteps": scan.strategies,
+        "finalists": scan.finalists.iter().map(|&i| name(i)).collect::<Vec<_>>(),
+        "tieBreak": tie_break,
+        "chosen": chosen.map(name),
+        "outcome": match (chosen, &scan.failure) {
+            (Some(_), _) => "placed".to_string(),
+            (None, Some((reason, _))) => reason.to_string(),
+            (None, None) => "unplaced".to_string(),
+        },
+        "closest": scan.failure.and_then(|(_, c)| c).map(name),
+    });
+    extend(&mut v, more);
+    v
+}
+
+/// What every record starts with: when, which task, who asked, its group, what it
+/// reserves, and the plan's constraints and strategies.
+fn head(cluster: &Cluster, plan: &Plan, res: &Reservation, group: GroupId, ctx: Context) -> Value {
     json!({
         "time": ctx.time,
         "taskId": ctx.task,
@@ -61,18 +83,74 @@ pub fn record(
         },
         "constraints": plan.chain.constraints.iter().map(|c| c.label()).collect::<Vec<_>>(),
         "strategies": plan.chain.labels(),
-        "candidates": considered,
-        "filters": scan.filters,
-        "strategySteps": scan.strategies,
-        "finalists": scan.finalists.iter().map(|&i| name(i)).collect::<Vec<_>>(),
-        "tieBreak": tie_break,
-        "chosen": chosen.map(name),
-        "outcome": match (chosen, &scan.failure) {
-            (Some(_), _) => "placed".to_string(),
-            (None, Some((reason, _))) => reason.to_string(),
-            (None, None) => "unplaced".to_string(),
-        },
-        "closest": scan.failure.and_then(|(_, c)| c).map(name),
+    })
+}
+
+fn extend(v: &mut Value, more: Value) {
+    if let (Some(m), Value::Object(more)) = (v.as_object_mut(), more) {
+        m.extend(more);
+    }
+}
+
+/// The record of a DAEMON service's task: the daemon scheduler puts one task on each
+/// instance that passes the service's constraints, with no strategy; the record lists
+/// the checks instance `on` passed.
+pub fn daemon_record(
+    cluster: &Cluster,
+    plan: &Plan,
+    res: &Reservation,
+    group: GroupId,
+    on: InstanceId,
+    ctx: Context,
+) -> Value {
+    let inst = cluster.instance(on);
+    let mut checks = vec![
+        format!("{} and its agent connected", cluster.status(on).as_str()),
+        format!(
+            "resources: {} of {} CPU units and {} of {} MiB free",
+            cluster.cpu_left(on),
+            inst.spec.cpu,
+            cluster.mem_left(on),
+            inst.spec.memory
+        ),
+    ];
+    checks.extend(plan.chain.constraints.iter().map(|c| format!("{} holds", c.label())));
+    let mut v = head(cluster, plan, res, group, ctx);
+    extend(
+        &mut v,
+        json!({
+            "scheduler": "DAEMON",
+            "candidates": 1,
+            "checks": checks,
+            "chosen": inst.spec.ec2_instance_id,
+            "outcome": "placed",
+        }),
+    );
+    v
+}
+
+/// The record of a Fargate task: no container instance to choose; the zone is the one
+/// of its subnets' zones holding the fewest tasks of its group on its provider.
+pub fn fargate_record(
+    cluster: &Cluster,
+    res: &Reservation,
+    group: GroupId,
+    zone: Option<&str>,
+    zones: &[String],
+    ctx: Context,
+) -> Value {
+    json!({
+        "time": ctx.time,
+        "taskId": ctx.task,
+        "origin": ctx.origin,
+        "group": cluster.group_name(group),
+        "reservation": { "cpu": res.cpu, "memory": res.memory, "eni": true },
+        "constraints": [],
+        "strategies": [],
+        "scheduler": "FARGATE",
+        "zone": zone,
+        "zones": zones,
+        "outcome": "placed",
     })
 }
 
@@ -126,6 +204,32 @@ pub fn render_text(v: &Value) -> String {
         "Constraints: {}",
         if c.is_empty() { "none".into() } else { c.join("; ") }
     );
+    match v["scheduler"].as_str() {
+        Some("DAEMON") => {
+            let _ = writeln!(
+                out,
+                "\nPlaced on its instance by the daemon scheduler: one task on every instance that passes the \
+                 service's constraints, no strategy. {} passed:",
+                s("chosen")
+            );
+            for c in strs(&v["checks"]) {
+                let _ = writeln!(out, "   ✓ {c}");
+            }
+            let _ = writeln!(out, "\nChosen: {}", s("chosen"));
+            return out;
+        }
+        Some("FARGATE") => {
+            let _ = writeln!(
+                out,
+                "\nFargate: no container instance to choose. Zone {} — of its subnets' zones ({}), the one \
+                 holding the fewest tasks of its group.",
+                v["zone"].as_str().unwrap_or("(any)"),
+                strs(&v["zones"]).join(", ")
+            );
+            return out;
+        }
+        _ => {}
+    }
     let _ = writeln!(out, "Strategies: {}", strs(&v["strategies"]).join(" → "));
     let _ = writeln!(out, "\n1. Candidates: {} registered instances", v["candidates"]);
     let mut step = 2;

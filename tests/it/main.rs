@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod determinism;
 mod docs;
+mod explain;
 mod faults;
 mod golden;
 mod images;

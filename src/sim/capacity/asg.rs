@@ -270,7 +270,7 @@ impl Sim<'_> {
                     plan
                 }
             };
-            match self.decide(plan, td, group, origin, false) {
+            match self.decide(plan, td, group, origin, Some(t), false) {
                 Ok(inst) => {
                     self.capacity.forget_provisioning(t, pool);
                     self.start_on(t, inst);

@@ -79,7 +79,7 @@ impl Sim<'_> {
         }
         let plan = plan(self);
         let managed = matches!(pool, Pool::Provider(p) if super::capacity::Capacity::managed(self.sc, p));
-        match self.decide(plan, l.td, l.group, l.origin, !managed) {
+        match self.decide(plan, l.td, l.group, l.origin, None, !managed) {
             Ok(inst) => Placement::Placed(self.create_task(l, pool, Some(inst))),
             Err(failure) => match (pool, failure) {
                 (Pool::Provider(p), _) if managed => {
@@ -98,35 +98,28 @@ impl Sim<'_> {
         }
     }
 
-    /// Decides where a task of `td` goes under `plan`, recording the decision when the
-    /// journal wants decisions. Without `want_reason` a failure is not explained,
-    /// which spares a scan.
+    /// Decides where a task of `td` goes under `plan` — a new task, or `existing` (a
+    /// PROVISIONING one) — recording the decision when the journal wants it. Without
+    /// `want_reason` a failure is not explained, which spares a scan.
     pub(super) fn decide(
         &mut self,
         plan: PlanId,
         td: TaskDefId,
         group: GroupId,
         origin: Origin,
+        existing: Option<TaskIdx>,
         want_reason: bool,
     ) -> Result<InstanceId, Option<(Failure, Option<InstanceId>)>> {
         let res = self.control.registry().get(td).reservation.clone();
         let wants_decisions = self.journal.wants_decisions();
         let d = self.fleet.decide(plan, &res, group, want_reason || wants_decisions);
-        if !wants_decisions {
-            return d;
-        }
         let chosen = d.as_ref().ok().copied();
-        let task = chosen.map(|_| super::task_id(TaskIdx(self.tasks.len() as u32)));
-        if self.journal.wants_decision_for(task.as_deref()) {
+        let task = chosen.map(|_| existing.unwrap_or(self.next_task()));
+        if self.wants_decision(task) {
             let placer = self.fleet.placer();
             let cluster = self.fleet.cluster();
             let scan = placer.scan(plan, &res, group, cluster, true);
-            let ctx = crate::placement::explain::Context {
-                time: self.now().secs_string(),
-                task,
-                origin: self.origin_label(origin),
-                tie_break: placer.tie_break(),
-            };
+            let ctx = self.decision_context(task, origin);
             let mut v =
                 crate::placement::explain::record(cluster, placer.plan_info(plan), &res, group, &scan, chosen, ctx);
             if let Some(i) = chosen {
@@ -136,6 +129,26 @@ impl Sim<'_> {
             self.journal.decision(&v);
         }
         d
+    }
+
+    /// The index the next task created will have.
+    pub(super) fn next_task(&self) -> TaskIdx {
+        TaskIdx(self.tasks.len() as u32)
+    }
+
+    /// Whether the journal wants the decision about `task` (None: one that placed nothing).
+    pub(super) fn wants_decision(&self, task: Option<TaskIdx>) -> bool {
+        self.journal.wants_decisions() && self.journal.wants_decision_for(task.map(super::task_id).as_deref())
+    }
+
+    /// Who and when, for a decision record about `task`.
+    pub(super) fn decision_context(&self, task: Option<TaskIdx>, origin: Origin) -> crate::placement::explain::Context {
+        crate::placement::explain::Context {
+            time: self.now().secs_string(),
+            task: task.map(super::task_id),
+            origin: self.origin_label(origin),
+            tie_break: self.fleet.placer().tie_break(),
+        }
     }
 
     /// Records a new task: created now, PROVISIONING or PENDING; counts it live.
@@ -231,6 +244,20 @@ impl Sim<'_> {
             return None;
         }
         let zone = self.capacity.fargate_zone(l.group, &zones);
+        let next = Some(self.next_task());
+        if self.wants_decision(next) {
+            let cluster = self.fleet.cluster();
+            let name = |z: Sym| cluster.symbols.resolve(z).to_string();
+            let v = crate::placement::explain::fargate_record(
+                cluster,
+                &self.control.registry().get(l.td).reservation,
+                l.group,
+                zone.map(name).as_deref(),
+                &zones.iter().map(|z| name(*z)).collect::<Vec<_>>(),
+                self.decision_context(next, l.origin),
+            );
+            self.journal.decision(&v);
+        }
         let res = &self.control.registry().get(l.td).reservation;
         let Pool::Fargate { spot, .. } = pool else {
             unreachable!("a Fargate pool")

@@ -116,6 +116,18 @@ impl Sim<'_> {
                             deployment: p,
                             after_fault: false,
                         };
+                        let next = Some(self.next_task());
+                        if self.wants_decision(next) {
+                            let v = crate::placement::explain::daemon_record(
+                                self.fleet.cluster(),
+                                self.fleet.placer().plan_info(plan),
+                                &res,
+                                group,
+                                inst,
+                                self.decision_context(next, l.origin),
+                            );
+                            self.journal.decision(&v);
+                        }
                         self.create_task(&l, pool, Some(inst));
                         self.services.get_mut(s).last_reason = None;
                     }
