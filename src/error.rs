@@ -71,7 +71,8 @@ impl Report {
     fn problem(&self, path: impl fmt::Display, message: impl Into<String>) -> Problem {
         Problem {
             file: self.file.clone(),
-            path: path.to_string(),
+            // A body at the top of a file has an empty path: its members start with no dot.
+            path: path.to_string().trim_start_matches('.').to_string(),
             position: None,
             message: message.into(),
         }

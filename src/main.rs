@@ -11,6 +11,27 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+/// Prints a line to standard output; when the reader has gone (a closed pipe, as with
+/// `| head`), ends quietly instead of panicking.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        if writeln!(std::io::stdout(), $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// [`say!`] without the newline.
+macro_rules! say_raw {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        if write!(std::io::stdout(), $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "ecsim",
@@ -84,7 +105,8 @@ enum Command {
     /// their times. Calls ecsim does not model are listed once in a warning. A real CloudTrail export
     /// carries no ecsim settings: give --scenario for the settings and instances to use.
     Replay {
-        /// The log: JSON lines, or a {"Records": [...]} CloudTrail document.
+        /// The log: JSON lines (events.jsonl), a CloudTrail file ({"Records": [...]}), one CloudTrail
+        /// record, any of these gzipped, or a folder of them (a CloudTrail S3 prefix).
         file: PathBuf,
         /// A scenario whose settings and infrastructure the replay uses (its own calls are left out).
         #[arg(long)]
@@ -158,20 +180,21 @@ fn run(file: &Path, o: RunOptions, decisions: bool) -> Result<(), Error> {
 
 fn replay(file: &Path, base: Option<PathBuf>, o: RunOptions) -> Result<(), Error> {
     let outputs = Outputs::parse(&o.outputs).map_err(|m| Error::invalid("--outputs", "", m))?;
-    let text = ecsim::scenario::load::read(file)?;
     let base = match base {
         Some(b) => {
             let format = ecsim::scenario::load::format_of(&b)?;
             let t = ecsim::scenario::load::read(&b)?;
-            Some(ecsim::scenario::load::parse_value(
-                &t,
-                format,
-                &b.display().to_string(),
-            )?)
+            let file = b.display().to_string();
+            Some(ecsim::replay::Base {
+                doc: ecsim::scenario::load::parse_value(&t, format, &file)?,
+                file,
+                dir: b.parent().map(Path::to_path_buf).unwrap_or_default(),
+            })
         }
         None => None,
     };
-    let r = ecsim::replay::from_log(&text, &file.display().to_string(), base)?;
+    let entries = ecsim::replay::log::read(file)?;
+    let r = ecsim::replay::from_log(entries, &file.display().to_string(), base)?;
     let sc = r.scenario;
     print_warnings(&sc.warnings);
     let dir = out_dir(o.out, &format!("{}-replay", sc.name));
@@ -198,8 +221,8 @@ fn execute(
     write_run_files(&mut out, &outcome, sc, outputs)?;
     out.commit()?;
     let s = &outcome.summary;
-    println!("{}", s.headline());
-    println!("wrote {}", dir.display());
+    say!("{}", s.headline());
+    say!("wrote {}", dir.display());
     eprintln!("{} events in {:.2?} wall time", s.events, started.elapsed());
     Ok(())
 }
@@ -219,8 +242,8 @@ fn sweep(file: &Path, out: Option<PathBuf>, jobs: Option<usize>) -> Result<(), E
         reason: e.to_string(),
     })?;
     out.commit()?;
-    print!("{}", ecsim::sweep::comparison_table(&sw, &rows));
-    println!("wrote {}", dir.join("sweep.csv").display());
+    say_raw!("{}", ecsim::sweep::comparison_table(&sw, &rows));
+    say!("wrote {}", dir.join("sweep.csv").display());
     eprintln!("{} runs in {:.2?} wall time", rows.len(), started.elapsed());
     Ok(())
 }
@@ -238,7 +261,7 @@ fn validate(file: &Path) -> Result<(), Error> {
     if is_sweep_file {
         let sw = load_sweep(file)?;
         print_warnings(&sw.scenarios[0].warnings);
-        println!(
+        say!(
             "{}: a valid sweep: {} variants × {} seeds = {} runs",
             file.display(),
             sw.variants.len(),
@@ -272,14 +295,14 @@ fn validate(file: &Path) -> Result<(), Error> {
     parts.push(counted(sc.services.len(), "service"));
     parts.push(counted(sc.workloads.len(), "workload"));
     parts.push(counted(sc.timeline.len(), "timeline call"));
-    println!(
+    say!(
         "{}: a valid scenario `{}`: {}",
         file.display(),
         sc.name,
         parts.join(", ")
     );
     if let Some(sw) = sweep {
-        println!(
+        say!(
             "  with a valid [sweep]: {} variants × {} seeds = {} runs",
             sw.variants.len(),
             sw.seeds.len(),
@@ -327,8 +350,8 @@ fn explain(file: &Path, task: &str, seed: Option<u64>, json: bool) -> Result<(),
     let mut rec = ExplainOne { target, found: None };
     ecsim::sim::run(&sc, seed.unwrap_or(sc.seed), &mut rec);
     match rec.found {
-        Some(v) if json => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
-        Some(v) => print!("{}", ecsim::placement::explain::render_text(&v)),
+        Some(v) if json => say!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
+        Some(v) => say_raw!("{}", ecsim::placement::explain::render_text(&v)),
         None => {
             return Err(Error::invalid(
                 &file.display().to_string(),

@@ -106,6 +106,13 @@ fn no_daemon_strategies(daemon: bool, strategies: Option<&[PlacementStrategy]>) 
 pub fn create(st: &dyn State, s: &CreateService) -> Result<NewService, ApiError> {
     super::check_token(s.client_token.as_deref())?;
     let cluster = super::cluster(st, s.cluster.as_deref())?;
+    if s.service_name.is_empty() {
+        return Err(ApiError::new(
+            code::INVALID,
+            "serviceName",
+            "missing: CreateService needs a serviceName (1–255 letters, numbers, hyphens and underscores)",
+        ));
+    }
     if !valid_name(&s.service_name) {
         return Err(ApiError::new(
             code::INVALID,

@@ -216,8 +216,32 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         }
     }
     let mut world = World::new(&capacity, registry, &all_clusters, agent_later);
+    let mut services = Vec::new();
     for (i, s) in f.services.iter().enumerate() {
-        world.create_service(s, &format!("services[{i}]"), &mut r);
+        let path = format!("services[{i}]");
+        let Some(rel) = &s.file else {
+            world.create_service(s, &path, &mut r);
+            services.push(s.clone());
+            continue;
+        };
+        if doc["services"][i].as_object().is_some_and(|m| m.len() > 1) {
+            r.error(
+                format!("{path}.file"),
+                "give either `file` or the service's members, not both",
+            );
+            continue;
+        }
+        let Some((fname, list)) = load::load_service_file(dir, rel, &path, &mut r) else {
+            continue;
+        };
+        // What ECS would say of a service in the file names the file.
+        let mut in_file = Report::new(&fname);
+        for (p, s) in list {
+            world.create_service(&s, &p, &mut in_file);
+            services.push(s);
+        }
+        r.errors.extend(in_file.errors);
+        r.warnings.extend(in_file.warnings);
     }
     let mut workload_names = BTreeSet::new();
     for (i, w) in f.workloads.iter().enumerate() {
@@ -288,7 +312,7 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         task_start_latency,
         instance_groups,
         task_definitions,
-        services: f.services,
+        services,
         workloads: f.workloads,
         timeline: timeline.into_iter().map(|(_, e)| e).collect(),
         sweep: f.sweep,

@@ -165,6 +165,13 @@ impl<'a> World<'a> {
 
     /// Checks a CreateService body and adds the service.
     pub fn create_service(&mut self, s: &CreateService, path: &str, r: &mut Report) {
+        if s.file.is_some() {
+            r.error(
+                format!("{path}.file"),
+                "`file` is for the scenario's [[services]] entries only",
+            );
+            return;
+        }
         if self.token_seen("CreateService", s.client_token.as_deref(), s, path, r) {
             return;
         }

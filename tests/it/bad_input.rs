@@ -251,3 +251,39 @@ fn services_over_time_inputs_are_checked_with_their_paths() {
         &["ECS_IMAGE_PULL_BEHAVIOR=`sometimes`", "iamActions[0]"],
     );
 }
+
+#[test]
+fn a_problem_inside_a_referenced_json_file_names_that_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("td.json"),
+        r#"{"family": "t", "containerDefinitions": [{"name": "c", "image": "x", "memory": 64, "colour": 1}]}"#,
+    )
+    .unwrap();
+    let file = tmp.path().join("s.toml");
+    std::fs::write(
+        &file,
+        good().replacen(
+            "[[taskDefinitions]]\nfamily = \"t\"",
+            "[[taskDefinitions]]\nfile = \"td.json\"\n[[taskDefinitions]]\nfamily = \"u\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = ecsim(&["validate", file.to_str().unwrap()]);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert_mentions(
+        &e,
+        &["td.json: containerDefinitions[0].colour: unknown ContainerDefinition member"],
+    );
+}
+
+#[test]
+fn a_missing_service_name_is_called_missing() {
+    refused(
+        "serviceName = \"s\"\n",
+        "",
+        &["services[0].serviceName: missing: CreateService needs a serviceName"],
+    );
+}

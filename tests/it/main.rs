@@ -18,6 +18,7 @@ mod invariants;
 mod layers;
 mod limits;
 mod outputs;
+mod paste;
 mod placement_examples;
 mod ports_enis;
 mod replay;

@@ -134,3 +134,110 @@ fn a_malformed_log_is_refused_with_its_line() {
     let out = ecsim(&["replay", tmp.path().join("missing.jsonl").to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));
 }
+
+/// Replays `log` on [`trail_base`] written beside it; returns the output folder's tasks.csv.
+fn replay_on_base(tmp: &std::path::Path, log: &std::path::Path) -> String {
+    let base = tmp.join("base.toml");
+    std::fs::write(&base, trail_base()).unwrap();
+    let out = tmp.join("out");
+    ecsim_ok(
+        "replay",
+        log.to_str().unwrap(),
+        &out,
+        &["--scenario", base.to_str().unwrap()],
+    );
+    std::fs::read_to_string(out.join("tasks.csv")).unwrap()
+}
+
+#[test]
+fn a_gzipped_trail_and_a_folder_of_trails_replay_like_the_plain_file() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = tmp.path().join("trail.json");
+    std::fs::write(&plain, CLOUDTRAIL).unwrap();
+    let expected = replay_on_base(tmp.path(), &plain);
+    // Gzipped, as CloudTrail delivers it.
+    let gz = tmp.path().join("trail.json.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    enc.write_all(CLOUDTRAIL.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    assert_eq!(replay_on_base(tmp.path(), &gz), expected);
+    // A folder (an S3 prefix): the records split over two files, read in name order.
+    let doc: serde_json::Value = serde_json::from_str(CLOUDTRAIL).unwrap();
+    let records = doc["Records"].as_array().unwrap();
+    let folder = tmp.path().join("AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/01");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, part) in [("a.json", &records[..3]), ("b.json", &records[3..])] {
+        std::fs::write(folder.join(name), serde_json::json!({ "Records": part }).to_string()).unwrap();
+    }
+    assert_eq!(replay_on_base(tmp.path(), &tmp.path().join("AWSLogs")), expected);
+}
+
+#[test]
+fn one_pretty_printed_cloudtrail_record_replays() {
+    let tmp = tempfile::tempdir().unwrap();
+    let record = tmp.path().join("record.json");
+    let doc: serde_json::Value = serde_json::from_str(CLOUDTRAIL).unwrap();
+    std::fs::write(&record, serde_json::to_string_pretty(&doc["Records"][0]).unwrap()).unwrap();
+    let tasks = replay_on_base(tmp.path(), &record);
+    assert_eq!(tasks.lines().count(), 1, "a RegisterTaskDefinition makes no task");
+    // The one in the ECS Developer Guide, as it stands.
+    if let Some(dir) = crate::common::shared("realworld/cloudtrail") {
+        let out = tmp.path().join("devguide");
+        let log = dir.join("awsdocs-ecs-devguide-createcluster-record.json");
+        ecsim_ok("replay", log.to_str().unwrap(), &out, &[]);
+    }
+}
+
+#[test]
+fn a_log_in_no_known_form_says_which_forms_are_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("services.json");
+    std::fs::write(&log, "{\"services\": []}").unwrap();
+    let out = ecsim(&["replay", log.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_mentions(
+        &String::from_utf8_lossy(&out.stderr),
+        &["services.json", "JSON lines", "CloudTrail file", "gzipped", "folder"],
+    );
+}
+
+#[test]
+fn a_replay_reads_the_scenarios_files_beside_it_and_blames_the_scenario_for_its_own_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("plans");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        sub.join("web.json"),
+        r#"{"family": "api", "containerDefinitions": [{"name": "c", "image": "x", "memory": 64}]}"#,
+    )
+    .unwrap();
+    let scenario = sub.join("base.toml");
+    std::fs::write(
+        &scenario,
+        format!("{}[[taskDefinitions]]\nfile = \"web.json\"\n", trail_base()),
+    )
+    .unwrap();
+    let log = tmp.path().join("trail.json");
+    std::fs::write(&log, CLOUDTRAIL).unwrap();
+    // Run from the repository root: web.json is found beside the scenario, not here.
+    let out = tmp.path().join("out");
+    ecsim_ok(
+        "replay",
+        log.to_str().unwrap(),
+        &out,
+        &["--scenario", scenario.to_str().unwrap()],
+    );
+    // A mistake in the scenario names the scenario, not the log.
+    std::fs::write(&scenario, trail_base().replace("m5.large", "m5.huge")).unwrap();
+    let bad = ecsim(&[
+        "replay",
+        log.to_str().unwrap(),
+        "--scenario",
+        scenario.to_str().unwrap(),
+    ]);
+    let e = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1));
+    assert_mentions(&e, &["base.toml", "instanceGroups[0].instanceType"]);
+    assert!(!e.contains("trail.json"), "{e}");
+}

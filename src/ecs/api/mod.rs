@@ -107,10 +107,15 @@ impl NetworkConfiguration {
     }
 }
 
-/// A CreateService request body, plus ecsim's simulation-only `taskDuration`.
+/// A CreateService request body, plus ecsim's simulation-only `taskDuration` (or, in a
+/// scenario's `[[services]]`, `{ file = "x.json" }`).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateService {
+    /// Scenario only: read the service (or services) from this AWS CLI JSON file instead:
+    /// a CreateService body, `{"service": {...}}`, or DescribeServices output.
+    #[serde(default, skip_serializing)]
+    pub file: Option<String>,
     /// `cluster` (name or ARN); the scenario's only cluster when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,

@@ -68,9 +68,12 @@ impl Script {
     }
 }
 
+pub mod log;
+
 use crate::error::{Error, Problem, Report};
 use crate::scenario::Scenario;
 use crate::scenario::schema::ApiCall;
+use log::{Entry, problem};
 use serde_json::{Map, Value, json};
 
 /// Calls that are a container agent's, not a client's: ecsim models the agent itself.
@@ -89,52 +92,22 @@ pub struct Replay {
     pub script: Script,
 }
 
-/// One record of the log with where it came from.
+/// One record of the log with where it came from and when it happened.
 struct Record {
+    file: String,
     line: usize,
     time_ms: u64,
     value: Value,
 }
 
-fn problem(file: &str, line: usize, message: String) -> Error {
-    Error::Invalid(vec![Problem {
-        file: file.to_string(),
-        path: String::new(),
-        position: Some((line, 1)),
-        message,
-    }])
-}
-
-/// The records of a log: JSON lines, or one JSON document with a `Records` array (a
-/// CloudTrail export). Ordered by time, keeping the log's order among equal times.
-fn records(text: &str, file: &str) -> Result<Vec<(usize, Value)>, Error> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('{')
-        && let Ok(doc) = serde_json::from_str::<Value>(text)
-        && let Some(rs) = doc.get("Records").and_then(Value::as_array)
-    {
-        return Ok(rs.iter().cloned().enumerate().map(|(i, v)| (i + 1, v)).collect());
-    }
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: Value =
-            serde_json::from_str(line).map_err(|e| problem(file, n + 1, format!("not a JSON record: {e}")))?;
-        if !v.is_object() {
-            return Err(problem(file, n + 1, "a record is a JSON object".into()));
-        }
-        out.push((n + 1, v));
-    }
-    if out.is_empty() {
-        return Err(problem(
-            file,
-            1,
-            "no records: expected JSON lines or a {\"Records\": [...]} document".into(),
-        ));
-    }
-    Ok(out)
+/// The scenario a replay takes its settings and infrastructure from (`--scenario`).
+pub struct Base {
+    /// The scenario document, as JSON.
+    pub doc: Value,
+    /// Its file, as the user named it: problems in what it brings name it.
+    pub file: String,
+    /// Its folder: its `file =` references are read from there.
+    pub dir: std::path::PathBuf,
 }
 
 fn unix_ms(iso: &str) -> Option<i64> {
@@ -145,26 +118,30 @@ fn unix_ms(iso: &str) -> Option<i64> {
 
 /// When a record happened, ms after the log's start: its `simTime`, else its
 /// `eventTime` (or EventBridge `time`) less the first record's.
-fn times(rs: Vec<(usize, Value)>, file: &str) -> Result<Vec<Record>, Error> {
-    let first = rs
-        .iter()
-        .find_map(|(_, v)| v["eventTime"].as_str().or(v["time"].as_str()).and_then(unix_ms));
+fn times(rs: Vec<Entry>) -> Result<Vec<Record>, Error> {
+    let first = rs.iter().find_map(|e| {
+        e.value["eventTime"]
+            .as_str()
+            .or(e.value["time"].as_str())
+            .and_then(unix_ms)
+    });
     let mut out = Vec::new();
-    for (line, v) in rs {
+    for Entry { file, line, value: v } in rs {
         let time_ms = if let Some(s) = v["simTime"].as_str() {
             let secs: f64 = s
                 .parse()
-                .map_err(|_| problem(file, line, format!("simTime `{s}` is not a number of seconds")))?;
+                .map_err(|_| problem(&file, line, format!("simTime `{s}` is not a number of seconds")))?;
             (secs * 1000.0).round() as u64
         } else {
             let t = v["eventTime"]
                 .as_str()
                 .or(v["time"].as_str())
                 .and_then(unix_ms)
-                .ok_or_else(|| problem(file, line, "a record needs simTime, eventTime or time".into()))?;
+                .ok_or_else(|| problem(&file, line, "a record needs simTime, eventTime or time".into()))?;
             (t - first.unwrap_or(t)).max(0) as u64
         };
         out.push(Record {
+            file,
             line,
             time_ms,
             value: v,
@@ -178,14 +155,19 @@ fn secs(ms: u64) -> Value {
     json!(ms as f64 / 1000.0)
 }
 
-/// Reads a log and builds the scenario that replays it. `base`, when given, is a
-/// scenario document (as JSON) whose settings and infrastructure the replay uses;
-/// its own calls and faults (services, workloads, timeline, faults) are left out:
-/// the log's calls and recorded faults take their place, and when the log registers
-/// instances its instance groups are left out too.
-pub fn from_log(text: &str, file: &str, base: Option<Value>) -> Result<Replay, Error> {
-    let rs = times(records(text, file)?, file)?;
-    let mut doc = match base {
+/// Builds the scenario that replays the log `file` (its records, from [`log::read`]).
+/// `base`, when given, is the scenario whose settings and infrastructure the replay
+/// uses; its own calls and faults (services, workloads, timeline, faults) are left
+/// out: the log's calls and recorded faults take their place, and when the log
+/// registers instances its instance groups are left out too. Problems in the log's
+/// calls name the log; problems in what the base brings name the base.
+pub fn from_log(entries: Vec<Entry>, file: &str, base: Option<Base>) -> Result<Replay, Error> {
+    let rs = times(entries)?;
+    let (base_doc, base_file, dir) = match base {
+        Some(b) => (Some(b.doc), Some(b.file), b.dir),
+        None => (None, None, std::path::PathBuf::from(".")),
+    };
+    let mut doc = match base_doc {
         Some(Value::Object(mut m)) => {
             for k in ["services", "workloads", "timeline", "sweep", "faults"] {
                 m.remove(k);
@@ -290,7 +272,7 @@ pub fn from_log(text: &str, file: &str, base: Option<Value>) -> Result<Replay, E
             Value::Null => json!({}),
             other => {
                 problems.push(Problem {
-                    file: file.to_string(),
+                    file: r.file.clone(),
                     path: format!("{name}.requestParameters"),
                     position: Some((r.line, 1)),
                     message: format!("expected an object, found {other}"),
@@ -318,7 +300,7 @@ pub fn from_log(text: &str, file: &str, base: Option<Value>) -> Result<Replay, E
                 *skipped.entry(name.to_string()).or_default() += 1;
             }
             Some(Err(m)) => problems.push(Problem {
-                file: file.to_string(),
+                file: r.file.clone(),
                 path: format!("{name}.requestParameters"),
                 position: Some((r.line, 1)),
                 message: m,
@@ -374,12 +356,8 @@ pub fn from_log(text: &str, file: &str, base: Option<Value>) -> Result<Replay, E
     let mut report = Report::new(file);
     drop_unknown_members(&mut doc, &mut report);
     let text = doc.to_string();
-    let mut sc = crate::scenario::build::scenario_from_str(
-        &text,
-        crate::scenario::load::Format::Json,
-        file,
-        std::path::Path::new("."),
-    )?;
+    let mut sc = crate::scenario::build::scenario_from_str(&text, crate::scenario::load::Format::Json, file, &dir)
+        .map_err(|e| blame(e, file, base_file.as_deref()))?;
     if !skipped.is_empty() {
         let list: Vec<String> = skipped.iter().map(|(n, c)| format!("{n} ×{c}")).collect();
         report.warn(
@@ -393,6 +371,26 @@ pub fn from_log(text: &str, file: &str, base: Option<Value>) -> Result<Replay, E
     }
     sc.warnings.extend(report.warnings);
     Ok(Replay { scenario: sc, script })
+}
+
+/// Names the right file in the problems of a replay's scenario: the log's calls and
+/// faults are the log's; the rest (settings, instances, task definitions) came from
+/// the base scenario, when there is one.
+fn blame(e: Error, log: &str, base: Option<&str>) -> Error {
+    match (e, base) {
+        (Error::Invalid(ps), Some(base)) => Error::Invalid(
+            ps.into_iter()
+                .map(|mut p| {
+                    let from_log = p.path.starts_with("timeline") || p.path.starts_with("faults");
+                    if p.file == log && !from_log {
+                        p.file = base.to_string();
+                    }
+                    p
+                })
+                .collect(),
+        ),
+        (e, _) => e,
+    }
 }
 
 /// Removes request members ECS does not know from the log's calls (a real export may
