@@ -264,43 +264,36 @@ impl Predicate {
             Subject::Ec2InstanceId => self.eval_str(Some(t.ec2_instance_id())),
             Subject::AgentVersion => {
                 let v = parse_version(t.agent_version()).unwrap_or_default();
-                self.eval_ord(|arg| match arg {
-                    Arg::Versions(vs) => vs.iter().map(|x| v.cmp(x)).collect(),
-                    _ => vec![],
+                self.eval_ord(&v, |arg| match arg {
+                    Arg::Versions(vs) => Some(vs.as_slice()),
+                    _ => None,
                 })
             }
-            Subject::RegisteredAt => {
-                let at = t.registered_at_ms();
-                self.eval_ord(|arg| match arg {
-                    Arg::Times(ts) => ts.iter().map(|x| at.cmp(x)).collect(),
-                    _ => vec![],
-                })
-            }
-            Subject::RunningTasksCount => {
-                let n = t.running_tasks_count() as i64;
-                self.eval_ord(|arg| match arg {
-                    Arg::Numbers(ns) => ns.iter().map(|x| n.cmp(x)).collect(),
-                    _ => vec![],
-                })
-            }
-            Subject::AgentConnected => {
-                let c = t.agent_connected();
-                self.eval_ord(|arg| match arg {
-                    Arg::Bools(bs) => bs.iter().map(|x| c.cmp(x)).collect(),
-                    _ => vec![],
-                })
-            }
+            Subject::RegisteredAt => self.eval_ord(&t.registered_at_ms(), |arg| match arg {
+                Arg::Times(ts) => Some(ts.as_slice()),
+                _ => None,
+            }),
+            Subject::RunningTasksCount => self.eval_ord(&(t.running_tasks_count() as i64), |arg| match arg {
+                Arg::Numbers(ns) => Some(ns.as_slice()),
+                _ => None,
+            }),
+            Subject::AgentConnected => self.eval_ord(&t.agent_connected(), |arg| match arg {
+                Arg::Bools(bs) => Some(bs.as_slice()),
+                _ => None,
+            }),
         }
     }
 
-    /// Ordered subjects always have a value; `exists` is then true.
-    fn eval_ord(&self, cmp: impl Fn(&Arg) -> Vec<std::cmp::Ordering>) -> bool {
+    /// Ordered subjects always have a value (`exists` is then true): `value` against
+    /// the argument's values of its kind (`values` picks them; none of another kind).
+    fn eval_ord<T: Ord>(&self, value: &T, values: impl Fn(&Arg) -> Option<&[T]>) -> bool {
+        let args = values(&self.arg).unwrap_or(&[]);
         match self.op {
             Op::Exists => true,
             Op::NotExists => false,
-            Op::In => cmp(&self.arg).iter().any(|o| o.is_eq()),
-            Op::NotIn => !cmp(&self.arg).iter().any(|o| o.is_eq()),
-            op => cmp(&self.arg).first().is_some_and(|o| ordering_holds(op, *o)),
+            Op::In => args.contains(value),
+            Op::NotIn => !args.contains(value),
+            op => args.first().is_some_and(|x| ordering_holds(op, value.cmp(x))),
         }
     }
 

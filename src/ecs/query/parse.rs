@@ -89,25 +89,26 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_or(&mut self) -> Result<Expr, QueryError> {
-        let mut left = self.parse_and()?;
-        loop {
-            self.skip_ws();
-            if self.eat("||") || self.eat_keyword("or", &['(']) {
-                let right = self.parse_and()?;
-                left = Expr::Or(Box::new(left), Box::new(right));
-            } else {
-                return Ok(left);
-            }
-        }
+        self.parse_chain(("||", "or"), Self::parse_and, Expr::Or)
     }
 
     fn parse_and(&mut self) -> Result<Expr, QueryError> {
-        let mut left = self.parse_unary()?;
+        self.parse_chain(("&&", "and"), Self::parse_unary, Expr::And)
+    }
+
+    /// `operand (op operand)*`, left-associative: `op` is a symbol or a keyword.
+    fn parse_chain(
+        &mut self,
+        (symbol, keyword): (&str, &str),
+        operand: fn(&mut Self) -> Result<Expr, QueryError>,
+        join: fn(Box<Expr>, Box<Expr>) -> Expr,
+    ) -> Result<Expr, QueryError> {
+        let mut left = operand(self)?;
         loop {
             self.skip_ws();
-            if self.eat("&&") || self.eat_keyword("and", &['(']) {
-                let right = self.parse_unary()?;
-                left = Expr::And(Box::new(left), Box::new(right));
+            if self.eat(symbol) || self.eat_keyword(keyword, &['(']) {
+                let right = operand(self)?;
+                left = join(Box::new(left), Box::new(right));
             } else {
                 return Ok(left);
             }
