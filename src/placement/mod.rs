@@ -17,7 +17,7 @@ use crate::ecs::failure::Failure;
 use crate::ecs::task_definition::Reservation;
 use crate::engine::StreamRng;
 use counts::GroupCounts;
-use index::{Index, IndexKey};
+use index::{Index, IndexKey, Order};
 use plan::{Chain, Plan, PlanId};
 use rand::RngExt;
 use std::collections::BTreeMap;
@@ -138,22 +138,25 @@ impl Placer {
             group: g,
             scope: p.scope,
         };
-        let i = match self.index_of.get(&key) {
-            Some(&i) => i,
-            None => {
-                let mut idx = Index::new(key.clone());
-                for id in cluster.ids() {
-                    if self.belongs(&key, cluster, id) {
-                        idx.insert(cluster, &self.counts, id);
-                    }
-                }
-                self.indexes.push(idx);
-                self.index_of.insert(key, self.indexes.len() - 1);
-                self.indexes.len() - 1
-            }
-        };
+        let i = self.index_by_key(key, cluster);
         self.plan_index[plan.0 as usize].insert(g, i);
         i
+    }
+
+    /// The index covering `key`, built from the cluster on first use.
+    fn index_by_key(&mut self, key: IndexKey, cluster: &Cluster) -> usize {
+        if let Some(&i) = self.index_of.get(&key) {
+            return i;
+        }
+        let mut idx = Index::new(key.clone());
+        for id in cluster.ids() {
+            if self.belongs(&key, cluster, id) {
+                idx.insert(cluster, &self.counts, id);
+            }
+        }
+        self.indexes.push(idx);
+        self.index_of.insert(key, self.indexes.len() - 1);
+        self.indexes.len() - 1
     }
 
     /// An instance joined, left, or changed status, agent connection or attributes.
@@ -248,19 +251,72 @@ impl Placer {
                 .all(|c| c.holds_without_own(cluster, id, group))
     }
 
-    /// Decides where a task of `group` with reservation `res` goes under `plan`.
+    /// Decides where a task of `group` with reservation `res` goes under `plan`; when
+    /// nothing fits, ECS's reason and the closest instance (from the reference scan).
     pub fn decide(&mut self, plan_id: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster) -> Decision {
-        match self.pick(plan_id, res, group, cluster) {
-            Some(i) => Decision::Placed(i),
-            None => {
-                let v = self.view(plan_id, res, group, cluster);
-                let s = scan::filter(&self.plans[plan_id.0 as usize], &v, false);
-                let (reason, closest) = s
-                    .failure
-                    .expect("index and scan disagree: scan found a candidate the index missed");
-                Decision::Unplaced { reason, closest }
-            }
+        self.decide_naming(plan_id, res, group, cluster, true)
+    }
+
+    /// Like [`decide`](Self::decide); when nothing fits and `closest` is false, the
+    /// reason comes from the indexes where they can tell it (no constraints, no ports,
+    /// no network interface), without a scan of every instance, and no instance is named.
+    pub fn decide_naming(
+        &mut self,
+        plan_id: PlanId,
+        res: &Reservation,
+        group: GroupId,
+        cluster: &Cluster,
+        closest: bool,
+    ) -> Decision {
+        if let Some(i) = self.pick(plan_id, res, group, cluster) {
+            return Decision::Placed(i);
         }
+        if !closest && let Some(reason) = self.quick_reason(plan_id, res, cluster) {
+            return Decision::Unplaced { reason, closest: None };
+        }
+        let v = self.view(plan_id, res, group, cluster);
+        let s = scan::filter(&self.plans[plan_id.0 as usize], &v, false);
+        let (reason, closest) = s
+            .failure
+            .expect("index and scan disagree: scan found a candidate the index missed");
+        Decision::Unplaced { reason, closest }
+    }
+
+    /// Why nothing fits, read from the scope's resource index — the instances that take
+    /// tasks, keyed by (remaining CPU, remaining memory) — in the reference scan's order:
+    /// no CPU anywhere, then no memory where the CPU is. None when the indexes cannot
+    /// tell (constraints, ports, network interfaces, or no instance taking tasks): the
+    /// caller scans.
+    pub fn quick_reason(&mut self, plan_id: PlanId, res: &Reservation, cluster: &Cluster) -> Option<Failure> {
+        let plan = &self.plans[plan_id.0 as usize];
+        if !plan.chain.constraints.is_empty() || res.eni || res.dynamic_ports > 0 || !res.static_ports.is_empty() {
+            return None;
+        }
+        let key = IndexKey {
+            statics: Vec::new(),
+            partition: Vec::new(),
+            order: Order::Remaining(crate::ecs::strategy::BinpackField::Cpu),
+            group: None,
+            scope: plan.scope,
+        };
+        let i = self.index_by_key(key, cluster);
+        let part = self.indexes[i].parts.first().filter(|p| p.len > 0)?;
+        let &(most_cpu, _) = part.buckets.keys().next_back()?;
+        if most_cpu < res.cpu {
+            return Some(Failure::Resource(crate::ecs::cluster::Shortfall::Cpu));
+        }
+        let mut from = res.cpu;
+        while let Some((&(cpu, _), _)) = part.buckets.range((from, 0)..).next() {
+            if part.buckets.range((cpu, res.memory)..=(cpu, u32::MAX)).next().is_some() {
+                // Something has both: the plan's own index would have found it.
+                return None;
+            }
+            if cpu == u32::MAX {
+                break;
+            }
+            from = cpu + 1;
+        }
+        Some(Failure::Resource(crate::ecs::cluster::Shortfall::Memory))
     }
 
     /// Like [`decide`](Self::decide), without naming a reason when nothing fits: the

@@ -123,6 +123,10 @@ fn check(
                     }
                     Decision::Unplaced { reason, closest } => {
                         prop_assert_eq!(scan.failure, Some((reason, closest)));
+                        // The indexes' reason, where they give one, is the scan's.
+                        if let Some(quick) = placer.quick_reason(plan, &res, &c) {
+                            prop_assert_eq!(quick, reason);
+                        }
                     }
                 }
             }
@@ -181,4 +185,47 @@ proptest! {
     fn random_ties_stay_among_the_best(sizes in sizes(), plans in plans(), steps in steps()) {
         check(TieBreak::Random, sizes, plans, steps)?;
     }
+}
+
+#[test]
+fn the_indexes_name_cpu_then_memory_as_the_scan_does() {
+    use ecsim::ecs::cluster::Shortfall;
+    use ecsim::ecs::failure::Failure;
+    // Two instances: a has 1024 CPU and 8000 MiB, b 4096 CPU and 2000 MiB.
+    let mut c = cluster(&[(1024, 8000, 0, 0), (4096, 2000, 1, 0)]);
+    let mut placer = Placer::new(TieBreak::LowestId, RngStreams::new(9).stream(3, 0));
+    let s: Vec<PlacementStrategy> = serde_json::from_str(CHAINS[0]).unwrap();
+    let chain = ecsim::placement::plan::Chain::compile(&[], &[], &s).unwrap();
+    let plan = placer.plan(&c, &chain, Pool::External);
+    for id in c.ids() {
+        placer.instance_changed(&c, id);
+    }
+    let ask = |cpu, memory| Reservation {
+        cpu,
+        memory,
+        ..Default::default()
+    };
+    // Only i-0 is external (every fifth instance): CPU first, then memory.
+    assert_eq!(
+        placer.quick_reason(plan, &ask(2048, 100), &c),
+        Some(Failure::Resource(Shortfall::Cpu))
+    );
+    assert_eq!(
+        placer.quick_reason(plan, &ask(512, 9000), &c),
+        Some(Failure::Resource(Shortfall::Memory))
+    );
+    // With ports the indexes do not tell: the scan does.
+    let mut ports = ask(512, 9000);
+    ports.dynamic_ports = 1;
+    assert_eq!(placer.quick_reason(plan, &ports, &c), None);
+    let g = c.group("g");
+    let placed = match placer.decide(plan, &ask(1024, 100), g, &c) {
+        Decision::Placed(i) => i,
+        other => panic!("{other:?}"),
+    };
+    placer.allocate(&mut c, placed, &ask(1024, 100), g);
+    assert_eq!(
+        placer.quick_reason(plan, &ask(1, 1), &c),
+        Some(Failure::Resource(Shortfall::Cpu))
+    );
 }

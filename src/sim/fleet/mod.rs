@@ -48,6 +48,17 @@ struct Runtime {
 /// definition and the pool.
 pub type PlanKey = (Origin, u32, TaskDefId, Pool);
 
+/// What a failed placement decision must say.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Explain {
+    /// Nothing (a PROVISIONING task waits for capacity anyway).
+    Nothing,
+    /// ECS's reason (counted in the summary).
+    Reason,
+    /// The reason and the instance a RunTask failure entry names (records are written).
+    ReasonAndClosest,
+}
+
 /// The fleet.
 pub struct Fleet {
     cluster: Cluster,
@@ -194,23 +205,23 @@ impl Fleet {
         self.plans.get(key).copied()
     }
 
-    /// Where a task of `group` reserving `res` goes under `plan`: an instance, or —
-    /// when `explain_failure` — ECS's reason and the closest instance (else no reason,
-    /// which spares a scan).
+    /// Where a task of `group` reserving `res` goes under `plan`: an instance, or what
+    /// `explain` asks of a failure — nothing, ECS's reason, or the reason and the
+    /// closest instance (which may take a scan of every instance).
     pub fn decide(
         &mut self,
         plan: PlanId,
         res: &Reservation,
         group: GroupId,
-        explain_failure: bool,
+        explain: Explain,
     ) -> Result<InstanceId, Option<(Failure, Option<InstanceId>)>> {
-        if explain_failure {
-            match self.placer.decide(plan, res, group, &self.cluster) {
-                Decision::Placed(i) => Ok(i),
-                Decision::Unplaced { reason, closest } => Err(Some((reason, closest))),
-            }
-        } else {
-            self.placer.pick(plan, res, group, &self.cluster).ok_or(None)
+        if explain == Explain::Nothing {
+            return self.placer.pick(plan, res, group, &self.cluster).ok_or(None);
+        }
+        let closest = explain == Explain::ReasonAndClosest;
+        match self.placer.decide_naming(plan, res, group, &self.cluster, closest) {
+            Decision::Placed(i) => Ok(i),
+            Decision::Unplaced { reason, closest } => Err(Some((reason, closest))),
         }
     }
 

@@ -7,6 +7,7 @@
 pub mod instance;
 mod stop;
 
+use super::fleet::Explain;
 use super::ids::{DeploymentIdx, Origin, TaskIdx};
 use super::journal::Record;
 use super::task::{Reason, StopCode, Task, TaskStatus};
@@ -112,7 +113,12 @@ impl Sim<'_> {
     ) -> Result<InstanceId, Option<(Failure, Option<InstanceId>)>> {
         let res = self.control.registry().get(td).reservation.clone();
         let wants_decisions = self.journal.wants_decisions();
-        let d = self.fleet.decide(plan, &res, group, want_reason || wants_decisions);
+        let explain = match (want_reason || wants_decisions, self.journal.wants()) {
+            (false, _) => Explain::Nothing,
+            (true, false) => Explain::Reason,
+            (true, true) => Explain::ReasonAndClosest,
+        };
+        let d = self.fleet.decide(plan, &res, group, explain);
         let chosen = d.as_ref().ok().copied();
         let task = chosen.map(|_| existing.unwrap_or(self.next_task()));
         if self.wants_decision(task) {
