@@ -11,7 +11,8 @@ use crate::engine::duration::DistSpec;
 use crate::error::{Error, Problem, Report};
 use crate::placement::TieBreak;
 use crate::scenario::instances::{AsgSpec, GroupSpec, build_asgs, build_groups};
-use crate::scenario::load::{self, Format, check_name, load_task_definition_file};
+use crate::scenario::load::{self, Format, check_name};
+use crate::scenario::paste::{load_service_file, load_task_definition_file};
 use crate::scenario::schema::{ApiCall, Arrival, Fault, ScenarioFile, SweepTable, TimelineEntry, Workload};
 use crate::scenario::settings::{
     DEFAULT_AGENT_DISCONNECT_TIMEOUT, ImagePullSpec, build_image_pull, build_prices, check_faults,
@@ -231,7 +232,7 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
             );
             continue;
         }
-        let Some((fname, list)) = load::load_service_file(dir, rel, &path, &mut r) else {
+        let Some((fname, list)) = load_service_file(dir, rel, &path, &mut r) else {
             continue;
         };
         // What ECS would say of a service in the file names the file.

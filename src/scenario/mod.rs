@@ -4,6 +4,7 @@
 pub mod build;
 pub mod instances;
 pub mod load;
+pub mod paste;
 pub mod schema;
 pub mod settings;
 pub mod world;
