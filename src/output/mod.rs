@@ -157,6 +157,7 @@ impl Drop for OutDir {
 pub struct FileRecorder {
     events: Option<BufWriter<File>>,
     decisions: Option<BufWriter<File>>,
+    tasks: bool,
     error: Option<std::io::Error>,
 }
 
@@ -174,6 +175,7 @@ impl FileRecorder {
             } else {
                 None
             },
+            tasks: outputs.tasks,
             error: None,
         })
     }
@@ -213,6 +215,9 @@ impl Recorder for FileRecorder {
     }
     fn decision(&mut self, record: &Value) {
         Self::write(&mut self.decisions, &mut self.error, record);
+    }
+    fn wants_tasks(&self) -> bool {
+        self.tasks || self.events.is_some() || self.decisions.is_some()
     }
 }
 

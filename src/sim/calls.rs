@@ -104,7 +104,7 @@ impl Sim<'_> {
         if let Err(e) = crate::control::tasks::stop_task(st) {
             return self.refused("StopTask", st, e);
         }
-        let found: Option<TaskIdx> = parse_task_id(&st.task).filter(|t| self.tasks.find(*t).is_some());
+        let found: Option<TaskIdx> = parse_task_id(&st.task).filter(|t| self.tasks.created(*t));
         match found {
             Some(t) => {
                 self.stop_task(t, StopCode::UserInitiated, Reason::UserInitiated(st.reason.clone()));

@@ -226,14 +226,15 @@ impl Sim<'_> {
             self.terminate_instance(i, super::capacity::Cause::Failure);
         }
         let symbols = &self.fleet.cluster().symbols;
-        let fargate: Vec<TaskIdx> = (0..self.tasks.len() as u32)
-            .map(TaskIdx)
-            .filter(|&t| {
-                let task = self.tasks.get(t);
+        let fargate: Vec<TaskIdx> = self
+            .tasks
+            .iter()
+            .filter(|(_, task)| {
                 task.pool.is_fargate()
                     && matches!(task.status, TaskStatus::Pending | TaskStatus::Running)
                     && task.zone.is_some_and(|z| symbols.resolve(z) == zone)
             })
+            .map(|(t, _)| t)
             .collect();
         for t in fargate {
             self.note_fault_loss(t);

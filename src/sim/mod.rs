@@ -38,7 +38,7 @@ use metrics::Metrics;
 use metrics::samples::{Sample, ServiceSample};
 use metrics::summary::{Summary, WaitStats};
 use services::{Service, ServiceStatus, Services};
-use task::{Reason, StopCode, Task, TaskStatus};
+use task::{Reason, StopCode};
 use tasks::TaskStore;
 
 pub use fleet::Unusable;
@@ -166,7 +166,7 @@ fn run_with(sc: &Scenario, script: Option<&crate::replay::Script>, seed: u64, re
         end: SimTime::ZERO + sc.duration,
         streams,
         fleet: Fleet::new(sc.tie_break, streams),
-        tasks: TaskStore::default(),
+        tasks: TaskStore::new(rec.wants_tasks()),
         services: Services::default(),
         capacity: Capacity::new(sc, streams),
         faults: Faults::new(sc, streams),
@@ -182,6 +182,7 @@ fn run_with(sc: &Scenario, script: Option<&crate::replay::Script>, seed: u64, re
         sim.metrics.advance(t, sim.fleet.cluster());
         sim.handle(ev);
         sim.settle();
+        sim.tasks.retire_stopped();
     }
     sim.sample_until(sim.end + SimDuration(1));
     sim.metrics.advance(sim.end, sim.fleet.cluster());
@@ -371,13 +372,6 @@ impl Sim<'_> {
             }
         }
         self.clients_give_up();
-        let waits: Vec<u64> = self
-            .tasks
-            .tasks()
-            .iter()
-            .filter_map(|t| t.started_at.map(|s| s.since(t.arrived_at).millis()))
-            .collect();
-        let started = waits.len() as u64;
         let end = self.end;
         self.metrics.close_all(end);
         let by_key: Vec<(String, f64)> = self
@@ -388,10 +382,7 @@ impl Sim<'_> {
             .map(|(a, v)| (a.name(&self.sc.capacity).to_string(), v))
             .collect();
         let fault_stats = self.faults.summary(end);
-        let tasks = self.tasks.tasks();
-        let requests = self.tasks.requests();
-        let count = |f: &dyn Fn(&Task) -> bool| tasks.iter().filter(|t| f(t)).count() as u64;
-        let requests_where = |f: &dyn Fn(&Reason) -> bool| requests.iter().filter(|r| f(&r.reason)).count() as u64;
+        let tally = self.tasks.tally();
         let samples = self.metrics.samples();
         let n = samples.len().max(1) as f64;
         let shortfall = self
@@ -405,20 +396,19 @@ impl Sim<'_> {
         let summary = Summary {
             scenario: self.sc.name.clone(),
             seed,
-            tasks_arrived: (tasks.len() + requests.len()) as u64,
-            tasks_placed: tasks.len() as u64,
+            tasks_arrived: tally.created + tally.requests,
+            tasks_placed: tally.created,
             placement_failures: self.metrics.failures().clone(),
-            tasks_waiting_at_end: requests_where(&Reason::is_waiting)
-                + count(&|t| t.status == TaskStatus::Provisioning),
-            tasks_failed_to_start: count(&|t| t.stop_code == Some(StopCode::TaskFailedToStart)),
-            wait: WaitStats::from_millis(waits),
+            tasks_waiting_at_end: tally.requests_waiting + tally.provisioning,
+            tasks_failed_to_start: tally.failed_to_start,
+            tasks_started: tally.waits.len() as u64,
+            wait: WaitStats::from_millis(tally.waits),
             instances_max: integrals.instances_max,
             reserved_mean_pct: integrals.reserved_pct(),
             cost_usd: by_key.iter().map(|(_, v)| v).sum(),
             cost_by_key: by_key,
             events: self.q.delivered(),
-            tasks_rejected: requests_where(&|r| matches!(r, Reason::Rejected(_))),
-            tasks_started: started,
+            tasks_rejected: tally.requests_rejected,
             instances_used_max: integrals.busy_max,
             instances_used_mean: integrals.busy_mean(self.sc.duration),
             stranded_mean_pct: (

@@ -3,7 +3,7 @@
 //! how many are PENDING and RUNNING.
 
 use super::ids::{Origin, RequestIdx, TaskIdx};
-use super::task::{Reason, Request, Task, TaskStatus};
+use super::task::{Reason, Request, StopCode, Task, TaskStatus};
 use crate::ecs::cluster::GroupId;
 use crate::ecs::registry::TaskDefId;
 use crate::engine::SimTime;
@@ -18,13 +18,61 @@ pub enum Row {
 }
 
 /// The run's tasks and requests.
-#[derive(Clone, Debug, Default)]
+///
+/// Tasks live in slots: a task's slot is found through `slot_of`, by creation index.
+/// When finished tasks are not kept ([`TaskStore::new`]), a STOPPED task gives up its
+/// slot after the event that stopped it and leaves only what the summary needs (its
+/// wait, whether it failed to start) in a [`Tally`]; requests are then only counted.
+#[derive(Clone, Debug)]
 pub struct TaskStore {
-    tasks: Vec<Task>,
+    slots: Vec<Task>,
+    slot_of: Vec<u32>,
+    free: Vec<u32>,
+    keep: bool,
+    stopped: Vec<TaskIdx>,
     requests: Vec<Request>,
     rows: Vec<Row>,
     pending: u32,
     running: u32,
+    retired: Tally,
+}
+
+/// `slot_of` for a task whose slot was given up.
+const GONE: u32 = u32::MAX;
+
+/// What the summary needs of the run's tasks and requests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Tasks created.
+    pub created: u64,
+    /// Requests that never became a task.
+    pub requests: u64,
+    /// Of those, still wanted at the end.
+    pub requests_waiting: u64,
+    /// Of those, abandoned after RunTask failures.
+    pub requests_rejected: u64,
+    /// Tasks PROVISIONING.
+    pub provisioning: u64,
+    /// Tasks stopped with TaskFailedToStart.
+    pub failed_to_start: u64,
+    /// Each started task's wait from arrival to RUNNING, milliseconds (in no order).
+    pub waits: Vec<u64>,
+}
+
+impl Tally {
+    fn add_task(&mut self, t: &Task) {
+        if let Some(s) = t.started_at {
+            self.waits.push(s.since(t.arrived_at).millis());
+        }
+        self.failed_to_start += u64::from(t.stop_code == Some(StopCode::TaskFailedToStart));
+        self.provisioning += u64::from(t.status == TaskStatus::Provisioning);
+    }
+
+    fn add_request(&mut self, r: &Reason) {
+        self.requests += 1;
+        self.requests_waiting += u64::from(r.is_waiting());
+        self.requests_rejected += u64::from(matches!(r, Reason::Rejected(_)));
+    }
 }
 
 /// The ECS task id of the task created `idx`-th (from 0) in a run.
@@ -39,14 +87,43 @@ pub fn parse_task_id(id: &str) -> Option<TaskIdx> {
 }
 
 impl TaskStore {
+    /// An empty store; `keep`: every task and request stays to the end (for tasks.csv,
+    /// events and explain), else finished tasks leave only their [`Tally`].
+    pub fn new(keep: bool) -> Self {
+        TaskStore {
+            slots: Vec::new(),
+            slot_of: Vec::new(),
+            free: Vec::new(),
+            keep,
+            stopped: Vec::new(),
+            requests: Vec::new(),
+            rows: Vec::new(),
+            pending: 0,
+            running: 0,
+            retired: Tally::default(),
+        }
+    }
+
     /// Adds a task; returns its index.
     pub fn push(&mut self, t: Task) -> TaskIdx {
-        let idx = TaskIdx(self.tasks.len() as u32);
+        let idx = TaskIdx(self.slot_of.len() as u32);
         if t.status == TaskStatus::Pending {
             self.pending += 1;
         }
-        self.tasks.push(t);
-        self.rows.push(Row::Task(idx));
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = t;
+                s
+            }
+            None => {
+                self.slots.push(t);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.slot_of.push(slot);
+        if self.keep {
+            self.rows.push(Row::Task(idx));
+        }
         idx
     }
 
@@ -59,6 +136,10 @@ impl TaskStore {
         arrived_at: SimTime,
         reason: Reason,
     ) {
+        if !self.keep {
+            self.retired.add_request(&reason);
+            return;
+        }
         self.rows.push(Row::Request(RequestIdx(self.requests.len() as u32)));
         self.requests.push(Request {
             taskdef,
@@ -69,24 +150,32 @@ impl TaskStore {
         });
     }
 
-    /// A task.
+    /// A task (one not given up: live, or kept).
     pub fn get(&self, t: TaskIdx) -> &Task {
-        &self.tasks[t.idx()]
+        &self.slots[self.slot_of[t.idx()] as usize]
     }
 
-    /// The task `t`, if it exists.
+    /// The task `t`, if it exists and was not given up.
     pub fn find(&self, t: TaskIdx) -> Option<&Task> {
-        self.tasks.get(t.idx())
+        match self.slot_of.get(t.idx()) {
+            Some(&s) if s != GONE => Some(&self.slots[s as usize]),
+            _ => None,
+        }
+    }
+
+    /// Whether task `t` was created in this run (it may have been given up since).
+    pub fn created(&self, t: TaskIdx) -> bool {
+        t.idx() < self.slot_of.len()
     }
 
     /// A task, to change it; its status changes go through [`set_status`](Self::set_status).
     pub fn get_mut(&mut self, t: TaskIdx) -> &mut Task {
-        &mut self.tasks[t.idx()]
+        &mut self.slots[self.slot_of[t.idx()] as usize]
     }
 
     /// Sets a task's status (and its version), keeping the PENDING and RUNNING counts.
     pub fn set_status(&mut self, t: TaskIdx, status: TaskStatus) {
-        let task = &mut self.tasks[t.idx()];
+        let task = &mut self.slots[self.slot_of[t.idx()] as usize];
         match task.status {
             TaskStatus::Pending => self.pending -= 1,
             TaskStatus::Running => self.running -= 1,
@@ -95,35 +184,46 @@ impl TaskStore {
         match status {
             TaskStatus::Pending => self.pending += 1,
             TaskStatus::Running => self.running += 1,
+            TaskStatus::Stopped if !self.keep => self.stopped.push(t),
             _ => {}
         }
         task.status = status;
         task.version += 1;
     }
 
+    /// Gives up the slots of the tasks stopped since the last call, when finished tasks
+    /// are not kept: called between events, so that nothing of the event that stopped
+    /// them still reads them.
+    pub fn retire_stopped(&mut self) {
+        for t in std::mem::take(&mut self.stopped) {
+            let slot = std::mem::replace(&mut self.slot_of[t.idx()], GONE);
+            self.retired.add_task(&self.slots[slot as usize]);
+            self.free.push(slot);
+        }
+    }
+
     /// Tasks created so far.
     pub fn len(&self) -> usize {
-        self.tasks.len()
+        self.slot_of.len()
     }
 
     /// True before the first task.
     pub fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
+        self.slot_of.is_empty()
     }
 
-    /// Every task, in creation order.
-    pub fn tasks(&self) -> &[Task] {
-        &self.tasks
+    /// The tasks not given up, with their indexes, in creation order.
+    pub fn iter(&self) -> impl Iterator<Item = (TaskIdx, &Task)> {
+        self.slot_of
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s != GONE)
+            .map(|(i, &s)| (TaskIdx(i as u32), &self.slots[s as usize]))
     }
 
-    /// Every request that never became a task, in record order.
+    /// Every request that never became a task, in record order (none when not kept).
     pub fn requests(&self) -> &[Request] {
         &self.requests
-    }
-
-    /// Tasks and requests in the order they were recorded.
-    pub fn rows(&self) -> &[Row] {
-        &self.rows
     }
 
     /// PENDING tasks.
@@ -136,8 +236,27 @@ impl TaskStore {
         self.running
     }
 
-    /// Everything, for the run's outcome.
-    pub fn into_parts(self) -> (Vec<Task>, Vec<Request>, Vec<Row>) {
-        (self.tasks, self.requests, self.rows)
+    /// What the summary needs: the given-up tasks' tally with the rest's added.
+    pub fn tally(&self) -> Tally {
+        let mut t = self.retired.clone();
+        t.created = self.slot_of.len() as u64;
+        for (_, task) in self.iter() {
+            t.add_task(task);
+        }
+        for r in &self.requests {
+            t.add_request(&r.reason);
+        }
+        t
+    }
+
+    /// The tasks not given up in creation order (all of them when kept), the requests
+    /// and the rows, for the run's outcome.
+    pub fn into_parts(mut self) -> (Vec<Task>, Vec<Request>, Vec<Row>) {
+        let tasks = if self.keep {
+            std::mem::take(&mut self.slots)
+        } else {
+            self.iter().map(|(_, t)| t.clone()).collect()
+        };
+        (tasks, self.requests, self.rows)
     }
 }

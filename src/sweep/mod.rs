@@ -7,7 +7,7 @@ pub mod expand;
 pub use expand::{Sweep, load_sweep};
 
 use crate::error::Error;
-use crate::sim::journal::Discard;
+use crate::sim::journal::SummaryOnly;
 use crate::sim::metrics::Summary;
 use rayon::prelude::*;
 use std::io::Write;
@@ -49,7 +49,7 @@ pub fn run_sweep(sweep: &Sweep, jobs: Option<usize>, progress: bool) -> Result<V
     let rows = pool.install(|| {
         runs.par_iter()
             .map(|r| {
-                let out = crate::sim::run(&sweep.scenarios[r.variant], r.seed, &mut Discard);
+                let out = crate::sim::run(&sweep.scenarios[r.variant], r.seed, &mut SummaryOnly);
                 bar.inc(1);
                 SweepRow {
                     run: r.index,

@@ -7,7 +7,7 @@
 use crate::common::{assert_mentions, ecsim, group, memory_def, scenario};
 use ecsim::scenario::load::Format;
 use ecsim::scenario::scenario_from_str;
-use ecsim::sim::journal::Collect;
+use ecsim::sim::journal::{Collect, SummaryOnly};
 use ecsim::sim::{check_invariants, run};
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
@@ -310,7 +310,14 @@ fn timeline_call(r: &mut ChaCha8Rng, defs: usize, services: usize, providers: &[
                 ),
             )
         }
-        8 => ("StopTask", format!("{{ task = \"{:032x}\" }}", r.random::<u128>())),
+        8 => {
+            let task = if r.random_bool(0.5) {
+                ecsim::sim::task_id(ecsim::sim::ids::TaskIdx(r.random_range(0..20)))
+            } else {
+                format!("{:032x}", r.random::<u128>())
+            };
+            ("StopTask", format!("{{ task = \"{task}\" }}"))
+        }
         _ => (
             "UpdateContainerInstancesState",
             format!(
@@ -337,18 +344,26 @@ fn json_to_inline_toml(v: &Value) -> String {
     }
 }
 
-/// Loads `text`; when it is accepted, runs it and checks the invariants. Returns
-/// whether it was accepted.
+/// Loads `text`; when it is accepted, runs it with every record and again keeping
+/// only the summary, and checks the invariants of both and that their summaries agree.
+/// Returns whether it was accepted.
 pub fn accepted_runs(text: &str) -> Result<bool, String> {
     let Ok(sc) = scenario_from_str(text, Format::Toml, "random.toml", Path::new(".")) else {
         return Ok(false);
     };
-    let outcome = std::panic::catch_unwind(|| {
+    let (outcome, lean) = std::panic::catch_unwind(|| {
         let mut rec = Collect::default();
-        run(&sc, sc.seed, &mut rec)
+        (run(&sc, sc.seed, &mut rec), run(&sc, sc.seed, &mut SummaryOnly))
     })
     .map_err(|_| format!("the run panicked on a scenario validate accepts:\n{text}"))?;
     check_invariants(&outcome).map_err(|e| format!("{e}\n{text}"))?;
+    check_invariants(&lean).map_err(|e| format!("summary only: {e}\n{text}"))?;
+    if lean.summary != outcome.summary {
+        return Err(format!(
+            "the summary differs when finished tasks are not kept:\n{:?}\n{:?}\n{text}",
+            outcome.summary, lean.summary
+        ));
+    }
     Ok(true)
 }
 

@@ -1,8 +1,9 @@
 //! Every shipped scenario loads, its sweep expands, and it runs with the invariants
-//! holding (the million-task day only loads: its speed is benchmarked).
+//! holding and the same summary whether finished tasks are kept or not (the
+//! million-task day only loads: its speed is benchmarked).
 
 use ecsim::scenario::load_scenario;
-use ecsim::sim::journal::Discard;
+use ecsim::sim::journal::{Discard, SummaryOnly};
 use ecsim::sim::{check_invariants, run};
 use ecsim::sweep::load_sweep;
 use std::path::Path;
@@ -25,6 +26,14 @@ fn shipped_scenarios_load_and_run() {
         let o = run(&sc, sc.seed, &mut Discard);
         check_invariants(&o).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(o.summary.tasks_placed > 0, "{}", path.display());
+        let lean = run(&sc, sc.seed, &mut SummaryOnly);
+        check_invariants(&lean).unwrap_or_else(|e| panic!("{} (summary only): {e}", path.display()));
+        assert_eq!(
+            lean.summary,
+            o.summary,
+            "{}: the summary must not depend on keeping finished tasks",
+            path.display()
+        );
     }
 }
 

@@ -38,6 +38,13 @@ pub trait Recorder {
     }
     /// One decisions.jsonl record.
     fn decision(&mut self, _record: &Value) {}
+    /// Whether every task's record is wanted in the outcome (tasks.csv, tests); when
+    /// not, a finished task leaves only what the summary needs, and requests that never
+    /// became tasks are only counted. Records rendered during the run read tasks, so
+    /// a recorder that wants events or decisions keeps them.
+    fn wants_tasks(&self) -> bool {
+        true
+    }
 }
 
 /// A recorder that keeps nothing.
@@ -48,6 +55,20 @@ impl Recorder for Discard {
         false
     }
     fn event(&mut self, _record: &Value) {}
+}
+
+/// A recorder for the summary alone: no records, and finished tasks are not kept
+/// (sweeps, benchmarks).
+pub struct SummaryOnly;
+
+impl Recorder for SummaryOnly {
+    fn wants_events(&self) -> bool {
+        false
+    }
+    fn event(&mut self, _record: &Value) {}
+    fn wants_tasks(&self) -> bool {
+        false
+    }
 }
 
 /// A recorder that keeps everything in memory (tests, small runs).

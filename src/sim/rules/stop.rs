@@ -15,7 +15,8 @@ impl Sim<'_> {
     /// task at once.
     pub(in crate::sim) fn stop_task(&mut self, t: TaskIdx, code: StopCode, reason: Reason) {
         let now = self.now();
-        let task = self.tasks.get(t);
+        // A task given up (finished tasks not kept) is STOPPED.
+        let Some(task) = self.tasks.find(t) else { return };
         let signalled = matches!(code, StopCode::ServiceSchedulerInitiated | StopCode::UserInitiated);
         let graceful = signalled
             && task.status == TaskStatus::Running
