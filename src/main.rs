@@ -41,6 +41,16 @@ macro_rules! say_raw {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print no progress, no warnings and no timing on standard error (results and errors still print).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+/// `--quiet`: set once, before any command runs.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Where a run writes, with which seed, and which files.
@@ -160,7 +170,7 @@ fn folder(s: &str) -> Result<PathBuf, String> {
 }
 
 fn print_warnings(ws: &[Problem]) {
-    for w in ws {
+    for w in ws.iter().filter(|_| !quiet()) {
         eprintln!("warning: {w}");
     }
 }
@@ -212,7 +222,8 @@ fn execute(
     let dir = dir.to_path_buf();
     let started = Instant::now();
     let mut out = OutDir::open(&dir)?;
-    let mut rec = FileRecorder::open(&mut out, outputs)?;
+    let progress = ecsim::output::progress::Progress::new(quiet(), ecsim::engine::SimTime::ZERO + sc.duration);
+    let mut rec = FileRecorder::open(&mut out, outputs)?.with_progress(progress);
     let outcome = match script {
         Some(s) => ecsim::sim::replay(sc, s, seed, &mut rec),
         None => ecsim::sim::run(sc, seed, &mut rec),
@@ -223,7 +234,9 @@ fn execute(
     let s = &outcome.summary;
     say!("{}", s.headline());
     say!("wrote {}", dir.display());
-    eprintln!("{} events in {:.2?} wall time", s.events, started.elapsed());
+    if !quiet() {
+        eprintln!("{} events in {:.2?} wall time", s.events, started.elapsed());
+    }
     Ok(())
 }
 
@@ -234,7 +247,7 @@ fn sweep(file: &Path, out: Option<PathBuf>, jobs: Option<usize>) -> Result<(), E
     }
     let dir = out_dir(out, &sw.name);
     let started = Instant::now();
-    let rows = ecsim::sweep::run_sweep(&sw, jobs, true)?;
+    let rows = ecsim::sweep::run_sweep(&sw, jobs, !quiet())?;
     let mut out = OutDir::open(&dir)?;
     let w = out.create("sweep.csv")?;
     ecsim::sweep::write_sweep_csv(w, &sw, &rows).map_err(|e| Error::Write {
@@ -244,7 +257,9 @@ fn sweep(file: &Path, out: Option<PathBuf>, jobs: Option<usize>) -> Result<(), E
     out.commit()?;
     say_raw!("{}", ecsim::sweep::comparison_table(&sw, &rows));
     say!("wrote {}", dir.join("sweep.csv").display());
-    eprintln!("{} runs in {:.2?} wall time", rows.len(), started.elapsed());
+    if !quiet() {
+        eprintln!("{} runs in {:.2?} wall time", rows.len(), started.elapsed());
+    }
     Ok(())
 }
 
@@ -367,6 +382,7 @@ fn explain(file: &Path, task: &str, seed: Option<u64>, json: bool) -> Result<(),
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
         Command::Run {
             file,

@@ -2,6 +2,8 @@
 //! decisions.jsonl and sweep.csv. Every file is written to a temporary name and
 //! renamed when complete; a failed run leaves nothing behind.
 
+pub mod progress;
+
 use crate::error::Error;
 use crate::scenario::Scenario;
 use crate::sim::Outcome;
@@ -158,6 +160,7 @@ pub struct FileRecorder {
     events: Option<BufWriter<File>>,
     decisions: Option<BufWriter<File>>,
     tasks: bool,
+    progress: progress::Progress,
     error: Option<std::io::Error>,
 }
 
@@ -176,12 +179,20 @@ impl FileRecorder {
                 None
             },
             tasks: outputs.tasks,
+            progress: progress::Progress::Off,
             error: None,
         })
     }
 
+    /// Shows the run's progress (see [`progress::Progress`]).
+    pub fn with_progress(mut self, p: progress::Progress) -> Self {
+        self.progress = p;
+        self
+    }
+
     /// Flushes the streams; reports the first write error.
     pub fn finish(self, dir: &Path) -> Result<(), Error> {
+        self.progress.finish();
         if let Some(e) = self.error {
             return Err(write_err(dir, e));
         }
@@ -218,6 +229,9 @@ impl Recorder for FileRecorder {
     }
     fn wants_tasks(&self) -> bool {
         self.tasks || self.events.is_some() || self.decisions.is_some()
+    }
+    fn progress(&mut self, now: crate::engine::SimTime, end: crate::engine::SimTime, events: u64) {
+        self.progress.update(now, end, events);
     }
 }
 

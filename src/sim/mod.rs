@@ -183,6 +183,10 @@ fn run_with(sc: &Scenario, script: Option<&crate::replay::Script>, seed: u64, re
         sim.handle(ev);
         sim.settle();
         sim.tasks.retire_stopped();
+        let events = sim.q.delivered();
+        if events.is_multiple_of(journal::PROGRESS_EVERY) {
+            sim.journal.progress(t, sim.end, events);
+        }
     }
     sim.sample_until(sim.end + SimDuration(1));
     sim.metrics.advance(sim.end, sim.fleet.cluster());

@@ -66,3 +66,25 @@ fn the_summary_line_names_failures_by_reason_and_what_still_waits() {
         ],
     );
 }
+
+#[test]
+fn quiet_silences_warnings_progress_and_timing_but_not_the_result() {
+    use crate::common::{HEADER, instance, task_def};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("warns.toml");
+    let td = task_def("web", 256, 256).replace("[[taskDefinitions]]\n", "[[taskDefinitions]]\nvolumes = []\n");
+    std::fs::write(
+        &file,
+        format!("{HEADER}{}{td}", instance("i1", "us-east-1a", 1024, 1024, "")),
+    )
+    .unwrap();
+    let (file, out) = (file.to_str().unwrap(), dir.path().join("o"));
+    let base = ["run", file, "--out", out.to_str().unwrap(), "--outputs", "summary"];
+    let loud = ecsim(&base);
+    assert!(loud.status.success(), "{}", text(&loud.stderr));
+    assert_mentions(&text(&loud.stderr), &["warning:", "volumes", "wall time"]);
+    let quiet = ecsim(&[&base[..], &["--quiet"]].concat());
+    assert!(quiet.status.success());
+    assert_eq!(text(&quiet.stderr), "", "--quiet prints nothing on standard error");
+    assert_eq!(text(&quiet.stdout), text(&loud.stdout), "the result still prints");
+}

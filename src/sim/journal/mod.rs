@@ -45,7 +45,13 @@ pub trait Recorder {
     fn wants_tasks(&self) -> bool {
         true
     }
+    /// The run has reached simulated time `now` of `end` after `events` events (told
+    /// every [`PROGRESS_EVERY`] events).
+    fn progress(&mut self, _now: SimTime, _end: SimTime, _events: u64) {}
 }
+
+/// How many engine events pass between [`Recorder::progress`] calls.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
 
 /// A recorder that keeps nothing.
 pub struct Discard;
@@ -255,6 +261,11 @@ impl<'a> Journal<'a> {
     /// Whether records are wanted.
     pub fn wants(&self) -> bool {
         self.rec.wants_events()
+    }
+
+    /// Tells the recorder how far the run is.
+    pub fn progress(&mut self, now: SimTime, end: SimTime, events: u64) {
+        self.rec.progress(now, end, events);
     }
 
     /// Whether placement decisions are wanted.
