@@ -3,7 +3,6 @@
 
 use crate::engine::{SimDuration, StreamRng};
 use rand::RngExt;
-use rand_distr::{Exp1, StandardNormal};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
@@ -213,13 +212,9 @@ impl DistSpec {
     pub fn sample(&self, rng: &mut StreamRng) -> SimDuration {
         let ms = match self {
             DistSpec::Fixed { value } => return value.0,
-            DistSpec::Exponential { mean } => {
-                let e: f64 = rng.sample(Exp1);
-                mean.0.millis() as f64 * e
-            }
+            DistSpec::Exponential { mean } => mean.0.millis() as f64 * super::rng::standard_exponential(rng),
             DistSpec::Lognormal { median, sigma } => {
-                let z: f64 = rng.sample(StandardNormal);
-                median.0.millis() as f64 * (sigma * z).exp()
+                median.0.millis() as f64 * libm::exp(sigma * super::rng::standard_normal(rng))
             }
             DistSpec::Uniform { min, max } => {
                 return SimDuration(rng.random_range(min.0.millis()..=max.0.millis()));
@@ -233,7 +228,7 @@ impl DistSpec {
         match self {
             DistSpec::Fixed { value } => value.0.millis() as f64,
             DistSpec::Exponential { mean } => mean.0.millis() as f64,
-            DistSpec::Lognormal { median, sigma } => median.0.millis() as f64 * (sigma * sigma / 2.0).exp(),
+            DistSpec::Lognormal { median, sigma } => median.0.millis() as f64 * libm::exp(sigma * sigma / 2.0),
             DistSpec::Uniform { min, max } => (min.0.millis() + max.0.millis()) as f64 / 2.0,
         }
     }

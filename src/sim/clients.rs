@@ -281,7 +281,7 @@ impl Sim<'_> {
                 self.clients.replay_retries.insert(c.request, idx);
             }
             (None, Some(r)) => {
-                let wait = r.backoff.0.millis() as f64 * r.multiplier.unwrap_or(1.0).powi(attempt as i32);
+                let wait = r.backoff.0.millis() as f64 * libm::pow(r.multiplier.unwrap_or(1.0), attempt as f64);
                 self.schedule(now + SimDuration(wait.round() as u64), Event::Retry(idx));
             }
             (None, None) => {}

@@ -1,5 +1,6 @@
 //! The layers of ARCHITECTURE.md hold: a module of the library uses only modules of
-//! earlier layers (so there are no import circles between them).
+//! earlier layers (so there are no import circles between them); and nothing calls the
+//! platform's math library, whose last bits may differ between systems.
 
 use std::path::Path;
 
@@ -83,4 +84,52 @@ fn the_layer_check_sees_a_wrong_import() {
     // Guards the test above: it must catch an engine file that uses the domain.
     assert_eq!(uses("use crate::ecs::cluster::Cluster; // crate::sim\n"), ["ecs"]);
     assert!(layer("ecs").unwrap() >= layer("engine").unwrap());
+}
+
+/// Float functions whose results the platform's math library decides (they may differ
+/// in the last bit between systems); `libm`'s are used instead.
+const PLATFORM_MATH: &[&str] = &[
+    ".ln()",
+    ".log(",
+    ".log2()",
+    ".log10()",
+    ".exp()",
+    ".exp2()",
+    ".powi(",
+    ".powf(",
+    ".sin()",
+    ".cos()",
+    ".tan()",
+    ".ln_1p()",
+    ".exp_m1()",
+    ".cbrt()",
+    ".hypot(",
+    "rand_distr",
+];
+
+/// The platform-math calls in `text`, outside comments.
+fn platform_math(text: &str) -> Vec<&'static str> {
+    let code: String = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    PLATFORM_MATH.iter().copied().filter(|m| code.contains(m)).collect()
+}
+
+#[test]
+fn no_run_uses_the_platform_math_library() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    files(&src, &mut all);
+    let found: Vec<String> = all
+        .iter()
+        .flat_map(|f| {
+            platform_math(&std::fs::read_to_string(f).unwrap())
+                .into_iter()
+                .map(move |m| format!("{}: {m}", f.display()))
+        })
+        .collect();
+    assert!(found.is_empty(), "use libm instead:\n{}", found.join("\n"));
+    assert_eq!(platform_math("let y = x.ln(); // not .exp()"), [".ln()"]);
 }
