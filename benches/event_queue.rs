@@ -28,7 +28,12 @@ struct Gaps(Vec<u64>, usize);
 
 impl Gaps {
     fn new(rng: &mut StreamRng) -> Gaps {
-        Gaps((0..1 << 16).map(|_| (standard_exponential(rng) * 1000.0) as u64).collect(), 0)
+        Gaps(
+            (0..1 << 16)
+                .map(|_| (standard_exponential(rng) * 1000.0) as u64)
+                .collect(),
+            0,
+        )
     }
 
     fn next(&mut self) -> u64 {

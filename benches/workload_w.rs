@@ -53,7 +53,12 @@ fn w(c: &mut Criterion) {
     bench(c, "hosts_1k_tasks_200k", &workload_w(1_000, 200_000, 1.0), 10);
     bench(c, "hosts_10k_tasks_400k", &workload_w(10_000, 400_000, 1.0), 20);
     bench(c, "hosts_100k_tasks_1M", &workload_w(100_000, 1_000_000, 1.0), 60);
-    bench(c, "overloaded_hosts_10k_tasks_400k", &workload_w(10_000, 400_000, 2.0), 20);
+    bench(
+        c,
+        "overloaded_hosts_10k_tasks_400k",
+        &workload_w(10_000, 400_000, 2.0),
+        20,
+    );
 }
 
 criterion_group!(benches, w);

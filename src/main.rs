@@ -220,6 +220,10 @@ fn execute(
     outputs: &Outputs,
 ) -> Result<(), Error> {
     let dir = dir.to_path_buf();
+    let files = outputs.estimate(sc.expected_task_requests(), sc.instances_at_most());
+    if let Some(w) = ecsim::output::size_warning(&files, 1e9).filter(|_| !quiet()) {
+        eprintln!("note: {w}");
+    }
     let started = Instant::now();
     let mut out = OutDir::open(&dir)?;
     let progress = ecsim::output::progress::Progress::new(quiet(), ecsim::engine::SimTime::ZERO + sc.duration);

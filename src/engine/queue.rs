@@ -176,7 +176,11 @@ impl<E> EventQueue<E> {
         if b > 0 {
             let mut moving = std::mem::take(&mut self.buckets[b]);
             self.occupied[b / 64] &= !(1 << (b % 64));
-            self.last = moving.iter().map(|e| e.key()).min().expect("an occupied bucket has entries");
+            self.last = moving
+                .iter()
+                .map(|e| e.key())
+                .min()
+                .expect("an occupied bucket has entries");
             for e in moving.drain(..) {
                 let to = bucket_of(e.key(), self.last);
                 self.buckets[to].push(e);

@@ -91,6 +91,50 @@ impl Outputs {
         }
         Ok(o)
     }
+
+    /// The big files these outputs would write for a run of `tasks` task requests on
+    /// up to `instances` instances, with their estimated sizes in bytes, largest first.
+    /// Per task, measured on workload W: events.jsonl about 4 KB (its CloudTrail call and
+    /// EventBridge state changes), tasks.csv about 260 bytes; decisions.jsonl about
+    /// 65 bytes per instance per decision (every instance is listed with its verdict).
+    pub fn estimate(&self, tasks: f64, instances: u64) -> Vec<(&'static str, f64)> {
+        let mut files = Vec::new();
+        if self.decisions {
+            files.push(("decisions.jsonl", tasks * 65.0 * instances as f64));
+        }
+        if self.events {
+            files.push(("events.jsonl", tasks * 4_000.0));
+        }
+        if self.tasks {
+            files.push(("tasks.csv", tasks * 260.0));
+        }
+        files.sort_by(|a, b| b.1.total_cmp(&a.1));
+        files
+    }
+}
+
+/// What a run is about to write, when that is more than `limit` bytes: a line naming
+/// the big files and how to write less.
+pub fn size_warning(files: &[(&str, f64)], limit: f64) -> Option<String> {
+    let total: f64 = files.iter().map(|f| f.1).sum();
+    if total <= limit {
+        return None;
+    }
+    let each: Vec<String> = files.iter().map(|(n, b)| format!("{n} ~{}", human_bytes(*b))).collect();
+    Some(format!(
+        "this run will write about {} ({}); --outputs summary,timeseries writes only the summary and samples",
+        human_bytes(total),
+        each.join(", ")
+    ))
+}
+
+/// `1.2 GB`, `340 MB`, `12 KB`.
+pub fn human_bytes(b: f64) -> String {
+    match b {
+        b if b >= 1e9 => format!("{:.1} GB", b / 1e9),
+        b if b >= 1e6 => format!("{:.0} MB", b / 1e6),
+        b => format!("{:.0} KB", b / 1e3),
+    }
 }
 
 /// An output folder whose files appear only when complete.

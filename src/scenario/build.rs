@@ -84,6 +84,38 @@ pub struct Scenario {
     pub warnings: Vec<Problem>,
 }
 
+impl Scenario {
+    /// Task requests the workloads are expected to make over the run (their mean
+    /// rates × the duration × tasks per call), plus the services' first desired counts:
+    /// for sizing outputs before a run, not a prediction of what is placed.
+    pub fn expected_task_requests(&self) -> f64 {
+        let minutes = self.duration.millis() as f64 / 60_000.0;
+        let calls = |w: &Workload| match &w.arrival {
+            crate::scenario::schema::Arrival::Poisson { rate_per_minute } => rate_per_minute * minutes,
+            crate::scenario::schema::Arrival::Fixed { interval } => {
+                (self.duration.millis() / interval.0.millis().max(1) + 1) as f64
+            }
+        };
+        let workloads: f64 = self
+            .workloads
+            .iter()
+            .map(|w| calls(w) * w.run_task.count.unwrap_or(1).max(1) as f64)
+            .sum();
+        let services: f64 = self
+            .services
+            .iter()
+            .map(|s| s.desired_count.unwrap_or(0).max(0) as f64)
+            .sum();
+        workloads + services
+    }
+
+    /// Container instances at the start and the most Auto Scaling groups may add.
+    pub fn instances_at_most(&self) -> u64 {
+        let groups: u64 = self.instance_groups.iter().map(|g| g.count as u64).sum();
+        groups + self.asgs.iter().map(|a| a.max_size as u64).sum::<u64>()
+    }
+}
+
 /// Loads and checks a scenario file.
 pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
     let format = load::format_of(path)?;

@@ -58,3 +58,46 @@ fn tasks_csv_alone_shows_reservations_placement_times_and_no_over_commitment() {
         }
     }
 }
+
+#[test]
+fn a_big_run_says_how_much_it_will_write_before_it_starts() {
+    use crate::common::{HEADER, scenario, task_def, xlarge_group};
+    use ecsim::output::{Outputs, size_warning};
+    use ecsim::sim::journal::SummaryOnly;
+    // 2 calls a minute × 3 tasks for an hour, one every 10 minutes for an hour (7 calls),
+    // and a service of 4.
+    let text = format!(
+        "{HEADER}{}{}[[workloads]]\nname = \"p\"\nrunTask = {{ taskDefinition = \"w\", count = 3 }}\n\
+         arrival = {{ process = \"poisson\", ratePerMinute = 2 }}\ntaskDuration = \"1m\"\n\
+         [[workloads]]\nname = \"f\"\nrunTask = {{ taskDefinition = \"w\" }}\n\
+         arrival = {{ process = \"fixed\", interval = \"10m\" }}\ntaskDuration = \"1m\"\n\
+         [[services]]\nserviceName = \"s\"\ntaskDefinition = \"w\"\ndesiredCount = 4\n",
+        xlarge_group(5),
+        task_def("w", 256, 256)
+    );
+    let sc = scenario(&text);
+    let o = ecsim::sim::run(&sc, sc.seed, &mut SummaryOnly);
+    assert_eq!(sc.expected_task_requests(), 360.0 + 7.0 + 4.0);
+    assert_eq!(sc.instances_at_most(), 5);
+    let arrived = o.summary.tasks_arrived as f64;
+    assert!(
+        (arrived - 371.0).abs() < 60.0,
+        "the estimate is near what arrives: {arrived}"
+    );
+
+    let all = Outputs::parse("summary,tasks,events,decisions").unwrap();
+    let files = all.estimate(1e6, 1000);
+    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
+    assert_eq!(names, ["decisions.jsonl", "events.jsonl", "tasks.csv"], "largest first");
+    let line = size_warning(&files, 1e9).expect("65 GB is worth a word");
+    assert!(
+        line.starts_with(
+            "this run will write about 69.3 GB (decisions.jsonl ~65.0 GB, events.jsonl ~4.0 GB, tasks.csv ~260 MB)"
+        ),
+        "{line}"
+    );
+    assert_eq!(
+        size_warning(&Outputs::parse("summary").unwrap().estimate(1e6, 1000), 1e9),
+        None
+    );
+}
