@@ -33,6 +33,8 @@ pub struct Outputs {
     pub events: bool,
     /// decisions.jsonl (off unless asked for)
     pub decisions: bool,
+    /// Files written gzipped (a `.gz` added to their names), by [`OUTPUT_NAMES`] position.
+    pub gzip: [bool; 7],
 }
 
 /// Names accepted by `--outputs`.
@@ -56,6 +58,7 @@ impl Default for Outputs {
             services: true,
             events: true,
             decisions: false,
+            gzip: [false; 7],
         }
     }
 }
@@ -71,8 +74,13 @@ impl Outputs {
             services: false,
             events: false,
             decisions: false,
+            gzip: [false; 7],
         };
         for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (name, gz) = name.strip_suffix(".gz").map_or((name, false), |n| (n, true));
+            if let Some(i) = OUTPUT_NAMES.iter().position(|n| *n == name) {
+                o.gzip[i] = gz;
+            }
             match name {
                 "summary" => o.summary = true,
                 "tasks" => o.tasks = true,
@@ -83,13 +91,37 @@ impl Outputs {
                 "decisions" => o.decisions = true,
                 other => {
                     return Err(format!(
-                        "unknown output `{other}`: choose from {}",
+                        "unknown output `{other}`: choose from {} (a `.gz` after a name, e.g. `events.gz`, writes it gzipped)",
                         OUTPUT_NAMES.join(", ")
                     ));
                 }
             }
         }
         Ok(o)
+    }
+
+    /// Gzips the per-task and per-event files: tasks.csv, events.jsonl, decisions.jsonl
+    /// (`--compress`).
+    pub fn compress_big(&mut self) {
+        for name in ["tasks", "events", "decisions"] {
+            self.set_gzip(name);
+        }
+    }
+
+    fn set_gzip(&mut self, name: &str) {
+        if let Some(i) = OUTPUT_NAMES.iter().position(|n| *n == name) {
+            self.gzip[i] = true;
+        }
+    }
+
+    /// The file name output `name` (one of [`OUTPUT_NAMES`]) is written as: `file`, or
+    /// `file.gz` when gzipped.
+    pub fn file_name(&self, name: &str, file: &str) -> String {
+        let gz = OUTPUT_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .is_some_and(|i| self.gzip[i]);
+        if gz { format!("{file}.gz") } else { file.to_string() }
     }
 
     /// The big files these outputs would write for a run of `tasks` task requests on
@@ -137,6 +169,40 @@ pub fn human_bytes(b: f64) -> String {
     }
 }
 
+/// A file being written: buffered, and gzipped when its name ends in `.gz`.
+pub enum OutFile {
+    /// As it is.
+    Plain(BufWriter<File>),
+    /// Gzipped (buffered in front of the encoder: records arrive in small writes).
+    Gz(BufWriter<flate2::write::GzEncoder<File>>),
+}
+
+impl Write for OutFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            OutFile::Plain(w) => w.write(buf),
+            OutFile::Gz(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            OutFile::Plain(w) => w.flush(),
+            OutFile::Gz(w) => w.flush(),
+        }
+    }
+}
+
+impl OutFile {
+    /// Writes what is buffered, and the gzip trailer.
+    pub fn finish(self) -> std::io::Result<()> {
+        match self {
+            OutFile::Plain(mut w) => w.flush(),
+            OutFile::Gz(w) => w.into_inner().map_err(|e| e.into_error())?.finish()?.flush(),
+        }
+    }
+}
+
 /// An output folder whose files appear only when complete.
 pub struct OutDir {
     dir: PathBuf,
@@ -168,12 +234,17 @@ impl OutDir {
         &self.dir
     }
 
-    /// A temporary file that will become `name`.
-    pub fn create(&mut self, name: &str) -> Result<BufWriter<File>, Error> {
+    /// A temporary file that will become `name` (gzipped when `name` ends in `.gz`).
+    pub fn create(&mut self, name: &str) -> Result<OutFile, Error> {
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let f = File::create(&tmp).map_err(|e| write_err(&tmp, e))?;
         self.temps.push(tmp);
-        Ok(BufWriter::new(f))
+        Ok(if name.ends_with(".gz") {
+            let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+            OutFile::Gz(BufWriter::with_capacity(1 << 16, gz))
+        } else {
+            OutFile::Plain(BufWriter::new(f))
+        })
     }
 
     /// Renames every temporary file to its final name.
@@ -201,8 +272,8 @@ impl Drop for OutDir {
 
 /// Streams events.jsonl and decisions.jsonl to temporary files during a run.
 pub struct FileRecorder {
-    events: Option<BufWriter<File>>,
-    decisions: Option<BufWriter<File>>,
+    events: Option<OutFile>,
+    decisions: Option<OutFile>,
     tasks: bool,
     progress: progress::Progress,
     error: Option<std::io::Error>,
@@ -213,12 +284,12 @@ impl FileRecorder {
     pub fn open(out: &mut OutDir, outputs: &Outputs) -> Result<FileRecorder, Error> {
         Ok(FileRecorder {
             events: if outputs.events {
-                Some(out.create("events.jsonl")?)
+                Some(out.create(&outputs.file_name("events", "events.jsonl"))?)
             } else {
                 None
             },
             decisions: if outputs.decisions {
-                Some(out.create("decisions.jsonl")?)
+                Some(out.create(&outputs.file_name("decisions", "decisions.jsonl"))?)
             } else {
                 None
             },
@@ -240,13 +311,13 @@ impl FileRecorder {
         if let Some(e) = self.error {
             return Err(write_err(dir, e));
         }
-        for mut w in [self.events, self.decisions].into_iter().flatten() {
-            w.flush().map_err(|e| write_err(dir, e))?;
+        for w in [self.events, self.decisions].into_iter().flatten() {
+            w.finish().map_err(|e| write_err(dir, e))?;
         }
         Ok(())
     }
 
-    fn write(w: &mut Option<BufWriter<File>>, error: &mut Option<std::io::Error>, v: &Value) {
+    fn write(w: &mut Option<OutFile>, error: &mut Option<std::io::Error>, v: &Value) {
         if let Some(w) = w
             && error.is_none()
             && let Err(e) = serde_json::to_writer(&mut *w, v)
@@ -551,28 +622,35 @@ pub const INSTANCE_HEADER: &[&str] = &[
 /// during the run by a [`FileRecorder`]).
 pub fn write_run_files(out: &mut OutDir, o: &Outcome, sc: &Scenario, outputs: &Outputs) -> Result<(), Error> {
     let dir = out.path().to_path_buf();
-    let csv_err = |e: csv::Error| write_err(&dir, e);
+    let mut emit = |name: &str, file: &str, write: &dyn Fn(&mut OutFile) -> Result<(), csv::Error>| {
+        let mut w = out.create(&outputs.file_name(name, file))?;
+        write(&mut w).map_err(|e| write_err(&dir, e))?;
+        w.finish().map_err(|e| write_err(&dir, e))
+    };
     if outputs.summary {
-        write_cells(out.create("summary.csv")?, &[o.summary.cells()]).map_err(csv_err)?;
+        emit("summary", "summary.csv", &|w| write_cells(w, &[o.summary.cells()]))?;
     }
     if outputs.tasks {
-        write_csv(out.create("tasks.csv")?, &task_rows(o, sc), TASK_HEADER).map_err(csv_err)?;
+        emit("tasks", "tasks.csv", &|w| write_csv(w, &task_rows(o, sc), TASK_HEADER))?;
     }
     if outputs.instances {
-        write_csv(out.create("instances.csv")?, &instance_rows(o), INSTANCE_HEADER).map_err(csv_err)?;
+        emit("instances", "instances.csv", &|w| {
+            write_csv(w, &instance_rows(o), INSTANCE_HEADER)
+        })?;
     }
     if outputs.timeseries {
         let rows: Vec<_> = o.timeseries.iter().map(crate::sim::metrics::Sample::cells).collect();
-        write_cells(out.create("timeseries.csv")?, &rows).map_err(csv_err)?;
+        emit("timeseries", "timeseries.csv", &|w| write_cells(w, &rows))?;
     }
     if outputs.services {
         let rows: Vec<_> = o.service_samples.iter().map(|x| x.cells(o)).collect();
-        let w = out.create("services.csv")?;
-        if rows.is_empty() {
-            write_csv::<TaskRow>(w, &[], &crate::sim::metrics::samples::SERVICE_HEADER).map_err(csv_err)?;
-        } else {
-            write_cells(w, &rows).map_err(csv_err)?;
-        }
+        emit("services", "services.csv", &|w| {
+            if rows.is_empty() {
+                write_csv::<TaskRow>(w, &[], &crate::sim::metrics::samples::SERVICE_HEADER)
+            } else {
+                write_cells(w, &rows)
+            }
+        })?;
     }
     Ok(())
 }
