@@ -343,7 +343,7 @@ impl Arns {
     pub fn iso(&self, t: SimTime) -> String {
         let ms = self.start_unix_ms + t.millis() as i64;
         chrono::DateTime::from_timestamp_millis(ms)
-            .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
             .unwrap_or_default()
     }
 }
