@@ -38,7 +38,10 @@ pub struct InstanceSpec {
     pub task_enis: u32,
     /// Extra static ports the agent reserves (`ECS_RESERVED_PORTS` beyond the defaults).
     pub reserved_ports: Vec<u16>,
-    /// Attributes, built-in and custom.
+    /// Attributes, built-in and custom. Registration moves them into the cluster's
+    /// interned `ContainerInstance::attributes` (read them with
+    /// `Cluster::attribute_pairs`, or the whole spec with `Cluster::registered_spec`),
+    /// so a registered instance's spec has none left.
     pub attributes: BTreeMap<String, String>,
     /// The agent version it registers with.
     pub agent_version: String,

@@ -178,10 +178,9 @@ impl Cluster {
     }
 
     /// Registers an instance (ACTIVE, agent connected) at `now`.
-    pub fn register(&mut self, spec: InstanceSpec, now: SimTime) -> InstanceId {
+    pub fn register(&mut self, mut spec: InstanceSpec, now: SimTime) -> InstanceId {
         let id = InstanceId(self.instances.len() as u32);
-        let mut attributes: Vec<(Sym, Sym)> = spec
-            .attributes
+        let mut attributes: Vec<(Sym, Sym)> = std::mem::take(&mut spec.attributes)
             .iter()
             .map(|(k, v)| (self.symbols.intern(k), self.symbols.intern(v)))
             .collect();
@@ -353,6 +352,29 @@ impl Cluster {
     /// The value of attribute `name` on an instance.
     pub fn attribute(&self, id: InstanceId, name: Sym) -> Option<Sym> {
         lookup(&self.instances[id.idx()].attributes, name)
+    }
+
+    /// The spec instance `id` registered with, its attributes put back (to register the
+    /// same machine again).
+    pub fn registered_spec(&self, id: InstanceId) -> InstanceSpec {
+        let mut spec = self.instances[id.idx()].spec.clone();
+        spec.attributes = self
+            .attribute_pairs(id)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        spec
+    }
+
+    /// An instance's attributes as (name, value), sorted by name.
+    pub fn attribute_pairs(&self, id: InstanceId) -> Vec<(&str, &str)> {
+        let mut pairs: Vec<(&str, &str)> = self.instances[id.idx()]
+            .attributes
+            .iter()
+            .map(|&(k, v)| (self.symbols.resolve(k), self.symbols.resolve(v)))
+            .collect();
+        pairs.sort_unstable();
+        pairs
     }
 
     /// The value of attribute `name` (a string) on an instance.

@@ -151,7 +151,7 @@ impl Sim<'_> {
     /// container instance, the same EC2 id.
     pub(in crate::sim) fn reregister(&mut self, old: InstanceId) -> Option<InstanceId> {
         let now = self.now();
-        let mut spec = self.fleet.cluster().instance(old).spec.clone();
+        let mut spec = self.fleet.cluster().registered_spec(old);
         spec.registered_at_unix_ms = self.sc.start_unix_ms + now.millis() as i64;
         let g = &self.sc.instance_groups[spec.origin as usize];
         let billing = Billing::standalone(g.external, now);

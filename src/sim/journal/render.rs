@@ -300,10 +300,9 @@ impl Sim<'_> {
     fn instance_detail(&self, id: InstanceId) -> Value {
         let cluster = self.fleet.cluster();
         let i = cluster.instance(id);
-        let attributes: Vec<Value> = i
-            .spec
-            .attributes
-            .iter()
+        let attributes: Vec<Value> = cluster
+            .attribute_pairs(id)
+            .into_iter()
             .map(|(k, v)| json!({"name": k, "value": v}))
             .collect();
         json!({
