@@ -23,6 +23,8 @@ const NO_SLOT: u32 = u32::MAX;
 /// Bucket 0 holds the key equal to the last popped one; bucket b ≥ 1 the keys whose
 /// highest bit differing from it is bit b − 1.
 const BUCKETS: usize = 129;
+/// The largest bucket capacity kept for reuse after the bucket is emptied.
+const KEEP_CAPACITY: usize = 4096;
 
 struct Entry<E> {
     /// Time then insertion sequence, kept as two `u64` (a `u128` field would align
@@ -186,7 +188,11 @@ impl<E> EventQueue<E> {
                 self.buckets[to].push(e);
                 self.occupied[to / 64] |= 1 << (to % 64);
             }
-            self.buckets[b] = moving;
+            // A small bucket keeps its room for the next entries; a large one gives its
+            // memory back (a bucket's peak can be most of the queue, once).
+            if moving.capacity() <= KEEP_CAPACITY {
+                self.buckets[b] = moving;
+            }
         }
         self.buckets[0].first()
     }
