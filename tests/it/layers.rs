@@ -133,3 +133,21 @@ fn no_run_uses_the_platform_math_library() {
     assert!(found.is_empty(), "use libm instead:\n{}", found.join("\n"));
     assert_eq!(platform_math("let y = x.ln(); // not .exp()"), [".ln()"]);
 }
+
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    files(&src, &mut all);
+    let long: Vec<String> = all
+        .iter()
+        .map(|f| (f, std::fs::read_to_string(f).unwrap().lines().count()))
+        .filter(|(_, n)| *n > 600)
+        .map(|(f, n)| format!("{}: {n} lines", f.display()))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "split these (ARCHITECTURE.md: no source file over 600 lines):\n{}",
+        long.join("\n")
+    );
+}
