@@ -175,7 +175,10 @@ fn folder(s: &str) -> Result<PathBuf, String> {
 }
 
 fn print_warnings(ws: &[Problem]) {
-    for w in ws.iter().filter(|_| !quiet()) {
+    if quiet() {
+        return;
+    }
+    for w in ws {
         eprintln!("warning: {w}");
     }
 }

@@ -130,19 +130,20 @@ impl<E> EventQueue<E> {
 
     fn push(&mut self, at: SimTime, slot: u32, generation: u32, event: E) {
         assert!(at >= self.now, "event scheduled in the past: {at} < now {}", self.now);
-        let key = ((at.millis() as u128) << 64) | self.seq as u128;
+        let e = Entry {
+            time: at.millis(),
+            seq: self.seq,
+            slot,
+            generation,
+            event,
+        };
         self.seq += 1;
+        let key = e.key();
         if key < self.last {
             self.rebase(key);
         }
         let b = bucket_of(key, self.last);
-        self.buckets[b].push(Entry {
-            time: at.millis(),
-            seq: self.seq - 1,
-            slot,
-            generation,
-            event,
-        });
+        self.buckets[b].push(e);
         self.occupied[b / 64] |= 1 << (b % 64);
         self.len += 1;
     }
@@ -205,27 +206,28 @@ impl<E> EventQueue<E> {
         e
     }
 
-    /// The time of the next live event, if any (drops stale heads on the way).
-    pub fn peek_time(&mut self) -> Option<SimTime> {
-        self.drop_stale();
-        self.settle_head().map(Entry::time)
-    }
-
     /// Removes and returns the next live event, advancing the clock to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.drop_stale();
-        let e = self.pop_head()?;
-        self.now = e.time();
-        self.popped += 1;
-        Some((e.time(), e.event))
+        self.take_head()
     }
 
     /// Like [`pop`](Self::pop), but leaves events later than `end` in the queue.
     pub fn pop_until(&mut self, end: SimTime) -> Option<(SimTime, E)> {
-        match self.peek_time() {
-            Some(t) if t <= end => self.pop(),
-            _ => None,
+        self.drop_stale();
+        if self.buckets[0].first()?.time() > end {
+            return None;
         }
+        self.take_head()
+    }
+
+    /// Pops the head (live: after [`drop_stale`](Self::drop_stale)) and moves the clock
+    /// to its time.
+    fn take_head(&mut self) -> Option<(SimTime, E)> {
+        let e = self.pop_head()?;
+        self.now = e.time();
+        self.popped += 1;
+        Some((e.time(), e.event))
     }
 
     fn drop_stale(&mut self) {

@@ -47,6 +47,11 @@ impl Default for Outputs {
     }
 }
 
+/// Where output `name` stands in [`OUTPUT_NAMES`] (and in [`Outputs::gzip`]).
+fn position(name: &str) -> Option<usize> {
+    OUTPUT_NAMES.iter().position(|n| *n == name)
+}
+
 impl Outputs {
     /// Parses a comma-separated list such as `summary,timeseries`.
     pub fn parse(list: &str) -> Result<Outputs, String> {
@@ -62,8 +67,8 @@ impl Outputs {
         };
         for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (name, gz) = name.strip_suffix(".gz").map_or((name, false), |n| (n, true));
-            if let Some(i) = OUTPUT_NAMES.iter().position(|n| *n == name) {
-                o.gzip[i] = gz;
+            if gz {
+                o.set_gzip(name);
             }
             match name {
                 "summary" => o.summary = true,
@@ -93,7 +98,7 @@ impl Outputs {
     }
 
     fn set_gzip(&mut self, name: &str) {
-        if let Some(i) = OUTPUT_NAMES.iter().position(|n| *n == name) {
+        if let Some(i) = position(name) {
             self.gzip[i] = true;
         }
     }
@@ -101,10 +106,7 @@ impl Outputs {
     /// The file name output `name` (one of [`OUTPUT_NAMES`]) is written as: `file`, or
     /// `file.gz` when gzipped.
     pub fn file_name(&self, name: &str, file: &str) -> String {
-        let gz = OUTPUT_NAMES
-            .iter()
-            .position(|n| *n == name)
-            .is_some_and(|i| self.gzip[i]);
+        let gz = position(name).is_some_and(|i| self.gzip[i]);
         if gz { format!("{file}.gz") } else { file.to_string() }
     }
 

@@ -195,7 +195,7 @@ impl TaskStore {
     /// are not kept: called between events, so that nothing of the event that stopped
     /// them still reads them.
     pub fn retire_stopped(&mut self) {
-        for t in std::mem::take(&mut self.stopped) {
+        for t in self.stopped.drain(..) {
             let slot = std::mem::replace(&mut self.slot_of[t.idx()], GONE);
             self.retired.add_task(&self.slots[slot as usize]);
             self.free.push(slot);

@@ -117,15 +117,24 @@ fn platform_math(text: &str) -> Vec<&'static str> {
     PLATFORM_MATH.iter().copied().filter(|m| code.contains(m)).collect()
 }
 
+/// Every source file under `src/` with its text.
+fn sources() -> Vec<(std::path::PathBuf, String)> {
+    let mut all = Vec::new();
+    files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut all);
+    all.into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            (f, text)
+        })
+        .collect()
+}
+
 #[test]
 fn no_run_uses_the_platform_math_library() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut all = Vec::new();
-    files(&src, &mut all);
-    let found: Vec<String> = all
+    let found: Vec<String> = sources()
         .iter()
-        .flat_map(|f| {
-            platform_math(&std::fs::read_to_string(f).unwrap())
+        .flat_map(|(f, text)| {
+            platform_math(text)
                 .into_iter()
                 .map(move |m| format!("{}: {m}", f.display()))
         })
@@ -136,12 +145,9 @@ fn no_run_uses_the_platform_math_library() {
 
 #[test]
 fn no_source_file_is_over_600_lines() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut all = Vec::new();
-    files(&src, &mut all);
-    let long: Vec<String> = all
+    let long: Vec<String> = sources()
         .iter()
-        .map(|f| (f, std::fs::read_to_string(f).unwrap().lines().count()))
+        .map(|(f, text)| (f, text.lines().count()))
         .filter(|(_, n)| *n > 600)
         .map(|(f, n)| format!("{}: {n} lines", f.display()))
         .collect();
