@@ -41,11 +41,32 @@ impl Failure {
             Failure::Resource(Shortfall::Memory) => "RESOURCE:MEMORY",
             Failure::Resource(Shortfall::Ports) => "RESOURCE:PORTS",
             Failure::Resource(Shortfall::Eni) => "RESOURCE:ENI",
-            Failure::MemberOf => "MemberOf placement constraint unsatisfied",
-            Failure::DistinctInstance => "DistinctInstance placement constraint unsatisfied",
+            Failure::MemberOf => "MemberOf placement constraint unsatisfied.",
+            Failure::DistinctInstance => "DistinctInstance placement constraint unsatisfied.",
             Failure::Agent => "AGENT",
             Failure::NoInstances => "No Container Instances were found in your cluster.",
             Failure::ProvisioningLimit => "Provisioning task limit reached",
+        }
+    }
+
+    /// The service event ECS writes when a service's task finds no instance, naming the
+    /// closest matching container instance when there is one (service-event-messages:
+    /// "The closest matching (container-instance …) has insufficient CPU units available.").
+    pub fn service_message(self, service: &str, closest: Option<&str>) -> String {
+        let head = format!(
+            "(service {service}) was unable to place a task because no container instance met all of its requirements."
+        );
+        let what = match self {
+            Failure::Resource(Shortfall::Cpu) => "has insufficient CPU units available.".to_string(),
+            Failure::Resource(Shortfall::Memory) => "has insufficient memory available.".to_string(),
+            Failure::Resource(Shortfall::Ports) => "is already using a port required by your task.".to_string(),
+            other => format!("encountered error \"{}\".", other.as_str().trim_end_matches('.')),
+        };
+        match (self, closest) {
+            (Failure::Resource(_) | Failure::Agent, Some(id)) => {
+                format!("{head} The closest matching (container-instance {id}) {what}")
+            }
+            _ => format!("{head} Reason: {}", self.as_str()),
         }
     }
 

@@ -10,6 +10,7 @@ mod determinism;
 mod docs;
 mod explain;
 mod faults;
+mod fidelity;
 mod golden;
 mod images;
 mod index_property;

@@ -164,7 +164,7 @@ fn distinct_instance_never_colocates_and_fails_with_the_ecs_reason() {
     );
     assert_eq!(
         failure_reasons(&rec),
-        ["DistinctInstance placement constraint unsatisfied"; 2]
+        ["DistinctInstance placement constraint unsatisfied."; 2]
     );
     assert_eq!(o.summary.placement_failures.total(), 2);
     assert_eq!(
@@ -189,7 +189,7 @@ fn member_of_places_only_on_matching_instances() {
     ]);
     // Four fit on the one matching instance (4 × 1000 CPU units); two fail.
     assert_eq!(live_per_instance(&o), vec![("gpu".into(), 4)]);
-    assert_eq!(failure_reasons(&rec), ["MemberOf placement constraint unsatisfied"; 2]);
+    assert_eq!(failure_reasons(&rec), ["MemberOf placement constraint unsatisfied."; 2]);
 }
 
 #[test]

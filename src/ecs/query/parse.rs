@@ -168,6 +168,7 @@ impl<'a> Parser<'a> {
         let values = match op {
             Op::Exists | Op::NotExists => Vec::new(),
             Op::In | Op::NotIn => self.parse_list()?,
+            Op::Matches | Op::NotMatches => vec![self.parse_pattern()?],
             _ => vec![self.parse_value()?],
         };
         let text = self.src[start..self.pos].trim().to_string();
@@ -230,6 +231,46 @@ impl<'a> Parser<'a> {
             .unwrap_or(r.len());
         if len == 0 {
             return Err(self.error("expected a value"));
+        }
+        self.pos += len;
+        Ok(r[..len].to_string())
+    }
+
+    /// A regular expression: quoted, or unquoted up to whitespace or a `)` that closes
+    /// an enclosing group of the expression. Brackets, groups, `{m,n}` and escapes inside
+    /// the pattern are its own (`i-0[a-c].*`, `(m5|c5)\..*`).
+    fn parse_pattern(&mut self) -> Result<String, QueryError> {
+        self.skip_ws();
+        let r = self.rest();
+        if r.starts_with(['\'', '"']) {
+            return self.parse_value();
+        }
+        let (mut depth, mut in_class, mut escaped) = (0usize, false, false);
+        let mut len = r.len();
+        for (i, c) in r.char_indices() {
+            if escaped {
+                escaped = false;
+                continue;
+            }
+            match c {
+                '\\' => escaped = true,
+                '[' if !in_class => in_class = true,
+                ']' if in_class => in_class = false,
+                '(' if !in_class => depth += 1,
+                ')' if !in_class && depth == 0 => {
+                    len = i;
+                    break;
+                }
+                ')' if !in_class => depth -= 1,
+                c if c.is_whitespace() && !in_class && depth == 0 => {
+                    len = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if len == 0 {
+            return Err(self.error("expected a regular expression"));
         }
         self.pos += len;
         Ok(r[..len].to_string())

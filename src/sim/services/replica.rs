@@ -230,11 +230,9 @@ impl Sim<'_> {
                     self.tasks.get_mut(t).run_for = run_for;
                     self.metrics.waiting(-1);
                 }
-                Placement::Failed(reason, _) => {
-                    let message = format!(
-                        "(service {}) was unable to place a task because no container instance met all of its requirements. Reason: {reason}",
-                        self.services.get(s).name
-                    );
+                Placement::Failed(reason, closest) => {
+                    let closest = closest.map(|i| self.fleet.cluster().instance(i).container_instance_id.as_str());
+                    let message = reason.service_message(&self.services.get(s).name, closest);
                     self.placement_failed(s, reason, message);
                     self.services.set_waiting(s, true);
                     return;

@@ -1,0 +1,51 @@
+//! Issue 11: ecsim against ECS's documented behaviour, one test per difference found.
+
+use crate::common::*;
+
+const A: &str = "us-east-1a";
+const B: &str = "us-east-1b";
+
+fn run_task(family: &str, count: u32, extra: &str) -> String {
+    format!(
+        "[[timeline]]\nat = \"0s\"\napi = \"RunTask\"\nrequest = {{ taskDefinition = \"{family}\", count = {count}{extra} }}\n"
+    )
+}
+
+#[test]
+fn a_member_of_regex_keeps_its_brackets_and_groups() {
+    for expression in [
+        "ec2InstanceId =~ i-0[a-c].*",
+        "attribute:ecs.instance-type =~ (m5|c5)\\\\..* and ec2InstanceId =~ i-0[a-c].*",
+    ] {
+        let toml = format!(
+            "{HEADER}{}{}{}{}",
+            instance("i-0abc", A, 4096, 8192, ""),
+            instance("i-0xyz", A, 4096, 8192, ""),
+            task_def("t", 100, 100),
+            run_task(
+                "t",
+                3,
+                &format!(", placementConstraints = [{{ type = \"memberOf\", expression = \"{expression}\" }}]")
+            ),
+        );
+        let (o, _) = run_toml(&toml);
+        assert_eq!(placements(&o), ["i-0abc"; 3], "{expression}");
+    }
+}
+
+#[test]
+fn a_service_that_cannot_place_names_the_closest_instance_as_ecs_does() {
+    let toml = format!(
+        "{HEADER}{}{}[[services]]\nserviceName = \"web\"\ntaskDefinition = \"t\"\ndesiredCount = 2\n",
+        instance("i-1", A, 1024, 8192, ""),
+        task_def("t", 1000, 100),
+    );
+    let (_, rec) = run_toml(&toml);
+    let events = service_events(&rec, "SERVICE_TASK_PLACEMENT_FAILURE");
+    let message = events[0]["detail"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(
+        message.starts_with("(service web) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance ")
+            && message.ends_with(") has insufficient CPU units available."),
+        "{events:?}"
+    );
+}
