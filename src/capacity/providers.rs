@@ -1,8 +1,8 @@
 //! Capacity providers, the cluster's providers and default strategy, subnets, and
 //! what each request's launch type or capacity provider strategy resolves to.
 
+use crate::capacity::scaling;
 use crate::capacity::split::Item;
-use crate::capacity::{fargate, scaling};
 use crate::ecs::api::{LaunchType, NetworkConfiguration, NetworkMode};
 use crate::ecs::provider::{
     CreateCapacityProvider, FARGATE, FARGATE_SPOT, MAX_CLUSTER_PROVIDERS, MAX_STRATEGY_ITEMS, Pool, ProviderId,
@@ -226,7 +226,7 @@ impl CapacitySpec {
                 s.as_ref()
                     .and_then(|x| if cpu { x.cpu_units() } else { x.memory_mib() })
             };
-            fargate::check_size(size(&td.body.cpu, true), size(&td.body.memory, false))
+            crate::ecs::fargate::check_size(size(&td.body.cpu, true), size(&td.body.memory, false))
                 .map_err(|m| format!("{}: {m}", td.name()))?;
             let subnets = network.map_or(&[][..], NetworkConfiguration::subnets);
             if subnets.is_empty() {

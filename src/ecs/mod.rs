@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod constraint;
 pub mod deployment;
 pub mod failure;
+pub mod fargate;
 pub mod iam;
 pub mod ids;
 pub mod intern;

@@ -379,6 +379,24 @@ pub fn register(
             ),
         );
     }
+    if body.requires_compatibilities.contains(&LaunchType::Fargate) {
+        if network_mode != NetworkMode::Awsvpc {
+            report.error(
+                format!("{path}.networkMode"),
+                "requiresCompatibilities FARGATE needs networkMode awsvpc (Fargate supports only awsvpc)",
+            );
+        } else if let Err(m) = crate::ecs::fargate::check_size(task_cpu, task_memory) {
+            let field = if task_cpu.is_some_and(|c| crate::ecs::fargate::valid_memory(c).is_some()) {
+                "memory"
+            } else {
+                "cpu"
+            };
+            report.error(
+                format!("{path}.{field}"),
+                format!("requiresCompatibilities FARGATE: {m}"),
+            );
+        }
+    }
     if let Some(p) = body.start_failure_probability
         && !(0.0..=1.0).contains(&p)
     {

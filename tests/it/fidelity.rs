@@ -49,3 +49,25 @@ fn a_service_that_cannot_place_names_the_closest_instance_as_ecs_does() {
         "{events:?}"
     );
 }
+
+#[test]
+fn a_fargate_task_definition_of_an_invalid_size_is_refused_at_registration() {
+    let bad = "networkMode = \"awsvpc\"\ncpu = \"256\"\nmemory = \"4096\"\nrequiresCompatibilities = [\"FARGATE\"]";
+    let e = refusal(&format!("{HEADER}{}", def("f", bad, "name = \"c\"\nimage = \"x\"")));
+    assert_mentions(&e, &["memory", "requiresCompatibilities FARGATE", "512, 1024, 2048"]);
+    let bridge = "cpu = \"256\"\nmemory = \"512\"\nrequiresCompatibilities = [\"FARGATE\"]";
+    let e = refusal(&format!("{HEADER}{}", def("f", bridge, "name = \"c\"\nimage = \"x\"")));
+    assert_mentions(&e, &["networkMode", "awsvpc"]);
+    // The same size without FARGATE is an EC2 definition, and fine.
+    let ec2 = "networkMode = \"awsvpc\"\ncpu = \"256\"\nmemory = \"4096\"";
+    assert_eq!(
+        refusal(&format!("{HEADER}{}", def("f", ec2, "name = \"c\"\nimage = \"x\""))),
+        ""
+    );
+    // On the timeline, the RegisterTaskDefinition call is refused where it stands.
+    let call = "[[timeline]]\nat = \"10s\"\napi = \"RegisterTaskDefinition\"\nrequest = { family = \"f\", networkMode = \"awsvpc\", cpu = \"256\", memory = \"4096\", requiresCompatibilities = [\"FARGATE\"], containerDefinitions = [{ name = \"c\", image = \"x\" }] }\n";
+    assert_mentions(
+        &refusal(&format!("{HEADER}{call}")),
+        &["timeline[0].request.memory", "FARGATE"],
+    );
+}
