@@ -16,14 +16,19 @@ pub struct TaskDefinitions {
 }
 
 impl TaskDefinitions {
-    /// The next revision number of `family`.
+    /// The next revision number of `family`: one above its latest.
     pub fn next_revision(&self, family: &str) -> u32 {
-        self.by_family.get(family).map_or(0, Vec::len) as u32 + 1
+        self.by_family
+            .get(family)
+            .and_then(|revs| revs.last())
+            .map_or(0, |id| self.get(*id).revision)
+            + 1
     }
 
-    /// Adds a revision (its number must be [`next_revision`](Self::next_revision)).
+    /// Adds a revision (its number at least [`next_revision`](Self::next_revision):
+    /// a pasted `describe-task-definition` output keeps its own).
     pub fn add(&mut self, td: TaskDefinition) -> TaskDefId {
-        debug_assert_eq!(td.revision, self.next_revision(&td.family));
+        debug_assert!(td.revision >= self.next_revision(&td.family));
         let id = TaskDefId(self.defs.len() as u32);
         self.by_family.entry(td.family.clone()).or_default().push(id);
         self.defs.push(td);
@@ -62,8 +67,19 @@ impl TaskDefinitions {
         };
         match revision {
             None => Ok(*revs.last().expect("a family has a revision")),
-            Some(r) if r >= 1 && (r as usize) <= revs.len() => Ok(revs[r as usize - 1]),
-            Some(r) => Err(format!("`{family}` has revisions 1–{}, not {r}", revs.len())),
+            Some(r) => revs
+                .binary_search_by_key(&r, |id| self.get(*id).revision)
+                .map(|i| revs[i])
+                .map_err(|_| {
+                    let known: Vec<u32> = revs.iter().map(|id| self.get(*id).revision).collect();
+                    let (first, last) = (known[0], known[known.len() - 1]);
+                    let listed = if (last - first) as usize + 1 == known.len() && first != last {
+                        format!("{first}–{last}")
+                    } else {
+                        known.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                    };
+                    format!("`{family}` has revisions {listed}, not {r}")
+                }),
         }
     }
 }
@@ -97,5 +113,10 @@ mod tests {
         assert!(r.resolve("api").unwrap_err().contains("registered families: web"));
         assert!(r.resolve("web:x").is_err());
         assert_eq!(r.next_revision("web"), 3);
+        let a9 = r.add(td("web", 9));
+        assert_eq!(r.resolve("web:9"), Ok(a9));
+        assert_eq!(r.resolve("web"), Ok(a9));
+        assert!(r.resolve("web:5").unwrap_err().contains("revisions 1, 2, 9"));
+        assert_eq!(r.next_revision("web"), 10);
     }
 }

@@ -150,6 +150,10 @@ pub struct RegisterTaskDefinition {
     /// Simulation only: probability that a task stops before reaching RUNNING.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_failure_probability: Option<f64>,
+    /// Scenario only: the revision to register this body as (the `revision` of pasted
+    /// `describe-task-definition` output), above the family's latest; default the next.
+    #[serde(default, skip_serializing)]
+    pub revision: Option<u32>,
 }
 
 /// What one task reserves on a container instance.
@@ -201,14 +205,20 @@ pub const MIN_CONTAINER_MEMORY: u32 = 6;
 pub const MAX_CONTAINERS: usize = 10;
 
 /// Checks a RegisterTaskDefinition body as ECS would, recording problems under `path`,
-/// and returns the registered revision when it is valid.
-pub fn register(
-    body: &RegisterTaskDefinition,
-    revision: u32,
-    path: &str,
-    report: &mut Report,
-) -> Option<TaskDefinition> {
+/// and returns the registered revision when it is valid: `next`, the family's next
+/// revision, unless the body names a later one.
+pub fn register(body: &RegisterTaskDefinition, next: u32, path: &str, report: &mut Report) -> Option<TaskDefinition> {
     let errors_before = report.errors.len();
+    let revision = body.revision.unwrap_or(next);
+    if revision < next {
+        report.error(
+            format!("{path}.revision"),
+            format!(
+                "revision {revision} of `{}` is already taken: the next is {next} or above",
+                body.family
+            ),
+        );
+    }
     if !valid_family(&body.family) {
         report.error(
             format!("{path}.family"),

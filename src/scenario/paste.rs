@@ -15,7 +15,6 @@ use std::path::Path;
 /// Members of a DescribeTaskDefinition response that are not request members.
 const TASK_DEFINITION_RESPONSE_MEMBERS: &[&str] = &[
     "taskDefinitionArn",
-    "revision",
     "status",
     "requiresAttributes",
     "compatibilities",
@@ -37,7 +36,22 @@ fn read_json_file(dir: &Path, rel: &str, what: &str) -> Result<(String, serde_js
             format!("a {what} file is AWS CLI JSON (.json)"),
         ));
     }
-    Ok((fname.clone(), parse_value(&text, Format::Json, &fname)?))
+    let mut doc = parse_value(&text, Format::Json, &fname)?;
+    drop_nulls(&mut doc);
+    Ok((fname.clone(), doc))
+}
+
+/// Removes members whose value is `null` (console and describe exports write every
+/// member, unset ones as null): to ECS they are absent.
+fn drop_nulls(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, m| !m.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 /// [`from_value`] of the body at `path` in `file`: problems carry the whole path.

@@ -21,6 +21,32 @@ fn one_minute() -> Duration {
     Duration(crate::engine::SimDuration::from_secs(60))
 }
 
+/// Custom attributes as a `{name = value}` map or ECS's `[{name, value}]` list (an
+/// attribute without a value is present with an empty one).
+fn deserialize_attributes<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    struct Form;
+    impl<'de> Visitor<'de> for Form {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a map of attribute names to values, or a list of {name, value}")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            BTreeMap::deserialize(de::value::MapAccessDeserializer::new(map))
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(a) = seq.next_element::<crate::ecs::api::Attribute>()? {
+                if a.name.is_empty() {
+                    return Err(de::Error::custom("an attribute needs a name"));
+                }
+                out.insert(a.name, a.value.unwrap_or_default());
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(Form)
+}
+
 /// A whole scenario file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -149,8 +175,8 @@ pub struct AutoScalingGroup {
     /// Container agent configuration, as on an instance group.
     #[serde(default)]
     pub user_data: Option<String>,
-    /// Custom attributes.
-    #[serde(default)]
+    /// Custom attributes: a map, or the API's `[{name, value}]` list.
+    #[serde(default, deserialize_with = "deserialize_attributes")]
     pub attributes: BTreeMap<String, String>,
 }
 
@@ -234,8 +260,8 @@ pub struct InstanceGroup {
     /// Zones, assigned round-robin (default `us-east-1a`).
     #[serde(default)]
     pub availability_zones: Vec<String>,
-    /// Custom attributes.
-    #[serde(default)]
+    /// Custom attributes: a map, or the API's `[{name, value}]` list.
+    #[serde(default, deserialize_with = "deserialize_attributes")]
     pub attributes: BTreeMap<String, String>,
     /// Container agent configuration, `KEY=value` lines (ecs.config style).
     #[serde(default)]

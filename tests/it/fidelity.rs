@@ -71,3 +71,65 @@ fn a_fargate_task_definition_of_an_invalid_size_is_refused_at_registration() {
         &["timeline[0].request.memory", "FARGATE"],
     );
 }
+
+/// Writes `json` to `name` in a new temporary folder.
+fn json_file(name: &str, json: serde_json::Value) -> (tempfile::TempDir, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join(name);
+    std::fs::write(&f, json.to_string()).unwrap();
+    let path = f.display().to_string();
+    (tmp, path)
+}
+
+#[test]
+fn pasted_describe_output_keeps_its_revision_and_its_nulls_are_absent() {
+    let described = serde_json::json!({ "taskDefinition": {
+        "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7",
+        "family": "web", "revision": 7, "status": "ACTIVE",
+        "networkMode": null, "ipcMode": null, "pidMode": null, "proxyConfiguration": null,
+        "containerDefinitions": [{ "name": "c", "image": "x", "memory": 128, "cpu": null,
+                                   "portMappings": [], "healthCheck": null }]
+    }});
+    let (_tmp, f) = json_file("web.json", described);
+    let service = |td: &str| {
+        format!(
+            "{HEADER}{}[[taskDefinitions]]\nfile = \"{f}\"\n[[services]]\nserviceName = \"s\"\ntaskDefinition = \"{td}\"\ndesiredCount = 2\n",
+            instance("i-1", A, 4096, 8192, "")
+        )
+    };
+    let sc = scenario(&service("web:7"));
+    let warned: Vec<String> = sc.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert_mentions(&warned[0], &["taskDefinitionArn, status"]);
+    assert!(!warned[0].contains("revision"), "{warned:#?}");
+    let (o, _) = run_toml(&service("web:7"));
+    assert_eq!(o.summary.tasks_placed, 2);
+    assert_mentions(&refusal(&service("web:3")), &["`web` has revisions 7, not 3"]);
+}
+
+#[test]
+fn instance_attributes_take_the_api_list_form_too() {
+    for attributes in [
+        "attributes = { tier = \"gpu\" }",
+        "attributes = [{ name = \"tier\", value = \"gpu\" }]",
+    ] {
+        let toml = format!(
+            "{HEADER}{}{}{}{}",
+            instance("i-gpu", A, 4096, 8192, attributes),
+            instance("i-plain", B, 4096, 8192, ""),
+            task_def("t", 100, 100),
+            run_task(
+                "t",
+                2,
+                ", placementConstraints = [{ type = \"memberOf\", expression = \"attribute:tier == gpu\" }]"
+            ),
+        );
+        let (o, _) = run_toml(&toml);
+        assert_eq!(placements(&o), ["i-gpu"; 2], "{attributes}");
+    }
+    let e = refusal(&format!(
+        "{HEADER}{}",
+        instance("i-1", A, 4096, 8192, "attributes = [{ value = \"x\" }]")
+    ));
+    assert_mentions(&e, &["attributes", "an attribute needs a name"]);
+}
