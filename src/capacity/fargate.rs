@@ -1,8 +1,8 @@
 //! Fargate: the choice of zone (the valid sizes are in `ecs::fargate`).
 
-/// The zone for the next Fargate task: the subnet zone holding the fewest tasks of the
-/// group on this provider, ties to the earlier subnet.
-pub fn choose_zone(counts: &[u32]) -> usize {
+/// The zone to use next: the one with the smallest count (a number, or a tuple compared
+/// in order), ties to the earlier.
+pub fn choose_zone<K: Ord + Copy>(counts: &[K]) -> usize {
     counts
         .iter()
         .enumerate()

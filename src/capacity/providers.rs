@@ -106,8 +106,17 @@ impl CapacitySpec {
             .join(", ")
     }
 
-    /// Checks a strategy (limits, association with the cluster, base and weight) and resolves it.
+    /// Checks a request's strategy (limits, association with the cluster, base and
+    /// weight) and resolves it.
     pub fn strategy(&self, assoc: &Associations, items: &[StrategyItem]) -> Result<Vec<(ProviderId, Item)>, String> {
+        let out = self.strategy_items(assoc, items)?;
+        check_some_weight(&out)?;
+        Ok(out)
+    }
+
+    /// [`strategy`](Self::strategy) without the weight rule, which a cluster's default
+    /// strategy meets only when a request falls back on it.
+    fn strategy_items(&self, assoc: &Associations, items: &[StrategyItem]) -> Result<Vec<(ProviderId, Item)>, String> {
         if items.len() > MAX_STRATEGY_ITEMS {
             return Err(format!(
                 "{} items: a capacity provider strategy can contain a maximum of {MAX_STRATEGY_ITEMS} capacity providers",
@@ -144,9 +153,6 @@ impl CapacitySpec {
         if out.iter().filter(|(_, i)| i.base > 0).count() > 1 {
             return Err("only one capacity provider in a strategy can have a base".into());
         }
-        if out.len() > 1 && out.iter().all(|(_, i)| i.weight == 0) {
-            return Err("at least one capacity provider in a strategy must have a weight greater than 0".into());
-        }
         let fargate = out.iter().filter(|(p, _)| self.pool_of(*p).is_fargate()).count();
         if fargate > 0 && fargate < out.len() {
             return Err(
@@ -180,6 +186,8 @@ impl CapacitySpec {
                 Err("launchType MANAGED_INSTANCES is not modelled: use EC2, FARGATE or EXTERNAL".into())
             }
             (None, None) if !assoc.default_strategy.is_empty() => {
+                check_some_weight(&assoc.default_strategy)
+                    .map_err(|m| format!("the cluster's default capacity provider strategy: {m}"))?;
                 Ok(Capacity::Strategy(assoc.default_strategy.clone()))
             }
 
@@ -370,7 +378,7 @@ impl CapacitySpec {
             }
         }
         assoc.default_strategy = self
-            .strategy(&assoc, &c.default_capacity_provider_strategy)
+            .strategy_items(&assoc, &c.default_capacity_provider_strategy)
             .map_err(|m| ("defaultCapacityProviderStrategy".to_string(), m))?;
         Ok(assoc)
     }
@@ -379,6 +387,14 @@ impl CapacitySpec {
     pub fn is_associated(&self, p: ProviderId) -> bool {
         self.ever_associated.contains(&p)
     }
+}
+
+/// ECS's rule that a strategy of several providers gives one of them a weight.
+fn check_some_weight(items: &[(ProviderId, Item)]) -> Result<(), String> {
+    if items.len() > 1 && items.iter().all(|(_, i)| i.weight == 0) {
+        return Err("at least one capacity provider in a strategy must have a weight greater than 0".into());
+    }
+    Ok(())
 }
 
 /// Checks the capacity sections of a scenario: the file's providers, those timeline

@@ -133,3 +133,68 @@ fn instance_attributes_take_the_api_list_form_too() {
     ));
     assert_mentions(&e, &["attributes", "an attribute needs a name"]);
 }
+
+/// Two subnets in zones a and b, FARGATE and FARGATE_SPOT associated with the default
+/// strategy `default`, and the Fargate task definition `api`.
+fn fargate_cluster(default: &str) -> String {
+    format!(
+        "{HEADER}[[subnets]]\nsubnetId = \"subnet-a\"\navailabilityZone = \"{A}\"\n[[subnets]]\nsubnetId = \"subnet-b\"\navailabilityZone = \"{B}\"\n[clusterCapacityProviders]\ncapacityProviders = [\"FARGATE\", \"FARGATE_SPOT\"]\ndefaultCapacityProviderStrategy = {default}\n{}",
+        fargate_def("api", 256, 512)
+    )
+}
+
+/// A Fargate service `api` of `desired` tasks over both subnets, with extra members.
+fn fargate_service(desired: u32, extra: &str) -> String {
+    format!(
+        "[[services]]\nserviceName = \"api\"\ntaskDefinition = \"api\"\ndesiredCount = {desired}\nnetworkConfiguration = {{ awsvpcConfiguration = {{ subnets = [\"subnet-a\", \"subnet-b\"] }} }}\n{extra}\n"
+    )
+}
+
+#[test]
+fn a_default_strategy_of_zero_weights_fails_only_the_requests_that_fall_back_on_it() {
+    let zero = "[{ capacityProvider = \"FARGATE\", weight = 0 }, { capacityProvider = \"FARGATE_SPOT\", weight = 0 }]";
+    let own = "capacityProviderStrategy = [{ capacityProvider = \"FARGATE\", weight = 1 }]";
+    let (o, _) = run_toml(&(fargate_cluster(zero) + &fargate_service(2, own)));
+    assert_eq!(o.summary.tasks_placed, 2);
+    let e = refusal(&(fargate_cluster(zero) + &fargate_service(2, "")));
+    assert_mentions(
+        &e,
+        &[
+            "services[0]",
+            "default capacity provider strategy",
+            "weight greater than 0",
+        ],
+    );
+    // A request's own strategy of zero weights is refused as before.
+    let e = refusal(
+        &(fargate_cluster("[]")
+            + &fargate_service(
+                2,
+                "capacityProviderStrategy = [{ capacityProvider = \"FARGATE\" }, { capacityProvider = \"FARGATE_SPOT\" }]",
+            )),
+    );
+    assert_mentions(&e, &["capacityProviderStrategy", "weight greater than 0"]);
+}
+
+#[test]
+fn fargate_and_fargate_spot_each_spread_over_the_zones() {
+    let both = "capacityProviderStrategy = [{ capacityProvider = \"FARGATE\", weight = 1 }, { capacityProvider = \"FARGATE_SPOT\", weight = 1 }]";
+    let (o, _) = run_toml(&(fargate_cluster("[]") + &fargate_service(4, both)));
+    let mut per = std::collections::BTreeMap::new();
+    for t in &o.tasks {
+        let zone = o
+            .cluster
+            .symbols
+            .resolve(t.zone.expect("a Fargate task has a zone"))
+            .to_string();
+        *per.entry((o.provider_name(t.pool).to_string(), zone)).or_insert(0) += 1;
+    }
+    let want: std::collections::BTreeMap<(String, String), i32> = [
+        (("FARGATE".to_string(), A.to_string()), 1),
+        (("FARGATE".to_string(), B.to_string()), 1),
+        (("FARGATE_SPOT".to_string(), A.to_string()), 1),
+        (("FARGATE_SPOT".to_string(), B.to_string()), 1),
+    ]
+    .into();
+    assert_eq!(per, want);
+}

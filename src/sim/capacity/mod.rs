@@ -63,7 +63,7 @@ pub struct Capacity {
     provider_of_asg: Vec<Option<ProviderId>>,
     provisioning: Vec<VecDeque<TaskIdx>>,
     fargate_running: Vec<u32>,
-    fargate_zones: BTreeMap<(GroupId, Sym), u32>,
+    fargate_zones: BTreeMap<(GroupId, Option<Pool>, Sym), u32>,
     live_by_provider: BTreeMap<(GroupId, ProviderId), u32>,
     launch_rngs: Vec<StreamRng>,
     scale_in_rngs: Vec<StreamRng>,
@@ -238,27 +238,33 @@ impl Capacity {
         }
     }
 
-    /// The zone for a new Fargate task of `group`: of `zones`, the one holding the
-    /// fewest of the group's Fargate tasks (whatever their provider), the first on ties.
-    pub fn fargate_zone(&mut self, group: GroupId, zones: &[Sym]) -> Option<Sym> {
+    /// The zone for a new Fargate task of `group` on `pool`: of `zones`, the one holding
+    /// the fewest of the group's tasks on that provider (FARGATE and FARGATE_SPOT each
+    /// spread on their own), then the fewest of the group's Fargate tasks on any
+    /// provider, then the first.
+    pub fn fargate_zone(&mut self, group: GroupId, pool: Pool, zones: &[Sym]) -> Option<Sym> {
         if zones.is_empty() {
             return None;
         }
-        let counts: Vec<u32> = zones
-            .iter()
-            .map(|z| self.fargate_zones.get(&(group, *z)).copied().unwrap_or(0))
-            .collect();
+        let count = |p: Option<Pool>, z: Sym| self.fargate_zones.get(&(group, p, z)).copied().unwrap_or(0);
+        let counts: Vec<(u32, u32)> = zones.iter().map(|z| (count(Some(pool), *z), count(None, *z))).collect();
         let z = zones[crate::capacity::fargate::choose_zone(&counts)];
-        *self.fargate_zones.entry((group, z)).or_default() += 1;
+        self.fargate_count(group, pool, Some(z), 1);
         Some(z)
     }
 
-    /// A Fargate task stopped: its zone holds one fewer.
-    pub fn fargate_stopped(&mut self, group: GroupId, zone: Option<Sym>) {
-        if let Some(z) = zone
-            && let Some(n) = self.fargate_zones.get_mut(&(group, z))
-        {
-            *n -= 1;
+    /// A Fargate task of `pool` stopped: its zone holds one fewer.
+    pub fn fargate_stopped(&mut self, group: GroupId, pool: Pool, zone: Option<Sym>) {
+        self.fargate_count(group, pool, zone, -1);
+    }
+
+    /// Counts a Fargate task in or out of its zone, for its pool and (under `None`) for
+    /// the group as a whole.
+    fn fargate_count(&mut self, group: GroupId, pool: Pool, zone: Option<Sym>, delta: i32) {
+        let Some(z) = zone else { return };
+        for p in [Some(pool), None] {
+            let n = self.fargate_zones.entry((group, p, z)).or_default();
+            *n = n.checked_add_signed(delta).expect("zone counts stay ≥ 0");
         }
     }
 

@@ -249,7 +249,7 @@ impl Sim<'_> {
         if zones.is_empty() && !l.zones.is_empty() {
             return None;
         }
-        let zone = self.capacity.fargate_zone(l.group, &zones);
+        let zone = self.capacity.fargate_zone(l.group, pool, &zones);
         let next = Some(self.next_task());
         if self.wants_decision(next) {
             let cluster = self.fleet.cluster();

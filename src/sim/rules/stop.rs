@@ -87,7 +87,7 @@ impl Sim<'_> {
             self.metrics.close_meter(m, now);
         }
         if pool.is_fargate() {
-            self.capacity.fargate_stopped(group, zone);
+            self.capacity.fargate_stopped(group, pool, zone);
         }
         if let Some(inst) = inst {
             let res = &self.control.registry().get(td).reservation;
