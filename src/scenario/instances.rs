@@ -391,7 +391,7 @@ pub fn build_asgs(asgs: &[AutoScalingGroup], r: &mut Report) -> Vec<AsgSpec> {
                     total: None,
                     user_data: a.user_data.as_deref().unwrap_or(""),
                     attributes: &a.attributes,
-                    trunked: false,
+                    trunked: a.awsvpc_trunking.unwrap_or(false) || a.attributes.contains_key(TRUNK_ATTRIBUTE),
                     agent_version: None,
                     external: false,
                     trunk_id: 0,

@@ -169,6 +169,10 @@ pub struct AutoScalingGroup {
     /// Spot instances.
     #[serde(default)]
     pub spot: bool,
+    /// Marks the instances as trunked (account setting awsvpcTrunking on before they
+    /// launch): the trunk task limit and attribute ecs.awsvpc-trunk-id, as on an instance group.
+    #[serde(default)]
+    pub awsvpc_trunking: Option<bool>,
     /// From launch to a registered container instance (default uniform 60–120 s).
     #[serde(default, deserialize_with = "deserialize_opt_dist")]
     pub launch_latency: Option<DistSpec>,

@@ -403,6 +403,7 @@ impl Sim<'_> {
             tasks_arrived: tally.created + tally.requests,
             tasks_placed: tally.created,
             placement_failures: self.metrics.failures().clone(),
+            service_placement_failures: self.metrics.service_failures().clone(),
             tasks_waiting_at_end: tally.requests_waiting + tally.provisioning,
             tasks_failed_to_start: tally.failed_to_start,
             tasks_started: tally.waits.len() as u64,

@@ -198,3 +198,51 @@ fn fargate_and_fargate_spot_each_spread_over_the_zones() {
     .into();
     assert_eq!(per, want);
 }
+
+#[test]
+fn a_task_eni_shortage_counts_as_resource_eni_for_services_too() {
+    // m5.xlarge: 4 network interfaces, one the instance's own → 3 awsvpc tasks.
+    let toml = format!(
+        "{HEADER}[[subnets]]\nsubnetId = \"subnet-a\"\navailabilityZone = \"{A}\"\n{}{}[[services]]\nserviceName = \"api\"\ntaskDefinition = \"api\"\ndesiredCount = 5\nnetworkConfiguration = {{ awsvpcConfiguration = {{ subnets = [\"subnet-a\"] }} }}\n",
+        group("g", "m5.xlarge", 1),
+        def(
+            "api",
+            "networkMode = \"awsvpc\"",
+            "name = \"c\"\nimage = \"x\"\ncpu = 10\nmemory = 10"
+        ),
+    );
+    let (o, _) = run_toml(&toml);
+    assert_eq!(o.summary.tasks_placed, 3);
+    let eni = o.summary.get("servicePlacementFailures[RESOURCE:ENI]").unwrap();
+    assert!(eni.parse::<u64>().unwrap() >= 1, "{eni}");
+    assert_eq!(
+        o.summary.service_placement_failures.total(),
+        eni.parse::<u64>().unwrap()
+    );
+    assert!(
+        o.summary.headline().contains("placement failures: RESOURCE:ENI"),
+        "{}",
+        o.summary.headline()
+    );
+}
+
+#[test]
+fn auto_scaling_groups_take_awsvpc_trunking() {
+    // Trunked m5.xlarge hold 10 awsvpc tasks (the catalogue's trunkTasks), not 3.
+    let toml = format!(
+        "{HEADER}[[subnets]]\nsubnetId = \"subnet-a\"\navailabilityZone = \"{A}\"\n[[autoScalingGroups]]\nname = \"asg\"\ninstanceType = \"m5.xlarge\"\nminSize = 1\nmaxSize = 1\ndesiredCapacity = 1\nawsvpcTrunking = true\nlaunchLatency = \"0s\"\n{}[[services]]\nserviceName = \"api\"\ntaskDefinition = \"api\"\ndesiredCount = 8\nnetworkConfiguration = {{ awsvpcConfiguration = {{ subnets = [\"subnet-a\"] }} }}\n",
+        def(
+            "api",
+            "networkMode = \"awsvpc\"",
+            "name = \"c\"\nimage = \"x\"\ncpu = 10\nmemory = 10"
+        ),
+    );
+    let (o, _) = run_toml(&toml);
+    assert_eq!(o.summary.tasks_placed, 8);
+    assert!(
+        o.cluster
+            .attribute_pairs(o.tasks[0].instance.unwrap())
+            .iter()
+            .any(|(k, _)| *k == "ecs.awsvpc-trunk-id")
+    );
+}

@@ -16,6 +16,7 @@ pub use summary::{Failures, FaultStats, Integrals, Summary, WaitStats, cell, fix
 #[derive(Default)]
 pub struct Metrics {
     failures: Failures,
+    service_failures: Failures,
     interval_failures: Failures,
     integrals: Integrals,
     samples: Vec<Sample>,
@@ -32,6 +33,16 @@ impl Metrics {
     pub fn failed(&mut self, reason: Failure) {
         self.failures.add(reason);
         self.interval_failures.add(reason);
+    }
+
+    /// Counts a service's attempt to place a task that found no instance.
+    pub fn service_failed(&mut self, reason: Failure) {
+        self.service_failures.add(reason);
+    }
+
+    /// Every service placement failure so far.
+    pub fn service_failures(&self) -> &Failures {
+        &self.service_failures
     }
 
     /// Failures since the last sample (and starts counting again).

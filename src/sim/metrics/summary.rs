@@ -158,6 +158,8 @@ pub struct Summary {
     pub tasks_placed: u64,
     /// Failure entries RunTask returned, every attempt counted, by reason.
     pub placement_failures: Failures,
+    /// Attempts of the service schedulers to place a task that found no instance, by reason.
+    pub service_placement_failures: Failures,
     /// Requests still wanted at the end (service tasks waiting, RunTask retries pending).
     pub tasks_waiting_at_end: u64,
     /// Tasks that stopped before RUNNING with TaskFailedToStart.
@@ -277,6 +279,7 @@ impl Summary {
         ];
 
         c.extend(self.placement_failures.cells("placementFailures"));
+        c.extend(self.service_placement_failures.cells("servicePlacementFailures"));
         c.extend(
             self.cost_by_key
                 .iter()
@@ -309,6 +312,9 @@ impl Summary {
                 ", services {n} task{} short of desiredCount",
                 if n == 1 { "" } else { "s" }
             );
+            if self.service_placement_failures.total() > 0 {
+                line += &format!(" (placement failures: {})", self.service_placement_failures.by_reason());
+            }
         }
         line += &format!(", {} RunTask failures", self.placement_failures.total());
         if self.placement_failures.total() > 0 {

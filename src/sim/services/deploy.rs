@@ -321,6 +321,7 @@ impl Sim<'_> {
 
     /// Records a service's task placement failure, once until a placement succeeds.
     pub(super) fn placement_failed(&mut self, s: ServiceId, reason: crate::ecs::failure::Failure, message: String) {
+        self.metrics.service_failed(reason);
         if self.services.get(s).last_reason.is_none() {
             self.service_action(
                 s,
