@@ -40,7 +40,7 @@ struct Open {
     hourly: f64,
     start: SimTime,
     minimum_secs: f64,
-    closed: Option<f64>,
+    closed: Option<(f64, SimTime)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -98,7 +98,7 @@ impl Costs {
             return 0.0;
         }
         let cost = charge(o.hourly, now.since(o.start).as_secs_f64(), o.minimum_secs);
-        o.closed = Some(cost);
+        o.closed = Some((cost, now));
         let a = &mut self.accounts[o.key];
         a.rate -= o.hourly;
         a.rate_times_start_ms -= o.hourly * o.start.millis() as f64;
@@ -110,7 +110,13 @@ impl Costs {
     pub fn so_far(&self, m: Meter, now: SimTime) -> f64 {
         let o = &self.meters[m.0 as usize];
         o.closed
-            .unwrap_or_else(|| charge(o.hourly, now.since(o.start).as_secs_f64(), 0.0))
+            .map_or_else(|| charge(o.hourly, now.since(o.start).as_secs_f64(), 0.0), |c| c.0)
+    }
+
+    /// When a meter started billing, when it stopped (None while open), and its USD/hour.
+    pub fn span(&self, m: Meter) -> (SimTime, Option<SimTime>, f64) {
+        let o = &self.meters[m.0 as usize];
+        (o.start, o.closed.map(|c| c.1), o.hourly)
     }
 
     /// Closes every open meter at `end`.

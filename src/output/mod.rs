@@ -178,7 +178,7 @@ pub struct InstanceRow {
     pub tasks_placed: u64,
     /// The instance group or Auto Scaling group it belongs to.
     pub instance_group: String,
-    /// When it was launched (billing starts), seconds.
+    /// When billing started (launch for Auto Scaling groups, else registration), seconds.
     pub launched_at: String,
     /// What it cost, USD.
     pub cost_usd: String,
@@ -188,6 +188,12 @@ pub struct InstanceRow {
     pub status: String,
     /// Whether its agent was connected at the end.
     pub agent_connected: bool,
+    /// `on-demand`, `spot` or `external`.
+    pub purchase_option: &'static str,
+    /// USD per hour it was billed at.
+    pub hourly_usd: String,
+    /// When billing ended (termination, or the end of the run), seconds.
+    pub billing_ended_at: String,
 }
 
 fn secs(t: Option<crate::engine::SimTime>) -> String {
@@ -270,8 +276,8 @@ pub fn instance_rows(o: &Outcome) -> Vec<InstanceRow> {
     o.cluster
         .ids()
         .zip(&o.instance_costs)
-        .map(|(id, (launched, cost))| (id, o.cluster.instance(id), launched, cost))
-        .map(|(id, i, launched, cost)| InstanceRow {
+        .map(|(id, bill)| (id, o.cluster.instance(id), bill))
+        .map(|(id, i, bill)| InstanceRow {
             container_instance_id: i.container_instance_id.clone(),
             ec2_instance_id: i.spec.ec2_instance_id.clone(),
             instance_type: i.spec.instance_type.clone(),
@@ -287,11 +293,14 @@ pub fn instance_rows(o: &Outcome) -> Vec<InstanceRow> {
             memory: i.spec.memory,
             tasks_placed: i.tasks_placed,
             instance_group: o.group_names.get(i.spec.origin as usize).cloned().unwrap_or_default(),
-            launched_at: launched.secs_string(),
-            cost_usd: crate::sim::metrics::fixed(*cost, 4),
+            launched_at: bill.from.secs_string(),
+            cost_usd: crate::sim::metrics::fixed(bill.cost, 4),
             cluster: o.cluster_name(i.spec.ecs_cluster).to_string(),
             status: o.cluster.status(id).as_str().to_string(),
             agent_connected: o.cluster.agent_connected(id),
+            purchase_option: bill.purchase_option,
+            hourly_usd: crate::sim::metrics::fixed(bill.hourly, 6),
+            billing_ended_at: bill.until.secs_string(),
         })
         .collect()
 }
@@ -367,6 +376,9 @@ pub const INSTANCE_HEADER: &[&str] = &[
     "cluster",
     "status",
     "agentConnected",
+    "purchaseOption",
+    "hourlyUsd",
+    "billingEndedAt",
 ];
 
 /// Writes the CSV files of one run into `out` (events and decisions are streamed

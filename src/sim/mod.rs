@@ -441,10 +441,23 @@ impl Sim<'_> {
             .ids()
             .map(|id| {
                 let m = self.metrics.instance_meter(id);
-                (
-                    self.capacity.launched_at(id).unwrap_or(SimTime::ZERO),
-                    self.metrics.costs().so_far(m, end),
-                )
+                let (from, until, hourly) = self.metrics.costs().span(m);
+                let spec = &self.fleet.cluster().instance(id).spec;
+                let asg = (spec.origin as usize).checked_sub(self.sc.instance_groups.len());
+                let purchase_option = if spec.external {
+                    "external"
+                } else if asg.and_then(|a| self.sc.asgs.get(a)).is_some_and(|a| a.spot) {
+                    "spot"
+                } else {
+                    "on-demand"
+                };
+                outcome::InstanceBill {
+                    purchase_option,
+                    from,
+                    until: until.unwrap_or(end),
+                    hourly,
+                    cost: self.metrics.costs().so_far(m, end),
+                }
             })
             .collect();
         let unusable = unusable.to_vec();

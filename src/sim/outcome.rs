@@ -12,6 +12,21 @@ use crate::ecs::registry::TaskDefinitions;
 use crate::engine::SimTime;
 use crate::scenario::Scenario;
 
+/// What one container instance was billed: enough to check its cost by hand.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceBill {
+    /// `on-demand`, `spot` or `external` (ECS Anywhere, billed per instance-hour).
+    pub purchase_option: &'static str,
+    /// Billing start: the launch (Auto Scaling groups) or the registration.
+    pub from: SimTime,
+    /// Billing end: termination, or the end of the run.
+    pub until: SimTime,
+    /// USD per hour.
+    pub hourly: f64,
+    /// What it cost, USD (per second, 60 s minimum).
+    pub cost: f64,
+}
+
 /// Everything a run leaves behind, for the output writers.
 pub struct Outcome {
     /// The summary row.
@@ -38,8 +53,8 @@ pub struct Outcome {
     pub group_names: Vec<String>,
     /// Capacity provider names, by provider id.
     pub provider_names: Vec<String>,
-    /// Per instance: launch time and what it cost.
-    pub instance_costs: Vec<(SimTime, f64)>,
+    /// Per instance: its bill.
+    pub instance_costs: Vec<InstanceBill>,
     /// Instances that never became usable.
     pub unusable: Vec<Unusable>,
     /// The end of the run.

@@ -246,3 +246,32 @@ fn auto_scaling_groups_take_awsvpc_trunking() {
             .any(|(k, _)| *k == "ecs.awsvpc-trunk-id")
     );
 }
+
+#[test]
+fn instances_csv_says_when_billing_started_and_ended_and_how_each_instance_was_bought() {
+    let register = "[[timeline]]\nat = \"10m\"\napi = \"RegisterContainerInstance\"\nrequest = { instanceIdentityDocument = '{\"instanceId\": \"i-late\", \"instanceType\": \"m5.xlarge\", \"availabilityZone\": \"us-east-1a\"}' }\n";
+    let spot = "[[autoScalingGroups]]\nname = \"spot\"\ninstanceType = \"m5.large\"\nminSize = 1\nmaxSize = 1\ndesiredCapacity = 1\nspot = true\nlaunchLatency = \"30s\"\n";
+    let toml = format!("{HEADER}{}{spot}{register}", group("g", "m5.xlarge", 1));
+    let (o, _) = run_toml(&toml);
+    let rows = ecsim::output::instance_rows(&o);
+    let row = |id: &str| {
+        rows.iter()
+            .find(|r| r.ec2_instance_id == id)
+            .unwrap_or_else(|| panic!("{id}"))
+    };
+    let late = row("i-late");
+    assert_eq!(
+        (late.registered_at.as_str(), late.launched_at.as_str()),
+        ("600.000", "600.000")
+    );
+    assert_eq!(late.billing_ended_at, "3600.000");
+    assert_eq!(late.purchase_option, "on-demand");
+    // Its cost follows from the file: hourly × billed hours.
+    let hours = (3600.0 - 600.0) / 3600.0;
+    let hourly: f64 = late.hourly_usd.parse().unwrap();
+    assert_eq!(late.cost_usd, format!("{:.4}", hourly * hours));
+    let s = rows.iter().find(|r| r.instance_group == "spot").unwrap();
+    assert_eq!(s.purchase_option, "spot");
+    assert_eq!(s.launched_at, "0.000");
+    assert_eq!(row("g-1").purchase_option, "on-demand");
+}

@@ -211,7 +211,6 @@ impl Sim<'_> {
         let Some(id) = self.agent_registers(is, agent, billing) else {
             return;
         };
-        self.capacity.launched_at.insert(id, launch.launched_at);
         self.capacity.asgs[a].instances.push(id);
         if let Some(ProviderKind::Asg { scaling: Some(cfg), .. }) =
             provider.map(|p| &self.sc.capacity.providers[p.0 as usize].kind)

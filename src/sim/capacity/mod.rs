@@ -58,7 +58,6 @@ struct AsgState {
 pub struct Capacity {
     asgs: Vec<AsgState>,
     launches: Vec<Launching>,
-    launched_at: BTreeMap<InstanceId, SimTime>,
     warm_until: BTreeMap<InstanceId, SimTime>,
     provider_of_asg: Vec<Option<ProviderId>>,
     provisioning: Vec<VecDeque<TaskIdx>>,
@@ -112,7 +111,6 @@ impl Capacity {
                 })
                 .collect(),
             launches: Vec::new(),
-            launched_at: BTreeMap::new(),
             warm_until: BTreeMap::new(),
             provider_of_asg,
             provisioning: vec![VecDeque::new(); sc.capacity.providers.len()],
@@ -285,11 +283,6 @@ impl Capacity {
             .filter_map(|f| f.rate_per_hour)
             .sum::<f64>();
         exponential_after(&mut self.fargate_spot_rng, rate, now)
-    }
-
-    /// When an instance was launched (Auto Scaling group instances).
-    pub fn launched_at(&self, id: InstanceId) -> Option<SimTime> {
-        self.launched_at.get(&id).copied()
     }
 
     /// Instances of groups and launches under way: an instance left the group.
