@@ -275,3 +275,51 @@ fn instances_csv_says_when_billing_started_and_ended_and_how_each_instance_was_b
     assert_eq!(s.launched_at, "0.000");
     assert_eq!(row("g-1").purchase_option, "on-demand");
 }
+
+/// A managed-scaling provider `cp` over Auto Scaling group `asg` of m5.large (2048 CPU
+/// units), `initial` instances at first, with `scaling` members, and whole-instance
+/// task definition `b`.
+fn managed_asg(initial: u32, scaling: &str) -> String {
+    format!(
+        "{HEADER}[[autoScalingGroups]]\nname = \"asg\"\ninstanceType = \"m5.large\"\nminSize = 0\nmaxSize = 10\ndesiredCapacity = {initial}\nlaunchLatency = \"90s\"\n[[capacityProviders]]\nname = \"cp\"\nautoScalingGroupProvider = {{ autoScalingGroupArn = \"asg\", managedScaling = {{ status = \"ENABLED\", targetCapacity = 100{scaling} }} }}\n[clusterCapacityProviders]\ncapacityProviders = [\"cp\"]\ndefaultCapacityProviderStrategy = [{{ capacityProvider = \"cp\", weight = 1 }}]\n{}",
+        task_def("b", 2048, 100)
+    )
+}
+
+/// The timeseries column `name` as (seconds, value).
+fn column(o: &ecsim::sim::Outcome, name: &str) -> Vec<(u64, String)> {
+    o.timeseries
+        .iter()
+        .map(|s| {
+            let v = s
+                .cells()
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v)
+                .unwrap_or_default();
+            (s.time.millis() / 1000, v)
+        })
+        .collect()
+}
+
+#[test]
+fn warm_up_blocks_scale_out_from_launch() {
+    let service = "[[services]]\nserviceName = \"s\"\ntaskDefinition = \"b\"\ndesiredCount = 3\n";
+    let (o, _) = run_toml(&(managed_asg(0, ", maximumScalingStepSize = 2") + service));
+    let desired = column(&o, "desiredCapacity[asg]");
+    let at = |secs: u64| desired.iter().find(|(t, _)| *t == secs).unwrap().1.clone();
+    // The first tick (60 s) launches 2 (the step); the third instance waits until the
+    // two are 300 s past their launch, at 360 s.
+    assert_eq!(at(60), "2");
+    for t in [120, 180, 240, 300] {
+        assert_eq!(at(t), "2", "at {t}s");
+    }
+    assert_eq!(at(360), "3");
+    let mut launched: Vec<u64> = ecsim::output::instance_rows(&o)
+        .iter()
+        .map(|r| r.launched_at.parse::<f64>().unwrap() as u64)
+        .collect();
+    launched.sort();
+    assert_eq!(launched, [60, 60, 360]);
+    assert_eq!(o.summary.tasks_started, 3);
+}

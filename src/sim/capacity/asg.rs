@@ -170,6 +170,8 @@ impl Sim<'_> {
                 self.launched(l);
             }
         }
+        // They were launched before the run began: past their warm-up.
+        self.capacity.warm_until.clear();
         let managed = self
             .sc
             .capacity
@@ -215,7 +217,7 @@ impl Sim<'_> {
         if let Some(ProviderKind::Asg { scaling: Some(cfg), .. }) =
             provider.map(|p| &self.sc.capacity.providers[p.0 as usize].kind)
         {
-            let warm = now + SimDuration::from_secs(cfg.warmup_secs as u64);
+            let warm = launch.launched_at + SimDuration::from_secs(cfg.warmup_secs as u64);
             self.capacity.warm_until.insert(id, warm);
         }
         if spec.spot {

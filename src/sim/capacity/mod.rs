@@ -295,7 +295,8 @@ impl Capacity {
     /// Managed scaling of provider `p` (an Auto Scaling group provider with managed
     /// scaling) at `now`: CapacityProviderReservation from the busy instances and the
     /// PROVISIONING tasks' needs, then target tracking — a scale-out at once, a scale-in
-    /// after 15 points below target, none while an instance warms up.
+    /// after 15 points below target; neither while an instance launched less than
+    /// `instanceWarmupPeriod` ago (launching or registered) warms up.
     pub fn tick(
         &mut self,
         sc: &Scenario,
@@ -330,14 +331,21 @@ impl Capacity {
         let metric = scaling::reservation(m, n);
         let target = scaling::desired_for(m, cfg);
         let spec = &sc.asgs[asg];
+        let warmup = SimDuration::from_secs(cfg.warmup_secs as u64);
         let warming = st
-            .instances
+            .launching
             .iter()
-            .any(|i| self.warm_until.get(i).is_some_and(|w| *w > now));
+            .any(|l| self.launches[*l as usize].launched_at + warmup > now)
+            || st
+                .instances
+                .iter()
+                .any(|i| self.warm_until.get(i).is_some_and(|w| *w > now));
         let st = &mut self.asgs[asg];
         st.metric = Some(metric);
         if target > st.desired {
-            st.desired = target.min(spec.max_size);
+            if !warming {
+                st.desired = target.min(spec.max_size);
+            }
             st.below_target_minutes = 0;
         } else if target < st.desired && !warming {
             st.below_target_minutes += 1;
