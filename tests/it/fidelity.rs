@@ -323,3 +323,36 @@ fn warm_up_blocks_scale_out_from_launch() {
     assert_eq!(launched, [60, 60, 360]);
     assert_eq!(o.summary.tasks_started, 3);
 }
+
+#[test]
+fn daemon_tasks_do_not_keep_an_instance_busy() {
+    let services = format!(
+        "{}[[services]]\nserviceName = \"logs\"\ntaskDefinition = \"d\"\nschedulingStrategy = \"DAEMON\"\nlaunchType = \"EC2\"\n[[services]]\nserviceName = \"web\"\ntaskDefinition = \"w\"\ndesiredCount = 2\nplacementConstraints = [{{ type = \"distinctInstance\" }}]\n",
+        task_def("d", 64, 64) + &task_def("w", 512, 256)
+    );
+    let toml = managed_asg(3, "").replace(
+        "managedScaling",
+        "managedTerminationProtection = \"ENABLED\", managedScaling",
+    ) + &services;
+    let (o, _) = run_toml(&toml);
+    let reservation = column(&o, "capacityProviderReservation[cp]");
+    let at = |secs: u64| reservation.iter().find(|(t, _)| *t == secs).unwrap().1.clone();
+    assert_eq!(at(120), "66.67");
+    let desired = column(&o, "desiredCapacity[asg]");
+    let d = |secs: u64| desired.iter().find(|(t, _)| *t == secs).unwrap().1.clone();
+    assert_eq!(d(14 * 60), "3");
+    assert_eq!(d(16 * 60), "2");
+    // The instance that went is the one running only the daemon's task.
+    let rows = ecsim::output::instance_rows(&o);
+    let gone: Vec<_> = rows.iter().filter(|r| !r.deregistered_at.is_empty()).collect();
+    assert_eq!(gone.len(), 1);
+    let web = ecsim::sim::ids::ServiceId(1);
+    let web_hosts: Vec<String> = o
+        .tasks
+        .iter()
+        .filter(|t| t.origin == ecsim::sim::task::Origin::Service(web))
+        .map(|t| o.cluster.instance(t.instance.unwrap()).spec.ec2_instance_id.clone())
+        .collect();
+    assert_eq!(web_hosts.len(), 2);
+    assert!(!web_hosts.contains(&gone[0].ec2_instance_id), "{web_hosts:?}");
+}

@@ -5,7 +5,7 @@
 use super::{Capacity, Launching, SPOT_NOTICE, TICK, exponential_after};
 use crate::capacity::cost::Account;
 use crate::capacity::providers::ProviderKind;
-use crate::ecs::cluster::{InstanceId, InstanceSpec, InstanceStatus};
+use crate::ecs::cluster::{Cluster, GroupId, InstanceId, InstanceSpec, InstanceStatus};
 use crate::ecs::provider::{ProviderId, Scope};
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::Scenario;
@@ -289,12 +289,13 @@ impl Sim<'_> {
             if p.created_at > now {
                 continue;
             }
+            let daemons = self.daemon_groups();
             let (cluster, tasks, registry) = (self.fleet.cluster(), &self.tasks, self.control.registry());
             self.capacity.tick(
                 self.sc,
                 ProviderId(pi as u32),
                 now,
-                |i| cluster.running_tasks(i) > 0,
+                |i| non_daemon_tasks(cluster, &daemons, i) > 0,
                 |t| registry.get(tasks.get(t).taskdef).reservation.clone(),
             );
         }
@@ -304,10 +305,20 @@ impl Sim<'_> {
         self.schedule(now + TICK, Event::ScalingTick);
     }
 
+    /// The task groups of DAEMON services: "a container instance is considered empty
+    /// even when daemon tasks are running" (managed scaling and termination protection).
+    fn daemon_groups(&self) -> Vec<GroupId> {
+        self.services
+            .iter()
+            .filter(|(_, s)| s.daemon)
+            .map(|(_, s)| s.group)
+            .collect()
+    }
+
     /// Launches or terminates instances until group `a` holds its desired capacity.
     /// Scale-in cancels launches first, then terminates instances in the zone with the
     /// most, at random within it; with managed termination protection only instances
-    /// running no task may go.
+    /// running no task but daemon tasks may go.
     fn reconcile_asg(&mut self, a: usize) {
         let st = &self.capacity.asgs[a];
         let desired = st.desired;
@@ -334,12 +345,13 @@ impl Sim<'_> {
                     }
                 )
             });
+            let daemons = self.daemon_groups();
             let cluster = self.fleet.cluster();
             let instances = &self.capacity.asgs[a].instances;
             let candidates: Vec<InstanceId> = instances
                 .iter()
                 .copied()
-                .filter(|&i| !protect || cluster.running_tasks(i) == 0)
+                .filter(|&i| !protect || non_daemon_tasks(cluster, &daemons, i) == 0)
                 .collect();
             if candidates.is_empty() {
                 return;
@@ -383,4 +395,10 @@ impl Sim<'_> {
         let at = self.now() + SPOT_NOTICE;
         self.schedule_on(at, t, Event::FargateSpotStop(t));
     }
+}
+
+/// The tasks on instance `i` that are not of a DAEMON service (`daemons`: their groups).
+fn non_daemon_tasks(cluster: &Cluster, daemons: &[GroupId], i: InstanceId) -> u32 {
+    let daemon: u32 = daemons.iter().map(|g| cluster.group_count_on(*g, i)).sum();
+    cluster.running_tasks(i) - daemon
 }
