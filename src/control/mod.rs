@@ -228,6 +228,12 @@ pub fn token_text<T: serde::Serialize>(body: &T) -> String {
     v.to_string()
 }
 
+/// What a clientToken is remembered under: ECS scopes tokens per API and per cluster,
+/// so the same token in another cluster is a new call.
+pub fn token_key(api: &str, cluster: Option<&str>, token: &str) -> String {
+    format!("{api}:{}:{token}", crate::ecs::api::cluster_name(cluster))
+}
+
 /// Checks a clientToken's shape: 1–64 characters.
 pub fn check_token(token: Option<&str>) -> Result<(), ApiError> {
     match token {

@@ -123,14 +123,15 @@ impl<'a> World<'a> {
     fn token_seen<T: serde::Serialize>(
         &mut self,
         api: &str,
-        token: Option<&str>,
+        (cluster, token): (Option<&str>, Option<&str>),
         body: &T,
         path: &str,
         r: &mut Report,
     ) -> bool {
         let Some(t) = token else { return false };
         let text = control::token_text(body);
-        match self.tokens.get(&format!("{api}:{t}")) {
+        let key = control::token_key(api, cluster, t);
+        match self.tokens.get(&key) {
             Some(prev) if *prev == text => true,
             Some(_) => {
                 r.warn(
@@ -140,7 +141,7 @@ impl<'a> World<'a> {
                 true
             }
             None => {
-                self.tokens.insert(format!("{api}:{t}"), text);
+                self.tokens.insert(key, text);
                 false
             }
         }
@@ -153,7 +154,13 @@ impl<'a> World<'a> {
 
     /// Checks a RunTask body.
     pub fn run_task(&mut self, rt: &RunTask, path: &str, r: &mut Report) {
-        if self.token_seen("RunTask", rt.client_token.as_deref(), rt, path, r) {
+        if self.token_seen(
+            "RunTask",
+            (rt.cluster.as_deref(), rt.client_token.as_deref()),
+            rt,
+            path,
+            r,
+        ) {
             return;
         }
         self.note_cluster(rt.cluster.as_deref(), path, r);
@@ -172,7 +179,13 @@ impl<'a> World<'a> {
             );
             return;
         }
-        if self.token_seen("CreateService", s.client_token.as_deref(), s, path, r) {
+        if self.token_seen(
+            "CreateService",
+            (s.cluster.as_deref(), s.client_token.as_deref()),
+            s,
+            path,
+            r,
+        ) {
             return;
         }
         self.note_cluster(s.cluster.as_deref(), path, r);

@@ -75,16 +75,22 @@ impl Clients {
             .or_insert_with(|| streams.stream(concern::DURATIONS, index))
     }
 
-    /// The answer an earlier call with the same clientToken got: `Ok(response)` when the
-    /// parameters were the same too, `Err` when they differ.
-    pub fn token(&self, api: &str, token: Option<&str>, text: &str) -> Option<Result<Value, ()>> {
-        let (prev, response) = self.tokens.get(&format!("{api}:{}", token?))?;
-        Some(if prev == text { Ok(response.clone()) } else { Err(()) })
+    /// The answer an earlier call with the same clientToken (its [`token_key`]) got:
+    /// `Ok(response)` when the parameters were the same too, `Err(response)` when they differ.
+    ///
+    /// [`token_key`]: crate::control::token_key
+    pub fn token(&self, key: &str, text: &str) -> Option<Result<Value, Value>> {
+        let (prev, response) = self.tokens.get(key)?;
+        Some(if prev == text {
+            Ok(response.clone())
+        } else {
+            Err(response.clone())
+        })
     }
 
-    /// Remembers a clientToken's call and answer.
-    pub fn remember_token(&mut self, api: &str, token: &str, text: String, response: Value) {
-        self.tokens.insert(format!("{api}:{token}"), (text, response));
+    /// Remembers a clientToken's call and answer under its key.
+    pub fn remember_token(&mut self, key: String, text: String, response: Value) {
+        self.tokens.insert(key, (text, response));
     }
 }
 
@@ -235,8 +241,8 @@ impl Sim<'_> {
             Value::Null
         };
         if let Some(token) = &request.client_token {
-            self.clients
-                .remember_token("RunTask", token, token_text(request), response.clone());
+            let key = crate::control::token_key("RunTask", request.cluster.as_deref(), token);
+            self.clients.remember_token(key, token_text(request), response.clone());
         }
         self.record(|s| {
             let body = RunTask {
@@ -334,7 +340,7 @@ impl Sim<'_> {
     /// A timeline RunTask: an idempotent retry answers with the first call's response.
     pub(super) fn timeline_run_task(&mut self, i: CallIdx, rt: &RunTask) {
         let count = rt.count.unwrap_or(1).max(0) as u32;
-        if self.token_seen("RunTask", rt.client_token.as_deref(), &token_text(rt), rt) {
+        if self.token_seen("RunTask", rt.cluster.as_deref(), rt.client_token.as_deref(), rt) {
             return;
         }
         let (attempt, arrived) = match self.replay_client(Origin::Timeline(i)) {
@@ -347,16 +353,19 @@ impl Sim<'_> {
         self.run_task(Origin::Timeline(i), rt, count, attempt, arrived);
     }
 
-    /// A repeated clientToken: true when the call was answered (the first result, or
-    /// an error for other parameters).
+    /// A repeated clientToken in `cluster`: true when the call was answered (the first
+    /// result, or an error for other parameters: RunTask's ConflictException names the
+    /// first call's tasks in `resourceIds`).
     pub(super) fn token_seen<T: serde::Serialize>(
         &mut self,
         api: &'static str,
+        cluster: Option<&str>,
         token: Option<&str>,
-        text: &str,
         body: &T,
     ) -> bool {
-        let Some(seen) = self.clients.token(api, token, text) else {
+        let Some(token) = token else { return false };
+        let key = crate::control::token_key(api, cluster, token);
+        let Some(seen) = self.clients.token(&key, &token_text(body)) else {
             return false;
         };
         self.record(|_| {
@@ -367,7 +376,23 @@ impl Sim<'_> {
                     c.idempotent = true;
                     c
                 }
-                Err(()) => Call::failed(
+                Err(first) if api == "RunTask" => {
+                    let ids: Vec<Value> = first["tasks"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|t| t["taskArn"].clone())
+                        .collect();
+                    let mut c = Call::failed(
+                        api,
+                        request,
+                        crate::control::code::CONFLICT,
+                        "The provided clientToken is already in use with a different RunTask request.".into(),
+                    );
+                    c.error_members = Some(serde_json::json!({ "resourceIds": ids }));
+                    c
+                }
+                Err(_) => Call::failed(
                     api,
                     request,
                     crate::control::code::INVALID,

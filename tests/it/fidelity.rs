@@ -356,3 +356,41 @@ fn daemon_tasks_do_not_keep_an_instance_busy() {
     assert_eq!(web_hosts.len(), 2);
     assert!(!web_hosts.contains(&gone[0].ec2_instance_id), "{web_hosts:?}");
 }
+
+#[test]
+fn a_run_task_client_token_conflicts_with_the_first_tasks_and_is_scoped_per_cluster() {
+    let call = |at: &str, cluster: &str, count: u32| {
+        format!(
+            "[[timeline]]\nat = \"{at}\"\napi = \"RunTask\"\nrequest = {{ cluster = \"{cluster}\", taskDefinition = \"t\", count = {count}, clientToken = \"tok-1\" }}\n"
+        )
+    };
+    let toml = format!(
+        "{HEADER}[[clusters]]\nclusterName = \"prod\"\n[[clusters]]\nclusterName = \"test\"\n{}userData = \"ECS_CLUSTER=prod\"\n{}userData = \"ECS_CLUSTER=test\"\n{}{}{}{}",
+        group("p", "m5.xlarge", 1),
+        group("q", "m5.xlarge", 1),
+        task_def("t", 100, 100),
+        call("0s", "prod", 2),
+        call("1m", "prod", 3),
+        call("2m", "test", 2),
+    );
+    let (o, rec) = run_toml(&toml);
+    // The first and the other cluster's call start tasks; the second conflicts.
+    assert_eq!(o.summary.tasks_placed, 4);
+    let calls: Vec<&serde_json::Value> = rec.events.iter().filter(|e| e["eventName"] == "RunTask").collect();
+    assert_eq!(calls.len(), 3);
+    let first: Vec<&serde_json::Value> = calls[0]["responseElements"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["taskArn"])
+        .collect();
+    assert_eq!(calls[1]["errorCode"], "ConflictException", "{}", calls[1]);
+    let ids: Vec<&serde_json::Value> = calls[1]["responseElements"]["resourceIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(ids, first);
+    assert!(calls[2].get("errorCode").is_none(), "{}", calls[2]);
+    assert_eq!(calls[2]["responseElements"]["tasks"].as_array().unwrap().len(), 2);
+}

@@ -178,6 +178,9 @@ pub struct Call {
     pub idempotent: bool,
     /// The run's first record: it carries the seed and settings a replay needs (`ecsimRun`).
     pub announces_run: bool,
+    /// A refused call's exception members beyond its message (ConflictException's
+    /// `resourceIds`), shown as its `responseElements`.
+    pub error_members: Option<Value>,
 }
 
 /// What ecsim's RunTask client knows of a call (`ecsimClient`).
@@ -204,6 +207,7 @@ impl Call {
             client: None,
             idempotent: false,
             announces_run: false,
+            error_members: None,
         }
     }
 

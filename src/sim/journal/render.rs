@@ -109,6 +109,9 @@ impl Sim<'_> {
             Err((code, message)) => {
                 v["errorCode"] = json!(code);
                 v["errorMessage"] = json!(message);
+                if let Some(m) = &c.error_members {
+                    v["responseElements"] = m.clone();
+                }
             }
         }
         if let Some(ua) = &c.user_agent {

@@ -63,8 +63,12 @@ impl Sim<'_> {
 
     /// CreateService.
     pub(in crate::sim) fn create_service(&mut self, body: &CreateService) {
-        let text = crate::control::token_text(body);
-        if self.token_seen("CreateService", body.client_token.as_deref(), &text, body) {
+        if self.token_seen(
+            "CreateService",
+            body.cluster.as_deref(),
+            body.client_token.as_deref(),
+            body,
+        ) {
             return;
         }
         let n = match crate::control::services::create(&self.call_state(), body) {
@@ -109,7 +113,9 @@ impl Sim<'_> {
         });
         if let Some(token) = &body.client_token {
             let response = self.response(&Response::Service(s));
-            self.clients.remember_token("CreateService", token, text, response);
+            let key = crate::control::token_key("CreateService", body.cluster.as_deref(), token);
+            self.clients
+                .remember_token(key, crate::control::token_text(body), response);
         }
         self.answered("CreateService", body, Response::Service(s));
         self.deployment_event(
