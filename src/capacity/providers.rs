@@ -230,6 +230,9 @@ impl CapacitySpec {
             if td.network_mode != NetworkMode::Awsvpc {
                 return Err(format!("{} runs on Fargate, which needs networkMode awsvpc", td.name()));
             }
+            if td.reservation.gpus > 0 {
+                return Err(format!("{} needs GPUs, which Fargate does not offer", td.name()));
+            }
             let size = |s: &Option<crate::ecs::task_definition::SizeString>, cpu: bool| {
                 s.as_ref()
                     .and_then(|x| if cpu { x.cpu_units() } else { x.memory_mib() })

@@ -39,6 +39,8 @@ pub struct Shape {
     pub memory: u32,
     /// awsvpc tasks.
     pub enis: u32,
+    /// GPUs.
+    pub gpus: u32,
 }
 
 impl Shape {
@@ -48,6 +50,9 @@ impl Shape {
         let mut n = per(self.cpu, res.cpu).min(per(self.memory, res.memory));
         if res.eni {
             n = n.min(self.enis);
+        }
+        if let Some(by_gpu) = self.gpus.checked_div(res.gpus) {
+            n = n.min(by_gpu);
         }
         if !res.static_ports.is_empty() {
             n = n.min(1);
@@ -60,24 +65,25 @@ impl Shape {
 /// exact requirement, binpack each group; groups that do not fit the smallest type are
 /// left out (they stay provisioning).
 pub fn instances_needed(tasks: &[&Reservation], smallest: Shape, largest: Shape) -> u32 {
-    let mut groups: BTreeMap<(u32, u32, bool, usize), u32> = BTreeMap::new();
+    let mut groups: BTreeMap<(u32, u32, bool, usize, u32), u32> = BTreeMap::new();
     for r in tasks {
         if smallest.holds(r) == 0 {
             continue;
         }
         *groups
-            .entry((r.cpu, r.memory, r.eni, r.static_ports.len()))
+            .entry((r.cpu, r.memory, r.eni, r.static_ports.len(), r.gpus))
             .or_default() += 1;
     }
     groups
         .iter()
-        .map(|(&(cpu, memory, eni, ports), &count)| {
+        .map(|(&(cpu, memory, eni, ports, gpus), &count)| {
             let r = Reservation {
                 cpu,
                 memory,
                 eni,
                 static_ports: vec![Default::default(); ports],
                 dynamic_ports: 0,
+                gpus,
             };
             count.div_ceil(largest.holds(&r).max(1))
         })
@@ -126,11 +132,13 @@ mod tests {
             cpu: 2048,
             memory: 7985,
             enis: 2,
+            gpus: 0,
         };
         let large = Shape {
             cpu: 4096,
             memory: 15974,
             enis: 3,
+            gpus: 0,
         };
         let a = Reservation {
             cpu: 1024,

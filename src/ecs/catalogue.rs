@@ -20,6 +20,8 @@ pub struct InstanceType {
     pub on_demand_usd_per_hour: f64,
     /// awsvpc tasks the instance holds with ENI trunking, if the type supports it.
     pub trunk_tasks: Option<u32>,
+    /// NVIDIA GPUs it registers (0 for most types).
+    pub gpus: u32,
 }
 
 impl InstanceType {
@@ -71,6 +73,7 @@ struct Row {
     cpu_architecture: String,
     on_demand_usd_per_hour: f64,
     trunk_tasks: Option<u32>,
+    gpus: Option<u32>,
 }
 
 /// The catalogue: every instance type ecsim knows, by name.
@@ -99,6 +102,7 @@ impl Catalogue {
                         cpu_architecture: r.cpu_architecture,
                         on_demand_usd_per_hour: r.on_demand_usd_per_hour,
                         trunk_tasks: r.trunk_tasks,
+                        gpus: r.gpus.unwrap_or(0),
                     };
                     (t.name.clone(), t)
                 })

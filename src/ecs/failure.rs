@@ -22,11 +22,12 @@ pub enum Failure {
 
 impl Failure {
     /// Every reason, in the order of the output columns.
-    pub const ALL: [Failure; 9] = [
+    pub const ALL: [Failure; 10] = [
         Failure::Resource(Shortfall::Cpu),
         Failure::Resource(Shortfall::Memory),
         Failure::Resource(Shortfall::Ports),
         Failure::Resource(Shortfall::Eni),
+        Failure::Resource(Shortfall::Gpu),
         Failure::MemberOf,
         Failure::DistinctInstance,
         Failure::Agent,
@@ -41,6 +42,7 @@ impl Failure {
             Failure::Resource(Shortfall::Memory) => "RESOURCE:MEMORY",
             Failure::Resource(Shortfall::Ports) => "RESOURCE:PORTS",
             Failure::Resource(Shortfall::Eni) => "RESOURCE:ENI",
+            Failure::Resource(Shortfall::Gpu) => "RESOURCE:GPU",
             Failure::MemberOf => "MemberOf placement constraint unsatisfied.",
             Failure::DistinctInstance => "DistinctInstance placement constraint unsatisfied.",
             Failure::Agent => "AGENT",

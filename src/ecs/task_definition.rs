@@ -117,6 +117,20 @@ pub struct ContainerDefinition {
     /// `stopTimeout` seconds: SIGTERM to SIGKILL (default: the agent's ECS_CONTAINER_STOP_TIMEOUT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<u32>,
+    /// `resourceRequirements`: GPUs (InferenceAccelerator is accepted and ignored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_requirements: Vec<ResourceRequirement>,
+}
+
+/// A container's `resourceRequirements` entry.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ResourceRequirement {
+    /// `type`: `GPU` or `InferenceAccelerator`.
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    /// `value`: for GPU, how many whole GPUs the container reserves.
+    #[serde(default)]
+    pub value: String,
 }
 
 /// A RegisterTaskDefinition body (or, in a scenario, `{ file = "x.json" }`).
@@ -169,6 +183,8 @@ pub struct Reservation {
     pub dynamic_ports: u32,
     /// Needs its own elastic network interface (awsvpc).
     pub eni: bool,
+    /// Whole GPUs (the containers' `resourceRequirements` of type GPU).
+    pub gpus: u32,
 }
 
 /// A registered task definition revision.
@@ -263,6 +279,7 @@ pub fn register(body: &RegisterTaskDefinition, next: u32, path: &str, report: &m
     let mut mem_sum = 0u32;
     let mut static_ports = Vec::new();
     let mut dynamic_ports = 0u32;
+    let mut gpus = 0u32;
     let mut names = std::collections::BTreeSet::new();
     for (i, c) in body.container_definitions.iter().enumerate() {
         let cp = format!("{path}.containerDefinitions[{i}]");
@@ -298,6 +315,26 @@ pub fn register(body: &RegisterTaskDefinition, next: u32, path: &str, report: &m
                 format!("{cp}.memory"),
                 "without a task-level memory, each container needs memory or memoryReservation",
             );
+        }
+        for (j, rr) in c.resource_requirements.iter().enumerate() {
+            let rp = format!("{cp}.resourceRequirements[{j}]");
+            match rr.kind.as_str() {
+                "GPU" => match rr.value.parse::<u32>() {
+                    Ok(n) if n >= 1 => gpus = gpus.saturating_add(n),
+                    _ => report.error(
+                        format!("{rp}.value"),
+                        format!("`{}` is not a GPU count: a whole number of GPUs, 1 or more", rr.value),
+                    ),
+                },
+                "InferenceAccelerator" => report.warn(
+                    format!("{rp}.type"),
+                    "InferenceAccelerator is not modelled by ecsim (Elastic Inference has ended): ignored",
+                ),
+                other => report.error(
+                    format!("{rp}.type"),
+                    format!("`{other}` is not a resource requirement type: GPU or InferenceAccelerator"),
+                ),
+            }
         }
         cpu_sum = cpu_sum.saturating_add(c.cpu.unwrap_or(0));
         mem_sum = mem_sum.saturating_add(c.memory_reservation.or(c.memory).unwrap_or(0));
@@ -390,6 +427,12 @@ pub fn register(body: &RegisterTaskDefinition, next: u32, path: &str, report: &m
         );
     }
     if body.requires_compatibilities.contains(&LaunchType::Fargate) {
+        if gpus > 0 {
+            report.error(
+                format!("{path}.requiresCompatibilities"),
+                "GPU resource requirements are not supported on Fargate: use EC2",
+            );
+        }
         if network_mode != NetworkMode::Awsvpc {
             report.error(
                 format!("{path}.networkMode"),
@@ -424,6 +467,7 @@ pub fn register(body: &RegisterTaskDefinition, next: u32, path: &str, report: &m
         static_ports,
         dynamic_ports,
         eni: network_mode == NetworkMode::Awsvpc,
+        gpus,
     };
     Some(TaskDefinition {
         family: body.family.clone(),

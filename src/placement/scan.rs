@@ -67,6 +67,7 @@ fn shortfall_detail(cluster: &Cluster, id: InstanceId, res: &Reservation, s: Sho
         Shortfall::Memory => format!("needs {} MiB, {} MiB remain", res.memory, cluster.mem_left(id)),
         Shortfall::Ports => "a required host port is in use, or the port limits are reached".into(),
         Shortfall::Eni => "no elastic network interface left".into(),
+        Shortfall::Gpu => format!("needs {} GPUs, {} free", res.gpus, cluster.gpus_left(id)),
     }
 }
 
@@ -137,7 +138,13 @@ pub fn filter(plan: &Plan, v: &View, record: bool) -> Scan {
         out.failure = Some((reason, removed.first().copied()));
         return out;
     }
-    for stage in [Shortfall::Cpu, Shortfall::Memory, Shortfall::Ports, Shortfall::Eni] {
+    for stage in [
+        Shortfall::Cpu,
+        Shortfall::Memory,
+        Shortfall::Ports,
+        Shortfall::Eni,
+        Shortfall::Gpu,
+    ] {
         let (keep, drop): (Vec<_>, Vec<_>) = cands
             .iter()
             .partition(|&&id| cluster.shortfall(id, res).is_none_or(|s| s > stage));

@@ -24,6 +24,8 @@ pub struct InstanceTemplate {
     pub memory: u32,
     /// Tasks with their own ENI.
     pub task_enis: u32,
+    /// GPUs (the catalogue's).
+    pub gpus: u32,
     /// Extra reserved ports.
     pub reserved_ports: Vec<u16>,
     /// Attributes, built-in and custom (without the zone).
@@ -235,6 +237,7 @@ fn template(t: &InstanceType, input: TemplateInput, path: &str, r: &mut Report) 
         cpu,
         memory: nominal_memory.saturating_sub(agent.reserved_memory),
         task_enis,
+        gpus: t.gpus,
         reserved_ports: agent.reserved_ports.clone(),
         attributes,
         agent_version,

@@ -246,6 +246,7 @@ impl Sim<'_> {
             } else {
                 t.and_then(|t| t.task_enis(trunked)).unwrap_or(0)
             },
+            gpus: t.map_or(0, |t| t.gpus),
             reserved_ports,
             attributes,
             agent_version: b

@@ -394,3 +394,39 @@ fn a_run_task_client_token_conflicts_with_the_first_tasks_and_is_scoped_per_clus
     assert!(calls[2].get("errorCode").is_none(), "{}", calls[2]);
     assert_eq!(calls[2]["responseElements"]["tasks"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn gpu_tasks_reserve_whole_gpus_on_gpu_instances_only() {
+    let gpu_def = def(
+        "train",
+        "",
+        "name = \"c\"\nimage = \"x\"\ncpu = 1024\nmemory = 1024\nresourceRequirements = [{ type = \"GPU\", value = \"2\" }]",
+    );
+    let toml = format!(
+        "{HEADER}{}{}{gpu_def}{}",
+        group("plain", "m5.4xlarge", 2),
+        group("gpu", "p3.8xlarge", 1),
+        run_task("train", 3, "")
+    );
+    let (o, rec) = run_toml(&toml);
+    // p3.8xlarge has 4 GPUs: two tasks of 2; the third finds no GPUs anywhere.
+    assert_eq!(placements(&o), ["gpu-1", "gpu-1"]);
+    assert_eq!(failure_reasons(&rec), ["RESOURCE:GPU"]);
+    assert_eq!(o.summary.get("placementFailures[RESOURCE:GPU]").as_deref(), Some("1"));
+    // GPUs are refused on Fargate, and a GPU count must be whole.
+    let bad = def(
+        "f",
+        "networkMode = \"awsvpc\"\ncpu = \"1024\"\nmemory = \"2048\"\nrequiresCompatibilities = [\"FARGATE\"]",
+        "name = \"c\"\nimage = \"x\"\nresourceRequirements = [{ type = \"GPU\", value = \"1\" }]",
+    );
+    assert_mentions(&refusal(&format!("{HEADER}{bad}")), &["not supported on Fargate"]);
+    let half = def(
+        "h",
+        "",
+        "name = \"c\"\nimage = \"x\"\nmemory = 64\nresourceRequirements = [{ type = \"GPU\", value = \"0.5\" }]",
+    );
+    assert_mentions(
+        &refusal(&format!("{HEADER}{half}")),
+        &["resourceRequirements[0].value", "whole number of GPUs"],
+    );
+}

@@ -48,7 +48,6 @@ pub const CONTAINER_DEFINITION: &[&str] = &[
     "logConfiguration",
     "healthCheck",
     "systemControls",
-    "resourceRequirements",
     "firelensConfiguration",
     "credentialSpecs",
 ];

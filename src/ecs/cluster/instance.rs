@@ -36,6 +36,8 @@ pub struct InstanceSpec {
     pub memory: u32,
     /// Tasks with their own network interface this instance can hold.
     pub task_enis: u32,
+    /// GPUs it registers (whole GPUs, reserved one task at a time).
+    pub gpus: u32,
     /// Extra static ports the agent reserves (`ECS_RESERVED_PORTS` beyond the defaults).
     pub reserved_ports: Vec<u16>,
     /// Attributes, built-in and custom. Registration moves them into the cluster's
@@ -74,6 +76,7 @@ impl InstanceSpec {
             cpu,
             memory,
             task_enis: 2,
+            gpus: 0,
             reserved_ports: vec![],
             attributes: BTreeMap::new(),
             agent_version: "1.85.0".into(),
@@ -130,6 +133,8 @@ pub enum Shortfall {
     Ports,
     /// No network interface left.
     Eni,
+    /// Not enough free GPUs.
+    Gpu,
 }
 
 impl Shortfall {

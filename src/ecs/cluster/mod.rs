@@ -71,6 +71,7 @@ pub struct Cluster {
     mem_left: Vec<u32>,
     registered: Vec<(u32, u32)>,
     enis_left: Vec<u32>,
+    gpus_left: Vec<u32>,
     status: Vec<InstanceStatus>,
     connected: Vec<bool>,
     running: Vec<u32>,
@@ -103,6 +104,7 @@ impl Cluster {
             mem_left: Vec::new(),
             registered: Vec::new(),
             enis_left: Vec::new(),
+            gpus_left: Vec::new(),
             status: Vec::new(),
             connected: Vec::new(),
             running: Vec::new(),
@@ -196,6 +198,7 @@ impl Cluster {
         self.mem_left.push(spec.memory);
         self.registered.push((spec.cpu, spec.memory));
         self.enis_left.push(spec.task_enis);
+        self.gpus_left.push(spec.gpus);
         self.status.push(InstanceStatus::Active);
         self.connected.push(true);
         self.running.push(0);
@@ -298,6 +301,11 @@ impl Cluster {
         self.enis_left[id.idx()]
     }
 
+    /// GPUs not reserved by a task.
+    pub fn gpus_left(&self, id: InstanceId) -> u32 {
+        self.gpus_left[id.idx()]
+    }
+
     /// The instance's status.
     pub fn status(&self, id: InstanceId) -> InstanceStatus {
         self.status[id.idx()]
@@ -383,7 +391,7 @@ impl Cluster {
         self.attribute(id, sym).map(|v| self.symbols.resolve(v))
     }
 
-    /// The first reason `res` does not fit `id`, if any (CPU, memory, ports, ENI).
+    /// The first reason `res` does not fit `id`, if any (CPU, memory, ports, ENI, GPU).
     pub fn shortfall(&self, id: InstanceId, res: &Reservation) -> Option<Shortfall> {
         let i = id.idx();
         if self.cpu_left[i] < res.cpu {
@@ -397,6 +405,9 @@ impl Cluster {
         }
         if res.eni && self.enis_left[i] == 0 {
             return Some(Shortfall::Eni);
+        }
+        if self.gpus_left[i] < res.gpus {
+            return Some(Shortfall::Gpu);
         }
         None
     }
@@ -439,6 +450,7 @@ impl Cluster {
         if res.eni {
             self.enis_left[i] -= 1;
         }
+        self.gpus_left[i] -= res.gpus;
         self.reserved_cpu_total += res.cpu as u64;
         self.reserved_mem_total += res.memory as u64;
         if self.running[i] == 0 {
@@ -466,6 +478,7 @@ impl Cluster {
         if res.eni {
             self.enis_left[i] += 1;
         }
+        self.gpus_left[i] += res.gpus;
         self.reserved_cpu_total -= res.cpu as u64;
         self.reserved_mem_total -= res.memory as u64;
         self.running[i] -= 1;

@@ -47,6 +47,7 @@ fn instance_spec(
         cpu: t.cpu,
         memory: t.memory,
         task_enis: t.task_enis,
+        gpus: t.gpus,
         reserved_ports: t.reserved_ports.clone(),
         attributes,
         agent_version: t.agent_version.clone(),

@@ -82,11 +82,13 @@ fn shapes(templates: &[InstanceTemplate]) -> (Shape, Shape) {
         cpu: templates.iter().map(|t| t.cpu).min().unwrap_or(0),
         memory: templates.iter().map(|t| t.memory).min().unwrap_or(0),
         enis: templates.iter().map(|t| t.task_enis).min().unwrap_or(0),
+        gpus: templates.iter().map(|t| t.gpus).min().unwrap_or(0),
     };
     let large = Shape {
         cpu: templates.iter().map(|t| t.cpu).max().unwrap_or(0),
         memory: templates.iter().map(|t| t.memory).max().unwrap_or(0),
         enis: templates.iter().map(|t| t.task_enis).max().unwrap_or(0),
+        gpus: templates.iter().map(|t| t.gpus).max().unwrap_or(0),
     };
     (small, large)
 }
