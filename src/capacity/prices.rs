@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 pub const FARGATE_VCPU_HOUR: f64 = 0.04048;
 /// Fargate Linux/x86 per GB-hour.
 pub const FARGATE_GB_HOUR: f64 = 0.004445;
+/// Fargate Linux/ARM per vCPU-hour (aws.amazon.com/fargate/pricing: about 20 % below x86).
+pub const FARGATE_ARM_VCPU_HOUR: f64 = 0.03238;
+/// Fargate Linux/ARM per GB-hour.
+pub const FARGATE_ARM_GB_HOUR: f64 = 0.00356;
 /// ECS Anywhere per registered instance-hour (aws.amazon.com/ecs/pricing).
 pub const EXTERNAL_HOUR: f64 = 0.01025;
 /// EC2 Spot as a share of on-demand — SIM CHOICE: AWS's example Spot prices run at
@@ -41,6 +45,9 @@ pub struct PriceOverrides {
     /// Fargate prices.
     #[serde(default)]
     pub fargate: Option<FargatePrices>,
+    /// Fargate prices for ARM64 tasks (added).
+    #[serde(default)]
+    pub fargate_arm64: Option<FargatePrices>,
     /// Fargate Spot as a share of Fargate (added).
     #[serde(default)]
     pub fargate_spot_fraction: Option<f64>,
@@ -60,6 +67,8 @@ pub struct Prices {
     pub fargate_vcpu_hour: f64,
     /// Fargate per GB-hour.
     pub fargate_gb_hour: f64,
+    /// Fargate ARM64 per vCPU-hour and per GB-hour.
+    pub fargate_arm64: (f64, f64),
     /// Fargate Spot share.
     pub fargate_spot_fraction: f64,
     /// ECS Anywhere per instance-hour.
@@ -74,6 +83,12 @@ impl Prices {
             spot_fraction: o.spot_fraction.unwrap_or(SPOT_FRACTION),
             fargate_vcpu_hour: o.fargate.as_ref().map_or(FARGATE_VCPU_HOUR, |f| f.vcpu_per_hour),
             fargate_gb_hour: o.fargate.as_ref().map_or(FARGATE_GB_HOUR, |f| f.gb_per_hour),
+            fargate_arm64: o
+                .fargate_arm64
+                .as_ref()
+                .map_or((FARGATE_ARM_VCPU_HOUR, FARGATE_ARM_GB_HOUR), |f| {
+                    (f.vcpu_per_hour, f.gb_per_hour)
+                }),
             fargate_spot_fraction: o.fargate_spot_fraction.unwrap_or(FARGATE_SPOT_FRACTION),
             external_hour: o.external_per_hour.unwrap_or(EXTERNAL_HOUR),
         }
@@ -93,9 +108,15 @@ impl Prices {
         }
     }
 
-    /// USD per hour of a Fargate task with `cpu` units and `memory` MiB.
-    pub fn fargate_hour(&self, cpu: u32, memory: u32, spot: bool) -> f64 {
-        let h = cpu as f64 / 1024.0 * self.fargate_vcpu_hour + memory as f64 / 1024.0 * self.fargate_gb_hour;
+    /// USD per hour of a Fargate task with `cpu` units and `memory` MiB (ARM64 at the
+    /// ARM prices).
+    pub fn fargate_hour(&self, cpu: u32, memory: u32, spot: bool, arm64: bool) -> f64 {
+        let (vcpu_hour, gb_hour) = if arm64 {
+            self.fargate_arm64
+        } else {
+            (self.fargate_vcpu_hour, self.fargate_gb_hour)
+        };
+        let h = cpu as f64 / 1024.0 * vcpu_hour + memory as f64 / 1024.0 * gb_hour;
         if spot { h * self.fargate_spot_fraction } else { h }
     }
 }

@@ -222,7 +222,7 @@ impl CapacitySpec {
             Capacity::Strategy(items) => items.iter().map(|(p, _)| self.pool_of(*p)).collect(),
         };
         if pools.iter().any(|p| p.is_fargate()) {
-            if has_placement || !td.constraints.is_empty() {
+            if has_placement || td.constraints.iter().any(|c| !c.is_required()) {
                 return Err(
                     "task placement strategies and constraints aren't supported for tasks using Fargate".into(),
                 );
@@ -232,6 +232,12 @@ impl CapacitySpec {
             }
             if td.reservation.gpus > 0 {
                 return Err(format!("{} needs GPUs, which Fargate does not offer", td.name()));
+            }
+            if td.arm64 && pools.iter().any(|p| matches!(p, Pool::Fargate { spot: true, .. })) {
+                return Err(format!(
+                    "{} is ARM64, which the FARGATE_SPOT capacity provider does not support",
+                    td.name()
+                ));
             }
             let size = |s: &Option<crate::ecs::task_definition::SizeString>, cpu: bool| {
                 s.as_ref()

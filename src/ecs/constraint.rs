@@ -17,6 +17,9 @@ pub enum Constraint {
         expr: Arc<Expr>,
         /// Its text.
         text: String,
+        /// An attribute the task definition requires (its `runtimePlatform`), not a
+        /// memberOf the user wrote: fails with `ATTRIBUTE`.
+        required: bool,
     },
 }
 
@@ -38,9 +41,28 @@ impl Constraint {
                 Ok(Constraint::MemberOf {
                     expr: Arc::new(expr),
                     text: expression.clone(),
+                    required: false,
                 })
             }
         }
+    }
+
+    /// The attribute `name` = `value` a task definition requires (ECS's
+    /// `requiresAttributes`, from its `runtimePlatform`).
+    pub fn requires_attribute(name: &str, value: &str) -> Constraint {
+        let text = format!("attribute:{name} == {value}");
+        let expr = Expr::parse(&text).expect("an attribute equality parses");
+        Constraint::MemberOf {
+            expr: Arc::new(expr),
+            text,
+            required: true,
+        }
+    }
+
+    /// An attribute the task definition's `runtimePlatform` requires, not a constraint
+    /// the user wrote (it counts toward no limit).
+    pub fn is_required(&self) -> bool {
+        matches!(self, Constraint::MemberOf { required: true, .. })
     }
 
     /// True when the result for an instance never changes while it is registered.
@@ -101,6 +123,7 @@ impl Constraint {
     pub fn reason(&self) -> crate::ecs::failure::Failure {
         match self {
             Constraint::DistinctInstance => crate::ecs::failure::Failure::DistinctInstance,
+            Constraint::MemberOf { required: true, .. } => crate::ecs::failure::Failure::Attribute,
             Constraint::MemberOf { .. } => crate::ecs::failure::Failure::MemberOf,
         }
     }
@@ -109,6 +132,9 @@ impl Constraint {
     pub fn label(&self) -> String {
         match self {
             Constraint::DistinctInstance => "distinctInstance".into(),
+            Constraint::MemberOf {
+                text, required: true, ..
+            } => format!("requiresAttributes({text})"),
             Constraint::MemberOf { text, .. } => format!("memberOf({text})"),
         }
     }

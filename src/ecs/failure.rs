@@ -8,6 +8,9 @@ use crate::ecs::cluster::Shortfall;
 pub enum Failure {
     /// No instance has the CPU, memory, ports or network interface the task needs.
     Resource(Shortfall),
+    /// No instance has an attribute the task definition requires (its
+    /// `runtimePlatform`: CPU architecture, operating system family).
+    Attribute,
     /// No instance satisfies a memberOf constraint.
     MemberOf,
     /// Every instance already runs a task of the group (distinctInstance).
@@ -22,12 +25,13 @@ pub enum Failure {
 
 impl Failure {
     /// Every reason, in the order of the output columns.
-    pub const ALL: [Failure; 10] = [
+    pub const ALL: [Failure; 11] = [
         Failure::Resource(Shortfall::Cpu),
         Failure::Resource(Shortfall::Memory),
         Failure::Resource(Shortfall::Ports),
         Failure::Resource(Shortfall::Eni),
         Failure::Resource(Shortfall::Gpu),
+        Failure::Attribute,
         Failure::MemberOf,
         Failure::DistinctInstance,
         Failure::Agent,
@@ -43,6 +47,7 @@ impl Failure {
             Failure::Resource(Shortfall::Ports) => "RESOURCE:PORTS",
             Failure::Resource(Shortfall::Eni) => "RESOURCE:ENI",
             Failure::Resource(Shortfall::Gpu) => "RESOURCE:GPU",
+            Failure::Attribute => "ATTRIBUTE",
             Failure::MemberOf => "MemberOf placement constraint unsatisfied.",
             Failure::DistinctInstance => "DistinctInstance placement constraint unsatisfied.",
             Failure::Agent => "AGENT",
@@ -65,6 +70,9 @@ impl Failure {
             other => format!("encountered error \"{}\".", other.as_str().trim_end_matches('.')),
         };
         match (self, closest) {
+            (Failure::Attribute, Some(id)) => format!(
+                "{head} The closest matching (container-instance {id}) is missing an attribute required by your task."
+            ),
             (Failure::Resource(_) | Failure::Agent, Some(id)) => {
                 format!("{head} The closest matching (container-instance {id}) {what}")
             }
@@ -79,6 +87,7 @@ impl Failure {
             Failure::MemberOf => "MemberOf",
             Failure::DistinctInstance => "DistinctInstance",
             Failure::Agent => "AGENT",
+            Failure::Attribute => "ATTRIBUTE",
             Failure::NoInstances => "NoInstances",
             Failure::ProvisioningLimit => "ProvisioningLimit",
         }

@@ -15,5 +15,6 @@ pub mod intern;
 pub mod provider;
 pub mod query;
 pub mod registry;
+pub mod requirements;
 pub mod strategy;
 pub mod task_definition;

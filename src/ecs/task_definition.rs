@@ -3,6 +3,7 @@
 
 use crate::ecs::api::{LaunchType, NetworkMode, Protocol};
 use crate::ecs::constraint::Constraint;
+use crate::ecs::requirements::{ResourceRequirement, RuntimePlatform, container_gpus, platform_constraints};
 use crate::ecs::strategy::{MAX_CONSTRAINTS, PlacementConstraint};
 use crate::error::Report;
 use serde::de::{self, Deserializer, Visitor};
@@ -122,17 +123,6 @@ pub struct ContainerDefinition {
     pub resource_requirements: Vec<ResourceRequirement>,
 }
 
-/// A container's `resourceRequirements` entry.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct ResourceRequirement {
-    /// `type`: `GPU` or `InferenceAccelerator`.
-    #[serde(default, rename = "type")]
-    pub kind: String,
-    /// `value`: for GPU, how many whole GPUs the container reserves.
-    #[serde(default)]
-    pub value: String,
-}
-
 /// A RegisterTaskDefinition body (or, in a scenario, `{ file = "x.json" }`).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -161,6 +151,9 @@ pub struct RegisterTaskDefinition {
     /// `placementConstraints` (memberOf only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub placement_constraints: Vec<PlacementConstraint>,
+    /// `runtimePlatform`: the CPU architecture and operating system the task needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_platform: Option<RuntimePlatform>,
     /// Simulation only: probability that a task stops before reaching RUNNING.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_failure_probability: Option<f64>,
@@ -200,8 +193,10 @@ pub struct TaskDefinition {
     pub reservation: Reservation,
     /// The network mode in force.
     pub network_mode: NetworkMode,
-    /// The task definition's memberOf constraints, compiled.
+    /// The attributes its `runtimePlatform` requires, then its memberOf constraints, compiled.
     pub constraints: Vec<Constraint>,
+    /// Its `runtimePlatform` asks for ARM64 (Fargate prices it as such).
+    pub arm64: bool,
 }
 
 impl TaskDefinition {
@@ -316,26 +311,7 @@ pub fn register(body: &RegisterTaskDefinition, next: u32, path: &str, report: &m
                 "without a task-level memory, each container needs memory or memoryReservation",
             );
         }
-        for (j, rr) in c.resource_requirements.iter().enumerate() {
-            let rp = format!("{cp}.resourceRequirements[{j}]");
-            match rr.kind.as_str() {
-                "GPU" => match rr.value.parse::<u32>() {
-                    Ok(n) if n >= 1 => gpus = gpus.saturating_add(n),
-                    _ => report.error(
-                        format!("{rp}.value"),
-                        format!("`{}` is not a GPU count: a whole number of GPUs, 1 or more", rr.value),
-                    ),
-                },
-                "InferenceAccelerator" => report.warn(
-                    format!("{rp}.type"),
-                    "InferenceAccelerator is not modelled by ecsim (Elastic Inference has ended): ignored",
-                ),
-                other => report.error(
-                    format!("{rp}.type"),
-                    format!("`{other}` is not a resource requirement type: GPU or InferenceAccelerator"),
-                ),
-            }
-        }
+        gpus = gpus.saturating_add(container_gpus(&c.resource_requirements, &cp, report));
         cpu_sum = cpu_sum.saturating_add(c.cpu.unwrap_or(0));
         mem_sum = mem_sum.saturating_add(c.memory_reservation.or(c.memory).unwrap_or(0));
         for (j, pm) in c.port_mappings.iter().enumerate() {
@@ -404,7 +380,12 @@ pub fn register(body: &RegisterTaskDefinition, next: u32, path: &str, report: &m
             "two containers map the same host port: a task cannot reserve a port twice",
         );
     }
-    let mut constraints = Vec::new();
+    let mut constraints = body
+        .runtime_platform
+        .as_ref()
+        .map(|p| platform_constraints(p, path, report))
+        .unwrap_or_default();
+    let required = constraints.len();
     for (i, c) in body.placement_constraints.iter().enumerate() {
         match c {
             PlacementConstraint::DistinctInstance {} => report.error(
@@ -417,12 +398,12 @@ pub fn register(body: &RegisterTaskDefinition, next: u32, path: &str, report: &m
             },
         }
     }
-    if constraints.len() > MAX_CONSTRAINTS {
+    if constraints.len() - required > MAX_CONSTRAINTS {
         report.error(
             format!("{path}.placementConstraints"),
             format!(
                 "{} placement constraints: a task can have a maximum of {MAX_CONSTRAINTS}",
-                constraints.len()
+                constraints.len() - required
             ),
         );
     }
@@ -476,6 +457,10 @@ pub fn register(body: &RegisterTaskDefinition, next: u32, path: &str, report: &m
         reservation,
         network_mode,
         constraints,
+        arm64: body
+            .runtime_platform
+            .as_ref()
+            .is_some_and(|p| p.cpu_architecture.as_deref() == Some("ARM64")),
     })
 }
 

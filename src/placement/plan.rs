@@ -69,7 +69,7 @@ impl Chain {
                 ),
             ));
         }
-        let total = task_definition.len() + constraints.len();
+        let total = task_definition.iter().filter(|c| !c.is_required()).count() + constraints.len();
         if total > MAX_CONSTRAINTS {
             return Err(err(
                 "placementConstraints".into(),

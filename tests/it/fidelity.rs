@@ -430,3 +430,76 @@ fn gpu_tasks_reserve_whole_gpus_on_gpu_instances_only() {
         &["resourceRequirements[0].value", "whole number of GPUs"],
     );
 }
+
+#[test]
+fn an_arm64_task_lands_only_on_graviton_instances_and_fargate_prices_it_as_arm() {
+    let arm = |family: &str| {
+        def(
+            family,
+            "runtimePlatform = { cpuArchitecture = \"ARM64\", operatingSystemFamily = \"LINUX\" }",
+            "name = \"c\"\nimage = \"x\"\ncpu = 256\nmemory = 256",
+        )
+    };
+    let (o, _) = run_toml(&format!(
+        "{HEADER}{}{}{}{}",
+        group("x86", "m5.xlarge", 2),
+        group("arm", "m6g.xlarge", 1),
+        arm("a"),
+        run_task("a", 4, "")
+    ));
+    assert_eq!(placements(&o), ["arm-1"; 4]);
+    let (_, rec) = run_toml(&format!(
+        "{HEADER}{}{}{}",
+        group("x86", "m5.xlarge", 2),
+        arm("a"),
+        run_task("a", 1, "")
+    ));
+    assert_eq!(failure_reasons(&rec), ["ATTRIBUTE"]);
+    let windows = def(
+        "w",
+        "runtimePlatform = { operatingSystemFamily = \"WINDOWS_SERVER_2022_CORE\" }",
+        "name = \"c\"\nimage = \"x\"\nmemory = 64",
+    );
+    let (_, rec) = run_toml(&format!(
+        "{HEADER}{}{windows}{}",
+        group("x86", "m5.xlarge", 1),
+        run_task("w", 1, "")
+    ));
+    assert_eq!(failure_reasons(&rec), ["ATTRIBUTE"]);
+    let e = refusal(&format!(
+        "{HEADER}{}",
+        def(
+            "b",
+            "runtimePlatform = { cpuArchitecture = \"arm\" }",
+            "name = \"c\"\nimage = \"x\"\nmemory = 64"
+        )
+    ));
+    assert_mentions(&e, &["runtimePlatform.cpuArchitecture", "X86_64 or ARM64"]);
+
+    // Fargate: the same task costs the ARM price; FARGATE_SPOT refuses ARM64.
+    let fargate = |platform: &str, provider: &str| {
+        let body = def(
+            "api2",
+            &format!(
+                "networkMode = \"awsvpc\"\ncpu = \"1024\"\nmemory = \"2048\"\nrequiresCompatibilities = [\"FARGATE\"]{platform}"
+            ),
+            "name = \"c\"\nimage = \"x\"",
+        );
+        fargate_cluster("[]")
+            + &body
+            + &fargate_service(
+                1,
+                &format!("capacityProviderStrategy = [{{ capacityProvider = \"{provider}\", weight = 1 }}]"),
+            )
+            .replace("taskDefinition = \"api\"", "taskDefinition = \"api2\"")
+    };
+    let arm_platform = "\nruntimePlatform = { cpuArchitecture = \"ARM64\" }";
+    let cost = |toml: String| run_toml(&toml).0.summary.cost_usd;
+    let (x86, arm) = (cost(fargate("", "FARGATE")), cost(fargate(arm_platform, "FARGATE")));
+    let want = (0.03238 + 2.0 * 0.00356) / (0.04048 + 2.0 * 0.004445);
+    assert!((arm / x86 - want).abs() < 1e-9, "{arm} / {x86} vs {want}");
+    assert_mentions(
+        &refusal(&fargate(arm_platform, "FARGATE_SPOT")),
+        &["ARM64", "FARGATE_SPOT"],
+    );
+}

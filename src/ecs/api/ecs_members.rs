@@ -12,7 +12,6 @@ pub const REGISTER_TASK_DEFINITION: &[&str] = &[
     "proxyConfiguration",
     "inferenceAccelerators",
     "ephemeralStorage",
-    "runtimePlatform",
     "enableFaultInjection",
 ];
 /// ContainerDefinition members not modelled.

@@ -264,11 +264,14 @@ impl Sim<'_> {
             );
             self.journal.decision(&v);
         }
-        let res = &self.control.registry().get(l.td).reservation;
+        let def = self.control.registry().get(l.td);
         let Pool::Fargate { spot, .. } = pool else {
             unreachable!("a Fargate pool")
         };
-        let hourly = self.sc.prices.fargate_hour(res.cpu, res.memory, spot);
+        let hourly = self
+            .sc
+            .prices
+            .fargate_hour(def.reservation.cpu, def.reservation.memory, spot, def.arm64);
         let account = super::capacity::Capacity::account(self.sc, pool);
         let meter = self
             .metrics
