@@ -503,3 +503,45 @@ fn an_arm64_task_lands_only_on_graviton_instances_and_fargate_prices_it_as_arm()
         &["ARM64", "FARGATE_SPOT"],
     );
 }
+
+#[test]
+fn call_records_carry_the_response_elements_ecs_returns() {
+    let register = "[[timeline]]\nat = \"10s\"\napi = \"RegisterTaskDefinition\"\nrequest = { family = \"t\", cpu = \"256\", memory = \"512\", containerDefinitions = [{ name = \"c\", image = \"x\" }] }\n";
+    let run = "[[timeline]]\nat = \"20s\"\napi = \"RunTask\"\nrequest = { taskDefinition = \"t:2\", count = 10 }\n";
+    let toml = format!(
+        "{HEADER}{}{}{register}{run}",
+        instance("i-1", A, 1024, 8192, ""),
+        task_def("t", 100, 100)
+    );
+    let (_, rec) = run_toml(&toml);
+    let regs: Vec<&serde_json::Value> = rec
+        .events
+        .iter()
+        .filter(|e| e["eventName"] == "RegisterTaskDefinition")
+        .collect();
+    let td = &regs[1]["responseElements"]["taskDefinition"];
+    assert_eq!(td["family"], "t");
+    assert_eq!(td["revision"], 2);
+    assert_eq!(td["cpu"], "256");
+    assert_eq!(td["memory"], "512");
+    assert_eq!(td["status"], "ACTIVE");
+    assert_eq!(td["containerDefinitions"][0]["name"], "c");
+    assert!(
+        td["taskDefinitionArn"]
+            .as_str()
+            .unwrap()
+            .ends_with(":task-definition/t:2"),
+        "{td}"
+    );
+    let run = rec.events.iter().find(|e| e["eventName"] == "RunTask").unwrap();
+    // 1024 CPU units hold 4 tasks of 256; the other 6 are failures.
+    assert_eq!(run["responseElements"]["tasks"].as_array().unwrap().len(), 4);
+    let failures = run["responseElements"]["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 6);
+    assert_eq!(failures[0]["reason"], "RESOURCE:CPU");
+    assert!(
+        failures[0]["arn"].as_str().unwrap().contains(":container-instance/"),
+        "{}",
+        failures[0]
+    );
+}

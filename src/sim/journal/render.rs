@@ -141,8 +141,23 @@ impl Sim<'_> {
             Response::Service(s) => json!({"service": self.service_json(*s)}),
             Response::TaskDefinition(td) => {
                 let def = self.control.registry().get(*td);
-                json!({"taskDefinition": {"taskDefinitionArn": self.task_definition_arn(*td), "family": def.family,
-                                          "revision": def.revision, "status": "ACTIVE"}})
+                let mut body = serde_json::to_value(&def.body).expect("a task definition is JSON");
+                let mut compatibilities = vec!["EC2"];
+                if def.network_mode == crate::ecs::api::NetworkMode::Awsvpc {
+                    compatibilities.push("FARGATE");
+                } else {
+                    compatibilities.push("EXTERNAL");
+                }
+                for (k, v) in [
+                    ("taskDefinitionArn", json!(self.task_definition_arn(*td))),
+                    ("revision", json!(def.revision)),
+                    ("status", json!("ACTIVE")),
+                    ("compatibilities", json!(compatibilities)),
+                    ("registeredAt", json!(self.journal.arns().iso(self.now()))),
+                ] {
+                    body[k] = v;
+                }
+                json!({ "taskDefinition": body })
             }
             Response::Cluster(c) => {
                 json!({"cluster": {"clusterArn": self.cluster_arn(*c), "clusterName": self.control.cluster_name(*c), "status": "ACTIVE"}})
