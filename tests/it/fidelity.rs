@@ -545,3 +545,37 @@ fn call_records_carry_the_response_elements_ecs_returns() {
         failures[0]
     );
 }
+
+#[test]
+fn a_draining_instance_keeps_its_running_task_until_the_replacement_is_healthy() {
+    let drain = "[[timeline]]\nat = \"20s\"\napi = \"UpdateContainerInstancesState\"\nrequest = { containerInstances = [\"i-1\"], status = \"DRAINING\" }\n";
+    let toml = format!(
+        "{HEADER}{}{}{}[[services]]\nserviceName = \"web\"\ntaskDefinition = \"t\"\ndesiredCount = 2\nplacementConstraints = [{{ type = \"distinctInstance\" }}]\ndeploymentConfiguration = {{ minimumHealthyPercent = 100, maximumPercent = 200 }}\n{drain}",
+        instance("i-1", A, 4096, 8192, ""),
+        instance("i-2", B, 4096, 8192, ""),
+        task_def("t", 256, 256) + &instance("i-3", B, 4096, 8192, ""),
+    );
+    let (o, _) = run_toml(&toml);
+    let on = |id: &str| {
+        o.tasks
+            .iter()
+            .filter(|t| {
+                t.instance
+                    .is_some_and(|i| o.cluster.instance(i).spec.ec2_instance_id == id)
+            })
+            .collect::<Vec<_>>()
+    };
+    let drained = on("i-1");
+    assert_eq!(drained.len(), 1);
+    let stopped = drained[0].stopped_at.expect("the drained task stops").millis();
+    let replacement = o
+        .tasks
+        .iter()
+        .find(|t| t.created_at.millis() >= 20_000)
+        .expect("a replacement");
+    let healthy_at = replacement.started_at.unwrap().millis() + 40_000;
+    assert!(
+        stopped >= healthy_at,
+        "stopped at {stopped} ms, replacement healthy at {healthy_at} ms"
+    );
+}

@@ -22,23 +22,34 @@ impl Service {
 
     /// The tasks to stop now because a newer deployment or a doom replaces them: those
     /// not yet healthy at once, healthy ones while more than `min_healthy` healthy
-    /// tasks remain; doomed tasks first, then older deployments oldest first.
+    /// tasks remain; doomed tasks first, then older deployments oldest first. A RUNNING
+    /// task on a DRAINING instance counts as healthy whatever its age: it stops only
+    /// once its replacement is healthy.
     fn replaced(&self, tasks: &TaskStore, min_healthy: u32) -> Vec<(TaskIdx, Reason)> {
         let p = self.primary;
         if self.primary().counts.live == self.totals().live && self.doomed.is_empty() {
             return Vec::new();
         }
+        let serving = |t: TaskIdx| {
+            let task = tasks.get(t);
+            task.healthy || (task.status == TaskStatus::Running && matches!(self.doomed.get(&t), Some(Doom::Draining)))
+        };
         let mut victims: Vec<(bool, bool, DeploymentIdx, TaskIdx)> = self
             .live
             .iter()
             .filter_map(|&t| {
                 let task = tasks.get(t);
                 let doomed = self.doomed.contains_key(&t);
-                (task.deployment != p || doomed).then_some((task.healthy, !doomed, task.deployment, t))
+                (task.deployment != p || doomed).then_some((serving(t), !doomed, task.deployment, t))
             })
             .collect();
         victims.sort();
-        let mut stoppable = self.totals().healthy.saturating_sub(min_healthy);
+        let draining_unhealthy = self
+            .doomed
+            .keys()
+            .filter(|&&t| serving(t) && !tasks.get(t).healthy)
+            .count() as u32;
+        let mut stoppable = (self.totals().healthy + draining_unhealthy).saturating_sub(min_healthy);
         let by = self.primary().id.clone();
         let mut out = Vec::new();
         for (healthy, _, _, t) in victims {
