@@ -579,3 +579,35 @@ fn a_draining_instance_keeps_its_running_task_until_the_replacement_is_healthy()
         "stopped at {stopped} ms, replacement healthy at {healthy_at} ms"
     );
 }
+
+#[test]
+fn lowering_desired_count_holds_waiting_new_tasks_to_the_new_maximum() {
+    let calls = "[[timeline]]\nat = \"5m\"\napi = \"UpdateService\"\nrequest = { service = \"web\", forceNewDeployment = true }\n[[timeline]]\nat = \"10m\"\napi = \"UpdateService\"\nrequest = { service = \"web\", desiredCount = 2 }\n";
+    let toml = format!(
+        "{HEADER}{}{}[[services]]\nserviceName = \"web\"\ntaskDefinition = \"t\"\ndesiredCount = 4\ndeploymentConfiguration = {{ minimumHealthyPercent = 100, maximumPercent = 150 }}\n{calls}",
+        instance("i-1", A, 1024, 8192, ""),
+        task_def("t", 256, 256),
+    );
+    let (o, _) = run_toml(&toml);
+    let alive_at = |ms: u64| {
+        o.tasks
+            .iter()
+            .filter(|t| t.created_at.millis() <= ms && t.stopped_at.is_none_or(|s| s.millis() > ms))
+            .count()
+    };
+    // floor(2 × 150 %) = 3 from the change on, at every task event.
+    let mut moments: Vec<u64> = o
+        .tasks
+        .iter()
+        .flat_map(|t| [Some(t.created_at), t.stopped_at].into_iter().flatten())
+        .map(|t| t.millis())
+        .filter(|&ms| ms >= 600_000)
+        .collect();
+    moments.sort();
+    assert!(!moments.is_empty());
+    for ms in moments {
+        assert!(alive_at(ms) <= 3, "{} tasks at {ms} ms", alive_at(ms));
+    }
+    // And the service gets to 2 tasks of the new deployment.
+    assert_eq!(alive_at(3_600_000 - 1), 2);
+}

@@ -209,6 +209,11 @@ impl Sim<'_> {
         let p = self.services.get(s).primary;
         while let Some(&want) = self.services.get(s).wanted.front() {
             let svc = self.services.get(s);
+            if svc.totals().live >= svc.settings.bounds(svc.desired).max_total {
+                // maximumPercent of the desired count now in force (it may have fallen
+                // since the want was made): the want waits for a stop.
+                break;
+            }
             let config = &svc.deployment(p).config;
             let Some(pool) = self.next_pool(&config.capacity, svc.group) else {
                 return;
