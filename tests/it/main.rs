@@ -22,6 +22,7 @@ mod outputs;
 mod paste;
 mod placement_examples;
 mod ports_enis;
+mod realworld;
 mod replay;
 mod services;
 mod shipped;
