@@ -94,8 +94,10 @@ fn toml(p: &Params) -> String {
     }
     for i in 0..p.services.len() {
         if deploy {
+            // A deployment, and its service halved while the new tasks may still wait.
             s += &format!(
-                "[[timeline]]\nat = \"40m\"\napi = \"UpdateService\"\nrequest = {{ service = \"s{i}\", forceNewDeployment = true }}\n"
+                "[[timeline]]\nat = \"40m\"\napi = \"UpdateService\"\nrequest = {{ service = \"s{i}\", forceNewDeployment = true }}\n[[timeline]]\nat = \"40m30s\"\napi = \"UpdateService\"\nrequest = {{ service = \"s{i}\", desiredCount = {} }}\n",
+                p.services[i].1 / 2
             );
         }
     }
@@ -217,6 +219,39 @@ proptest! {
             let settled = svc.totals().live == svc.primary().counts.live && svc.doomed.is_empty();
             if settled && svc.primary().rollout.as_str() != "FAILED" {
                 prop_assert_eq!((live + waiting) as u32, svc.desired, "service {}", svc.name);
+            }
+        }
+        // maximumPercent (default 200 %) at every event: a service starts a task only
+        // while its tasks neither STOPPING nor STOPPED are below ⌊desired × 2⌋ for the desiredCount
+        // in force, through drains, faults, deployments and desired-count changes.
+        for (i, svc) in p.services.iter().enumerate() {
+            let name = format!("s{i}");
+            let mut desired = svc.1;
+            let mut live: BTreeSet<String> = BTreeSet::new();
+            for e in &rec.events {
+                if e["eventName"] == "UpdateService" && e["requestParameters"]["service"] == name.as_str() {
+                    if let Some(d) = e["requestParameters"]["desiredCount"].as_u64() {
+                        desired = d as u32;
+                    }
+                    continue;
+                }
+                if e["detail-type"] != "ECS Task State Change" || e["detail"]["group"] != format!("service:{name}").as_str() {
+                    continue;
+                }
+                let arn = e["detail"]["taskArn"].as_str().unwrap().to_string();
+                match e["detail"]["lastStatus"].as_str().unwrap() {
+                    "STOPPING" | "STOPPED" => {
+                        live.remove(&arn);
+                    }
+                    _ if !live.contains(&arn) => {
+                        prop_assert!(
+                            (live.len() as u32) < desired * 2,
+                            "{} started a task with {} live, desired {} at {}", name, live.len(), desired, e["time"]
+                        );
+                        live.insert(arn);
+                    }
+                    _ => {}
+                }
             }
         }
         prop_assert_eq!(
