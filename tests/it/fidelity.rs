@@ -611,3 +611,41 @@ fn lowering_desired_count_holds_waiting_new_tasks_to_the_new_maximum() {
     // And the service gets to 2 tasks of the new deployment.
     assert_eq!(alive_at(3_600_000 - 1), 2);
 }
+
+#[test]
+fn zone_rebalancing_respects_constraints_and_waits_for_health() {
+    let scale =
+        "[[timeline]]\nat = \"5m\"\napi = \"UpdateService\"\nrequest = { service = \"web\", desiredCount = 4 }\n";
+    let toml = format!(
+        "{HEADER}{}{}{}{}{}[[services]]\nserviceName = \"web\"\ntaskDefinition = \"t\"\ndesiredCount = 1\navailabilityZoneRebalancing = \"ENABLED\"\nplacementConstraints = [{{ type = \"distinctInstance\" }}]\n{scale}",
+        instance("a-1", A, 4096, 8192, ""),
+        instance("b-1", B, 4096, 8192, ""),
+        instance("b-2", B, 4096, 8192, ""),
+        instance("b-3", B, 4096, 8192, ""),
+        task_def("t", 256, 256),
+    );
+    let (o, rec) = run_toml(&toml);
+    // One task per instance (1 in a, 3 in b) is as balanced as distinctInstance allows:
+    // nothing is stopped to move, and nothing waits.
+    assert!(o.tasks.iter().all(|t| t.stopped_at.is_none()), "a task was stopped");
+    assert_eq!(o.summary.tasks_waiting_at_end, 0);
+    assert_eq!(o.tasks.len(), 4);
+    assert!(service_events(&rec, "SERVICE_REBALANCING_STARTED").is_empty());
+    // Steady state comes once the new tasks are healthy (40 s after RUNNING).
+    let last_healthy = o
+        .tasks
+        .iter()
+        .map(|t| t.started_at.unwrap().millis() + 40_000)
+        .max()
+        .unwrap();
+    let steady: Vec<f64> = service_events(&rec, "SERVICE_STEADY_STATE")
+        .iter()
+        .map(|e| e["simTime"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let after_scale = steady.iter().filter(|t| **t >= 300.0).copied().collect::<Vec<_>>();
+    assert_eq!(after_scale.len(), 1, "{steady:?}");
+    assert!(
+        after_scale[0] * 1000.0 >= last_healthy as f64,
+        "{after_scale:?} vs {last_healthy}"
+    );
+}

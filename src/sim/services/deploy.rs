@@ -304,6 +304,7 @@ impl Sim<'_> {
             && svc.wanted.is_empty()
             && svc.doomed.is_empty()
             && totals.running == svc.desired
+            && totals.healthy == svc.desired
             && totals.live == svc.desired;
         if steady && !svc.steady {
             let svc = self.services.get_mut(s);

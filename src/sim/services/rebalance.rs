@@ -7,7 +7,7 @@ use super::Doom;
 use crate::ecs::intern::Sym;
 use crate::ecs::provider::{Pool, Scope};
 use crate::sim::Sim;
-use crate::sim::ids::{ServiceId, TaskIdx};
+use crate::sim::ids::{Origin, ServiceId, TaskIdx};
 use crate::sim::journal::{ActionDetail, Severity};
 use std::collections::BTreeMap;
 
@@ -77,6 +77,7 @@ impl Sim<'_> {
         let most = *by_name.iter().rev().max_by_key(|z| count[*z].len()).expect("zones");
         let least = *by_name.iter().min_by_key(|z| count[*z].len()).expect("zones");
         let balanced = count[&most].len() < count[&least].len() + 2;
+        let (from, to) = (name(most), name(least));
         if !balanced && !self.zone_has_room(s, least) {
             // Look again when an instance of that zone changes, even if the zones stay the same.
             self.services.get_mut(s).rebalance_blocked = Some(least);
@@ -90,7 +91,6 @@ impl Sim<'_> {
             return;
         }
         let victim = *count[&most].iter().max().expect("a task in the most loaded zone");
-        let (from, to) = (name(most), name(least));
         let svc = self.services.get_mut(s);
         svc.doomed.insert(victim, Doom::Rebalancing);
         svc.steady = false;
@@ -107,29 +107,34 @@ impl Sim<'_> {
     }
 
     /// Whether some instance of zone `z` in the service's pools could take a task of
-    /// service `s` now (Fargate: always).
-    fn zone_has_room(&self, s: ServiceId, z: Sym) -> bool {
+    /// service `s` now — resources and the service's constraints both (Fargate: always).
+    fn zone_has_room(&mut self, s: ServiceId, z: Sym) -> bool {
         let pools = self.service_pools(s);
         if pools.iter().any(|p| p.is_fargate()) {
             return true;
         }
         let svc = self.services.get(s);
-        let res = &self.control.registry().get(svc.primary().config.taskdef).reservation;
+        let (p, cluster_id, group) = (svc.primary, svc.cluster, svc.group);
+        let config = &svc.deployment(p).config;
+        let td = config.taskdef;
+        let chain = config.chain.clone();
+        let plans: Vec<_> = pools
+            .iter()
+            .map(|&pool| {
+                let scope = Scope {
+                    pool,
+                    cluster: cluster_id,
+                };
+                let chain = chain.clone();
+                self.fleet.plan((Origin::Service(s), p.0, td, pool), || chain, scope)
+            })
+            .collect();
+        let res = &self.control.registry().get(td).reservation;
         let cluster = self.fleet.cluster();
         let az = cluster.zone_attribute();
         cluster.ids().any(|id| {
-            cluster.accepts_tasks(id)
-                && cluster.attribute(id, az) == Some(z)
-                && pools.iter().any(|p| {
-                    cluster.in_scope(
-                        id,
-                        Scope {
-                            pool: *p,
-                            cluster: svc.cluster,
-                        },
-                    )
-                })
-                && cluster.shortfall(id, res).is_none()
+            cluster.attribute(id, az) == Some(z)
+                && plans.iter().any(|&plan| self.fleet.fits(plan, res, group, id).is_ok())
         })
     }
 }

@@ -23,8 +23,8 @@ impl Service {
     /// The tasks to stop now because a newer deployment or a doom replaces them: those
     /// not yet healthy at once, healthy ones while more than `min_healthy` healthy
     /// tasks remain; doomed tasks first, then older deployments oldest first. A RUNNING
-    /// task on a DRAINING instance counts as healthy whatever its age: it stops only
-    /// once its replacement is healthy.
+    /// doomed task (on a DRAINING instance, or moved by zone rebalancing) counts as
+    /// healthy whatever its age: it stops only once its replacement is healthy.
     fn replaced(&self, tasks: &TaskStore, min_healthy: u32) -> Vec<(TaskIdx, Reason)> {
         let p = self.primary;
         if self.primary().counts.live == self.totals().live && self.doomed.is_empty() {
@@ -32,7 +32,7 @@ impl Service {
         }
         let serving = |t: TaskIdx| {
             let task = tasks.get(t);
-            task.healthy || (task.status == TaskStatus::Running && matches!(self.doomed.get(&t), Some(Doom::Draining)))
+            task.healthy || (task.status == TaskStatus::Running && self.doomed.contains_key(&t))
         };
         let mut victims: Vec<(bool, bool, DeploymentIdx, TaskIdx)> = self
             .live
