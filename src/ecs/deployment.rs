@@ -32,6 +32,34 @@ pub struct Settings {
     pub max_percent: u32,
     /// The circuit breaker: None when off, else whether it rolls back.
     pub breaker: Option<bool>,
+    /// BLUE_GREEN, LINEAR or CANARY: how long the old task set keeps running once the
+    /// new one is healthy (the traffic shift and the bake time); None for ROLLING.
+    pub blue_green: Option<SimDuration>,
+}
+
+/// How long a non-rolling strategy keeps the old set after the new one is healthy:
+/// LINEAR ⌈100 / stepPercent⌉ steps of stepBakeTimeInMinutes, CANARY its canary bake,
+/// then `bakeTimeInMinutes` (SIM CHOICE: traffic is not modelled, only its timing).
+fn blue_green_wait(c: &DeploymentConfiguration) -> Option<SimDuration> {
+    use crate::ecs::api::DeploymentStrategy as S;
+    let minutes = |m: u32| SimDuration::from_secs(m as u64 * 60);
+    let bake = minutes(c.bake_time_in_minutes.unwrap_or(0));
+    let shift = match c.strategy? {
+        S::Rolling => return None,
+        S::BlueGreen => SimDuration::ZERO,
+        S::Linear => {
+            let l = c.linear_configuration.clone().unwrap_or_default();
+            let steps = (100.0 / l.step_percent.unwrap_or(10.0).clamp(3.0, 100.0)).ceil() as u32;
+            minutes(steps * l.step_bake_time_in_minutes.unwrap_or(6))
+        }
+        S::Canary => minutes(
+            c.canary_configuration
+                .as_ref()
+                .and_then(|k| k.canary_bake_time_in_minutes)
+                .unwrap_or(10),
+        ),
+    };
+    Some(SimDuration(shift.0 + bake.0))
 }
 
 impl Settings {
@@ -45,6 +73,7 @@ impl Settings {
                 .and_then(|c| c.deployment_circuit_breaker.as_ref())
                 .filter(|b| b.enable)
                 .map(|b| b.rollback),
+            blue_green: c.and_then(blue_green_wait),
         }
     }
 
@@ -57,6 +86,11 @@ impl Settings {
             breaker: match &c.deployment_circuit_breaker {
                 Some(b) => b.enable.then_some(b.rollback),
                 None => self.breaker,
+            },
+            blue_green: if c.strategy.is_some() {
+                blue_green_wait(c)
+            } else {
+                self.blue_green
             },
         }
     }
@@ -94,6 +128,24 @@ pub fn throttle_next(previous: Option<SimDuration>) -> SimDuration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_rolling_strategies_keep_the_old_set_for_the_shift_and_the_bake() {
+        let wait = |json: &str| {
+            let c: DeploymentConfiguration = serde_json::from_str(json).unwrap();
+            Settings::resolve(Some(&c), false).blue_green.map(|d| d.0 / 60_000)
+        };
+        assert_eq!(wait(r#"{"strategy": "ROLLING"}"#), None);
+        assert_eq!(wait(r#"{}"#), None);
+        assert_eq!(wait(r#"{"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 15}"#), Some(15));
+        assert_eq!(
+            wait(
+                r#"{"strategy": "LINEAR", "bakeTimeInMinutes": 1, "linearConfiguration": {"stepPercent": 25, "stepBakeTimeInMinutes": 2}}"#
+            ),
+            Some(4 * 2 + 1)
+        );
+        assert_eq!(wait(r#"{"strategy": "CANARY"}"#), Some(10));
+    }
 
     #[test]
     fn bounds_round_as_the_developer_guide_shows() {

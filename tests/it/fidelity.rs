@@ -649,3 +649,38 @@ fn zone_rebalancing_respects_constraints_and_waits_for_health() {
         "{after_scale:?} vs {last_healthy}"
     );
 }
+
+#[test]
+fn a_blue_green_deployment_runs_both_sets_at_full_size_then_bakes() {
+    let update = "[[timeline]]\nat = \"10m\"\napi = \"UpdateService\"\nrequest = { service = \"web\", taskDefinition = \"t:2\" }\n";
+    let toml = format!(
+        "{HEADER}{}{}{}{}[[services]]\nserviceName = \"web\"\ntaskDefinition = \"t:1\"\ndesiredCount = 4\ndeploymentConfiguration = {{ strategy = \"BLUE_GREEN\", bakeTimeInMinutes = 5, maximumPercent = 100, minimumHealthyPercent = 100 }}\n{update}",
+        instance("i-1", A, 4096, 8192, ""),
+        instance("i-2", B, 4096, 8192, ""),
+        task_def("t", 512, 256),
+        task_def("t", 512, 256),
+    );
+    let (o, rec) = run_toml(&toml);
+    let green: Vec<_> = o.tasks.iter().filter(|t| t.created_at.millis() >= 600_000).collect();
+    let blue: Vec<_> = o.tasks.iter().filter(|t| t.created_at.millis() < 600_000).collect();
+    assert_eq!((blue.len(), green.len()), (4, 4));
+    // The green set starts at once at full size (maximumPercent does not apply).
+    assert!(green.iter().all(|t| t.created_at.millis() == 600_000));
+    let green_healthy = green
+        .iter()
+        .map(|t| t.started_at.unwrap().millis() + 40_000)
+        .max()
+        .unwrap();
+    // Both sets run together until the bake time has passed; then blue stops.
+    for t in &blue {
+        assert_eq!(t.stopped_at.unwrap().millis(), green_healthy + 300_000);
+    }
+    assert!(service_events(&rec, "SERVICE_DEPLOYMENT_BLOCKED").is_empty());
+    let completed: Vec<_> = rec
+        .events
+        .iter()
+        .filter(|e| e["detail"]["eventName"] == "SERVICE_DEPLOYMENT_COMPLETED")
+        .collect();
+    // The first deployment's, then the blue/green one's.
+    assert_eq!(completed.len(), 2);
+}

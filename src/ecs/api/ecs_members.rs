@@ -122,13 +122,6 @@ pub const CREATE_CAPACITY_PROVIDER: &[&str] = &["tags", "cluster", "managedInsta
 /// PutClusterCapacityProviders members not modelled.
 pub const PUT_CLUSTER_CAPACITY_PROVIDERS: &[&str] = &[];
 /// DeploymentConfiguration members not modelled.
-pub const DEPLOYMENT_CONFIGURATION: &[&str] = &[
-    "alarms",
-    "strategy",
-    "bakeTimeInMinutes",
-    "lifecycleHooks",
-    "canaryConfiguration",
-    "linearConfiguration",
-];
+pub const DEPLOYMENT_CONFIGURATION: &[&str] = &["alarms", "lifecycleHooks"];
 /// DeploymentCircuitBreaker members not modelled.
 pub const DEPLOYMENT_CIRCUIT_BREAKER: &[&str] = &[];

@@ -230,6 +230,56 @@ pub struct DeploymentConfiguration {
     /// `deploymentCircuitBreaker`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
+    /// `strategy`: `ROLLING` (default), `BLUE_GREEN`, `LINEAR` or `CANARY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<DeploymentStrategy>,
+    /// `bakeTimeInMinutes`: how long both sets run after the traffic shift (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bake_time_in_minutes: Option<u32>,
+    /// `linearConfiguration` (LINEAR).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear_configuration: Option<LinearConfiguration>,
+    /// `canaryConfiguration` (CANARY).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_configuration: Option<CanaryConfiguration>,
+}
+
+/// A deployment `strategy`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeploymentStrategy {
+    /// Replace tasks within minimumHealthyPercent and maximumPercent.
+    Rolling,
+    /// Start the new task set at full size, shift traffic at once, bake, stop the old set.
+    BlueGreen,
+    /// As BLUE_GREEN, traffic shifted in equal steps.
+    Linear,
+    /// As BLUE_GREEN, a canary share of traffic first.
+    Canary,
+}
+
+/// `linearConfiguration`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinearConfiguration {
+    /// `stepPercent`: traffic moved per step (3–100, default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_percent: Option<f64>,
+    /// `stepBakeTimeInMinutes`: wait after each step (default 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_bake_time_in_minutes: Option<u32>,
+}
+
+/// `canaryConfiguration`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryConfiguration {
+    /// `canaryPercent`: traffic the canary takes first (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_percent: Option<f64>,
+    /// `canaryBakeTimeInMinutes`: wait before the rest moves (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_bake_time_in_minutes: Option<u32>,
 }
 
 /// An UpdateService request body.

@@ -50,6 +50,7 @@ impl Sim<'_> {
     fn deployment(&mut self, s: ServiceId, k: usize, config: Config) -> Deployment {
         let zones = config.zones.iter().map(|z| self.fleet.intern(z)).collect();
         Deployment {
+            old_stop_at: None,
             id: deployment_id(s, k),
             scale_in: ScaleIn::for_strategies(config.placement_strategy.as_deref()),
             config,

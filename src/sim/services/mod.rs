@@ -155,6 +155,9 @@ pub struct Deployment {
     pub failed_tasks: u32,
     /// Its live tasks.
     pub counts: Counts,
+    /// BLUE_GREEN, LINEAR, CANARY: when the older tasks may stop (set once this
+    /// deployment's whole task set is healthy: then plus the shift and bake time).
+    pub old_stop_at: Option<SimTime>,
 }
 
 /// A task a service wants but has not placed yet.

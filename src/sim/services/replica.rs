@@ -7,6 +7,7 @@
 use super::victim::{LiveTask, choose_victim};
 use super::{Doom, Rollout, Service, ServiceStatus, Want};
 use crate::ecs::deployment::Bounds;
+use crate::engine::SimTime;
 use crate::sim::ids::{DeploymentIdx, Origin, ServiceId, TaskIdx};
 use crate::sim::journal::{ActionDetail, Severity};
 use crate::sim::rules::{Launch, Placement};
@@ -69,9 +70,30 @@ impl Service {
         out
     }
 
+    /// The bounds in force at `now`: the settings' for the desired count; during a
+    /// BLUE_GREEN, LINEAR or CANARY deployment, room for the whole new task set beside
+    /// the old one, and no healthy old task stopped before the new set is healthy and
+    /// its shift and bake time have passed.
+    fn bounds(&self, now: SimTime) -> Bounds {
+        let b = self.settings.bounds(self.desired);
+        let old = self.totals().live - self.primary().counts.live;
+        if self.settings.blue_green.is_none() || old == 0 {
+            return b;
+        }
+        let baked = self.primary().old_stop_at.is_some_and(|t| t <= now);
+        Bounds {
+            min_healthy: if baked { 0 } else { u32::MAX },
+            max_total: old + self.desired,
+        }
+    }
+
     /// Whether tasks remain to replace but the bounds allow neither a start nor a
-    /// stop, and no task is still becoming healthy: nothing will move.
+    /// stop, and no task is still becoming healthy: nothing will move (a blue/green
+    /// deployment waits on its clock instead).
     fn blocked(&self, bounds: Bounds) -> bool {
+        if self.settings.blue_green.is_some() {
+            return false;
+        }
         let totals = self.totals();
         let replacing = self.primary().counts.live < totals.live || !self.doomed.is_empty();
         replacing
@@ -94,9 +116,10 @@ impl Sim<'_> {
 
     fn reconcile_replica(&mut self, s: ServiceId) {
         let now = self.now();
+        self.blue_green_clock(s);
         let svc = self.services.get(s);
         let (p, desired) = (svc.primary, svc.desired);
-        let bounds = svc.settings.bounds(desired);
+        let bounds = svc.bounds(now);
         let good = svc.primary().counts.live - svc.doomed_in(&self.tasks, p);
         let need = desired.saturating_sub(good) as usize;
         while self.services.get(s).wanted.len() > need {
@@ -157,6 +180,23 @@ impl Sim<'_> {
         self.progress(s);
     }
 
+    /// A blue/green deployment whose whole task set just became healthy starts its
+    /// shift and bake clock, and the service looks again when it ends.
+    fn blue_green_clock(&mut self, s: ServiceId) {
+        let now = self.now();
+        let svc = self.services.get(s);
+        let Some(wait) = svc.settings.blue_green else { return };
+        let primary = svc.primary();
+        let old = svc.totals().live - primary.counts.live;
+        if old == 0 || primary.old_stop_at.is_some() || primary.counts.healthy < svc.desired {
+            return;
+        }
+        let at = now + wait;
+        let p = svc.primary;
+        self.services.get_mut(s).deployments[p.idx()].old_stop_at = Some(at);
+        self.schedule(at, Event::ServiceCheck(s));
+    }
+
     /// The task a service stops when its desired count falls: among deployment `d`'s
     /// tasks that are not doomed, a PROVISIONING one first, then by the deployment's
     /// scale-in rule among those on instances (Fargate tasks: the newest).
@@ -209,7 +249,7 @@ impl Sim<'_> {
         let p = self.services.get(s).primary;
         while let Some(&want) = self.services.get(s).wanted.front() {
             let svc = self.services.get(s);
-            if svc.totals().live >= svc.settings.bounds(svc.desired).max_total {
+            if svc.totals().live >= svc.bounds(now).max_total {
                 // maximumPercent of the desired count now in force (it may have fallen
                 // since the want was made): the want waits for a stop.
                 break;
