@@ -154,21 +154,6 @@ defaultCapacityProviderStrategy = [{{ capacityProvider = \"cp\", weight = 1 }}]
     )
 }
 
-fn column(o: &ecsim::sim::Outcome, name: &str) -> Vec<(u64, String)> {
-    o.timeseries
-        .iter()
-        .map(|s| {
-            let v = s
-                .cells()
-                .into_iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v)
-                .unwrap_or_default();
-            (s.time.millis() / 1000, v)
-        })
-        .collect()
-}
-
 /// The whole number a [`column`] holds at `secs`.
 fn whole_at(column: &[(u64, String)], secs: u64) -> u32 {
     column.iter().find(|(t, _)| *t == secs).unwrap().1.parse().unwrap()

@@ -199,3 +199,19 @@ pub fn failure_reasons(rec: &Collect) -> Vec<String> {
 pub fn service_events<'a>(rec: &'a Collect, name: &str) -> Vec<&'a serde_json::Value> {
     rec.events.iter().filter(|e| e["detail"]["eventName"] == name).collect()
 }
+
+/// The timeseries column `name` as (seconds, value).
+pub fn column(o: &ecsim::sim::Outcome, name: &str) -> Vec<(u64, String)> {
+    o.timeseries
+        .iter()
+        .map(|s| {
+            let v = s
+                .cells()
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v)
+                .unwrap_or_default();
+            (s.time.millis() / 1000, v)
+        })
+        .collect()
+}

@@ -286,22 +286,6 @@ fn managed_asg(initial: u32, scaling: &str) -> String {
     )
 }
 
-/// The timeseries column `name` as (seconds, value).
-fn column(o: &ecsim::sim::Outcome, name: &str) -> Vec<(u64, String)> {
-    o.timeseries
-        .iter()
-        .map(|s| {
-            let v = s
-                .cells()
-                .into_iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v)
-                .unwrap_or_default();
-            (s.time.millis() / 1000, v)
-        })
-        .collect()
-}
-
 #[test]
 fn warm_up_blocks_scale_out_from_launch() {
     let service = "[[services]]\nserviceName = \"s\"\ntaskDefinition = \"b\"\ndesiredCount = 3\n";
