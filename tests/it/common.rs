@@ -215,3 +215,42 @@ pub fn column(o: &ecsim::sim::Outcome, name: &str) -> Vec<(u64, String)> {
         })
         .collect()
 }
+
+/// The first moment service `name` (created with `desired` tasks, `max_percent`
+/// maximumPercent) started a task while its tasks neither STOPPING nor STOPPED were
+/// already at ⌊desired × max_percent / 100⌋ for the desiredCount then in force
+/// (UpdateService calls followed in the event order); None when it never did.
+pub fn over_maximum(rec: &Collect, name: &str, desired: u32, max_percent: u32) -> Option<String> {
+    let mut desired = desired;
+    let group = format!("service:{name}");
+    let mut live: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for e in &rec.events {
+        if e["eventName"] == "UpdateService" && e["requestParameters"]["service"] == name {
+            if let Some(d) = e["requestParameters"]["desiredCount"].as_u64() {
+                desired = d as u32;
+            }
+            continue;
+        }
+        if e["detail-type"] != "ECS Task State Change" || e["detail"]["group"] != group.as_str() {
+            continue;
+        }
+        let arn = e["detail"]["taskArn"].as_str().unwrap_or_default().to_string();
+        match e["detail"]["lastStatus"].as_str().unwrap_or_default() {
+            "STOPPING" | "STOPPED" => {
+                live.remove(&arn);
+            }
+            _ if !live.contains(&arn) => {
+                if live.len() as u64 >= desired as u64 * max_percent as u64 / 100 {
+                    return Some(format!(
+                        "{name} started a task with {} live, desired {desired}, at {}",
+                        live.len(),
+                        e["time"]
+                    ));
+                }
+                live.insert(arn);
+            }
+            _ => {}
+        }
+    }
+    None
+}

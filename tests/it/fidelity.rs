@@ -668,3 +668,40 @@ fn a_blue_green_deployment_runs_both_sets_at_full_size_then_bakes() {
     // The first deployment's, then the blue/green one's.
     assert_eq!(completed.len(), 2);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, .. proptest::prelude::ProptestConfig::default() })]
+
+    /// Items 15–17 at random: a deployment that may wait for room, a desired count
+    /// lowered during it, an instance drained: maximumPercent holds at every event.
+    #[test]
+    fn the_upper_bound_holds_when_the_desired_count_falls_mid_deployment(
+        desired in 2u32..8,
+        spare in 0u32..6,
+        max_percent in proptest::sample::select(vec![100u32, 125, 150, 200]),
+        lower in 1u32..8,
+        after in 1u64..120,
+        min_percent in proptest::sample::select(vec![50u32, 100]),
+        drain in proptest::bool::ANY,
+    ) {
+        let lower = lower.min(desired - 1);
+        let mut calls = format!(
+            "[[timeline]]\nat = \"5m\"\napi = \"UpdateService\"\nrequest = {{ service = \"web\", forceNewDeployment = true }}\n[[timeline]]\nat = \"{}s\"\napi = \"UpdateService\"\nrequest = {{ service = \"web\", desiredCount = {lower} }}\n",
+            300 + after
+        );
+        if drain {
+            calls += "[[timeline]]\nat = \"6m\"\napi = \"UpdateContainerInstancesState\"\nrequest = { containerInstances = [\"i-2\"], status = \"DRAINING\" }\n";
+        }
+        // i-1 holds `desired + spare` tasks of 256 CPU units; a drained i-2 two more.
+        let second = if drain { instance("i-2", B, 512, 8192, "") } else { String::new() };
+        let toml = format!(
+            "{HEADER}{}{second}{}[[services]]\nserviceName = \"web\"\ntaskDefinition = \"t\"\ndesiredCount = {desired}\ndeploymentConfiguration = {{ minimumHealthyPercent = {min_percent}, maximumPercent = {max_percent} }}\n{calls}",
+            instance("i-1", A, 256 * (desired + spare), 8192, ""),
+            task_def("t", 256, 256),
+        );
+        let (_, rec) = run_toml(&toml);
+        if let Some(e) = over_maximum(&rec, "web", desired, max_percent) {
+            return Err(proptest::test_runner::TestCaseError::fail(e));
+        }
+    }
+}

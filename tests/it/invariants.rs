@@ -221,37 +221,11 @@ proptest! {
                 prop_assert_eq!((live + waiting) as u32, svc.desired, "service {}", svc.name);
             }
         }
-        // maximumPercent (default 200 %) at every event: a service starts a task only
-        // while its tasks neither STOPPING nor STOPPED are below ⌊desired × 2⌋ for the desiredCount
-        // in force, through drains, faults, deployments and desired-count changes.
+        // maximumPercent (default 200 %) at every event, through drains, faults,
+        // deployments and desired-count changes.
         for (i, svc) in p.services.iter().enumerate() {
-            let name = format!("s{i}");
-            let mut desired = svc.1;
-            let mut live: BTreeSet<String> = BTreeSet::new();
-            for e in &rec.events {
-                if e["eventName"] == "UpdateService" && e["requestParameters"]["service"] == name.as_str() {
-                    if let Some(d) = e["requestParameters"]["desiredCount"].as_u64() {
-                        desired = d as u32;
-                    }
-                    continue;
-                }
-                if e["detail-type"] != "ECS Task State Change" || e["detail"]["group"] != format!("service:{name}").as_str() {
-                    continue;
-                }
-                let arn = e["detail"]["taskArn"].as_str().unwrap().to_string();
-                match e["detail"]["lastStatus"].as_str().unwrap() {
-                    "STOPPING" | "STOPPED" => {
-                        live.remove(&arn);
-                    }
-                    _ if !live.contains(&arn) => {
-                        prop_assert!(
-                            (live.len() as u32) < desired * 2,
-                            "{} started a task with {} live, desired {} at {}", name, live.len(), desired, e["time"]
-                        );
-                        live.insert(arn);
-                    }
-                    _ => {}
-                }
+            if let Some(e) = crate::common::over_maximum(&rec, &format!("s{i}"), svc.1, 200) {
+                return Err(TestCaseError::fail(e));
             }
         }
         prop_assert_eq!(
