@@ -254,3 +254,54 @@ pub fn over_maximum(rec: &Collect, name: &str, desired: u32, max_percent: u32) -
     }
     None
 }
+
+/// The first moment the scheduler of service `name` (created with `desired` tasks,
+/// `min_percent` minimumHealthyPercent) stopped a RUNNING task it was moving (off a
+/// draining instance, or by zone rebalancing) while fewer other tasks were healthy (40 s
+/// past RUNNING) than ⌈desired × min_percent / 100⌉ for the desiredCount in force; None
+/// when it never did. (Scale-in to a lower desired count picks by placement rule, not
+/// health, and is left out.)
+pub fn under_minimum(rec: &Collect, name: &str, desired: u32, min_percent: u32) -> Option<String> {
+    let mut desired = desired;
+    let group = format!("service:{name}");
+    let secs = |e: &serde_json::Value| e["simTime"].as_str().and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0);
+    let mut live: std::collections::BTreeMap<String, Option<f64>> = std::collections::BTreeMap::new();
+    for e in &rec.events {
+        if e["eventName"] == "UpdateService" && e["requestParameters"]["service"] == name {
+            if let Some(d) = e["requestParameters"]["desiredCount"].as_u64() {
+                desired = d as u32;
+            }
+            continue;
+        }
+        if e["detail-type"] != "ECS Task State Change" || e["detail"]["group"] != group.as_str() {
+            continue;
+        }
+        let d = &e["detail"];
+        let arn = d["taskArn"].as_str().unwrap_or_default().to_string();
+        let now = secs(e);
+        match d["lastStatus"].as_str().unwrap_or_default() {
+            "RUNNING" => {
+                live.entry(arn).or_insert(Some(now)).get_or_insert(now);
+            }
+            "STOPPING" | "STOPPED" => {
+                let Some(running) = live.remove(&arn) else { continue };
+                let reason = d["stoppedReason"].as_str().unwrap_or_default();
+                let moved = reason.contains("draining") || reason.contains("rebalancing");
+                if d["stopCode"] != "ServiceSchedulerInitiated" || !moved || running.is_none() {
+                    continue;
+                }
+                let healthy = live.values().filter(|r| r.is_some_and(|r| now - r >= 40.0)).count() as u64;
+                let min = (desired as u64 * min_percent as u64).div_ceil(100);
+                if healthy < min {
+                    return Some(format!(
+                        "{name} stopped a task it was moving ({reason}) with {healthy} others healthy, minimum {min}, at {now} s"
+                    ));
+                }
+            }
+            _ => {
+                live.entry(arn).or_insert(None);
+            }
+        }
+    }
+    None
+}

@@ -22,10 +22,11 @@ impl Service {
     }
 
     /// The tasks to stop now because a newer deployment or a doom replaces them: those
-    /// not yet healthy at once, healthy ones while more than `min_healthy` healthy
-    /// tasks remain; doomed tasks first, then older deployments oldest first. A RUNNING
-    /// doomed task (on a DRAINING instance, or moved by zone rebalancing) counts as
-    /// healthy whatever its age: it stops only once its replacement is healthy.
+    /// not yet serving at once; a RUNNING doomed task (on a DRAINING instance, or moved
+    /// by zone rebalancing), whatever its age, once the healthy tasks that stay number at
+    /// least `min_healthy` (its replacement is healthy); an older deployment's healthy
+    /// task while more than `min_healthy` healthy tasks would stay. Doomed tasks first,
+    /// then older deployments oldest first.
     fn replaced(&self, tasks: &TaskStore, min_healthy: u32) -> Vec<(TaskIdx, Reason)> {
         let p = self.primary;
         if self.primary().counts.live == self.totals().live && self.doomed.is_empty() {
@@ -45,20 +46,22 @@ impl Service {
             })
             .collect();
         victims.sort();
-        let draining_unhealthy = self
-            .doomed
-            .keys()
-            .filter(|&&t| serving(t) && !tasks.get(t).healthy)
+        // Healthy tasks that are not doomed: those that stay.
+        let mut staying = self
+            .live
+            .iter()
+            .filter(|&&t| tasks.get(t).healthy && !self.doomed.contains_key(&t))
             .count() as u32;
-        let mut stoppable = (self.totals().healthy + draining_unhealthy).saturating_sub(min_healthy);
         let by = self.primary().id.clone();
         let mut out = Vec::new();
-        for (healthy, _, _, t) in victims {
-            if healthy {
-                if stoppable == 0 {
+        for (serving, not_doomed, _, t) in victims {
+            if serving && not_doomed {
+                if staying <= min_healthy {
                     break;
                 }
-                stoppable -= 1;
+                staying -= 1;
+            } else if serving && staying < min_healthy {
+                continue;
             }
             let reason = match self.doomed.get(&t) {
                 Some(Doom::Draining) => Reason::Draining(by.clone()),
