@@ -216,35 +216,50 @@ pub fn column(o: &ecsim::sim::Outcome, name: &str) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// The task state changes of service `name` in event order, each with the desiredCount
+/// in force then (`desired` at creation, followed through UpdateService calls) and its
+/// simulated time in seconds.
+fn service_task_changes<'a>(
+    rec: &'a Collect,
+    name: &'a str,
+    desired: u32,
+) -> impl Iterator<Item = (u32, &'a serde_json::Value, f64)> + 'a {
+    let group = format!("service:{name}");
+    rec.events
+        .iter()
+        .scan(desired, move |desired, e| {
+            if e["eventName"] == "UpdateService" && e["requestParameters"]["service"] == name {
+                if let Some(d) = e["requestParameters"]["desiredCount"].as_u64() {
+                    *desired = d as u32;
+                }
+                return Some(None);
+            }
+            if e["detail-type"] != "ECS Task State Change" || e["detail"]["group"] != group.as_str() {
+                return Some(None);
+            }
+            let secs = e["simTime"].as_str().and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0);
+            Some(Some((*desired, &e["detail"], secs)))
+        })
+        .flatten()
+}
+
 /// The first moment service `name` (created with `desired` tasks, `max_percent`
 /// maximumPercent) started a task while its tasks neither STOPPING nor STOPPED were
-/// already at ⌊desired × max_percent / 100⌋ for the desiredCount then in force
-/// (UpdateService calls followed in the event order); None when it never did.
+/// already at ⌊desired × max_percent / 100⌋ for the desiredCount then in force; None
+/// when it never did.
 pub fn over_maximum(rec: &Collect, name: &str, desired: u32, max_percent: u32) -> Option<String> {
-    let mut desired = desired;
-    let group = format!("service:{name}");
     let mut live: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    for e in &rec.events {
-        if e["eventName"] == "UpdateService" && e["requestParameters"]["service"] == name {
-            if let Some(d) = e["requestParameters"]["desiredCount"].as_u64() {
-                desired = d as u32;
-            }
-            continue;
-        }
-        if e["detail-type"] != "ECS Task State Change" || e["detail"]["group"] != group.as_str() {
-            continue;
-        }
-        let arn = e["detail"]["taskArn"].as_str().unwrap_or_default().to_string();
-        match e["detail"]["lastStatus"].as_str().unwrap_or_default() {
+    for (desired, d, now) in service_task_changes(rec, name, desired) {
+        let arn = d["taskArn"].as_str().unwrap_or_default().to_string();
+        match d["lastStatus"].as_str().unwrap_or_default() {
             "STOPPING" | "STOPPED" => {
                 live.remove(&arn);
             }
             _ if !live.contains(&arn) => {
                 if live.len() as u64 >= desired as u64 * max_percent as u64 / 100 {
                     return Some(format!(
-                        "{name} started a task with {} live, desired {desired}, at {}",
-                        live.len(),
-                        e["time"]
+                        "{name} started a task with {} live, desired {desired}, at {now} s",
+                        live.len()
                     ));
                 }
                 live.insert(arn);
@@ -262,23 +277,9 @@ pub fn over_maximum(rec: &Collect, name: &str, desired: u32, max_percent: u32) -
 /// when it never did. (Scale-in to a lower desired count picks by placement rule, not
 /// health, and is left out.)
 pub fn under_minimum(rec: &Collect, name: &str, desired: u32, min_percent: u32) -> Option<String> {
-    let mut desired = desired;
-    let group = format!("service:{name}");
-    let secs = |e: &serde_json::Value| e["simTime"].as_str().and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0);
     let mut live: std::collections::BTreeMap<String, Option<f64>> = std::collections::BTreeMap::new();
-    for e in &rec.events {
-        if e["eventName"] == "UpdateService" && e["requestParameters"]["service"] == name {
-            if let Some(d) = e["requestParameters"]["desiredCount"].as_u64() {
-                desired = d as u32;
-            }
-            continue;
-        }
-        if e["detail-type"] != "ECS Task State Change" || e["detail"]["group"] != group.as_str() {
-            continue;
-        }
-        let d = &e["detail"];
+    for (desired, d, now) in service_task_changes(rec, name, desired) {
         let arn = d["taskArn"].as_str().unwrap_or_default().to_string();
-        let now = secs(e);
         match d["lastStatus"].as_str().unwrap_or_default() {
             "RUNNING" => {
                 live.entry(arn).or_insert(Some(now)).get_or_insert(now);
