@@ -233,7 +233,7 @@ impl CapacitySpec {
             if td.reservation.gpus > 0 {
                 return Err(format!("{} needs GPUs, which Fargate does not offer", td.name()));
             }
-            if td.arm64 && pools.iter().any(|p| matches!(p, Pool::Fargate { spot: true, .. })) {
+            if td.arm64() && pools.iter().any(|p| matches!(p, Pool::Fargate { spot: true, .. })) {
                 return Err(format!(
                     "{} is ARM64, which the FARGATE_SPOT capacity provider does not support",
                     td.name()

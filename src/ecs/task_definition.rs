@@ -195,11 +195,17 @@ pub struct TaskDefinition {
     pub network_mode: NetworkMode,
     /// The attributes its `runtimePlatform` requires, then its memberOf constraints, compiled.
     pub constraints: Vec<Constraint>,
-    /// Its `runtimePlatform` asks for ARM64 (Fargate prices it as such).
-    pub arm64: bool,
 }
 
 impl TaskDefinition {
+    /// Its `runtimePlatform` asks for ARM64 (Fargate prices it as such).
+    pub fn arm64(&self) -> bool {
+        self.body
+            .runtime_platform
+            .as_ref()
+            .is_some_and(|p| p.cpu_architecture.as_deref() == Some("ARM64"))
+    }
+
     /// `family:revision`.
     pub fn name(&self) -> String {
         format!("{}:{}", self.family, self.revision)
@@ -457,10 +463,6 @@ pub fn register(body: &RegisterTaskDefinition, next: u32, path: &str, report: &m
         reservation,
         network_mode,
         constraints,
-        arm64: body
-            .runtime_platform
-            .as_ref()
-            .is_some_and(|p| p.cpu_architecture.as_deref() == Some("ARM64")),
     })
 }
 

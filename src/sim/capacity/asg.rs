@@ -286,11 +286,11 @@ impl Sim<'_> {
     /// group brought to its desired capacity.
     pub(in crate::sim) fn scaling_tick(&mut self) {
         let now = self.now();
+        let daemons = self.daemon_groups();
         for (pi, p) in self.sc.capacity.providers.iter().enumerate() {
             if p.created_at > now {
                 continue;
             }
-            let daemons = self.daemon_groups();
             let (cluster, tasks, registry) = (self.fleet.cluster(), &self.tasks, self.control.registry());
             self.capacity.tick(
                 self.sc,

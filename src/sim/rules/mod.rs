@@ -271,7 +271,7 @@ impl Sim<'_> {
         let hourly = self
             .sc
             .prices
-            .fargate_hour(def.reservation.cpu, def.reservation.memory, spot, def.arm64);
+            .fargate_hour(def.reservation.cpu, def.reservation.memory, spot, def.arm64());
         let account = super::capacity::Capacity::account(self.sc, pool);
         let meter = self
             .metrics
