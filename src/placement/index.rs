@@ -4,13 +4,19 @@
 //! for binpack, the group's task count for spread over instances, nothing for
 //! random); for binpack the secondary is the other resource, so that a range query
 //! skips instances too small in either dimension (elsewhere it is 0: keys that
-//! never change cost no update). A bucket is an unordered vector with O(1) removal, so a uniform pick
-//! among equal keys needs no scan.
+//! never change cost no update).
+//!
+//! A bucket is an unordered vector with O(1) removal, so a uniform pick among equal
+//! keys needs no scan. Buckets are numbered; a member's slot names its bucket, so a
+//! removal touches no map, and an insertion finds its bucket by a hash lookup. The
+//! ordered map of each partition holds only non-empty buckets and changes only when
+//! a bucket empties or gains its first member, which is rarer than a capacity change.
 
 use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
 use crate::ecs::intern::Sym;
 use crate::ecs::strategy::BinpackField;
 use crate::placement::counts::{AttrIdx, GroupCounts};
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// How an index orders the instances of one partition.
@@ -44,10 +50,10 @@ const ABSENT: u32 = u32::MAX;
 /// A bucket key: (primary, secondary).
 pub type Key = (u32, u32);
 
+/// Where a member is: its bucket and its position there.
 #[derive(Copy, Clone, Debug)]
 struct Slot {
-    part: u32,
-    key: Key,
+    bucket: u32,
     pos: u32,
 }
 
@@ -56,10 +62,33 @@ struct Slot {
 pub struct Part {
     /// The attribute values (None: the instance lacks the attribute).
     pub values: Vec<Option<Sym>>,
-    /// Key → instances with that key.
-    pub buckets: BTreeMap<Key, Vec<InstanceId>>,
+    /// Key → bucket number, for the non-empty buckets only.
+    pub keys: BTreeMap<Key, u32>,
+    /// How many non-empty buckets have each secondary key (its largest: the most of
+    /// the other resource any member has, for binpack).
+    secondaries: BTreeMap<u32, u32>,
     /// Members in all buckets.
     pub len: u32,
+}
+
+impl Part {
+    /// The largest secondary key of a member (None when empty).
+    pub fn max_secondary(&self) -> Option<u32> {
+        self.secondaries.keys().next_back().copied()
+    }
+
+    /// The largest primary key of a member (None when empty).
+    pub fn max_primary(&self) -> Option<u32> {
+        self.keys.keys().next_back().map(|k| k.0)
+    }
+}
+
+/// A numbered bucket: its partition, key and members (empty ones wait for reuse).
+#[derive(Clone, Debug, Default)]
+struct Bucket {
+    part: u32,
+    key: Key,
+    members: Vec<InstanceId>,
 }
 
 /// A capacity index.
@@ -71,6 +100,9 @@ pub struct Index {
     pub parts: Vec<Part>,
     part_of: BTreeMap<Vec<Option<Sym>>, u32>,
     slots: Vec<Slot>,
+    buckets: Vec<Bucket>,
+    bucket_of: FxHashMap<(u32, Key), u32>,
+    free: Vec<u32>,
 }
 
 impl Index {
@@ -81,12 +113,20 @@ impl Index {
             parts: Vec::new(),
             part_of: BTreeMap::new(),
             slots: Vec::new(),
+            buckets: Vec::new(),
+            bucket_of: FxHashMap::default(),
+            free: Vec::new(),
         }
     }
 
     /// Whether `id` is a member.
     pub fn contains(&self, id: InstanceId) -> bool {
-        self.slots.get(id.idx()).is_some_and(|s| s.part != ABSENT)
+        self.slots.get(id.idx()).is_some_and(|s| s.bucket != ABSENT)
+    }
+
+    /// The members of bucket `b` (a number from a partition's `keys`).
+    pub fn members(&self, b: u32) -> &[InstanceId] {
+        &self.buckets[b as usize].members
     }
 
     /// The bucket key of `id` now.
@@ -108,6 +148,16 @@ impl Index {
         }
     }
 
+    /// The most CPU any member has left, when the order tells it without a scan.
+    pub fn max_cpu(&self) -> Option<Option<u32>> {
+        let most = |f: fn(&Part) -> Option<u32>| self.parts.iter().filter_map(f).max();
+        match self.key.order {
+            Order::Remaining(BinpackField::Cpu) => Some(most(Part::max_primary)),
+            Order::Remaining(BinpackField::Memory) => Some(most(Part::max_secondary)),
+            Order::GroupCount | Order::Unordered => None,
+        }
+    }
+
     /// Adds `id` (not yet a member).
     pub fn insert(&mut self, cluster: &Cluster, counts: &GroupCounts, id: InstanceId) {
         debug_assert!(!self.contains(id));
@@ -123,7 +173,8 @@ impl Index {
                 let p = self.parts.len() as u32;
                 self.parts.push(Part {
                     values: values.clone(),
-                    buckets: BTreeMap::new(),
+                    keys: BTreeMap::new(),
+                    secondaries: BTreeMap::new(),
                     len: 0,
                 });
                 self.part_of.insert(values, p);
@@ -132,55 +183,80 @@ impl Index {
         };
         let key = self.order_key(cluster, id);
         if self.slots.len() <= id.idx() {
-            self.slots.resize(
-                id.idx() + 1,
-                Slot {
-                    part: ABSENT,
-                    key: (0, 0),
-                    pos: 0,
-                },
-            );
+            self.slots.resize(id.idx() + 1, Slot { bucket: ABSENT, pos: 0 });
         }
         self.put(id, part, key);
     }
 
     fn put(&mut self, id: InstanceId, part: u32, key: Key) {
-        let p = &mut self.parts[part as usize];
-        let bucket = p.buckets.entry(key).or_default();
-        bucket.push(id);
-        p.len += 1;
-        self.slots[id.idx()] = Slot {
-            part,
-            key,
-            pos: bucket.len() as u32 - 1,
+        let b = match self.bucket_of.get(&(part, key)) {
+            Some(&b) => b,
+            None => self.open_bucket(part, key),
         };
+        let members = &mut self.buckets[b as usize].members;
+        members.push(id);
+        self.slots[id.idx()] = Slot {
+            bucket: b,
+            pos: members.len() as u32 - 1,
+        };
+        self.parts[part as usize].len += 1;
+    }
+
+    /// A bucket for a key with no members yet: a free number, or a new one.
+    fn open_bucket(&mut self, part: u32, key: Key) -> u32 {
+        let b = self.free.pop().unwrap_or_else(|| {
+            self.buckets.push(Bucket::default());
+            self.buckets.len() as u32 - 1
+        });
+        let bucket = &mut self.buckets[b as usize];
+        bucket.part = part;
+        bucket.key = key;
+        self.bucket_of.insert((part, key), b);
+        let p = &mut self.parts[part as usize];
+        p.keys.insert(key, b);
+        *p.secondaries.entry(key.1).or_default() += 1;
+        b
     }
 
     /// Removes `id` (a member); returns its partition.
     pub fn remove(&mut self, id: InstanceId) -> u32 {
-        let Slot { part, key, pos } = self.slots[id.idx()];
-        debug_assert!(part != ABSENT);
-        let p = &mut self.parts[part as usize];
-        let bucket = p.buckets.get_mut(&key).expect("indexed key has a bucket");
-        bucket.swap_remove(pos as usize);
-        if let Some(&moved) = bucket.get(pos as usize) {
+        let Slot { bucket: b, pos } = self.slots[id.idx()];
+        debug_assert!(b != ABSENT);
+        self.slots[id.idx()].bucket = ABSENT;
+        let bucket = &mut self.buckets[b as usize];
+        bucket.members.swap_remove(pos as usize);
+        if let Some(&moved) = bucket.members.get(pos as usize) {
             self.slots[moved.idx()].pos = pos;
         }
-        if bucket.is_empty() {
-            p.buckets.remove(&key);
-        }
+        let (part, key) = (bucket.part, bucket.key);
+        let p = &mut self.parts[part as usize];
         p.len -= 1;
-        self.slots[id.idx()].part = ABSENT;
+        if bucket.members.is_empty() {
+            p.keys.remove(&key);
+            let n = p
+                .secondaries
+                .get_mut(&key.1)
+                .expect("a non-empty bucket's secondary is counted");
+            *n -= 1;
+            if *n == 0 {
+                p.secondaries.remove(&key.1);
+            }
+            self.bucket_of.remove(&(part, key));
+            self.free.push(b);
+        }
         part
     }
 
     /// Moves `id` (if a member) to the bucket of its current key.
     pub fn rekey(&mut self, cluster: &Cluster, id: InstanceId) {
-        if !self.contains(id) {
+        let Some(&Slot { bucket, .. }) = self.slots.get(id.idx()) else {
+            return;
+        };
+        if bucket == ABSENT {
             return;
         }
         let key = self.order_key(cluster, id);
-        if key != self.slots[id.idx()].key {
+        if key != self.buckets[bucket as usize].key {
             let part = self.remove(id);
             self.put(id, part, key);
         }
@@ -225,7 +301,7 @@ mod tests {
         for &id in &ids {
             idx.insert(&c, &GroupCounts::default(), id);
         }
-        let keys: Vec<u32> = idx.parts[0].buckets.keys().map(|k| k.0).collect();
+        let keys: Vec<u32> = idx.parts[0].keys.keys().map(|k| k.0).collect();
         assert_eq!(keys, vec![1000, 1100, 1200, 1300]);
         let g = c.group("g");
         c.allocate(
@@ -238,11 +314,29 @@ mod tests {
             g,
         );
         idx.rekey(&c, ids[3]);
-        assert_eq!(idx.parts[0].buckets[&(1000, 2048)], vec![ids[0]]);
-        assert_eq!(idx.parts[0].buckets[&(1000, 2047)], vec![ids[3]]);
+        let bucket = |idx: &Index, key: Key| idx.parts[0].keys.get(&key).map(|&b| idx.members(b).to_vec());
+        assert_eq!(bucket(&idx, (1000, 2048)), Some(vec![ids[0]]));
+        assert_eq!(bucket(&idx, (1000, 2047)), Some(vec![ids[3]]));
+        assert_eq!(idx.parts[0].max_secondary(), Some(2048));
         idx.remove(ids[0]);
-        assert!(!idx.parts[0].buckets.contains_key(&(1000, 2048)));
+        assert_eq!(bucket(&idx, (1000, 2048)), None);
         assert_eq!(idx.len(), 3);
         assert!(!idx.contains(ids[0]));
+        assert_eq!(
+            idx.parts[0].max_secondary(),
+            Some(2048),
+            "two members still have all their CPU"
+        );
+        idx.remove(ids[1]);
+        idx.remove(ids[2]);
+        assert_eq!(idx.parts[0].max_secondary(), Some(2047));
+        assert_eq!(idx.max_cpu(), Some(Some(2047)));
+        idx.insert(&c, &GroupCounts::default(), ids[0]);
+        assert_eq!(
+            bucket(&idx, (1000, 2048)),
+            Some(vec![ids[0]]),
+            "a freed bucket number is reused"
+        );
+        assert_eq!(idx.len(), 2);
     }
 }

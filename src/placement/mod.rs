@@ -49,7 +49,8 @@ pub struct Placer {
     tie_break: TieBreak,
     rng: StreamRng,
     scratch: Vec<InstanceId>,
-    ties: Vec<(u32, index::Key)>,
+    ties: Vec<u32>,
+    tiers: Vec<(Vec<u32>, u32)>,
     states: Vec<PlanState>,
     shapes: Shapes,
     counts: GroupCounts,
@@ -80,6 +81,7 @@ impl Placer {
             rng,
             scratch: Vec::new(),
             ties: Vec::new(),
+            tiers: Vec::new(),
             states: Vec::new(),
             shapes: Shapes::default(),
             counts: GroupCounts::default(),
@@ -282,41 +284,49 @@ impl Placer {
         Decision::Unplaced { reason, closest }
     }
 
-    /// Why nothing fits, read from the scope's resource index — the instances that take
-    /// tasks, keyed by (remaining CPU, remaining memory) — in the reference scan's order:
-    /// no CPU anywhere, then no memory where the CPU is. None when the indexes cannot
-    /// tell (constraints, ports, network interfaces, or no instance taking tasks): the
-    /// caller scans.
+    /// Why nothing fits, once the plan placed nothing, read from a capacity index in
+    /// the reference scan's order: no CPU anywhere, then (the plan having found no
+    /// instance with both) no memory where the CPU is. The most CPU left in the scope
+    /// comes from the plan's own index when it is ordered by remaining resources and
+    /// filters nothing, else from the scope's resource index. None when the indexes
+    /// cannot tell (constraints, ports, network interfaces, GPUs, or no instance
+    /// taking tasks): the caller scans.
     pub fn quick_reason(&mut self, plan_id: PlanId, res: &Reservation, cluster: &Cluster) -> Option<Failure> {
         let plan = &self.plans[plan_id.0 as usize];
-        if !plan.chain.constraints.is_empty() || res.eni || res.dynamic_ports > 0 || !res.static_ports.is_empty() {
+        if !plan.chain.constraints.is_empty()
+            || res.eni
+            || res.dynamic_ports > 0
+            || !res.static_ports.is_empty()
+            || res.gpus > 0
+        {
             return None;
         }
-        let key = IndexKey {
-            statics: Vec::new(),
-            partition: Vec::new(),
-            order: Order::Remaining(crate::ecs::strategy::BinpackField::Cpu),
-            group: None,
-            scope: plan.scope,
+        let own = match plan.order {
+            Order::Remaining(_) if plan.static_filters.is_empty() => {
+                self.plan_index[plan_id.0 as usize].get(&None).copied()
+            }
+            _ => None,
         };
-        let i = self.index_by_key(key, cluster);
-        let part = self.indexes[i].parts.first().filter(|p| p.len > 0)?;
-        let &(most_cpu, _) = part.buckets.keys().next_back()?;
-        if most_cpu < res.cpu {
-            return Some(Failure::Resource(crate::ecs::cluster::Shortfall::Cpu));
-        }
-        let mut from = res.cpu;
-        while let Some((&(cpu, _), _)) = part.buckets.range((from, 0)..).next() {
-            if part.buckets.range((cpu, res.memory)..=(cpu, u32::MAX)).next().is_some() {
-                // Something has both: the plan's own index would have found it.
-                return None;
+        let ix = match own {
+            Some(i) => i,
+            None => {
+                let key = IndexKey {
+                    statics: Vec::new(),
+                    partition: Vec::new(),
+                    order: Order::Remaining(crate::ecs::strategy::BinpackField::Cpu),
+                    group: None,
+                    scope: plan.scope,
+                };
+                self.index_by_key(key, cluster)
             }
-            if cpu == u32::MAX {
-                break;
-            }
-            from = cpu + 1;
-        }
-        Some(Failure::Resource(crate::ecs::cluster::Shortfall::Memory))
+        };
+        let most_cpu = self.indexes[ix].max_cpu().flatten()?;
+        let short = if most_cpu < res.cpu {
+            crate::ecs::cluster::Shortfall::Cpu
+        } else {
+            crate::ecs::cluster::Shortfall::Memory
+        };
+        Some(Failure::Resource(short))
     }
 
     /// Like [`decide`](Self::decide), without naming a reason when nothing fits: the
@@ -386,23 +396,22 @@ impl Placer {
         let plan = &self.plans[plan_id.0 as usize];
         let index = &self.indexes[ix];
         // Partitions in tiers of equal spread keys, best first.
-        let mut order: Vec<(Vec<u32>, u32)> = index
-            .parts
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.len > 0)
-            .map(|(i, p)| {
-                let k = plan
-                    .partition
-                    .iter()
-                    .zip(&p.values)
-                    .map(|(&a, &v)| self.counts.count(group, a, v))
-                    .collect();
-                (k, i as u32)
-            })
-            .collect();
-        order.sort();
+        let mut order = std::mem::take(&mut self.tiers);
+        order.clear();
+        order.extend(index.parts.iter().enumerate().filter(|(_, p)| p.len > 0).map(|(i, p)| {
+            let k = plan
+                .partition
+                .iter()
+                .zip(&p.values)
+                .map(|(&a, &v)| self.counts.count(group, a, v))
+                .collect();
+            (k, i as u32)
+        }));
+        if order.len() > 1 {
+            order.sort();
+        }
         let (lower, second) = index.lower_bound(res.cpu, res.memory);
+        let mut found = false;
         let mut t = 0;
         while t < order.len() {
             let tier_end = order[t..]
@@ -412,36 +421,47 @@ impl Placer {
             let mut best: Option<u32> = None;
             self.ties.clear();
             for &(_, part) in &order[t..tier_end] {
-                let buckets = &index.parts[part as usize].buckets;
-                let mut from = lower;
-                // Walk the primary keys upward; at each, only buckets whose secondary fits.
-                while let Some((&(primary, _), _)) = buckets.range((from, 0)..).next() {
+                let keys = &index.parts[part as usize].keys;
+                let mut from = (lower, second);
+                // Walk the rows of primary keys upward; in each, only the buckets whose
+                // secondary fits (a row starting below it is entered at `second`).
+                while let Some((&(primary, secondary), _)) = keys.range(from..).next() {
                     if best.is_some_and(|b| primary > b) {
                         break;
                     }
+                    if secondary < second {
+                        from = (primary, second);
+                        continue;
+                    }
                     let mut hit = false;
-                    for (&key, bucket) in buckets.range((primary, second)..=(primary, u32::MAX)) {
-                        if bucket.iter().any(|&id| Self::feasible(plan, res, group, cluster, id)) {
-                            if !hit && best.is_none_or(|b| primary < b) {
+                    for (_, &b) in keys.range((primary, secondary)..=(primary, u32::MAX)) {
+                        if index
+                            .members(b)
+                            .iter()
+                            .any(|&id| Self::feasible(plan, res, group, cluster, id))
+                        {
+                            if !hit && best.is_none_or(|bp| primary < bp) {
                                 best = Some(primary);
                                 self.ties.clear();
                             }
                             hit = true;
-                            self.ties.push((part, key));
+                            self.ties.push(b);
                         }
                     }
                     if hit || primary == u32::MAX {
                         break;
                     }
-                    from = primary + 1;
+                    from = (primary + 1, second);
                 }
             }
             if best.is_some() {
-                return Some(self.choose(plan_id, ix, res, group, cluster));
+                found = true;
+                break;
             }
             t = tier_end;
         }
-        None
+        self.tiers = order;
+        found.then(|| self.choose(plan_id, ix, res, group, cluster))
     }
 
     /// Picks among the feasible members of the tie buckets.
@@ -456,7 +476,7 @@ impl Placer {
         let plan = &self.plans[plan_id.0 as usize];
         let index = &self.indexes[ix];
         let random = plan.tie_break(self.tie_break) == TieBreak::Random;
-        let bucket = |&(part, key): &(u32, index::Key)| &index.parts[part as usize].buckets[&key];
+        let bucket = |&b: &u32| index.members(b);
         if random && plan.rest.is_empty() {
             let total: usize = self.ties.iter().map(|t| bucket(t).len()).sum();
             for _ in 0..REJECTION_TRIES {
