@@ -1,36 +1,38 @@
-//! The event queue: a radix heap ordered by (time, insertion sequence), so events at
-//! equal times come out first-in first-out, with lazy cancellation by generation.
+//! The event queue: a radix heap ordered by time, so events at equal times come out
+//! first-in first-out, with lazy cancellation by generation.
 //!
 //! A cancellable event is scheduled against a [`Slot`]; [`EventQueue::cancel`] bumps the
 //! slot's generation and every event scheduled against the old generation is dropped,
 //! unseen, when it reaches the head of the queue.
 //!
-//! Why a radix heap: simulated time never goes back, so every key pushed is at least
-//! the last key popped. Keys are packed `(time << 64) | sequence` (`u128`, all distinct);
-//! an entry lives in bucket `b` = the position of the highest bit where its key differs
-//! from the last popped key. Pushing is O(1); popping empties the lowest non-empty
-//! bucket into lower ones around its least key, and an entry only ever moves down, so
-//! each entry moves at most 128 times and in practice two or three. The 4-ary heap it
+//! Why a radix heap: simulated time never goes back, so every time pushed is at least
+//! the last time settled. An entry lives in bucket `b` = the position of the highest bit
+//! where its time differs from the last settled time `last` (bucket 0: equal to it, a
+//! first-in first-out queue). Pushing is O(1); popping empties the lowest non-empty
+//! bucket around its least time into lower ones, and an entry only ever moves down, so
+//! each entry moves at most 64 times and in practice two or three. The 4-ary heap it
 //! replaced did O(log n) comparisons and moves per push and pop (see docs/PERFORMANCE.md).
+//!
+//! Equal times need no sequence number: an entry's bucket is a function of its time
+//! and `last`, so entries of one time always share a bucket, and every move drains a
+//! bucket in order and appends, so they keep their insertion order.
 
 use super::time::SimTime;
+use std::collections::VecDeque;
 
 /// A cancellation handle: events scheduled on a slot die together when it is cancelled.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Slot(pub u32);
 
 const NO_SLOT: u32 = u32::MAX;
-/// Bucket 0 holds the key equal to the last popped one; bucket b ≥ 1 the keys whose
+/// Bucket 0 holds the times equal to the last settled one; bucket b ≥ 1 the times whose
 /// highest bit differing from it is bit b − 1.
-const BUCKETS: usize = 129;
+const BUCKETS: usize = 65;
 /// The largest bucket capacity kept for reuse after the bucket is emptied.
 const KEEP_CAPACITY: usize = 4096;
 
 struct Entry<E> {
-    /// Time then insertion sequence, kept as two `u64` (a `u128` field would align
-    /// every entry to 16 bytes); [`Entry::key`] packs them.
     time: u64,
-    seq: u64,
     slot: u32,
     generation: u32,
     event: E,
@@ -40,26 +42,23 @@ impl<E> Entry<E> {
     fn time(&self) -> SimTime {
         SimTime(self.time)
     }
-
-    /// (time << 64) | sequence: one comparison orders by both.
-    fn key(&self) -> u128 {
-        ((self.time as u128) << 64) | self.seq as u128
-    }
 }
 
-/// The bucket of `key` relative to the last popped key `last`.
-fn bucket_of(key: u128, last: u128) -> usize {
-    (128 - (key ^ last).leading_zeros()) as usize
+/// The bucket of `time` relative to the last settled time `last`.
+fn bucket_of(time: u64, last: u64) -> usize {
+    (64 - (time ^ last).leading_zeros()) as usize
 }
 
 /// A discrete-event queue over a closed event type `E`.
 pub struct EventQueue<E> {
+    /// Bucket 0: entries at the last settled time, in insertion order.
+    head: VecDeque<Entry<E>>,
+    /// Buckets 1 to 64 (index 0 unused).
     buckets: Vec<Vec<Entry<E>>>,
     /// Bit b set: bucket b is not empty.
-    occupied: [u64; 3],
-    last: u128,
+    occupied: u128,
+    last: u64,
     len: usize,
-    seq: u64,
     now: SimTime,
     generations: Vec<u32>,
     popped: u64,
@@ -75,11 +74,11 @@ impl<E> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
         EventQueue {
+            head: VecDeque::new(),
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
-            occupied: [0; 3],
+            occupied: 0,
             last: 0,
             len: 0,
-            seq: 0,
             now: SimTime::ZERO,
             generations: Vec::new(),
             popped: 0,
@@ -132,62 +131,60 @@ impl<E> EventQueue<E> {
         assert!(at >= self.now, "event scheduled in the past: {at} < now {}", self.now);
         let e = Entry {
             time: at.millis(),
-            seq: self.seq,
             slot,
             generation,
             event,
         };
-        self.seq += 1;
-        let key = e.key();
-        if key < self.last {
-            self.rebase(key);
+        if e.time < self.last {
+            self.rebase(e.time);
         }
-        let b = bucket_of(key, self.last);
-        self.buckets[b].push(e);
-        self.occupied[b / 64] |= 1 << (b % 64);
+        self.place(e);
         self.len += 1;
     }
 
-    /// Re-buckets every entry around `key`, below all of them. Needed only when a key
+    /// Puts `e` in its bucket relative to `last`.
+    fn place(&mut self, e: Entry<E>) {
+        let b = bucket_of(e.time, self.last);
+        if b == 0 {
+            self.head.push_back(e);
+        } else {
+            self.buckets[b].push(e);
+        }
+        self.occupied |= 1 << b;
+    }
+
+    /// Re-buckets every entry around `time`, below all of them. Needed only when a time
     /// below the last settled one arrives: after a peek (or dropped cancelled events)
     /// settled on a later head that was not popped. A run's loop pops what it peeks,
     /// so this is rare; it costs one pass over the waiting events.
-    fn rebase(&mut self, key: u128) {
-        self.last = key;
-        let all: Vec<Entry<E>> = self.buckets.iter_mut().flat_map(|b| b.drain(..)).collect();
-        self.occupied = [0; 3];
+    fn rebase(&mut self, time: u64) {
+        self.last = time;
+        self.occupied = 0;
+        let mut all: Vec<Entry<E>> = self.head.drain(..).collect();
+        all.extend(self.buckets.iter_mut().flat_map(|b| b.drain(..)));
         for e in all {
-            let to = bucket_of(e.key(), key);
-            self.buckets[to].push(e);
-            self.occupied[to / 64] |= 1 << (to % 64);
+            self.place(e);
         }
     }
 
-    /// The lowest non-empty bucket.
-    fn lowest(&self) -> Option<usize> {
-        self.occupied
-            .iter()
-            .enumerate()
-            .find(|(_, w)| **w != 0)
-            .map(|(i, w)| i * 64 + w.trailing_zeros() as usize)
-    }
-
-    /// Makes bucket 0 hold the least key (when any): empties the lowest non-empty
-    /// bucket around its least key into lower buckets.
+    /// Makes bucket 0 hold the least time (when any): empties the lowest non-empty
+    /// bucket around its least time into lower buckets.
     fn settle_head(&mut self) -> Option<&Entry<E>> {
-        let b = self.lowest()?;
-        if b > 0 {
+        if self.head.is_empty() {
+            self.occupied &= !1;
+            if self.occupied == 0 {
+                return None;
+            }
+            let b = self.occupied.trailing_zeros() as usize;
             let mut moving = std::mem::take(&mut self.buckets[b]);
-            self.occupied[b / 64] &= !(1 << (b % 64));
+            self.occupied &= !(1 << b);
             self.last = moving
                 .iter()
-                .map(|e| e.key())
+                .map(|e| e.time)
                 .min()
                 .expect("an occupied bucket has entries");
             for e in moving.drain(..) {
-                let to = bucket_of(e.key(), self.last);
-                self.buckets[to].push(e);
-                self.occupied[to / 64] |= 1 << (to % 64);
+                self.place(e);
             }
             // A small bucket keeps its room for the next entries; a large one gives its
             // memory back (a bucket's peak can be most of the queue, once).
@@ -195,15 +192,13 @@ impl<E> EventQueue<E> {
                 self.buckets[b] = moving;
             }
         }
-        self.buckets[0].first()
+        self.head.front()
     }
 
     fn pop_head(&mut self) -> Option<Entry<E>> {
         self.settle_head()?;
-        let e = self.buckets[0].pop();
-        self.occupied[0] &= !1;
         self.len -= 1;
-        e
+        self.head.pop_front()
     }
 
     /// Removes and returns the next live event, advancing the clock to its time.
@@ -215,7 +210,7 @@ impl<E> EventQueue<E> {
     /// Like [`pop`](Self::pop), but leaves events later than `end` in the queue.
     pub fn pop_until(&mut self, end: SimTime) -> Option<(SimTime, E)> {
         self.drop_stale();
-        if self.buckets[0].first()?.time() > end {
+        if self.head.front()?.time() > end {
             return None;
         }
         self.take_head()
