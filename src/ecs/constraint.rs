@@ -172,8 +172,7 @@ impl Target for InstanceTarget<'_> {
     }
     fn any_group(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
         self.cluster
-            .instance(self.id)
-            .groups
+            .groups_on(self.id)
             .iter()
             .filter(|(g, _)| Some(*g) != self.without)
             .any(|(g, _)| f(self.cluster.group_name(*g)))

@@ -291,7 +291,7 @@ pub fn instance_rows(o: &Outcome) -> Vec<InstanceRow> {
             deregistered_at: secs(i.deregistered_at),
             cpu: i.spec.cpu,
             memory: i.spec.memory,
-            tasks_placed: i.tasks_placed,
+            tasks_placed: o.cluster.tasks_placed(id),
             instance_group: o.group_names.get(i.spec.origin as usize).cloned().unwrap_or_default(),
             launched_at: bill.from.secs_string(),
             cost_usd: crate::sim::metrics::fixed(bill.cost, 4),

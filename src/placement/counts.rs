@@ -30,7 +30,7 @@ impl GroupCounts {
         self.syms.push(cluster.symbols.get(name));
         for id in cluster.ids() {
             let value = self.value(cluster, id, a);
-            for &(g, n) in &cluster.instance(id).groups {
+            for &(g, n) in cluster.groups_on(id) {
                 *self.group_mut(g).entry((a, value)).or_default() += n;
             }
         }

@@ -186,7 +186,7 @@ iamActions = ["ecs:RegisterContainerInstance", "ecs:CreateCluster"]
         .filter(|&i| o.cluster.instance(i).spec.ec2_instance_id.starts_with("locked"))
         .collect();
     assert_eq!(locked.len(), 2);
-    assert!(locked.iter().all(|&i| o.cluster.instance(i).tasks_placed == 0));
+    assert!(locked.iter().all(|&i| o.cluster.tasks_placed(i) == 0));
     assert!(locked.iter().all(|&i| !o.cluster.agent_connected(i)));
     let denied: Vec<&Value> = rec
         .events

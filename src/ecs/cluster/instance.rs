@@ -1,7 +1,7 @@
 //! What registers a container instance, what it is once registered, and why a task
 //! may not fit it.
 
-use super::{ClusterId, GroupId};
+use super::ClusterId;
 use crate::ecs::api::Protocol;
 use crate::ecs::intern::Sym;
 use crate::engine::SimTime;
@@ -112,10 +112,6 @@ pub struct ContainerInstance {
     pub registered_at: SimTime,
     /// Simulated deregistration time.
     pub deregistered_at: Option<SimTime>,
-    /// Tasks ever placed here.
-    pub tasks_placed: u64,
-    /// Task groups with tasks here, and how many (no zero entries), sorted.
-    pub groups: Vec<(GroupId, u32)>,
     /// Static ports in use, reserved ones included, sorted.
     pub used_ports: Vec<(Protocol, u16)>,
     /// Dynamic host ports in use.

@@ -75,6 +75,8 @@ pub struct Cluster {
     status: Vec<InstanceStatus>,
     connected: Vec<bool>,
     running: Vec<u32>,
+    tasks_placed: Vec<u32>,
+    groups: Vec<GroupList>,
     registered_cpu_total: u64,
     registered_mem_total: u64,
     reserved_cpu_total: u64,
@@ -85,6 +87,10 @@ pub struct Cluster {
     accepting: BTreeMap<ZoneKey, u32>,
     zone_epoch: u64,
 }
+
+/// Task groups with tasks on an instance, and how many (no zero entries), sorted; a
+/// few inline, so that an allocation reads no other memory.
+type GroupList = smallvec::SmallVec<[(GroupId, u32); 4]>;
 
 /// Instances that accept tasks are counted by ECS cluster, capacity provider, EXTERNAL,
 /// and zone.
@@ -108,6 +114,8 @@ impl Cluster {
             status: Vec::new(),
             connected: Vec::new(),
             running: Vec::new(),
+            tasks_placed: Vec::new(),
+            groups: Vec::new(),
             registered_cpu_total: 0,
             registered_mem_total: 0,
             reserved_cpu_total: 0,
@@ -202,6 +210,8 @@ impl Cluster {
         self.status.push(InstanceStatus::Active);
         self.connected.push(true);
         self.running.push(0);
+        self.tasks_placed.push(0);
+        self.groups.push(GroupList::new());
         self.registered_cpu_total += spec.cpu as u64;
         self.registered_mem_total += spec.memory as u64;
         self.active_count += 1;
@@ -211,8 +221,6 @@ impl Cluster {
             attributes,
             registered_at: now,
             deregistered_at: None,
-            tasks_placed: 0,
-            groups: Vec::new(),
             used_ports,
             dynamic_ports: 0,
         });
@@ -457,16 +465,19 @@ impl Cluster {
             self.busy_count += 1;
         }
         self.running[i] += 1;
-        let inst = &mut self.instances[i];
-        inst.tasks_placed += 1;
-        for p in &res.static_ports {
-            let at = inst.used_ports.binary_search(p).unwrap_err();
-            inst.used_ports.insert(at, *p);
+        self.tasks_placed[i] += 1;
+        if res.dynamic_ports > 0 || !res.static_ports.is_empty() {
+            let inst = &mut self.instances[i];
+            for p in &res.static_ports {
+                let at = inst.used_ports.binary_search(p).unwrap_err();
+                inst.used_ports.insert(at, *p);
+            }
+            inst.dynamic_ports += res.dynamic_ports;
         }
-        inst.dynamic_ports += res.dynamic_ports;
-        match inst.groups.binary_search_by_key(&group, |(g, _)| *g) {
-            Ok(at) => inst.groups[at].1 += 1,
-            Err(at) => inst.groups.insert(at, (group, 1)),
+        let groups = &mut self.groups[i];
+        match groups.binary_search_by_key(&group, |(g, _)| *g) {
+            Ok(at) => groups[at].1 += 1,
+            Err(at) => groups.insert(at, (group, 1)),
         }
     }
 
@@ -485,25 +496,41 @@ impl Cluster {
         if self.running[i] == 0 {
             self.busy_count -= 1;
         }
-        let inst = &mut self.instances[i];
-        for p in &res.static_ports {
-            let at = inst.used_ports.binary_search(p).expect("releasing a port not held");
-            inst.used_ports.remove(at);
+        if res.dynamic_ports > 0 || !res.static_ports.is_empty() {
+            let inst = &mut self.instances[i];
+            for p in &res.static_ports {
+                let at = inst.used_ports.binary_search(p).expect("releasing a port not held");
+                inst.used_ports.remove(at);
+            }
+            inst.dynamic_ports -= res.dynamic_ports;
         }
-        inst.dynamic_ports -= res.dynamic_ports;
-        let at = inst
-            .groups
+        let groups = &mut self.groups[i];
+        let at = groups
             .binary_search_by_key(&group, |(g, _)| *g)
             .expect("releasing a task of a group not on the instance");
-        inst.groups[at].1 -= 1;
-        if inst.groups[at].1 == 0 {
-            inst.groups.remove(at);
+        groups[at].1 -= 1;
+        if groups[at].1 == 0 {
+            groups.remove(at);
+            if groups.spilled() && groups.len() <= groups.inline_size() {
+                groups.shrink_to_fit();
+            }
         }
+        let (cpu, memory) = self.registered[i];
         assert!(
-            self.cpu_left[i] <= inst.spec.cpu && self.mem_left[i] <= inst.spec.memory,
+            self.cpu_left[i] <= cpu && self.mem_left[i] <= memory,
             "released more than was registered on {}",
-            inst.spec.ec2_instance_id
+            self.instances[i].spec.ec2_instance_id
         );
+    }
+
+    /// Task groups with tasks on `id`, and how many, sorted by group.
+    pub fn groups_on(&self, id: InstanceId) -> &[(GroupId, u32)] {
+        &self.groups[id.idx()]
+    }
+
+    /// Tasks ever placed on `id`.
+    pub fn tasks_placed(&self, id: InstanceId) -> u64 {
+        self.tasks_placed[id.idx()] as u64
     }
 
     /// The group for `name`, created if new.
@@ -518,7 +545,7 @@ impl Cluster {
 
     /// Tasks of `group` on instance `id`.
     pub fn group_count_on(&self, group: GroupId, id: InstanceId) -> u32 {
-        let gs = &self.instances[id.idx()].groups;
+        let gs = &self.groups[id.idx()];
         gs.binary_search_by_key(&group, |(g, _)| *g)
             .map(|i| gs[i].1)
             .unwrap_or(0)
