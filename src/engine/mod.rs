@@ -8,4 +8,4 @@ pub mod time;
 
 pub use queue::{EventQueue, Slot};
 pub use rng::{RngStreams, StreamRng, exponential_gap};
-pub use time::{SimDuration, SimTime};
+pub use time::{OptTime, SimDuration, SimTime};

@@ -7,6 +7,41 @@ use std::ops::{Add, AddAssign, Sub};
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimTime(pub u64);
 
+/// An optional instant in 8 bytes (an `Option<SimTime>` takes 16): the times a task
+/// record carries, of which a run keeps hundreds of thousands live.
+#[derive(Copy, Clone, Default, PartialEq, Eq, Hash)]
+pub struct OptTime(Option<std::num::NonZeroU64>);
+
+impl OptTime {
+    /// No time.
+    pub const NONE: OptTime = OptTime(None);
+
+    /// The time, if any.
+    pub fn get(self) -> Option<SimTime> {
+        self.0.map(|n| SimTime(n.get() - 1))
+    }
+}
+
+impl From<SimTime> for OptTime {
+    fn from(t: SimTime) -> Self {
+        OptTime(std::num::NonZeroU64::new(
+            t.0.checked_add(1).expect("an instant before SimTime::MAX"),
+        ))
+    }
+}
+
+impl From<Option<SimTime>> for OptTime {
+    fn from(t: Option<SimTime>) -> Self {
+        t.map_or(OptTime::NONE, OptTime::from)
+    }
+}
+
+impl fmt::Debug for OptTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 /// A span of simulated time, in milliseconds.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimDuration(pub u64);

@@ -344,7 +344,7 @@ impl Sim<'_> {
                 self.faults.episode.get_or_insert(now);
             }
             _ => {
-                let planned_end = match (task.started_at, task.run_for) {
+                let planned_end = match (task.started_at.get(), task.run_for) {
                     (Some(st), Some(d)) => (st + d).min(self.end),
                     (None, Some(d)) => (now + d).min(self.end),
                     (_, None) => self.end,

@@ -61,7 +61,7 @@ pub struct Tally {
 
 impl Tally {
     fn add_task(&mut self, t: &Task) {
-        if let Some(s) = t.started_at {
+        if let Some(s) = t.started_at.get() {
             self.waits.push(s.since(t.arrived_at).millis());
         }
         self.failed_to_start += u64::from(t.stop_code == Some(StopCode::TaskFailedToStart));

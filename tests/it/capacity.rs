@@ -192,7 +192,7 @@ fn managed_scaling_follows_the_metric_within_the_step_sizes_and_max_size() {
             t.instance
                 .is_some_and(|i| o.cluster.instance(i).registered_at.millis() > 0)
         })
-        .map(|t| t.started_at.unwrap().millis())
+        .map(|t| t.started_at.get().unwrap().millis())
         .collect();
     assert_eq!(on_new.len(), 5);
     assert_eq!(*on_new.iter().min().unwrap(), first_new);
@@ -206,7 +206,7 @@ fn managed_scaling_follows_the_metric_within_the_step_sizes_and_max_size() {
         .find(|t| t.stop_code == Some(StopCode::TaskFailedToStart))
         .unwrap();
     assert_eq!(
-        failed.stopped_at.unwrap().millis() - failed.created_at.millis(),
+        failed.stopped_at.get().unwrap().millis() - failed.created_at.millis(),
         1_800_000
     );
 }
@@ -400,7 +400,7 @@ fn capacity_providers_created_and_associated_on_the_timeline_scale_their_group()
     assert!(
         o.tasks
             .iter()
-            .all(|t| t.started_at.unwrap().millis() > 720_000 + 60_000)
+            .all(|t| t.started_at.get().unwrap().millis() > 720_000 + 60_000)
     );
     assert_eq!(o.cluster.len(), 2);
     for api in ["CreateCapacityProvider", "PutClusterCapacityProviders"] {

@@ -142,7 +142,7 @@ fn a_disconnected_agent_keeps_its_tasks_until_the_timeout() {
         .filter(|t| matches!(t.reason, Some(Reason::AgentDisconnected(_))))
         .collect();
     assert_eq!(lost.len(), 1);
-    assert_eq!(lost[0].stopped_at.unwrap().millis(), 25 * 60_000);
+    assert_eq!(lost[0].stopped_at.get().unwrap().millis(), 25 * 60_000);
     let replacement = o.tasks.iter().find(|t| t.created_at.millis() > 0).unwrap();
     assert_ne!(
         o.cluster.instance(replacement.instance.unwrap()).spec.ec2_instance_id,
@@ -246,7 +246,7 @@ fn an_instance_that_fails_while_a_task_is_stopping_ends_it_at_once() {
     let stopping: Vec<_> = o
         .tasks
         .iter()
-        .filter(|t| t.stopping_at.is_some_and(|s| s.millis() == 600_000))
+        .filter(|t| t.stopping_at.get().is_some_and(|s| s.millis() == 600_000))
         .collect();
     assert_eq!(stopping.len(), 1);
     let host = o
@@ -256,13 +256,13 @@ fn an_instance_that_fails_while_a_task_is_stopping_ends_it_at_once() {
         .ec2_instance_id
         .clone();
     let expected = if host == "g-3" { 610_000 } else { 625_000 };
-    assert_eq!(stopping[0].stopped_at.unwrap().millis(), expected, "on {host}");
+    assert_eq!(stopping[0].stopped_at.get().unwrap().millis(), expected, "on {host}");
     // No SIGTERM reaches a disconnected agent: its task stops at once.
     let on_g1: Vec<_> = o
         .tasks
         .iter()
         .filter(|t| o.cluster.instance(t.instance.unwrap()).spec.ec2_instance_id == "g-1")
-        .filter(|t| t.stopping_at.is_some_and(|s| s.millis() == 1_260_000))
+        .filter(|t| t.stopping_at.get().is_some_and(|s| s.millis() == 1_260_000))
         .collect();
     assert!(on_g1.iter().all(|t| t.stopped_at == t.stopping_at), "{on_g1:?}");
 }

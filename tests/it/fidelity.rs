@@ -551,13 +551,13 @@ fn a_draining_instance_keeps_its_running_task_until_the_replacement_is_healthy()
     };
     let drained = on("i-1");
     assert_eq!(drained.len(), 1);
-    let stopped = drained[0].stopped_at.expect("the drained task stops").millis();
+    let stopped = drained[0].stopped_at.get().expect("the drained task stops").millis();
     let replacement = o
         .tasks
         .iter()
         .find(|t| t.created_at.millis() >= 20_000)
         .expect("a replacement");
-    let healthy_at = replacement.started_at.unwrap().millis() + 40_000;
+    let healthy_at = replacement.started_at.get().unwrap().millis() + 40_000;
     assert!(
         stopped >= healthy_at,
         "stopped at {stopped} ms, replacement healthy at {healthy_at} ms"
@@ -576,14 +576,14 @@ fn lowering_desired_count_holds_waiting_new_tasks_to_the_new_maximum() {
     let alive_at = |ms: u64| {
         o.tasks
             .iter()
-            .filter(|t| t.created_at.millis() <= ms && t.stopped_at.is_none_or(|s| s.millis() > ms))
+            .filter(|t| t.created_at.millis() <= ms && t.stopped_at.get().is_none_or(|s| s.millis() > ms))
             .count()
     };
     // floor(2 × 150 %) = 3 from the change on, at every task event.
     let mut moments: Vec<u64> = o
         .tasks
         .iter()
-        .flat_map(|t| [Some(t.created_at), t.stopped_at].into_iter().flatten())
+        .flat_map(|t| [Some(t.created_at), t.stopped_at.get()].into_iter().flatten())
         .map(|t| t.millis())
         .filter(|&ms| ms >= 600_000)
         .collect();
@@ -611,7 +611,10 @@ fn zone_rebalancing_respects_constraints_and_waits_for_health() {
     let (o, rec) = run_toml(&toml);
     // One task per instance (1 in a, 3 in b) is as balanced as distinctInstance allows:
     // nothing is stopped to move, and nothing waits.
-    assert!(o.tasks.iter().all(|t| t.stopped_at.is_none()), "a task was stopped");
+    assert!(
+        o.tasks.iter().all(|t| t.stopped_at.get().is_none()),
+        "a task was stopped"
+    );
     assert_eq!(o.summary.tasks_waiting_at_end, 0);
     assert_eq!(o.tasks.len(), 4);
     assert!(service_events(&rec, "SERVICE_REBALANCING_STARTED").is_empty());
@@ -619,7 +622,7 @@ fn zone_rebalancing_respects_constraints_and_waits_for_health() {
     let last_healthy = o
         .tasks
         .iter()
-        .map(|t| t.started_at.unwrap().millis() + 40_000)
+        .map(|t| t.started_at.get().unwrap().millis() + 40_000)
         .max()
         .unwrap();
     let steady: Vec<f64> = service_events(&rec, "SERVICE_STEADY_STATE")
@@ -652,12 +655,12 @@ fn a_blue_green_deployment_runs_both_sets_at_full_size_then_bakes() {
     assert!(green.iter().all(|t| t.created_at.millis() == 600_000));
     let green_healthy = green
         .iter()
-        .map(|t| t.started_at.unwrap().millis() + 40_000)
+        .map(|t| t.started_at.get().unwrap().millis() + 40_000)
         .max()
         .unwrap();
     // Both sets run together until the bake time has passed; then blue stops.
     for t in &blue {
-        assert_eq!(t.stopped_at.unwrap().millis(), green_healthy + 300_000);
+        assert_eq!(t.stopped_at.get().unwrap().millis(), green_healthy + 300_000);
     }
     assert!(service_events(&rec, "SERVICE_DEPLOYMENT_BLOCKED").is_empty());
     let completed: Vec<_> = rec

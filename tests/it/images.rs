@@ -36,7 +36,7 @@ request = {{ taskDefinition = "app" }}
 fn starts(o: &ecsim::sim::Outcome) -> Vec<(u64, u64)> {
     o.tasks
         .iter()
-        .map(|t| (t.created_at.millis(), t.started_at.unwrap().millis()))
+        .map(|t| (t.created_at.millis(), t.started_at.get().unwrap().millis()))
         .collect()
 }
 

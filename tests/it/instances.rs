@@ -98,8 +98,8 @@ fn draining_replaces_service_tasks_first_and_stops_the_daemon_last() {
         .find(|t| t.origin == Origin::Service(ServiceId(1)) && t.created_at.millis() == 600_000)
         .unwrap();
     assert_ne!(ec2(&o, replacement), "g-1");
-    assert!(replacement.started_at.unwrap() < web_on_g1.stopped_at.unwrap());
-    assert_eq!(web_on_g1.stopped_at.unwrap().millis(), 600_000 + 1_000 + 40_000);
+    assert!(replacement.started_at.get().unwrap() < web_on_g1.stopped_at.get().unwrap());
+    assert_eq!(web_on_g1.stopped_at.get().unwrap().millis(), 600_000 + 1_000 + 40_000);
     // The standalone task is not touched; the daemon task stays while it runs there.
     let single = o
         .tasks
@@ -145,7 +145,7 @@ fn a_drained_instance_loses_its_daemon_task_once_empty_and_can_return() {
         .collect();
     // The first daemon task stopped after the web task left; a new one came back with ACTIVE.
     assert_eq!(on_g1.len(), 2);
-    assert_eq!(on_g1[0].stopped_at.unwrap().millis(), 641_000);
+    assert_eq!(on_g1[0].stopped_at.get().unwrap().millis(), 641_000);
     assert_eq!(on_g1[1].created_at.millis(), 1_800_000);
     assert_eq!(o.services[0].desired, 3);
 }

@@ -84,7 +84,7 @@ fn a_rolling_update_at_50_100_stops_half_first() {
     let stopped_at_update = o
         .tasks
         .iter()
-        .filter(|t| o.registry.get(t.taskdef).revision == 1 && t.stopped_at.map(|s| s.millis()) == Some(600_000))
+        .filter(|t| o.registry.get(t.taskdef).revision == 1 && t.stopped_at.get().map(|s| s.millis()) == Some(600_000))
         .count();
     assert_eq!(stopped_at_update, 3);
 }

@@ -18,7 +18,7 @@ use crate::ecs::failure::Failure;
 use crate::ecs::intern::Sym;
 use crate::ecs::provider::Pool;
 use crate::ecs::registry::TaskDefId;
-use crate::engine::SimTime;
+use crate::engine::{OptTime, SimTime};
 use crate::placement::plan::PlanId;
 
 pub use instance::{AgentSetup, Billing};
@@ -174,9 +174,9 @@ impl Sim<'_> {
             instance: None,
             arrived_at: l.arrived_at,
             created_at: now,
-            placed_at: (status == TaskStatus::Pending).then_some(now),
-            started_at: None,
-            stopped_at: None,
+            placed_at: (status == TaskStatus::Pending).then_some(now).into(),
+            started_at: OptTime::NONE,
+            stopped_at: OptTime::NONE,
             status,
             stop_code: None,
             reason: None,
@@ -188,7 +188,7 @@ impl Sim<'_> {
             cluster: l.cluster,
             deployment: l.deployment,
             healthy: false,
-            stopping_at: None,
+            stopping_at: OptTime::NONE,
             after_fault: l.after_fault,
         });
         self.capacity.count_live(l.group, pool, 1);
@@ -219,7 +219,7 @@ impl Sim<'_> {
         self.tasks.set_status(t, TaskStatus::Pending);
         let task = self.tasks.get_mut(t);
         task.instance = Some(inst);
-        task.placed_at = Some(now);
+        task.placed_at = now.into();
         let (td, group) = (task.taskdef, task.group);
         let def = self.control.registry().get(td);
         self.fleet.allocate(inst, &def.reservation, group, t);
@@ -297,7 +297,7 @@ impl Sim<'_> {
         }
         self.tasks.set_status(t, TaskStatus::Running);
         let task = self.tasks.get_mut(t);
-        task.started_at = Some(now);
+        task.started_at = now.into();
         let (run_for, pool, origin, deployment, after_fault) =
             (task.run_for, task.pool, task.origin, task.deployment, task.after_fault);
         self.capacity.fargate_running(pool, 1);

@@ -49,7 +49,7 @@ impl Sim<'_> {
         let task = self.tasks.get_mut(t);
         task.stop_code = Some(code);
         task.reason = Some(reason);
-        task.stopping_at = Some(now);
+        task.stopping_at = now.into();
         self.q.cancel(Slot(t.0));
         if was_provisioning {
             self.capacity.forget_provisioning(t, pool);
@@ -74,7 +74,7 @@ impl Sim<'_> {
         let now = self.now();
         self.tasks.set_status(t, TaskStatus::Stopped);
         let task = self.tasks.get_mut(t);
-        task.stopped_at = Some(now);
+        task.stopped_at = now.into();
         let (inst, td, group, pool, meter, zone) = (
             task.instance,
             task.taskdef,
@@ -107,7 +107,7 @@ impl Sim<'_> {
         let task = self.tasks.get(t);
         let Origin::Service(s) = task.origin else { return };
         let (d, running, healthy) = (task.deployment, task.status == TaskStatus::Running, task.healthy);
-        let unreplaced = task.after_fault && task.started_at.is_none();
+        let unreplaced = task.after_fault && task.started_at.get().is_none();
         let svc = self.services.get_mut(s);
         if unreplaced {
             svc.fault_debt += 1;
