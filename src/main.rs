@@ -363,15 +363,15 @@ impl Recorder for ExplainOne {
     fn wants_events(&self) -> bool {
         false
     }
-    fn event(&mut self, _record: &Value) {}
+    fn event(&mut self, _record: Value) {}
     fn wants_decisions(&self) -> bool {
         self.found.is_none()
     }
     fn wants_decision_for(&self, task_id: Option<&str>) -> bool {
         task_id == Some(self.target.as_str())
     }
-    fn decision(&mut self, record: &Value) {
-        self.found = Some(record.clone());
+    fn decision(&mut self, record: Value) {
+        self.found = Some(record);
     }
 }
 

@@ -3,6 +3,7 @@
 //! renamed when complete; a failed run leaves nothing behind.
 
 mod folder;
+mod lines;
 pub mod progress;
 mod select;
 
@@ -21,32 +22,30 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
 
-/// Streams events.jsonl and decisions.jsonl to temporary files during a run.
+/// Streams events.jsonl and decisions.jsonl to temporary files during a run, each
+/// written on its own thread ([`lines::JsonLines`]).
 pub struct FileRecorder {
-    events: Option<OutFile>,
-    decisions: Option<OutFile>,
+    events: Option<lines::JsonLines>,
+    decisions: Option<lines::JsonLines>,
     tasks: bool,
     progress: progress::Progress,
-    error: Option<std::io::Error>,
 }
 
 impl FileRecorder {
     /// Opens the streams the outputs ask for.
     pub fn open(out: &mut OutDir, outputs: &Outputs) -> Result<FileRecorder, Error> {
+        let mut stream = |wanted: bool, name: &str, file: &str| -> Result<Option<lines::JsonLines>, Error> {
+            Ok(if wanted {
+                Some(lines::JsonLines::spawn(out.create(&outputs.file_name(name, file))?))
+            } else {
+                None
+            })
+        };
         Ok(FileRecorder {
-            events: if outputs.events {
-                Some(out.create(&outputs.file_name("events", "events.jsonl"))?)
-            } else {
-                None
-            },
-            decisions: if outputs.decisions {
-                Some(out.create(&outputs.file_name("decisions", "decisions.jsonl"))?)
-            } else {
-                None
-            },
+            events: stream(outputs.events, "events", "events.jsonl")?,
+            decisions: stream(outputs.decisions, "decisions", "decisions.jsonl")?,
             tasks: outputs.tasks,
             progress: progress::Progress::Off,
-            error: None,
         })
     }
 
@@ -56,27 +55,13 @@ impl FileRecorder {
         self
     }
 
-    /// Flushes the streams; reports the first write error.
+    /// Writes what the streams hold; reports the first write error.
     pub fn finish(self, dir: &Path) -> Result<(), Error> {
         self.progress.finish();
-        if let Some(e) = self.error {
-            return Err(write_err(dir, e));
-        }
         for w in [self.events, self.decisions].into_iter().flatten() {
             w.finish().map_err(|e| write_err(dir, e))?;
         }
         Ok(())
-    }
-
-    fn write(w: &mut Option<OutFile>, error: &mut Option<std::io::Error>, v: &Value) {
-        if let Some(w) = w
-            && error.is_none()
-            && let Err(e) = serde_json::to_writer(&mut *w, v)
-                .map_err(std::io::Error::from)
-                .and_then(|_| w.write_all(b"\n"))
-        {
-            *error = Some(e);
-        }
     }
 }
 
@@ -84,14 +69,18 @@ impl Recorder for FileRecorder {
     fn wants_events(&self) -> bool {
         self.events.is_some()
     }
-    fn event(&mut self, record: &Value) {
-        Self::write(&mut self.events, &mut self.error, record);
+    fn event(&mut self, record: Value) {
+        if let Some(w) = &mut self.events {
+            w.push(&record);
+        }
     }
     fn wants_decisions(&self) -> bool {
         self.decisions.is_some()
     }
-    fn decision(&mut self, record: &Value) {
-        Self::write(&mut self.decisions, &mut self.error, record);
+    fn decision(&mut self, record: Value) {
+        if let Some(w) = &mut self.decisions {
+            w.push(&record);
+        }
     }
     fn wants_tasks(&self) -> bool {
         self.tasks || self.events.is_some() || self.decisions.is_some()

@@ -25,8 +25,8 @@ pub const ACCOUNT: &str = "123456789012";
 pub trait Recorder {
     /// Whether events.jsonl records are wanted (skips building them when not).
     fn wants_events(&self) -> bool;
-    /// One events.jsonl record.
-    fn event(&mut self, record: &Value);
+    /// One events.jsonl record (the recorder owns it: it may write it on another thread).
+    fn event(&mut self, record: Value);
     /// Whether decisions.jsonl records are wanted.
     fn wants_decisions(&self) -> bool {
         false
@@ -37,7 +37,7 @@ pub trait Recorder {
         true
     }
     /// One decisions.jsonl record.
-    fn decision(&mut self, _record: &Value) {}
+    fn decision(&mut self, _record: Value) {}
     /// Whether every task's record is wanted in the outcome (tasks.csv, tests); when
     /// not, a finished task leaves only what the summary needs, and requests that never
     /// became tasks are only counted. Records rendered during the run read tasks, so
@@ -60,7 +60,7 @@ impl Recorder for Discard {
     fn wants_events(&self) -> bool {
         false
     }
-    fn event(&mut self, _record: &Value) {}
+    fn event(&mut self, _record: Value) {}
 }
 
 /// A recorder for the summary alone: no records, and finished tasks are not kept
@@ -71,7 +71,7 @@ impl Recorder for SummaryOnly {
     fn wants_events(&self) -> bool {
         false
     }
-    fn event(&mut self, _record: &Value) {}
+    fn event(&mut self, _record: Value) {}
     fn wants_tasks(&self) -> bool {
         false
     }
@@ -90,14 +90,14 @@ impl Recorder for Collect {
     fn wants_events(&self) -> bool {
         true
     }
-    fn event(&mut self, record: &Value) {
-        self.events.push(record.clone());
+    fn event(&mut self, record: Value) {
+        self.events.push(record);
     }
     fn wants_decisions(&self) -> bool {
         true
     }
-    fn decision(&mut self, record: &Value) {
-        self.decisions.push(record.clone());
+    fn decision(&mut self, record: Value) {
+        self.decisions.push(record);
     }
 }
 
@@ -302,11 +302,11 @@ impl<'a> Journal<'a> {
     /// run's start), so a replay can group what happened together.
     pub fn write(&mut self, mut v: Value, engine_event: u64) {
         v["ecsimEvent"] = json!(engine_event);
-        self.rec.event(&v);
+        self.rec.event(v);
     }
 
     /// Writes a decision record.
-    pub fn decision(&mut self, v: &Value) {
+    pub fn decision(&mut self, v: Value) {
         self.rec.decision(v);
     }
 }

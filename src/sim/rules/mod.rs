@@ -132,7 +132,7 @@ impl Sim<'_> {
                 let def = self.control.registry().get(td);
                 v["imagePull"] = self.fleet.pull_preview(def, i, &self.sc.image_pull, self.now());
             }
-            self.journal.decision(&v);
+            self.journal.decision(v);
         }
         d
     }
@@ -262,7 +262,7 @@ impl Sim<'_> {
                 &zones.iter().map(|z| name(*z)).collect::<Vec<_>>(),
                 self.decision_context(next, l.origin),
             );
-            self.journal.decision(&v);
+            self.journal.decision(v);
         }
         let def = self.control.registry().get(l.td);
         let Pool::Fargate { spot, .. } = pool else {

@@ -126,7 +126,7 @@ impl Sim<'_> {
                                 inst,
                                 self.decision_context(next, l.origin),
                             );
-                            self.journal.decision(&v);
+                            self.journal.decision(v);
                         }
                         self.create_task(&l, pool, Some(inst));
                         self.services.get_mut(s).last_reason = None;

@@ -1,0 +1,85 @@
+//! A JSON-lines file written on a thread of its own. The simulating thread serialises
+//! each record into a buffer and hands full buffers over; writing and compressing
+//! happen beside it. Only whole buffers cross threads (and come back to be reused), so
+//! no record is allocated on one thread and freed on the other — which glibc's
+//! allocator makes slower than writing on one thread (docs/PERFORMANCE.md). One writer
+//! per file keeps the records' order.
+
+use super::folder::OutFile;
+use serde_json::Value;
+use std::io::Write;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+/// Bytes per buffer handed to the writer.
+const BUFFER: usize = 1 << 18;
+/// Buffers waiting for the writer before the simulation waits for it (bounds memory).
+const IN_FLIGHT: usize = 4;
+
+/// events.jsonl or decisions.jsonl, being written.
+pub struct JsonLines {
+    buf: Vec<u8>,
+    tx: Option<SyncSender<Vec<u8>>>,
+    spare: Receiver<Vec<u8>>,
+    writer: Option<JoinHandle<std::io::Result<OutFile>>>,
+}
+
+impl JsonLines {
+    /// Starts the writer of `file`.
+    pub fn spawn(file: OutFile) -> JsonLines {
+        let (tx, rx) = sync_channel::<Vec<u8>>(IN_FLIGHT);
+        let (back, spare) = sync_channel::<Vec<u8>>(IN_FLIGHT + 1);
+        let writer = std::thread::spawn(move || {
+            let mut file = file;
+            let mut failed = None;
+            for mut buf in rx {
+                if failed.is_none()
+                    && let Err(e) = file.write_all(&buf)
+                {
+                    failed = Some(e);
+                }
+                buf.clear();
+                let _ = back.try_send(buf);
+            }
+            match failed {
+                Some(e) => Err(e),
+                None => Ok(file),
+            }
+        });
+        JsonLines {
+            buf: Vec::with_capacity(BUFFER),
+            tx: Some(tx),
+            spare,
+            writer: Some(writer),
+        }
+    }
+
+    /// Serialises one record.
+    pub fn push(&mut self, record: &Value) {
+        serde_json::to_writer(&mut self.buf, record).expect("a JSON value serialises into memory");
+        self.buf.push(b'\n');
+        if self.buf.len() >= BUFFER {
+            self.hand_over();
+        }
+    }
+
+    fn hand_over(&mut self) {
+        let next = self.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(BUFFER));
+        let full = std::mem::replace(&mut self.buf, next);
+        if let Some(tx) = &self.tx {
+            // Fails only when the writer has ended, which `finish` reports.
+            let _ = tx.send(full);
+        }
+    }
+
+    /// Writes what is left and closes the file; the first write error, if any.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.hand_over();
+        self.tx = None;
+        let writer = self.writer.take().expect("a stream is finished once");
+        let file = writer
+            .join()
+            .map_err(|_| std::io::Error::other("the output writer thread failed"))??;
+        file.finish()
+    }
+}
