@@ -65,6 +65,10 @@ struct PlanState {
     sample_start: u32,
 }
 
+/// Keys below a task's secondary need stepped over before a search skips the rest of
+/// their row.
+const SKIPS_BEFORE_SEARCH: u32 = 8;
+
 /// How many random draws a uniform pick tries before listing the candidates.
 const REJECTION_TRIES: usize = 32;
 
@@ -422,36 +426,35 @@ impl Placer {
             self.ties.clear();
             for &(_, part) in &order[t..tier_end] {
                 let keys = &index.parts[part as usize].keys;
-                let mut from = (lower, second);
-                // Walk the rows of primary keys upward; in each, only the buckets whose
-                // secondary fits (a row starting below it is entered at `second`).
-                while let Some((&(primary, secondary), _)) = keys.range(from..).next() {
-                    if best.is_some_and(|b| primary > b) {
+                // Walk the keys upward from (lower, second): in each row of equal primary
+                // keys only the buckets whose secondary fits. Keys below it are stepped
+                // over in order, a few at a time, then searched past.
+                let mut walk = keys.range((lower, second)..);
+                let mut skipped = 0;
+                while let Some((&(primary, secondary), &b)) = walk.next() {
+                    if best.is_some_and(|bp| primary > bp) {
                         break;
                     }
                     if secondary < second {
-                        from = (primary, second);
+                        skipped += 1;
+                        if skipped == SKIPS_BEFORE_SEARCH {
+                            walk = keys.range((primary, second)..);
+                            skipped = 0;
+                        }
                         continue;
                     }
-                    let mut hit = false;
-                    for (_, &b) in keys.range((primary, secondary)..=(primary, u32::MAX)) {
-                        if index
-                            .members(b)
-                            .iter()
-                            .any(|&id| Self::feasible(plan, res, group, cluster, id))
-                        {
-                            if !hit && best.is_none_or(|bp| primary < bp) {
-                                best = Some(primary);
-                                self.ties.clear();
-                            }
-                            hit = true;
-                            self.ties.push(b);
+                    skipped = 0;
+                    if index
+                        .members(b)
+                        .iter()
+                        .any(|&id| Self::feasible(plan, res, group, cluster, id))
+                    {
+                        if best.is_none_or(|bp| primary < bp) {
+                            best = Some(primary);
+                            self.ties.clear();
                         }
+                        self.ties.push(b);
                     }
-                    if hit || primary == u32::MAX {
-                        break;
-                    }
-                    from = (primary + 1, second);
                 }
             }
             if best.is_some() {
