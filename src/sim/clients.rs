@@ -19,6 +19,7 @@ use crate::scenario::Scenario;
 use crate::scenario::schema::{Arrival, Retry};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// A RunTask waiting for its client-side retry.
 struct PendingRun {
@@ -41,7 +42,7 @@ pub struct Clients {
     pending: Vec<PendingRun>,
     tokens: BTreeMap<String, (String, Value)>,
     replay_retries: BTreeMap<String, u32>,
-    checked: Vec<Option<(u64, Result<RunTaskCall, ApiError>)>>,
+    checked: Vec<Option<(u64, Result<Rc<RunTaskCall>, ApiError>)>>,
 }
 
 impl Clients {
@@ -132,7 +133,7 @@ impl Sim<'_> {
 
     /// Checks a RunTask at the current state: a workload's check is kept until a
     /// cluster, association or task definition changes.
-    fn check_run_task(&mut self, origin: Origin, request: &RunTask) -> Result<RunTaskCall, ApiError> {
+    fn check_run_task(&mut self, origin: Origin, request: &RunTask) -> Result<Rc<RunTaskCall>, ApiError> {
         let epoch = self.control.epoch();
         if let Origin::Workload(w) = origin
             && let Some((e, r)) = &self.clients.checked[w.0 as usize]
@@ -146,7 +147,7 @@ impl Sim<'_> {
             capacity: &self.sc.capacity,
             now: self.now(),
         };
-        let r = crate::control::tasks::run_task(&st, request);
+        let r = crate::control::tasks::run_task(&st, request).map(Rc::new);
         if let Origin::Workload(w) = origin {
             self.clients.checked[w.0 as usize] = Some((epoch, r.clone()));
         }
