@@ -250,7 +250,7 @@ fn execute(
         None => ecsim::sim::run(sc, seed, &mut rec),
     };
     rec.finish(&dir)?;
-    write_run_files(&mut out, &outcome, sc, outputs)?;
+    write_run_files(&mut out, &outcome, outputs)?;
     out.commit()?;
     let s = &outcome.summary;
     say!("{}", s.headline());

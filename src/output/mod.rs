@@ -14,9 +14,9 @@ pub use select::{OUTPUT_NAMES, Outputs, human_bytes, size_warning};
 use crate::error::Error;
 use crate::scenario::Scenario;
 use crate::sim::Outcome;
-use crate::sim::ids::Origin;
 use crate::sim::journal::Recorder;
-use crate::sim::tasks::{Row, task_id};
+pub use crate::sim::rows::TaskRow;
+use crate::sim::tasks::Row;
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
@@ -27,8 +27,9 @@ use std::path::Path;
 pub struct FileRecorder {
     events: Option<lines::JsonLines>,
     decisions: Option<lines::JsonLines>,
-    tasks: bool,
+    tasks: Option<csv::Writer<OutFile>>,
     progress: progress::Progress,
+    error: Option<csv::Error>,
 }
 
 impl FileRecorder {
@@ -41,11 +42,26 @@ impl FileRecorder {
                 None
             })
         };
+        let (events, decisions) = (
+            stream(outputs.events, "events", "events.jsonl")?,
+            stream(outputs.decisions, "decisions", "decisions.jsonl")?,
+        );
+        let tasks = if outputs.tasks {
+            let dir = out.path().to_path_buf();
+            let file = out.create(&outputs.file_name("tasks", "tasks.csv"))?;
+            let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(file);
+            w.write_record(TASK_HEADER).map_err(|e| write_err(&dir, e))?;
+            Some(w)
+        } else {
+            None
+        };
         Ok(FileRecorder {
-            events: stream(outputs.events, "events", "events.jsonl")?,
-            decisions: stream(outputs.decisions, "decisions", "decisions.jsonl")?,
-            tasks: outputs.tasks,
+            events,
+            decisions,
+            tasks,
+
             progress: progress::Progress::Off,
+            error: None,
         })
     }
 
@@ -58,8 +74,15 @@ impl FileRecorder {
     /// Writes what the streams hold; reports the first write error.
     pub fn finish(self, dir: &Path) -> Result<(), Error> {
         self.progress.finish();
+        if let Some(e) = self.error {
+            return Err(write_err(dir, e));
+        }
         for w in [self.events, self.decisions].into_iter().flatten() {
             w.finish().map_err(|e| write_err(dir, e))?;
+        }
+        if let Some(w) = self.tasks {
+            let file = w.into_inner().map_err(|e| write_err(dir, e.error()))?;
+            file.finish().map_err(|e| write_err(dir, e))?;
         }
         Ok(())
     }
@@ -83,62 +106,22 @@ impl Recorder for FileRecorder {
         }
     }
     fn wants_tasks(&self) -> bool {
-        self.tasks || self.events.is_some() || self.decisions.is_some()
+        self.events.is_some() || self.decisions.is_some()
+    }
+    fn wants_task_rows(&self) -> bool {
+        self.tasks.is_some()
+    }
+    fn task_row(&mut self, row: TaskRow) {
+        if let Some(w) = &mut self.tasks
+            && self.error.is_none()
+            && let Err(e) = w.serialize(row)
+        {
+            self.error = Some(e);
+        }
     }
     fn progress(&mut self, now: crate::engine::SimTime, end: crate::engine::SimTime, events: u64) {
         self.progress.update(now, end, events);
     }
-}
-
-/// One tasks.csv row.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskRow {
-    /// ECS task id (empty for a request that never became a task).
-    pub task_id: String,
-    /// `family:revision`.
-    pub task_definition: String,
-    /// Task group.
-    pub group: String,
-    /// `startedBy`.
-    pub started_by: String,
-    /// The service, if any.
-    pub service_name: String,
-    /// `EC2`.
-    pub launch_type: String,
-    /// The capacity provider, if any.
-    pub capacity_provider: String,
-    /// Container instance id.
-    pub container_instance_id: String,
-    /// EC2 instance id.
-    pub ec2_instance_id: String,
-    /// Availability zone.
-    pub availability_zone: String,
-    /// When ECS created the task (placed it).
-    pub created_at: String,
-    /// When it reached RUNNING.
-    pub started_at: String,
-    /// When it stopped.
-    pub stopped_at: String,
-    /// Last status (empty: never became a task).
-    pub last_status: String,
-    /// Stop code.
-    pub stop_code: String,
-    /// Why it stopped, or why it never started.
-    pub stopped_reason: String,
-    /// When it was first asked for (a RunTask call, or a service wanting it).
-    pub arrived_at: String,
-    /// When it began stopping (SIGTERM sent, or stopped outright).
-    pub stopping_at: String,
-    /// Its cluster.
-    pub cluster: String,
-    /// When it was placed: on its instance, or on Fargate (empty: never placed). A
-    /// PROVISIONING task is created before it is placed.
-    pub placed_at: String,
-    /// CPU units it reserves (its task-level size, or its containers' sum).
-    pub cpu: u32,
-    /// Memory MiB it reserves (its task-level size, or its containers' reservations).
-    pub memory: u32,
 }
 
 /// One instances.csv row.
@@ -189,73 +172,14 @@ fn secs(t: Option<crate::engine::SimTime>) -> String {
     t.map(|t| t.secs_string()).unwrap_or_default()
 }
 
-/// tasks.csv rows, in the order tasks and requests were recorded.
+/// tasks.csv rows, in the order tasks and requests were recorded, from a run that kept
+/// them (a run writing files streams them instead, as tasks finish).
 pub fn task_rows(o: &Outcome, sc: &Scenario) -> Vec<TaskRow> {
-    let service_name = |origin: Origin| match origin {
-        Origin::Service(s) => o.services[s.idx()].name.clone(),
-        _ => String::new(),
-    };
     o.rows
         .iter()
         .map(|row| match *row {
-            Row::Task(idx) => {
-                let t = &o.tasks[idx.idx()];
-                let inst = t.instance.map(|i| o.cluster.instance(i));
-                TaskRow {
-                    task_id: task_id(idx),
-                    task_definition: o.registry.get(t.taskdef).name(),
-                    group: o.cluster.group_name(t.group).to_string(),
-                    started_by: o.started_by(sc, t.origin, t.deployment),
-                    service_name: service_name(t.origin),
-                    launch_type: t.pool.launch_type().into(),
-                    capacity_provider: o.provider_name(t.pool).into(),
-                    container_instance_id: inst.map(|i| i.container_instance_id.clone()).unwrap_or_default(),
-                    ec2_instance_id: inst.map(|i| i.spec.ec2_instance_id.clone()).unwrap_or_default(),
-                    availability_zone: inst
-                        .map(|i| i.spec.availability_zone.clone())
-                        .or_else(|| t.zone.map(|z| o.cluster.symbols.resolve(z).to_string()))
-                        .unwrap_or_default(),
-                    created_at: t.created_at.secs_string(),
-                    started_at: secs(t.started_at.get()),
-                    stopped_at: secs(t.stopped_at.get()),
-                    last_status: t.status.as_str().to_string(),
-                    stop_code: t.stop_code.map(|c| c.as_str().to_string()).unwrap_or_default(),
-                    stopped_reason: t.reason.as_ref().map(|r| r.text()).unwrap_or_default(),
-                    arrived_at: t.arrived_at.secs_string(),
-                    stopping_at: secs(t.stopping_at.get()),
-                    cluster: o.cluster_name(t.cluster).to_string(),
-                    placed_at: secs(t.placed_at.get()),
-                    cpu: o.registry.get(t.taskdef).reservation.cpu,
-                    memory: o.registry.get(t.taskdef).reservation.memory,
-                }
-            }
-            Row::Request(r) => {
-                let q = &o.requests[r.0 as usize];
-                TaskRow {
-                    task_id: String::new(),
-                    task_definition: o.registry.get(q.taskdef).name(),
-                    group: o.cluster.group_name(q.group).to_string(),
-                    started_by: o.started_by(sc, q.origin, Default::default()),
-                    service_name: service_name(q.origin),
-                    launch_type: String::new(),
-                    capacity_provider: String::new(),
-                    container_instance_id: String::new(),
-                    ec2_instance_id: String::new(),
-                    availability_zone: String::new(),
-                    created_at: String::new(),
-                    started_at: String::new(),
-                    stopped_at: String::new(),
-                    last_status: String::new(),
-                    stop_code: String::new(),
-                    stopped_reason: q.reason.text(),
-                    arrived_at: q.arrived_at.secs_string(),
-                    stopping_at: String::new(),
-                    cluster: String::new(),
-                    placed_at: String::new(),
-                    cpu: o.registry.get(q.taskdef).reservation.cpu,
-                    memory: o.registry.get(q.taskdef).reservation.memory,
-                }
-            }
+            Row::Task(idx) => crate::sim::rows::task_row(o, sc, idx, &o.tasks[idx.idx()]),
+            Row::Request(r) => crate::sim::rows::request_row(o, sc, &o.requests[r.0 as usize]),
         })
         .collect()
 }
@@ -372,7 +296,7 @@ pub const INSTANCE_HEADER: &[&str] = &[
 
 /// Writes the CSV files of one run into `out` (events and decisions are streamed
 /// during the run by a [`FileRecorder`]).
-pub fn write_run_files(out: &mut OutDir, o: &Outcome, sc: &Scenario, outputs: &Outputs) -> Result<(), Error> {
+pub fn write_run_files(out: &mut OutDir, o: &Outcome, outputs: &Outputs) -> Result<(), Error> {
     let dir = out.path().to_path_buf();
     let mut emit = |name: &str, file: &str, write: &dyn Fn(&mut OutFile) -> Result<(), csv::Error>| {
         let mut w = out.create(&outputs.file_name(name, file))?;
@@ -381,9 +305,6 @@ pub fn write_run_files(out: &mut OutDir, o: &Outcome, sc: &Scenario, outputs: &O
     };
     if outputs.summary {
         emit("summary", "summary.csv", &|w| write_cells(w, &[o.summary.cells()]))?;
-    }
-    if outputs.tasks {
-        emit("tasks", "tasks.csv", &|w| write_csv(w, &task_rows(o, sc), TASK_HEADER))?;
     }
     if outputs.instances {
         emit("instances", "instances.csv", &|w| {

@@ -21,6 +21,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+/// A RunTask checked against the control plane: shared by every arrival of a workload
+/// until a cluster, association or task definition changes.
+type Checked = Result<Rc<RunTaskCall>, ApiError>;
+
 /// A RunTask waiting for its client-side retry.
 struct PendingRun {
     origin: Origin,
@@ -42,7 +46,7 @@ pub struct Clients {
     pending: Vec<PendingRun>,
     tokens: BTreeMap<String, (String, Value)>,
     replay_retries: BTreeMap<String, u32>,
-    checked: Vec<Option<(u64, Result<Rc<RunTaskCall>, ApiError>)>>,
+    checked: Vec<Option<(u64, Checked)>>,
 }
 
 impl Clients {
@@ -133,7 +137,7 @@ impl Sim<'_> {
 
     /// Checks a RunTask at the current state: a workload's check is kept until a
     /// cluster, association or task definition changes.
-    fn check_run_task(&mut self, origin: Origin, request: &RunTask) -> Result<Rc<RunTaskCall>, ApiError> {
+    fn check_run_task(&mut self, origin: Origin, request: &RunTask) -> Checked {
         let epoch = self.control.epoch();
         if let Origin::Workload(w) = origin
             && let Some((e, r)) = &self.clients.checked[w.0 as usize]
@@ -264,8 +268,7 @@ impl Sim<'_> {
         };
         if !retries {
             for _ in 0..failures.len() {
-                self.tasks
-                    .not_created(td, group, origin, arrived_at, Reason::Rejected(reason));
+                self.not_created(td, group, origin, arrived_at, Reason::Rejected(reason));
             }
             return;
         }
@@ -299,7 +302,7 @@ impl Sim<'_> {
     pub(super) fn clients_give_up(&mut self) {
         for p in std::mem::take(&mut self.clients.pending).iter().filter(|p| !p.done) {
             for _ in 0..p.count {
-                self.tasks.not_created(
+                self.not_created(
                     p.td,
                     p.group,
                     p.origin,

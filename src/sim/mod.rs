@@ -19,6 +19,7 @@ pub mod ids;
 pub mod journal;
 pub mod metrics;
 mod outcome;
+pub mod rows;
 mod rules;
 pub mod services;
 pub mod task;
@@ -166,7 +167,7 @@ fn run_with(sc: &Scenario, script: Option<&crate::replay::Script>, seed: u64, re
         end: SimTime::ZERO + sc.duration,
         streams,
         fleet: Fleet::new(sc.tie_break, streams),
-        tasks: TaskStore::new(rec.wants_tasks()),
+        tasks: TaskStore::new(rec.wants_tasks(), rec.wants_task_rows()),
         services: Services::default(),
         capacity: Capacity::new(sc, streams),
         faults: Faults::new(sc, streams),
@@ -182,7 +183,7 @@ fn run_with(sc: &Scenario, script: Option<&crate::replay::Script>, seed: u64, re
         sim.metrics.advance(t, sim.fleet.cluster());
         sim.handle(ev);
         sim.settle();
-        sim.tasks.retire_stopped();
+        sim.retire_stopped();
         let events = sim.q.delivered();
         if events.is_multiple_of(journal::PROGRESS_EVERY) {
             sim.journal.progress(t, sim.end, events);
@@ -371,11 +372,11 @@ impl Sim<'_> {
             let (td, group, reason) = (svc.primary().config.taskdef, svc.group, svc.last_reason);
             let wanted: Vec<services::Want> = self.services.get_mut(s).wanted.drain(..).collect();
             for w in wanted {
-                self.tasks
-                    .not_created(td, group, Origin::Service(s), w.at, Reason::WaitingForCapacity(reason));
+                self.not_created(td, group, Origin::Service(s), w.at, Reason::WaitingForCapacity(reason));
             }
         }
         self.clients_give_up();
+        self.stream_remaining_rows();
         let end = self.end;
         self.metrics.close_all(end);
         let by_key: Vec<(String, f64)> = self

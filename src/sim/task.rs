@@ -221,6 +221,9 @@ pub struct Task {
     pub stopping_at: OptTime,
     /// It replaces a task a fault stopped (counted when it reaches RUNNING).
     pub after_fault: bool,
+    /// Its place in tasks.csv (tasks and requests by when they were recorded, from 0);
+    /// set by the task store.
+    pub row: u32,
 }
 
 impl Task {

@@ -2,11 +2,8 @@
 //! turned into a task (kept apart), the order both were recorded in (tasks.csv's), and
 //! how many are PENDING and RUNNING.
 
-use super::ids::{Origin, RequestIdx, TaskIdx};
+use super::ids::{RequestIdx, TaskIdx};
 use super::task::{Reason, Request, StopCode, Task, TaskStatus};
-use crate::ecs::cluster::GroupId;
-use crate::ecs::registry::TaskDefId;
-use crate::engine::SimTime;
 
 /// A tasks.csv row: a task, or a request that never became one.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -23,12 +20,16 @@ pub enum Row {
 /// When finished tasks are not kept ([`TaskStore::new`]), a STOPPED task gives up its
 /// slot after the event that stopped it and leaves only what the summary needs (its
 /// wait, whether it failed to start) in a [`Tally`]; requests are then only counted.
+/// When rows are streamed, every task and request is numbered in tasks.csv's order,
+/// and the tasks stopped by an event are listed for their rows before anything else.
 #[derive(Clone, Debug)]
 pub struct TaskStore {
     slots: Vec<Task>,
     slot_of: Vec<u32>,
     free: Vec<u32>,
     keep: bool,
+    stream: bool,
+    next_row: u32,
     stopped: Vec<TaskIdx>,
     requests: Vec<Request>,
     rows: Vec<Row>,
@@ -87,14 +88,18 @@ pub fn parse_task_id(id: &str) -> Option<TaskIdx> {
 }
 
 impl TaskStore {
-    /// An empty store; `keep`: every task and request stays to the end (for tasks.csv,
-    /// events and explain), else finished tasks leave only their [`Tally`].
-    pub fn new(keep: bool) -> Self {
+    /// An empty store; `keep`: every task and request stays to the end (for events,
+    /// explain and tests), else finished tasks leave only their [`Tally`]; `stream`:
+    /// tasks.csv rows are rendered as tasks stop ([`stopped`](Self::stopped)), so the
+    /// store keeps no row order of its own.
+    pub fn new(keep: bool, stream: bool) -> Self {
         TaskStore {
             slots: Vec::new(),
             slot_of: Vec::new(),
             free: Vec::new(),
             keep,
+            stream,
+            next_row: 0,
             stopped: Vec::new(),
             requests: Vec::new(),
             rows: Vec::new(),
@@ -105,8 +110,10 @@ impl TaskStore {
     }
 
     /// Adds a task; returns its index.
-    pub fn push(&mut self, t: Task) -> TaskIdx {
+    pub fn push(&mut self, mut t: Task) -> TaskIdx {
         let idx = TaskIdx(self.slot_of.len() as u32);
+        t.row = self.next_row;
+        self.next_row += 1;
         if t.status == TaskStatus::Pending {
             self.pending += 1;
         }
@@ -121,33 +128,27 @@ impl TaskStore {
             }
         };
         self.slot_of.push(slot);
-        if self.keep {
+        if self.keep && !self.stream {
             self.rows.push(Row::Task(idx));
         }
         idx
     }
 
-    /// Records a request that never became a task.
-    pub fn not_created(
-        &mut self,
-        taskdef: TaskDefId,
-        group: GroupId,
-        origin: Origin,
-        arrived_at: SimTime,
-        reason: Reason,
-    ) {
+    /// Records a request that never became a task; when rows are streamed, returns it
+    /// with its row number, for its row.
+    pub fn not_created(&mut self, q: Request) -> Option<(u32, Request)> {
+        let row = self.next_row;
+        self.next_row += 1;
+        let streamed = self.stream.then(|| (row, q.clone()));
         if !self.keep {
-            self.retired.add_request(&reason);
-            return;
+            self.retired.add_request(&q.reason);
+            return streamed;
         }
-        self.rows.push(Row::Request(RequestIdx(self.requests.len() as u32)));
-        self.requests.push(Request {
-            taskdef,
-            group,
-            origin,
-            arrived_at,
-            reason,
-        });
+        if !self.stream {
+            self.rows.push(Row::Request(RequestIdx(self.requests.len() as u32)));
+        }
+        self.requests.push(q);
+        streamed
     }
 
     /// A task (one not given up: live, or kept).
@@ -184,17 +185,31 @@ impl TaskStore {
         match status {
             TaskStatus::Pending => self.pending += 1,
             TaskStatus::Running => self.running += 1,
-            TaskStatus::Stopped if !self.keep => self.stopped.push(t),
+            TaskStatus::Stopped if !self.keep || self.stream => self.stopped.push(t),
             _ => {}
         }
         task.status = status;
         task.version += 1;
     }
 
-    /// Gives up the slots of the tasks stopped since the last call, when finished tasks
-    /// are not kept: called between events, so that nothing of the event that stopped
-    /// them still reads them.
+    /// The tasks stopped since the last [`retire_stopped`](Self::retire_stopped).
+    pub fn stopped(&self) -> &[TaskIdx] {
+        &self.stopped
+    }
+
+    /// Whether tasks.csv rows are streamed.
+    pub fn streams(&self) -> bool {
+        self.stream
+    }
+
+    /// Forgets the tasks stopped since the last call, giving up their slots when
+    /// finished tasks are not kept: called between events, so that nothing of the event
+    /// that stopped them still reads them.
     pub fn retire_stopped(&mut self) {
+        if self.keep {
+            self.stopped.clear();
+            return;
+        }
         for t in self.stopped.drain(..) {
             let slot = std::mem::replace(&mut self.slot_of[t.idx()], GONE);
             self.retired.add_task(&self.slots[slot as usize]);

@@ -150,3 +150,45 @@ fn compressed_outputs_hold_the_same_bytes_and_replay_reads_them() {
         "a replay of the gzipped log gives the same tasks.csv"
     );
 }
+
+#[test]
+fn streamed_tasks_csv_is_the_file_a_run_keeping_every_task_writes() {
+    use ecsim::output::{TASK_HEADER, task_rows, write_csv};
+    use ecsim::sim::journal::Collect;
+    // Tasks stop out of creation order, requests are refused or still wanted at the
+    // end, and tasks still run at the end: the streamed rows must come out in order.
+    for name in [
+        "default",
+        "ec2-burst",
+        "mixed-cluster",
+        "services-over-time",
+        "fargate-mix",
+    ] {
+        let file = format!("scenarios/{name}.toml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&file);
+        let sc = ecsim::scenario::load_scenario(&path).unwrap();
+        let kept = ecsim::sim::run(&sc, sc.seed, &mut Collect::default());
+        let mut want = Vec::new();
+        write_csv(&mut want, &task_rows(&kept, &sc), TASK_HEADER).unwrap();
+        let (lean, full) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        ecsim_ok("run", &file, lean.path(), &["--outputs", "summary,tasks"]);
+        ecsim_ok("run", &file, full.path(), &[]);
+        let streamed = std::fs::read(lean.path().join("tasks.csv")).unwrap();
+        assert!(kept.rows.len() > 10, "{name}: a run with rows to order");
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            String::from_utf8(want).unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            std::fs::read(lean.path().join("tasks.csv")).unwrap(),
+            std::fs::read(full.path().join("tasks.csv")).unwrap(),
+            "{name}: tasks.csv beside events.jsonl"
+        );
+        assert_eq!(
+            std::fs::read(lean.path().join("summary.csv")).unwrap(),
+            std::fs::read(full.path().join("summary.csv")).unwrap(),
+            "{name}: the summary does not depend on the other outputs"
+        );
+    }
+}

@@ -45,6 +45,13 @@ pub trait Recorder {
     fn wants_tasks(&self) -> bool {
         true
     }
+    /// Whether tasks.csv rows are wanted as tasks stop (then finished tasks need not be
+    /// kept for them).
+    fn wants_task_rows(&self) -> bool {
+        false
+    }
+    /// One tasks.csv row, in the file's order.
+    fn task_row(&mut self, _row: crate::sim::rows::TaskRow) {}
     /// The run has reached simulated time `now` of `end` after `events` events (told
     /// every [`PROGRESS_EVERY`] events).
     fn progress(&mut self, _now: SimTime, _end: SimTime, _events: u64) {}
@@ -250,6 +257,7 @@ pub struct Journal<'a> {
     rec: &'a mut dyn Recorder,
     arns: Arns,
     event_ids: u64,
+    rows: crate::sim::rows::RowStream,
 }
 
 impl<'a> Journal<'a> {
@@ -259,6 +267,7 @@ impl<'a> Journal<'a> {
             rec,
             arns: Arns { start_unix_ms },
             event_ids: 0,
+            rows: Default::default(),
         }
     }
 
@@ -308,6 +317,17 @@ impl<'a> Journal<'a> {
     /// Writes a decision record.
     pub fn decision(&mut self, v: Value) {
         self.rec.decision(v);
+    }
+
+    /// Row `n` of tasks.csv is rendered: handed on once every earlier row is.
+    pub fn task_row(&mut self, n: u32, row: crate::sim::rows::TaskRow) {
+        let rec = &mut *self.rec;
+        self.rows.ready(n, row, |r| rec.task_row(r));
+    }
+
+    /// tasks.csv rows waiting for an earlier one.
+    pub fn rows_held(&self) -> usize {
+        self.rows.held()
     }
 }
 

@@ -190,6 +190,7 @@ impl Sim<'_> {
             healthy: false,
             stopping_at: OptTime::NONE,
             after_fault: l.after_fault,
+            row: 0,
         });
         self.capacity.count_live(l.group, pool, 1);
         if let Origin::Service(s) = l.origin {

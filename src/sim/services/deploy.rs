@@ -250,8 +250,7 @@ impl Sim<'_> {
         let (td, group) = (svc.deployments[p.idx()].config.taskdef, svc.group);
         self.metrics.waiting(-(wanted.len() as i64));
         for w in wanted {
-            self.tasks
-                .not_created(td, group, Origin::Service(s), w.at, Reason::DeploymentFailed);
+            self.not_created(td, group, Origin::Service(s), w.at, Reason::DeploymentFailed);
         }
         let svc = self.services.get(s);
         let rollback = svc.settings.breaker == Some(true);

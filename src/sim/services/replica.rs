@@ -133,8 +133,7 @@ impl Sim<'_> {
             if w.after_fault {
                 self.fault_replaced(false);
             }
-            self.tasks
-                .not_created(td, group, Origin::Service(s), w.at, Reason::NoLongerWanted);
+            self.not_created(td, group, Origin::Service(s), w.at, Reason::NoLongerWanted);
         }
         for _ in desired..good {
             let Some(victim) = self.scale_in_victim(s, p) else {
