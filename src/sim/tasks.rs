@@ -267,11 +267,83 @@ impl TaskStore {
     /// The tasks not given up in creation order (all of them when kept), the requests
     /// and the rows, for the run's outcome.
     pub fn into_parts(mut self) -> (Vec<Task>, Vec<Request>, Vec<Row>) {
-        let tasks = if self.keep {
-            std::mem::take(&mut self.slots)
-        } else {
-            self.iter().map(|(_, t)| t.clone()).collect()
-        };
-        (tasks, self.requests, self.rows)
+        if !self.keep {
+            // The live tasks, moved to the front in creation order and the rest cut off:
+            // in place, since a copy would double the largest thing a run holds.
+            let mut rank = vec![u32::MAX; self.slots.len()];
+            let live = self.slot_of.iter().filter(|&&s| s != GONE).count() as u32;
+            for (k, &s) in (0..).zip(self.slot_of.iter().filter(|&&s| s != GONE)) {
+                rank[s as usize] = k;
+            }
+            for (k, r) in (live..).zip(rank.iter_mut().filter(|r| **r == u32::MAX)) {
+                *r = k;
+            }
+            for i in 0..rank.len() {
+                while rank[i] as usize != i {
+                    let to = rank[i] as usize;
+                    self.slots.swap(i, to);
+                    rank.swap(i, to);
+                }
+            }
+            self.slots.truncate(live as usize);
+        }
+        (self.slots, self.requests, self.rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecs::cluster::{ClusterId, GroupId};
+    use crate::ecs::provider::Pool;
+    use crate::ecs::registry::TaskDefId;
+    use crate::engine::{OptTime, SimTime};
+    use crate::sim::ids::{Origin, WorkloadId};
+
+    fn task(arrived: u64) -> Task {
+        Task {
+            taskdef: TaskDefId(0),
+            group: GroupId(0),
+            origin: Origin::Workload(WorkloadId(0)),
+            instance: None,
+            arrived_at: SimTime(arrived),
+            created_at: SimTime(arrived),
+            placed_at: OptTime::NONE,
+            started_at: OptTime::NONE,
+            stopped_at: OptTime::NONE,
+            status: TaskStatus::Pending,
+            stop_code: None,
+            reason: None,
+            run_for: None,
+            pool: Pool::Ec2,
+            zone: None,
+            meter: None,
+            version: 1,
+            cluster: ClusterId(0),
+            deployment: Default::default(),
+            healthy: false,
+            stopping_at: OptTime::NONE,
+            after_fault: false,
+            row: 0,
+        }
+    }
+
+    #[test]
+    fn the_outcome_holds_the_live_tasks_in_creation_order_when_finished_ones_are_not_kept() {
+        let mut store = TaskStore::new(false, false);
+        let ids: Vec<TaskIdx> = (0..4).map(|i| store.push(task(i))).collect();
+        // Stop 1 and 2, reuse their slots for 4 and 5 (created later, in lower slots).
+        for &t in &ids[1..3] {
+            store.set_status(t, TaskStatus::Stopped);
+        }
+        store.retire_stopped();
+        store.push(task(4));
+        store.push(task(5));
+        store.set_status(ids[0], TaskStatus::Stopped);
+        store.retire_stopped();
+        let (tasks, ..) = store.into_parts();
+        let arrived: Vec<u64> = tasks.iter().map(|t| t.arrived_at.millis()).collect();
+        assert_eq!(arrived, vec![3, 4, 5]);
+        assert_eq!(tasks.iter().map(|t| t.row).collect::<Vec<_>>(), vec![3, 4, 5]);
     }
 }
