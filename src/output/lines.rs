@@ -57,6 +57,16 @@ impl JsonLines {
     /// Serialises one record.
     pub fn push(&mut self, record: &Value) {
         serde_json::to_writer(&mut self.buf, record).expect("a JSON value serialises into memory");
+        self.end_line();
+    }
+
+    /// Adds one record serialised already.
+    pub fn push_json(&mut self, json: &[u8]) {
+        self.buf.extend_from_slice(json);
+        self.end_line();
+    }
+
+    fn end_line(&mut self) {
         self.buf.push(b'\n');
         if self.buf.len() >= BUFFER {
             self.hand_over();

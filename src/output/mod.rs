@@ -97,6 +97,14 @@ impl Recorder for FileRecorder {
             w.push(&record);
         }
     }
+    fn takes_json(&self) -> bool {
+        true
+    }
+    fn event_json(&mut self, json: &[u8]) {
+        if let Some(w) = &mut self.events {
+            w.push_json(json);
+        }
+    }
     fn wants_decisions(&self) -> bool {
         self.decisions.is_some()
     }

@@ -199,12 +199,21 @@ impl Sim<'_> {
         self.q.now()
     }
 
-    /// Sends a record to the journal, built only when records are wanted.
+    /// Sends a record to the journal, built only when records are wanted. Task state
+    /// changes, most of a big run's records, go serialised when the recorder takes that.
     fn record(&mut self, make: impl FnOnce(&Self) -> journal::Record) {
         if self.journal.wants() {
             let r = make(self);
-            let v = self.render(&r);
             let engine_event = self.q.delivered();
+            if let journal::Record::TaskChange(t, notice) = &r
+                && self.journal.takes_json()
+            {
+                let e = self.task_change(*t, notice.as_ref(), self.now(), Some(engine_event));
+                let json = serde_json::to_vec(&e).expect("an event serialises into memory");
+                self.journal.write_json(&json);
+                return;
+            }
+            let v = self.render(&r);
             self.journal.write(v, engine_event);
         }
     }

@@ -192,3 +192,26 @@ fn streamed_tasks_csv_is_the_file_a_run_keeping_every_task_writes() {
         );
     }
 }
+
+#[test]
+fn task_events_serialised_directly_are_the_bytes_of_their_json_values() {
+    use ecsim::sim::journal::Collect;
+    // The CLI's recorder takes task state changes serialised; Collect takes values.
+    for name in ["default", "fargate-mix", "services-over-time"] {
+        let file = format!("scenarios/{name}.toml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&file);
+        let sc = ecsim::scenario::load_scenario(&path).unwrap();
+        let mut rec = Collect::default();
+        ecsim::sim::run(&sc, sc.seed, &mut rec);
+        let want: String = rec.events.iter().map(|v| format!("{v}\n")).collect();
+        let dir = tempfile::tempdir().unwrap();
+        ecsim_ok("run", &file, dir.path(), &["--outputs", "events"]);
+        let got = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
+        let tasks = want.matches("\"ECS Task State Change\"").count();
+        assert!(tasks > 10, "{name}: task events to compare");
+        assert_eq!(got.len(), want.len(), "{name}");
+        for (n, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+            assert_eq!(g, w, "{name}, line {}", n + 1);
+        }
+    }
+}

@@ -27,6 +27,14 @@ pub trait Recorder {
     fn wants_events(&self) -> bool;
     /// One events.jsonl record (the recorder owns it: it may write it on another thread).
     fn event(&mut self, record: Value);
+    /// Whether events may come serialised ([`event_json`](Self::event_json)) rather than
+    /// as values: the frequent ones are then never built as a `Value`.
+    fn takes_json(&self) -> bool {
+        false
+    }
+    /// One events.jsonl record, serialised (one JSON object, no newline); asked only
+    /// when [`takes_json`](Self::takes_json).
+    fn event_json(&mut self, _json: &[u8]) {}
     /// Whether decisions.jsonl records are wanted.
     fn wants_decisions(&self) -> bool {
         false
@@ -312,6 +320,16 @@ impl<'a> Journal<'a> {
     pub fn write(&mut self, mut v: Value, engine_event: u64) {
         v["ecsimEvent"] = json!(engine_event);
         self.rec.event(v);
+    }
+
+    /// Whether records may be written serialised ([`write_json`](Self::write_json)).
+    pub fn takes_json(&self) -> bool {
+        self.rec.takes_json()
+    }
+
+    /// Writes a record serialised by the caller (stamped with its engine event already).
+    pub fn write_json(&mut self, json: &[u8]) {
+        self.rec.event_json(json);
     }
 
     /// Writes a decision record.

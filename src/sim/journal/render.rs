@@ -10,6 +10,7 @@ use crate::sim::Sim;
 use crate::sim::ids::{ServiceId, TaskIdx};
 use crate::sim::task::TaskStatus;
 use crate::sim::tasks::task_id;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 impl Sim<'_> {
@@ -19,9 +20,8 @@ impl Sim<'_> {
         match r {
             Record::Call(c) => self.render_call(c, now),
             Record::TaskChange(t, notice) => {
-                let detail = self.task_detail(*t, notice.as_ref());
-                let resource = self.task_arn(*t);
-                self.state_change(now, "ECS Task State Change", &resource, detail)
+                let e = self.task_change(*t, notice.as_ref(), now, None);
+                serde_json::to_value(e).expect("an event renders as JSON")
             }
             Record::InstanceChange(id, reason) => {
                 let mut detail = self.instance_detail(*id);
@@ -206,20 +206,47 @@ impl Sim<'_> {
         json!({"tasks": tasks, "failures": failures})
     }
 
-    fn state_change(&mut self, t: SimTime, detail_type: &str, resource: &str, detail: Value) -> Value {
-        let id = self.journal.next_event_id();
-        json!({
-            "version": "0",
-            "id": id,
-            "detail-type": detail_type,
-            "source": "aws.ecs",
-            "account": ACCOUNT,
-            "time": self.journal.arns().iso(t),
-            "simTime": t.secs_string(),
-            "region": REGION,
-            "resources": [resource],
-            "detail": detail,
-        })
+    fn state_change(&mut self, t: SimTime, detail_type: &'static str, resource: &str, detail: Value) -> Value {
+        let e = self.envelope(t, detail_type, resource.to_string(), detail, None);
+        serde_json::to_value(e).expect("an event renders as JSON")
+    }
+
+    /// An EventBridge event from `aws.ecs` around `detail`; `ecsim_event` is set when the
+    /// event is serialised directly (else the journal adds it).
+    fn envelope<D>(
+        &mut self,
+        t: SimTime,
+        detail_type: &'static str,
+        resource: String,
+        detail: D,
+        ecsim_event: Option<u64>,
+    ) -> Envelope<D> {
+        Envelope {
+            account: ACCOUNT,
+            detail,
+            detail_type,
+            ecsim_event,
+            id: self.journal.next_event_id(),
+            region: REGION,
+            resources: [resource],
+            sim_time: t.secs_string(),
+            source: "aws.ecs",
+            time: self.journal.arns().iso(t),
+            version: "0",
+        }
+    }
+
+    /// An "ECS Task State Change" event of task `t` at `now` (see [`TaskDetail`]).
+    pub(in crate::sim) fn task_change(
+        &mut self,
+        t: TaskIdx,
+        notice: Option<&(crate::sim::task::StopCode, crate::sim::task::Reason)>,
+        now: SimTime,
+        ecsim_event: Option<u64>,
+    ) -> Envelope<TaskDetail> {
+        let detail = self.task_detail(t, notice);
+        let resource = detail.task_arn.clone();
+        self.envelope(now, "ECS Task State Change", resource, detail, ecsim_event)
     }
 
     fn cluster_arn(&self, c: crate::ecs::cluster::ClusterId) -> String {
@@ -277,7 +304,7 @@ impl Sim<'_> {
         &self,
         t: TaskIdx,
         notice: Option<&(crate::sim::task::StopCode, crate::sim::task::Reason)>,
-    ) -> Value {
+    ) -> TaskDetail {
         let task = self.tasks.get(t);
         let cluster = self.fleet.cluster();
         let inst = task.instance.map(|i| cluster.instance(i));
@@ -293,26 +320,26 @@ impl Sim<'_> {
             Some((c, r)) => (Some(*c), Some(r)),
             None => (task.stop_code, task.reason.as_ref()),
         };
-        json!({
-            "clusterArn": self.cluster_arn(task.cluster),
-            "taskArn": self.task_arn(t),
-            "taskDefinitionArn": self.task_definition_arn(task.taskdef),
-            "containerInstanceArn": task.instance.map(|i| self.container_instance_arn(i)),
-            "availabilityZone": zone,
-            "group": cluster.group_name(task.group),
-            "launchType": task.pool.launch_type(),
-            "capacityProviderName": self.provider_name(task.pool),
-            "startedBy": self.started_by(task.origin, task.deployment),
-            "lastStatus": task.status.as_str(),
-            "desiredStatus": desired,
-            "createdAt": time(Some(task.created_at)),
-            "startedAt": time(task.started_at.get()),
-            "stoppingAt": time(task.stopping_at.get()),
-            "stoppedAt": time(task.stopped_at.get()),
-            "stopCode": stop_code.map(|c| c.as_str()),
-            "stoppedReason": reason.map(|r| r.text()),
-            "version": task.version,
-        })
+        TaskDetail {
+            availability_zone: zone,
+            capacity_provider_name: self.provider_name(task.pool).to_string(),
+            cluster_arn: self.cluster_arn(task.cluster),
+            container_instance_arn: task.instance.map(|i| self.container_instance_arn(i)),
+            created_at: time(Some(task.created_at)),
+            desired_status: desired,
+            group: cluster.group_name(task.group).to_string(),
+            last_status: task.status.as_str(),
+            launch_type: task.pool.launch_type(),
+            started_at: time(task.started_at.get()),
+            started_by: self.started_by(task.origin, task.deployment),
+            stop_code: stop_code.map(|c| c.as_str()),
+            stopped_at: time(task.stopped_at.get()),
+            stopped_reason: reason.map(|r| r.text()),
+            stopping_at: time(task.stopping_at.get()),
+            task_arn: self.task_arn(t),
+            task_definition_arn: self.task_definition_arn(task.taskdef),
+            version: task.version,
+        }
     }
 
     fn instance_detail(&self, id: InstanceId) -> Value {
@@ -410,4 +437,48 @@ pub fn registration_body(spec: &InstanceSpec, user_data: &str, cluster: &str) ->
         body["userData"] = json!(user_data);
     }
     body
+}
+
+/// An EventBridge event, its members in the order serde_json sorts a map's keys, so that
+/// serialising it directly gives the bytes its `Value` gives.
+#[derive(Serialize)]
+pub struct Envelope<D> {
+    account: &'static str,
+    detail: D,
+    #[serde(rename = "detail-type")]
+    detail_type: &'static str,
+    #[serde(rename = "ecsimEvent", skip_serializing_if = "Option::is_none")]
+    ecsim_event: Option<u64>,
+    id: String,
+    region: &'static str,
+    resources: [String; 1],
+    #[serde(rename = "simTime")]
+    sim_time: String,
+    source: &'static str,
+    time: String,
+    version: &'static str,
+}
+
+/// The detail of an "ECS Task State Change" event (members in sorted order, as above).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskDetail {
+    availability_zone: Option<String>,
+    capacity_provider_name: String,
+    cluster_arn: String,
+    container_instance_arn: Option<String>,
+    created_at: Option<String>,
+    desired_status: &'static str,
+    group: String,
+    last_status: &'static str,
+    launch_type: &'static str,
+    started_at: Option<String>,
+    started_by: String,
+    stop_code: Option<&'static str>,
+    stopped_at: Option<String>,
+    stopped_reason: Option<String>,
+    stopping_at: Option<String>,
+    task_arn: String,
+    task_definition_arn: String,
+    version: u32,
 }
