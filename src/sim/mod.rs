@@ -209,8 +209,7 @@ impl Sim<'_> {
                 && self.journal.takes_json()
             {
                 let e = self.task_change(*t, notice.as_ref(), self.now(), Some(engine_event));
-                let json = serde_json::to_vec(&e).expect("an event serialises into memory");
-                self.journal.write_json(&json);
+                self.journal.write_serialized(&e);
                 return;
             }
             let v = self.render(&r);

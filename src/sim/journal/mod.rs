@@ -266,6 +266,7 @@ pub struct Journal<'a> {
     arns: Arns,
     event_ids: u64,
     rows: crate::sim::rows::RowStream,
+    scratch: Vec<u8>,
 }
 
 impl<'a> Journal<'a> {
@@ -276,6 +277,7 @@ impl<'a> Journal<'a> {
             arns: Arns { start_unix_ms },
             event_ids: 0,
             rows: Default::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -322,14 +324,16 @@ impl<'a> Journal<'a> {
         self.rec.event(v);
     }
 
-    /// Whether records may be written serialised ([`write_json`](Self::write_json)).
+    /// Whether records may be written serialised ([`write_serialized`](Self::write_serialized)).
     pub fn takes_json(&self) -> bool {
         self.rec.takes_json()
     }
 
-    /// Writes a record serialised by the caller (stamped with its engine event already).
-    pub fn write_json(&mut self, json: &[u8]) {
-        self.rec.event_json(json);
+    /// Serialises a record (stamped with its engine event already) and writes it.
+    pub fn write_serialized(&mut self, record: &impl serde::Serialize) {
+        self.scratch.clear();
+        serde_json::to_writer(&mut self.scratch, record).expect("a record serialises into memory");
+        self.rec.event_json(&self.scratch);
     }
 
     /// Writes a decision record.
@@ -381,14 +385,53 @@ impl Arns {
     pub fn service(&self, cluster: &str, name: &str) -> String {
         self.arn(&format!("service/{cluster}/{name}"))
     }
-    /// ISO 8601 wall-clock time of simulated time `t`, millisecond precision.
+    /// ISO 8601 wall-clock time of simulated time `t`, millisecond precision
+    /// (`2026-01-01T00:00:01.500Z`). Written digit by digit: a big run formats a few
+    /// of these per task.
     pub fn iso(&self, t: SimTime) -> String {
         let ms = self.start_unix_ms + t.millis() as i64;
-        chrono::DateTime::from_timestamp_millis(ms)
-            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-            .unwrap_or_default()
+        let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+        let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        let (y, m, d) = civil_from_days(days);
+        if !(0..=9999).contains(&y) {
+            return String::new();
+        }
+        let mut s = String::with_capacity(24);
+        let mut digits = |n: i64, width: u32| {
+            for k in (0..width).rev() {
+                s.push(char::from(b'0' + (n / 10i64.pow(k) % 10) as u8));
+            }
+        };
+        digits(y, 4);
+        digits(m, 2);
+        digits(d, 2);
+        digits(day_secs / 3600, 2);
+        digits(day_secs / 60 % 60, 2);
+        digits(day_secs % 60, 2);
+        digits(milli, 3);
+        for (at, sep) in [(4, '-'), (7, '-'), (10, 'T'), (13, ':'), (16, ':'), (19, '.')] {
+            s.insert(at, sep);
+        }
+        s.push('Z');
+        s
     }
 }
+
+/// (year, month, day) of a day counted from 1970-01-01 (H. Hinnant's `civil_from_days`,
+/// proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+impl Arns {}
 
 #[cfg(test)]
 mod tests {
@@ -400,6 +443,20 @@ mod tests {
             start_unix_ms: 1_767_225_600_000,
         };
         assert_eq!(a.iso(SimTime(1_500)), "2026-01-01T00:00:01.500Z");
+        // Digit by digit, as chrono prints it, across leap days, years and centuries.
+        let mut x: u64 = 7;
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let at = Arns {
+                start_unix_ms: (x >> 22) as i64 % 250_000_000_000_000 - 60_000_000_000_000,
+            };
+            let t = SimTime(x % 1_000_000_000);
+            let ms = at.start_unix_ms + t.millis() as i64;
+            let want = chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            assert_eq!(at.iso(t), want, "{ms}");
+        }
         assert_eq!(
             a.task("default", "abc"),
             "arn:aws:ecs:us-east-1:123456789012:task/default/abc"
