@@ -101,6 +101,8 @@ pub struct Index {
     part_of: BTreeMap<Vec<Option<Sym>>, u32>,
     slots: Vec<Slot>,
     buckets: Vec<Bucket>,
+    /// (partition, key) → bucket, for non-empty buckets: only looked up, never iterated
+    /// (the order of the partitions' `keys` decides).
     bucket_of: FxHashMap<(u32, Key), u32>,
     free: Vec<u32>,
 }
