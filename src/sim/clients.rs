@@ -240,21 +240,19 @@ impl Sim<'_> {
             (None, Some(r)) => attempt < r.attempts,
             (None, None) => false,
         };
-        let response = if self.journal.wants() || request.client_token.is_some() {
-            self.run_task_response(&placed, &failures)
-        } else {
-            Value::Null
-        };
         if let Some(token) = &request.client_token {
             let key = crate::control::token_key("RunTask", request.cluster.as_deref(), token);
-            self.clients.remember_token(key, token_text(request), response.clone());
+            let response = self.run_task_response(&placed, &failures);
+            let response = serde_json::to_value(response).expect("a response renders as JSON");
+            self.clients.remember_token(key, token_text(request), response);
         }
         self.record(|s| {
             let body = RunTask {
                 count: Some(count as i64),
                 ..request.clone()
             };
-            let mut c = Call::ok("RunTask", body, Response::Json(response)).by(s.origin_label(origin));
+            let response = Response::RunTask(s.run_task_response(&placed, &failures));
+            let mut c = Call::ok("RunTask", body, response).by(s.origin_label(origin));
             c.client = Some(ClientFacts {
                 attempt,
                 arrived_at,

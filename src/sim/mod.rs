@@ -205,12 +205,18 @@ impl Sim<'_> {
         if self.journal.wants() {
             let r = make(self);
             let engine_event = self.q.delivered();
-            if let journal::Record::TaskChange(t, notice) = &r
-                && self.journal.takes_json()
-            {
-                let e = self.task_change(*t, notice.as_ref(), self.now(), Some(engine_event));
-                self.journal.write_serialized(&e);
-                return;
+            if self.journal.takes_json() {
+                match &r {
+                    journal::Record::TaskChange(t, notice) => {
+                        let e = self.task_change(*t, notice.as_ref(), self.now(), Some(engine_event));
+                        return self.journal.write_serialized(&e);
+                    }
+                    journal::Record::Call(c) => {
+                        let e = self.trail(c, self.now(), Some(engine_event));
+                        return self.journal.write_serialized(&e);
+                    }
+                    _ => {}
+                }
             }
             let v = self.render(&r);
             self.journal.write(v, engine_event);

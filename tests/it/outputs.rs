@@ -193,25 +193,61 @@ fn streamed_tasks_csv_is_the_file_a_run_keeping_every_task_writes() {
     }
 }
 
-#[test]
-fn task_events_serialised_directly_are_the_bytes_of_their_json_values() {
+/// events.jsonl as the CLI writes it (records serialised directly) against the records a
+/// `Collect` recorder gets as JSON values, line by line.
+fn assert_events_match_their_values(path: &std::path::Path, name: &str) -> String {
     use ecsim::sim::journal::Collect;
-    // The CLI's recorder takes task state changes serialised; Collect takes values.
-    for name in ["default", "fargate-mix", "services-over-time"] {
-        let file = format!("scenarios/{name}.toml");
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&file);
-        let sc = ecsim::scenario::load_scenario(&path).unwrap();
-        let mut rec = Collect::default();
-        ecsim::sim::run(&sc, sc.seed, &mut rec);
-        let want: String = rec.events.iter().map(|v| format!("{v}\n")).collect();
-        let dir = tempfile::tempdir().unwrap();
-        ecsim_ok("run", &file, dir.path(), &["--outputs", "events"]);
-        let got = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
-        let tasks = want.matches("\"ECS Task State Change\"").count();
-        assert!(tasks > 10, "{name}: task events to compare");
-        assert_eq!(got.len(), want.len(), "{name}");
-        for (n, (g, w)) in got.lines().zip(want.lines()).enumerate() {
-            assert_eq!(g, w, "{name}, line {}", n + 1);
-        }
+    let sc = ecsim::scenario::load_scenario(path).unwrap();
+    let mut rec = Collect::default();
+    ecsim::sim::run(&sc, sc.seed, &mut rec);
+    let want: String = rec.events.iter().map(|v| format!("{v}\n")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    ecsim_ok("run", path.to_str().unwrap(), dir.path(), &["--outputs", "events"]);
+    let got = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
+    assert!(
+        want.matches("\"ECS Task State Change\"").count() > 2,
+        "{name}: task events to compare"
+    );
+    for (n, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+        assert_eq!(g, w, "{name}, line {}", n + 1);
+    }
+    assert_eq!(got.len(), want.len(), "{name}");
+    got
+}
+
+#[test]
+fn records_serialised_directly_are_the_bytes_of_their_json_values() {
+    use crate::common::{HEADER, group, task_def};
+    // The CLI's recorder takes task state changes and calls serialised; Collect values.
+    for name in [
+        "default",
+        "fargate-mix",
+        "services-over-time",
+        "ec2-burst",
+        "mixed-cluster",
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
+        assert_events_match_their_values(&path, name);
+    }
+    // A refused call (errorCode, errorMessage, exception members) and an idempotent replay.
+    let call = |at: &str, count: u32| {
+        format!(
+            "[[timeline]]\nat = \"{at}\"\napi = \"RunTask\"\nrequest = {{ taskDefinition = \"t\", count = {count}, clientToken = \"tok-1\" }}\n"
+        )
+    };
+    let text = format!(
+        "{HEADER}{}{}{}{}{}",
+        group("g", "m5.xlarge", 1),
+        task_def("t", 100, 100),
+        call("0s", 2),
+        call("1m", 3),
+        call("2m", 2),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("calls.toml");
+    std::fs::write(&path, text).unwrap();
+    let events = assert_events_match_their_values(&path, "calls");
+    for member in ["\"errorCode\":\"ConflictException\"", "\"ecsimIdempotentReplay\":true"] {
+        assert!(events.contains(member), "no {member} in:\n{events}");
     }
 }

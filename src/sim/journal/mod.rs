@@ -154,8 +154,10 @@ pub enum ActionDetail {
 /// A successful call's `responseElements`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Response {
-    /// Rendered before (a RunTask's, kept for its clientToken; an idempotent replay's).
+    /// Rendered before (an idempotent replay's: the first call's response).
     Json(Value),
+    /// A RunTask's tasks and failures.
+    RunTask(render::RunTaskResponse),
     /// A service as DescribeServices shows it.
     Service(ServiceId),
     /// A registered task definition.

@@ -92,52 +92,54 @@ impl Sim<'_> {
     }
 
     fn render_call(&self, c: &Call, now: SimTime) -> Value {
-        let mut v = json!({
-            "eventVersion": "1.08",
-            "eventTime": self.journal.arns().iso(now),
-            "simTime": now.secs_string(),
-            "eventSource": "ecs.amazonaws.com",
-            "eventName": c.api,
-            "eventType": "AwsApiCall",
-            "awsRegion": REGION,
-            "recipientAccountId": ACCOUNT,
-            "requestParameters": c.request,
-            "responseElements": Value::Null,
-        });
-        match &c.result {
-            Ok(r) => v["responseElements"] = self.response(r),
-            Err((code, message)) => {
-                v["errorCode"] = json!(code);
-                v["errorMessage"] = json!(message);
-                if let Some(m) = &c.error_members {
-                    v["responseElements"] = m.clone();
-                }
-            }
+        serde_json::to_value(self.trail(c, now, None)).expect("a record renders as JSON")
+    }
+
+    /// A call's CloudTrail record; `ecsim_event` is set when it is serialised directly
+    /// (else the journal adds it).
+    pub(in crate::sim) fn trail<'c>(&self, c: &'c Call, now: SimTime, ecsim_event: Option<u64>) -> Trail<'c> {
+        let (response, error_code, error_message) = match &c.result {
+            Ok(Response::RunTask(r)) => (Elements::RunTask(r), None, None),
+            Ok(r) => (Elements::Value(self.response(r)), None, None),
+            Err((code, message)) => (
+                Elements::Value(c.error_members.clone().unwrap_or(Value::Null)),
+                Some(*code),
+                Some(message.as_str()),
+            ),
+        };
+        Trail {
+            aws_region: REGION,
+            ecsim_client: c.client.as_ref().map(|f| ClientRecord {
+                arrived_at: f.arrived_at.secs_string(),
+                attempt: f.attempt,
+                request: &f.request,
+                retries: f.retries,
+            }),
+            ecsim_event,
+            ecsim_idempotent_replay: c.idempotent.then_some(true),
+            ecsim_run: c
+                .announces_run
+                .then(|| json!({"seed": self.streams.master(), "settings": self.sc.settings})),
+            error_code,
+            error_message,
+            event_name: c.api,
+            event_source: "ecs.amazonaws.com",
+            event_time: self.journal.arns().iso(now),
+            event_type: "AwsApiCall",
+            event_version: "1.08",
+            recipient_account_id: ACCOUNT,
+            request_parameters: &c.request,
+            response_elements: response,
+            sim_time: now.secs_string(),
+            user_agent: c.user_agent.as_deref(),
         }
-        if let Some(ua) = &c.user_agent {
-            v["userAgent"] = json!(ua);
-        }
-        if let Some(f) = &c.client {
-            v["ecsimClient"] = json!({
-                "attempt": f.attempt,
-                "arrivedAt": f.arrived_at.secs_string(),
-                "request": f.request,
-                "retries": f.retries,
-            });
-        }
-        if c.idempotent {
-            v["ecsimIdempotentReplay"] = json!(true);
-        }
-        if c.announces_run {
-            v["ecsimRun"] = json!({"seed": self.streams.master(), "settings": self.sc.settings});
-        }
-        v
     }
 
     /// A call's `responseElements`.
     pub(in crate::sim) fn response(&self, r: &Response) -> Value {
         match r {
             Response::Json(v) => v.clone(),
+            Response::RunTask(r) => serde_json::to_value(r).expect("a response renders as JSON"),
             Response::Service(s) => json!({"service": self.service_json(*s)}),
             Response::TaskDefinition(td) => {
                 let def = self.control.registry().get(*td);
@@ -195,15 +197,17 @@ impl Sim<'_> {
         &self,
         tasks: &[TaskIdx],
         failures: &[(crate::ecs::failure::Failure, Option<InstanceId>)],
-    ) -> Value {
-        let tasks: Vec<Value> = tasks.iter().map(|&t| self.task_summary(t)).collect();
-        let failures: Vec<Value> = failures
-            .iter()
-            .map(|(reason, closest)| {
-                json!({"arn": closest.map(|i| self.container_instance_arn(i)), "reason": reason.as_str()})
-            })
-            .collect();
-        json!({"tasks": tasks, "failures": failures})
+    ) -> RunTaskResponse {
+        RunTaskResponse {
+            failures: failures
+                .iter()
+                .map(|(reason, closest)| FailureEntry {
+                    arn: closest.map(|i| self.container_instance_arn(i)),
+                    reason: reason.as_str(),
+                })
+                .collect(),
+            tasks: tasks.iter().map(|&t| self.task_summary(t)).collect(),
+        }
     }
 
     fn state_change(&mut self, t: SimTime, detail_type: &'static str, resource: &str, detail: Value) -> Value {
@@ -287,17 +291,17 @@ impl Sim<'_> {
     }
 
     /// A task as RunTask's response lists it.
-    fn task_summary(&self, t: TaskIdx) -> Value {
+    fn task_summary(&self, t: TaskIdx) -> TaskSummary {
         let task = self.tasks.get(t);
-        json!({
-            "taskArn": self.task_arn(t),
-            "lastStatus": task.status.as_str(),
-            "containerInstanceArn": task.instance.map(|i| self.container_instance_arn(i)),
-            "group": self.fleet.cluster().group_name(task.group),
-            "launchType": task.pool.launch_type(),
-            "capacityProviderName": self.provider_name(task.pool),
-            "taskDefinitionArn": self.task_definition_arn(task.taskdef),
-        })
+        TaskSummary {
+            capacity_provider_name: self.provider_name(task.pool).to_string(),
+            container_instance_arn: task.instance.map(|i| self.container_instance_arn(i)),
+            group: self.fleet.cluster().group_name(task.group).to_string(),
+            last_status: task.status.as_str(),
+            launch_type: task.pool.launch_type(),
+            task_arn: self.task_arn(t),
+            task_definition_arn: self.task_definition_arn(task.taskdef),
+        }
     }
 
     fn task_detail(
@@ -481,4 +485,81 @@ pub struct TaskDetail {
     task_arn: String,
     task_definition_arn: String,
     version: u32,
+}
+
+/// A CloudTrail record of an API call (members in sorted order, as above).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trail<'c> {
+    aws_region: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ecsim_client: Option<ClientRecord<'c>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ecsim_event: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ecsim_idempotent_replay: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ecsim_run: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'c str>,
+    event_name: &'static str,
+    event_source: &'static str,
+    event_time: String,
+    event_type: &'static str,
+    event_version: &'static str,
+    recipient_account_id: &'static str,
+    request_parameters: &'c Value,
+    response_elements: Elements<'c>,
+    sim_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<&'c str>,
+}
+
+/// ecsim's RunTask client facts on a call (`ecsimClient`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientRecord<'c> {
+    arrived_at: String,
+    attempt: u32,
+    request: &'c str,
+    retries: bool,
+}
+
+/// A call's `responseElements`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Elements<'c> {
+    /// Rendered as JSON.
+    Value(Value),
+    /// A RunTask's.
+    RunTask(&'c RunTaskResponse),
+}
+
+/// RunTask's response: the tasks it started and a failure per task it could not place.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunTaskResponse {
+    failures: Vec<FailureEntry>,
+    tasks: Vec<TaskSummary>,
+}
+
+/// A RunTask failure entry.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+struct FailureEntry {
+    arn: Option<String>,
+    reason: &'static str,
+}
+
+/// A task as RunTask's response lists it (members in sorted order).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskSummary {
+    capacity_provider_name: String,
+    container_instance_arn: Option<String>,
+    group: String,
+    last_status: &'static str,
+    launch_type: &'static str,
+    task_arn: String,
+    task_definition_arn: String,
 }
