@@ -200,7 +200,8 @@ impl Sim<'_> {
     }
 
     /// Sends a record to the journal, built only when records are wanted. Task state
-    /// changes, most of a big run's records, go serialised when the recorder takes that.
+    /// changes and API calls, most of a big run's records, go serialised from their typed
+    /// form when the recorder takes that (never built as a `Value`).
     fn record(&mut self, make: impl FnOnce(&Self) -> journal::Record) {
         if self.journal.wants() {
             let r = make(self);
