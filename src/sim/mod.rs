@@ -314,10 +314,7 @@ impl Sim<'_> {
 
     /// `startedBy` of a task: its service deployment, or the RunTask's `startedBy`.
     fn started_by(&self, origin: Origin, deployment: DeploymentIdx) -> String {
-        match origin {
-            Origin::Service(s) => self.services.get(s).deployment(deployment).id.clone(),
-            _ => outcome::run_task_started_by(self.sc, origin),
-        }
+        rows::started_by(self, self.sc, origin, deployment)
     }
 
     fn sample_until(&mut self, t: SimTime) {

@@ -2,7 +2,7 @@
 //! invariants a finished run must satisfy.
 
 use super::Unusable;
-use super::ids::{DeploymentIdx, Origin};
+use super::ids::Origin;
 use super::metrics::{Sample, ServiceSample, Summary};
 use super::services::Service;
 use super::task::{Request, Task, TaskStatus};
@@ -71,15 +71,6 @@ impl Outcome {
     pub fn provider_name(&self, pool: crate::ecs::provider::Pool) -> &str {
         pool.provider()
             .map_or("", |p| self.provider_names[p.0 as usize].as_str())
-    }
-
-    /// `startedBy` of a task (or request) of `origin`: its service deployment's id, or
-    /// the RunTask's `startedBy`.
-    pub fn started_by(&self, sc: &Scenario, origin: Origin, deployment: DeploymentIdx) -> String {
-        match origin {
-            Origin::Service(s) => self.services[s.idx()].deployment(deployment).id.clone(),
-            _ => run_task_started_by(sc, origin),
-        }
     }
 }
 

@@ -110,6 +110,12 @@ impl RowSource for Sim<'_> {
     }
 }
 
+/// The capacity provider a task of `pool` runs on, by name (empty for none).
+pub(super) fn provider_name(sc: &Scenario, pool: crate::ecs::provider::Pool) -> &str {
+    pool.provider()
+        .map_or("", |p| sc.capacity.providers[p.0 as usize].name.as_str())
+}
+
 fn secs(t: Option<crate::engine::SimTime>) -> String {
     t.map(|t| t.secs_string()).unwrap_or_default()
 }
@@ -121,7 +127,9 @@ fn service_name(src: &dyn RowSource, origin: Origin) -> String {
     }
 }
 
-fn started_by(src: &dyn RowSource, sc: &Scenario, origin: Origin, deployment: DeploymentIdx) -> String {
+/// `startedBy` of a task (or request) of `origin`: its service deployment's id, or the
+/// RunTask's `startedBy`.
+pub(super) fn started_by(src: &dyn RowSource, sc: &Scenario, origin: Origin, deployment: DeploymentIdx) -> String {
     match origin {
         Origin::Service(s) => src.service(s).deployment(deployment).id.clone(),
         _ => run_task_started_by(sc, origin),
@@ -140,10 +148,7 @@ pub fn task_row(src: &dyn RowSource, sc: &Scenario, idx: TaskIdx, t: &Task) -> T
         started_by: started_by(src, sc, t.origin, t.deployment),
         service_name: service_name(src, t.origin),
         launch_type: t.pool.launch_type().into(),
-        capacity_provider: t
-            .pool
-            .provider()
-            .map_or(String::new(), |p| sc.capacity.providers[p.0 as usize].name.clone()),
+        capacity_provider: provider_name(sc, t.pool).to_string(),
         container_instance_id: inst.map(|i| i.container_instance_id.clone()).unwrap_or_default(),
         ec2_instance_id: inst.map(|i| i.spec.ec2_instance_id.clone()).unwrap_or_default(),
         availability_zone: inst

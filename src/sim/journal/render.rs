@@ -286,8 +286,7 @@ impl Sim<'_> {
 
     /// The capacity provider of a pool, as ECS names it in task events (empty for none).
     fn provider_name(&self, pool: Pool) -> &str {
-        pool.provider()
-            .map_or("", |p| self.sc.capacity.providers[p.0 as usize].name.as_str())
+        crate::sim::rows::provider_name(self.sc, pool)
     }
 
     /// A task as RunTask's response lists it.
