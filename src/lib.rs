@@ -9,6 +9,7 @@ pub mod ecs;
 pub mod engine;
 pub mod error;
 pub mod output;
+pub mod pack;
 pub mod placement;
 pub mod replay;
 pub mod scenario;

@@ -149,6 +149,38 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Score placement strategies on bin-packing benchmarks against proven optima.
+    ///
+    /// Example: ecsim pack ../shared/benchmarks/bpplib-1d --strategy firstFit,bestFit --order decreasing
+    ///
+    /// Reads BPPLIB files (.txt, .bpp: n, c, then n weights) and VPSolver files (.vbp), or folders of
+    /// them; other files are skipped. Items are tasks, bins identical container instances, packed by the
+    /// simulator's own placement engine; a bin opens when no open bin takes the next item. Optima and
+    /// lower bounds come from Bounds.txt, derived_bounds.csv or results_data/*.csv in the instance's folder
+    /// or its parents. Writes <out>/<set>.csv (a row per instance, strategy and order) and prints a summary.
+    Pack {
+        /// Instance files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Strategies, comma-separated: TYPE or TYPE:FIELD (binpack:cpu; binpack alone packs memory).
+        #[arg(long, default_value = "firstFit,bestFit")]
+        strategy: String,
+        /// Item orders, comma-separated: online (file order), decreasing (largest first by --key).
+        #[arg(long, default_value = "decreasing")]
+        order: String,
+        /// What decreasing sorts by, comma-separated for several: memory, cpu, sum, max, dotProduct, l2Norm.
+        #[arg(long, default_value = "max")]
+        key: String,
+        /// Output folder (default: results/pack).
+        #[arg(long, value_parser = folder)]
+        out: Option<PathBuf>,
+        /// Seed for random tie-breaks and sampling strategies.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Threads (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
     /// Print a shell completion script.
     ///
     /// Example: ecsim completions bash
@@ -282,6 +314,90 @@ fn sweep(file: &Path, out: Option<PathBuf>, jobs: Option<usize>) -> Result<(), E
         eprintln!("{} runs in {:.2?} wall time", rows.len(), started.elapsed());
     }
     Ok(())
+}
+
+fn pack(
+    paths: &[PathBuf],
+    strategy: &str,
+    order: &str,
+    key: &str,
+    out: Option<PathBuf>,
+    seed: u64,
+    jobs: Option<usize>,
+) -> Result<(), Error> {
+    let opts = ecsim::pack::Options::parse(strategy, order, key)?;
+    let found = ecsim::pack::discover(paths)?;
+    if found.is_empty() {
+        let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::invalid(
+            &named.join(", "),
+            "",
+            "no bin-packing instance here: BPPLIB files (.txt, .bpp) or VPSolver files (.vbp) were expected",
+        ));
+    }
+    let loaded = ecsim::pack::load(found)?;
+    let started = Instant::now();
+    let bar = ecsim::output::progress::counter(loaded.len() as u64, "instances", !quiet());
+    let rows = ecsim::pack::run_pack(&loaded, &opts, seed, jobs, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let dir = out_dir(out, "pack");
+    let mut out = OutDir::open(&dir)?;
+    let mut sets: Vec<&str> = rows.iter().map(|r| r.set.as_str()).collect();
+    sets.sort_unstable();
+    sets.dedup();
+    for set in &sets {
+        let name = format!("{set}.csv");
+        let mut w = csv::Writer::from_writer(out.create(&name)?);
+        let written = (|| -> Result<(), csv::Error> {
+            w.write_record(ecsim::pack::COLUMNS)?;
+            for r in rows.iter().filter(|r| r.set == *set) {
+                w.write_record(r.cells())?;
+            }
+            w.flush()?;
+            Ok(())
+        })();
+        written.map_err(|e| Error::Write {
+            path: dir.join(&name).display().to_string(),
+            reason: e.to_string(),
+        })?;
+    }
+    out.commit()?;
+    say_raw!("{}", pack_table(&ecsim::pack::summarize(&rows)));
+    say!(
+        "wrote {} ({} instances × {} strategies × {} orders)",
+        if sets.len() == 1 {
+            dir.join(format!("{}.csv", sets[0])).display().to_string()
+        } else {
+            format!("{} files in {}", sets.len(), dir.display())
+        },
+        loaded.len(),
+        opts.strategies.len(),
+        opts.orders.len()
+    );
+    if !quiet() {
+        eprintln!("{} packings in {:.2?} wall time", rows.len(), started.elapsed());
+    }
+    Ok(())
+}
+
+/// The printed summary: one line per set, strategy and order.
+fn pack_table(lines: &[ecsim::pack::SummaryLine]) -> String {
+    let mut t = format!(
+        "{:<24} {:<16} {:<20} {:>9} {:>10} {:>10} {:>11} {:>10}\n",
+        "set", "strategy", "order", "instances", "bins", "meanRatio", "atOptimum", "worstRatio"
+    );
+    for l in lines {
+        let at = if l.with_optimum == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", 100.0 * l.at_optimum as f64 / l.with_optimum as f64)
+        };
+        t += &format!(
+            "{:<24} {:<16} {:<20} {:>9} {:>10} {:>10.4} {:>11} {:>10.4}\n",
+            l.set, l.strategy, l.order, l.instances, l.bins, l.mean_ratio, at, l.worst_ratio
+        );
+    }
+    t
 }
 
 fn validate(file: &Path) -> Result<(), Error> {
@@ -418,6 +534,15 @@ fn main() -> ExitCode {
             scenario,
             options,
         } => replay(&file, scenario, options),
+        Command::Pack {
+            paths,
+            strategy,
+            order,
+            key,
+            out,
+            seed,
+            jobs,
+        } => pack(&paths, &strategy, &order, &key, out, seed, jobs),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "ecsim", &mut std::io::stdout());

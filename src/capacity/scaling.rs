@@ -84,6 +84,7 @@ pub fn instances_needed(tasks: &[&Reservation], smallest: Shape, largest: Shape)
                 static_ports: vec![Default::default(); ports],
                 dynamic_ports: 0,
                 gpus,
+                extra: Vec::new(),
             };
             count.div_ceil(largest.holds(&r).max(1))
         })

@@ -47,6 +47,7 @@ impl Failure {
             Failure::Resource(Shortfall::Ports) => "RESOURCE:PORTS",
             Failure::Resource(Shortfall::Eni) => "RESOURCE:ENI",
             Failure::Resource(Shortfall::Gpu) => "RESOURCE:GPU",
+            Failure::Resource(Shortfall::Dimension) => "RESOURCE:DIMENSION",
             Failure::Attribute => "ATTRIBUTE",
             Failure::MemberOf => "MemberOf placement constraint unsatisfied.",
             Failure::DistinctInstance => "DistinctInstance placement constraint unsatisfied.",
@@ -93,12 +94,10 @@ impl Failure {
         }
     }
 
-    /// Its position in [`ALL`](Self::ALL).
-    pub fn index(self) -> usize {
-        Failure::ALL
-            .iter()
-            .position(|f| *f == self)
-            .expect("every reason is in ALL")
+    /// Its position in [`ALL`](Self::ALL); None for `RESOURCE:DIMENSION`, the
+    /// research mode's reason, which no scenario can meet and no column counts.
+    pub fn index(self) -> Option<usize> {
+        Failure::ALL.iter().position(|f| *f == self)
     }
 }
 

@@ -178,6 +178,9 @@ pub struct Reservation {
     pub eni: bool,
     /// Whole GPUs (the containers' `resourceRequirements` of type GPU).
     pub gpus: u32,
+    /// Not ECS — sizes in further dimensions, for vector bin packing with more than
+    /// CPU and memory (`ecsim pack`); empty in every scenario.
+    pub extra: Vec<u32>,
 }
 
 /// A registered task definition revision.
@@ -455,6 +458,7 @@ pub fn register(body: &RegisterTaskDefinition, next: u32, path: &str, report: &m
         dynamic_ports,
         eni: network_mode == NetworkMode::Awsvpc,
         gpus,
+        extra: Vec::new(),
     };
     Some(TaskDefinition {
         family: body.family.clone(),

@@ -76,6 +76,23 @@ impl Progress {
     }
 }
 
+/// A bar counting `len` pieces of work (`unit`: "runs", "instances") on standard
+/// error; hidden unless `show` (indicatif also hides it when standard error is not a
+/// terminal).
+pub fn counter(len: u64, unit: &str, show: bool) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {unit}, {{elapsed}} elapsed, {{eta}} left"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
 /// Simulated time as `h:mm:ss`.
 fn clock(t: SimTime) -> String {
     let s = t.0 / 1000;

@@ -293,7 +293,7 @@ impl Placer {
     /// instance with both) no memory where the CPU is. The most CPU left in the scope
     /// comes from the plan's own index when it is ordered by remaining resources and
     /// filters nothing, else from the scope's resource index. None when the indexes
-    /// cannot tell (constraints, ports, network interfaces, GPUs, or no instance
+    /// cannot tell (constraints, ports, network interfaces, GPUs, further dimensions, or no instance
     /// taking tasks): the caller scans.
     pub fn quick_reason(&mut self, plan_id: PlanId, res: &Reservation, cluster: &Cluster) -> Option<Failure> {
         let plan = &self.plans[plan_id.0 as usize];
@@ -302,6 +302,7 @@ impl Placer {
             || res.dynamic_ports > 0
             || !res.static_ports.is_empty()
             || res.gpus > 0
+            || !res.extra.is_empty()
         {
             return None;
         }

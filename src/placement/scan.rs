@@ -68,6 +68,11 @@ fn shortfall_detail(cluster: &Cluster, id: InstanceId, res: &Reservation, s: Sho
         Shortfall::Ports => "a required host port is in use, or the port limits are reached".into(),
         Shortfall::Eni => "no elastic network interface left".into(),
         Shortfall::Gpu => format!("needs {} GPUs, {} free", res.gpus, cluster.gpus_left(id)),
+        Shortfall::Dimension => format!(
+            "needs {:?} in further dimensions, {:?} left",
+            res.extra,
+            cluster.extra_left(id)
+        ),
     }
 }
 
@@ -138,13 +143,18 @@ pub fn filter(plan: &Plan, v: &View, record: bool) -> Scan {
         out.failure = Some((reason, removed.first().copied()));
         return out;
     }
+    // Further dimensions (`ecsim pack`'s vector bins) are a stage only where a task has them.
+    let further = (!res.extra.is_empty()).then_some(Shortfall::Dimension);
     for stage in [
         Shortfall::Cpu,
         Shortfall::Memory,
         Shortfall::Ports,
         Shortfall::Eni,
         Shortfall::Gpu,
-    ] {
+    ]
+    .into_iter()
+    .chain(further)
+    {
         let (keep, drop): (Vec<_>, Vec<_>) = cands
             .iter()
             .partition(|&&id| cluster.shortfall(id, res).is_none_or(|s| s > stage));

@@ -247,6 +247,7 @@ impl Sim<'_> {
                 t.and_then(|t| t.task_enis(trunked)).unwrap_or(0)
             },
             gpus: t.map_or(0, |t| t.gpus),
+            extra: Vec::new(),
             reserved_ports,
             attributes,
             agent_version: b

@@ -29,16 +29,7 @@ pub struct SweepRow {
 /// progress bar on stderr when `progress` and stderr is a terminal.
 pub fn run_sweep(sweep: &Sweep, jobs: Option<usize>, progress: bool) -> Result<Vec<SweepRow>, Error> {
     let runs = sweep.runs();
-    let bar = if progress {
-        let b = indicatif::ProgressBar::new(runs.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, {eta} left")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = crate::output::progress::counter(runs.len() as u64, "runs", progress);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         .build()

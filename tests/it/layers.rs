@@ -13,7 +13,8 @@ const LAYERS: &[&[&str]] = &[
     &["scenario"],
     &["replay"],
     &["sim"],
-    &["output", "sweep"],
+    &["output"],
+    &["sweep", "pack"],
 ];
 
 fn layer(module: &str) -> Option<usize> {

@@ -19,6 +19,7 @@ mod invariants;
 mod layers;
 mod limits;
 mod outputs;
+mod pack;
 mod paste;
 mod placement_examples;
 mod ports_enis;

@@ -38,6 +38,9 @@ pub struct InstanceSpec {
     pub task_enis: u32,
     /// GPUs it registers (whole GPUs, reserved one task at a time).
     pub gpus: u32,
+    /// Not ECS — capacities in further dimensions (`ecsim pack`'s vector bins); every
+    /// instance of a cluster has the same number, none in a scenario.
+    pub extra: Vec<u32>,
     /// Extra static ports the agent reserves (`ECS_RESERVED_PORTS` beyond the defaults).
     pub reserved_ports: Vec<u16>,
     /// Attributes, built-in and custom. Registration moves them into the cluster's
@@ -77,6 +80,7 @@ impl InstanceSpec {
             memory,
             task_enis: 2,
             gpus: 0,
+            extra: vec![],
             reserved_ports: vec![],
             attributes: BTreeMap::new(),
             agent_version: "1.85.0".into(),
@@ -131,6 +135,8 @@ pub enum Shortfall {
     Eni,
     /// Not enough free GPUs.
     Gpu,
+    /// Not ECS — not enough capacity in a further dimension (`ecsim pack`).
+    Dimension,
 }
 
 impl Shortfall {

@@ -51,6 +51,7 @@ impl InstanceStatus {
     }
 }
 
+mod dims;
 mod instance;
 #[cfg(test)]
 mod tests;
@@ -72,6 +73,9 @@ pub struct Cluster {
     registered: Vec<(u32, u32)>,
     enis_left: Vec<u32>,
     gpus_left: Vec<u32>,
+    /// Capacity left in further dimensions, `extra_dims` per instance.
+    extra_left: Vec<u32>,
+    extra_dims: usize,
     status: Vec<InstanceStatus>,
     connected: Vec<bool>,
     running: Vec<u32>,
@@ -111,6 +115,8 @@ impl Cluster {
             registered: Vec::new(),
             enis_left: Vec::new(),
             gpus_left: Vec::new(),
+            extra_left: Vec::new(),
+            extra_dims: 0,
             status: Vec::new(),
             connected: Vec::new(),
             running: Vec::new(),
@@ -207,6 +213,7 @@ impl Cluster {
         self.registered.push((spec.cpu, spec.memory));
         self.enis_left.push(spec.task_enis);
         self.gpus_left.push(spec.gpus);
+        self.register_extra(&spec.extra);
         self.status.push(InstanceStatus::Active);
         self.connected.push(true);
         self.running.push(0);
@@ -417,6 +424,9 @@ impl Cluster {
         if self.gpus_left[i] < res.gpus {
             return Some(Shortfall::Gpu);
         }
+        if !res.extra.is_empty() && !self.extra_fits(id, res) {
+            return Some(Shortfall::Dimension);
+        }
         None
     }
 
@@ -459,6 +469,7 @@ impl Cluster {
             self.enis_left[i] -= 1;
         }
         self.gpus_left[i] -= res.gpus;
+        self.adjust_extra(i, res, false);
         self.reserved_cpu_total += res.cpu as u64;
         self.reserved_mem_total += res.memory as u64;
         if self.running[i] == 0 {
@@ -490,6 +501,7 @@ impl Cluster {
             self.enis_left[i] += 1;
         }
         self.gpus_left[i] += res.gpus;
+        self.adjust_extra(i, res, true);
         self.reserved_cpu_total -= res.cpu as u64;
         self.reserved_mem_total -= res.memory as u64;
         self.running[i] -= 1;

@@ -1,13 +1,14 @@
 //! Not ECS — research heuristic `dotProduct` (Panigrahy et al., "Heuristics for Vector
 //! Bin Packing"): the candidate whose remaining capacity best aligns with the task's
 //! demand — the largest dot product of the two, each normalised by the instance's
-//! registered capacity. The score is 2 minus the dot product.
+//! registered capacity, over CPU, memory and any further dimensions. The score is the
+//! number of dimensions minus the dot product.
 
-use crate::placement::strategy::{fixed_score, share};
+use crate::placement::strategy::{best_fit::dims, dimensions, fixed_score, share};
 
 super::heuristic!("dotProduct", DotProduct, |v, id| {
-    let (cpu, memory) = v.cluster.registered(id);
-    let dot = share(v.res.cpu, cpu) * share(v.cluster.cpu_left(id), cpu)
-        + share(v.res.memory, memory) * share(v.cluster.mem_left(id), memory);
-    fixed_score(2.0 - dot)
+    let dot: f64 = dimensions(v.cluster, id, v.res)
+        .map(|(need, left, cap)| share(need, cap) * share(left, cap))
+        .sum();
+    fixed_score(dims(v.cluster, id) - dot)
 });

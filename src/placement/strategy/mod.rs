@@ -237,6 +237,28 @@ macro_rules! heuristic {
 }
 pub(crate) use heuristic;
 
+/// Each dimension of instance `id` as (what `res` needs, what is left, what is
+/// registered): CPU, memory, then the further dimensions of `ecsim pack`'s vector bins.
+pub fn dimensions<'a>(
+    cluster: &'a Cluster,
+    id: InstanceId,
+    res: &'a Reservation,
+) -> impl Iterator<Item = (u32, u32, u32)> + 'a {
+    let (cpu, memory) = cluster.registered(id);
+    let further = cluster
+        .extra_left(id)
+        .iter()
+        .zip(&cluster.instance(id).spec.extra)
+        .enumerate()
+        .map(|(k, (&left, &cap))| (res.extra.get(k).copied().unwrap_or(0), left, cap));
+    [
+        (res.cpu, cluster.cpu_left(id), cpu),
+        (res.memory, cluster.mem_left(id), memory),
+    ]
+    .into_iter()
+    .chain(further)
+}
+
 /// `x / of` as a share (0 when `of` is 0).
 pub fn share(x: u32, of: u32) -> f64 {
     if of == 0 { 0.0 } else { x as f64 / of as f64 }

@@ -48,6 +48,7 @@ fn instance_spec(
         memory: t.memory,
         task_enis: t.task_enis,
         gpus: t.gpus,
+        extra: Vec::new(),
         reserved_ports: t.reserved_ports.clone(),
         attributes,
         agent_version: t.agent_version.clone(),
