@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod capacity;
+pub mod cli;
 pub mod control;
 pub mod ecs;
 pub mod engine;

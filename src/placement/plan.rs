@@ -149,6 +149,11 @@ impl Plan {
         }
         static_filters.sort();
         static_filters.dedup();
+        for s in &chain.strategies {
+            for name in s.counted_attributes() {
+                track(name);
+            }
+        }
         let mut partition = Vec::new();
         let mut i = 0;
         for r in &roles {

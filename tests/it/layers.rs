@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["sim"],
     &["output"],
     &["sweep", "pack"],
+    &["cli"],
 ];
 
 fn layer(module: &str) -> Option<usize> {

@@ -6,6 +6,7 @@ mod bpplib;
 mod capacity;
 mod cli;
 mod common;
+mod custom_strategy;
 mod determinism;
 mod docs;
 mod explain;

@@ -82,6 +82,11 @@ pub trait Strategy: std::fmt::Debug + Send + Sync {
     fn role(&self) -> Role<'_>;
     /// The candidate's score: lower is better.
     fn score(&self, v: &View, id: InstanceId) -> u64;
+    /// Attributes whose tasks per group the score reads from [`View::counts`] (kept
+    /// up to date on every placement and release, as for `spread`); none by default.
+    fn counted_attributes(&self) -> Vec<&str> {
+        Vec::new()
+    }
     /// A sampling strategy's draw among `cands` (the others keep them all).
     fn sample(&self, cands: &[InstanceId], _v: &View, _s: &mut Sampler) -> Vec<InstanceId> {
         cands.to_vec()
