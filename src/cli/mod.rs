@@ -3,11 +3,11 @@
 //! placement strategy, say — can offer every command with [`main`] (see
 //! examples/custom_strategy.rs).
 
+use crate::error::{Error, Problem};
 use crate::output::{FileRecorder, OutDir, Outputs, write_run_files};
 use crate::scenario::load_scenario;
 use crate::sim::journal::Recorder;
 use crate::sweep::load_sweep;
-use crate::{Error, Problem};
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! class and print the summary.
 
 use super::{out_dir, quiet};
-use crate::Error;
+use crate::error::Error;
 use crate::output::OutDir;
 use std::path::PathBuf;
 use std::time::Instant;
