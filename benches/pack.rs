@@ -22,17 +22,31 @@ fn instances() -> Vec<PackInstance> {
         .map(|rd| {
             rd.filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.to_string_lossy().contains("u1000_"))
-                .map(|p| parse(&p.display().to_string(), &std::fs::read_to_string(&p).unwrap(), Format::Bpp).unwrap())
+                .map(|p| {
+                    parse(
+                        &p.display().to_string(),
+                        &std::fs::read_to_string(&p).unwrap(),
+                        Format::Bpp,
+                    )
+                    .unwrap()
+                })
                 .collect()
         })
         .unwrap_or_default();
     if found.is_empty() {
-        eprintln!("note: ../shared/benchmarks/bpplib-1d is not beside the clone; packing drawn instances of Falkenauer U's shape");
+        eprintln!(
+            "note: ../shared/benchmarks/bpplib-1d is not beside the clone; packing drawn instances of Falkenauer U's shape"
+        );
         let mut rng = RngStreams::new(1).stream(0, 0);
         found = (0..20)
             .map(|i| {
                 let sizes: Vec<String> = (0..1000).map(|_| rng.random_range(20..=100u32).to_string()).collect();
-                parse(&format!("u1000_{i}.txt"), &format!("1000\n150\n{}\n", sizes.join("\n")), Format::Bpp).unwrap()
+                parse(
+                    &format!("u1000_{i}.txt"),
+                    &format!("1000\n150\n{}\n", sizes.join("\n")),
+                    Format::Bpp,
+                )
+                .unwrap()
             })
             .collect();
     }

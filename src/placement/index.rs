@@ -28,6 +28,9 @@ pub enum Order {
     GroupCount,
     /// Not ordered (random, or no strategy left).
     Unordered,
+    /// By instance id, ascending (firstFit): served by
+    /// [`FirstFitTrees`](crate::placement::first_fit::FirstFitTrees), not by buckets.
+    Registration,
 }
 
 /// What an index covers: equal keys share one index.
@@ -138,6 +141,7 @@ impl Index {
             Order::Remaining(BinpackField::Cpu) => (cluster.cpu_left(id), cluster.mem_left(id)),
             Order::GroupCount => (cluster.group_count_on(self.key.group.expect("group index"), id), 0),
             Order::Unordered => (0, 0),
+            Order::Registration => (id.0, 0),
         }
     }
 
@@ -146,7 +150,7 @@ impl Index {
         match self.key.order {
             Order::Remaining(BinpackField::Memory) => (memory, cpu),
             Order::Remaining(BinpackField::Cpu) => (cpu, memory),
-            Order::GroupCount | Order::Unordered => (0, 0),
+            Order::GroupCount | Order::Unordered | Order::Registration => (0, 0),
         }
     }
 
@@ -156,7 +160,7 @@ impl Index {
         match self.key.order {
             Order::Remaining(BinpackField::Cpu) => Some(most(Part::max_primary)),
             Order::Remaining(BinpackField::Memory) => Some(most(Part::max_secondary)),
-            Order::GroupCount | Order::Unordered => None,
+            Order::GroupCount | Order::Unordered | Order::Registration => None,
         }
     }
 

@@ -6,6 +6,7 @@
 
 pub mod counts;
 pub mod explain;
+pub mod first_fit;
 pub mod index;
 pub mod plan;
 pub mod scan;
@@ -17,6 +18,7 @@ use crate::ecs::failure::Failure;
 use crate::ecs::task_definition::Reservation;
 use crate::engine::StreamRng;
 use counts::GroupCounts;
+use first_fit::FirstFitTrees;
 use index::{Index, IndexKey, Order};
 use plan::{Chain, Plan, PlanId};
 use rand::RngExt;
@@ -54,6 +56,7 @@ pub struct Placer {
     states: Vec<PlanState>,
     shapes: Shapes,
     counts: GroupCounts,
+    first_fit: FirstFitTrees,
 }
 
 /// What the research heuristics remember between decisions of one plan.
@@ -89,6 +92,7 @@ impl Placer {
             states: Vec::new(),
             shapes: Shapes::default(),
             counts: GroupCounts::default(),
+            first_fit: FirstFitTrees::default(),
         }
     }
 
@@ -168,6 +172,7 @@ impl Placer {
     /// An instance joined, left, or changed status, agent connection or attributes.
     pub fn instance_changed(&mut self, cluster: &Cluster, id: InstanceId) {
         self.counts.resolve(cluster);
+        self.first_fit.changed(cluster, id);
         for i in 0..self.indexes.len() {
             let member = self.indexes[i].contains(id);
             let belongs = self.belongs(&self.indexes[i].key, cluster, id);
@@ -209,6 +214,7 @@ impl Placer {
         for idx in &mut self.indexes {
             idx.rekey(cluster, id);
         }
+        self.first_fit.changed(cluster, id);
     }
 
     /// Tasks of each group per value of the attributes spread strategies use.
@@ -397,6 +403,9 @@ impl Placer {
         group: GroupId,
         cluster: &Cluster,
     ) -> Option<InstanceId> {
+        if self.plans[plan_id.0 as usize].order == Order::Registration {
+            return self.decide_first_fit(plan_id, res, group, cluster);
+        }
         let ix = self.index_for(plan_id, group, cluster);
         let plan = &self.plans[plan_id.0 as usize];
         let index = &self.indexes[ix];
@@ -466,6 +475,26 @@ impl Placer {
         }
         self.tiers = order;
         found.then(|| self.choose(plan_id, ix, res, group, cluster))
+    }
+
+    /// firstFit: the lowest-id instance that fits, from the scope's tree.
+    fn decide_first_fit(
+        &mut self,
+        plan_id: PlanId,
+        res: &Reservation,
+        group: GroupId,
+        cluster: &Cluster,
+    ) -> Option<InstanceId> {
+        let p = plan_id.0 as usize;
+        let plan = &self.plans[p];
+        let chosen = self
+            .first_fit
+            .first(cluster, plan.scope, (res.cpu, res.memory), &mut |id| {
+                cluster.shortfall(id, res).is_none()
+                    && plan.chain.constraints.iter().all(|c| c.holds(cluster, id, group))
+            })?;
+        self.states[p].last = chosen.0;
+        Some(chosen)
     }
 
     /// Picks among the feasible members of the tie buckets.

@@ -168,6 +168,8 @@ impl Plan {
             _ => (Order::Unordered, Vec::new()),
         };
         let rest = rest.into_iter().filter(|s| s.role() != Role::Random).collect();
+        // firstFit's tree covers a whole scope: behind a spread, the plan scans.
+        let needs_scan = needs_scan || (order == Order::Registration && !partition.is_empty());
         Plan {
             chain: chain.clone(),
             static_filters,

@@ -23,6 +23,9 @@ const CHAINS: &[&str] = &[
     r#"[{"type":"binpack","field":"memory"},{"type":"binpack","field":"cpu"}]"#,
     r#"[{"type":"spread","field":"instanceId"},{"type":"binpack","field":"memory"}]"#,
     r#"[{"type":"binpack","field":"cpu"},{"type":"spread","field":"attribute:ecs.availability-zone"}]"#,
+    r#"[{"type":"firstFit"}]"#,
+    r#"[{"type":"binpack","field":"memory"},{"type":"firstFit"}]"#,
+    r#"[{"type":"spread","field":"attribute:ecs.availability-zone"},{"type":"firstFit"}]"#,
 ];
 const CONSTRAINTS: &[&str] = &[
     r#"[]"#,
