@@ -36,6 +36,7 @@ macro_rules! say_raw {
 }
 
 mod pack;
+mod sweep;
 
 #[derive(Parser)]
 #[command(
@@ -56,6 +57,18 @@ static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new
 
 fn quiet() -> bool {
     QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// An objective the sweep's answer must meet.
+#[derive(Args)]
+struct SloOptions {
+    /// The cheapest configuration meeting this on every seed is printed as `answer: …`,
+    /// e.g. "waitP95S<=60" (a summary column, <, <=, > or >=, a number).
+    #[arg(long)]
+    slo: Option<String>,
+    /// The share of seeds that must meet --slo (default 1: every seed).
+    #[arg(long, default_value_t = 1.0)]
+    slo_quantile: f64,
 }
 
 /// Where a run writes, with which seed, and which files.
@@ -109,6 +122,30 @@ enum Command {
         /// Threads (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Run only shard K of N (K from 0: the runs whose number is K modulo N) and write
+        /// shard-K-of-N.jsonl instead of sweep.csv; `ecsim merge` joins the shards.
+        #[arg(long, value_parser = sweep::shard)]
+        shard: Option<crate::sweep::Shard>,
+        /// Keep the runs an interrupted sweep (or shard) finished, and run only the rest.
+        #[arg(long)]
+        resume: bool,
+        #[command(flatten)]
+        slo: SloOptions,
+    },
+    /// Join the shard files of a sweep into the sweep.csv (and comparison) one machine would have written.
+    ///
+    /// Example: ecsim merge results/big shard0/ shard1/ shard2/
+    ///
+    /// Refuses shards of different sweeps, and runs found twice or in no shard, naming them.
+    Merge {
+        /// The output folder for sweep.csv.
+        #[arg(value_parser = folder)]
+        out: PathBuf,
+        /// The shards' --out folders (or their shard-K-of-N.jsonl files).
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        #[command(flatten)]
+        slo: SloOptions,
     },
     /// Check a scenario or sweep file without running it.
     ///
@@ -298,29 +335,6 @@ fn execute(
     Ok(())
 }
 
-fn sweep(file: &Path, out: Option<PathBuf>, jobs: Option<usize>) -> Result<(), Error> {
-    let sw = load_sweep(file)?;
-    for sc in sw.scenarios.iter().take(1) {
-        print_warnings(&sc.warnings);
-    }
-    let dir = out_dir(out, &sw.name);
-    let started = Instant::now();
-    let rows = crate::sweep::run_sweep(&sw, jobs, !quiet())?;
-    let mut out = OutDir::open(&dir)?;
-    let w = out.create("sweep.csv")?;
-    crate::sweep::write_sweep_csv(w, &sw, &rows).map_err(|e| Error::Write {
-        path: dir.join("sweep.csv").display().to_string(),
-        reason: e.to_string(),
-    })?;
-    out.commit()?;
-    say_raw!("{}", crate::sweep::comparison_table(&sw, &rows));
-    say!("wrote {}", dir.join("sweep.csv").display());
-    if !quiet() {
-        eprintln!("{} runs in {:.2?} wall time", rows.len(), started.elapsed());
-    }
-    Ok(())
-}
-
 fn validate(file: &Path) -> Result<(), Error> {
     let text = crate::scenario::load::read(file)?;
     let is_sweep_file = file.extension().is_some_and(|e| e == "toml" || e == "json")
@@ -449,7 +463,15 @@ pub fn main() -> ExitCode {
             options,
             decisions,
         } => run(&file, options, decisions),
-        Command::Sweep { file, out, jobs } => sweep(&file, out, jobs),
+        Command::Sweep {
+            file,
+            out,
+            jobs,
+            shard,
+            resume,
+            slo,
+        } => sweep::sweep(&file, out, jobs, shard, resume, &slo),
+        Command::Merge { out, shards, slo } => sweep::merge(&out, &shards, &slo),
         Command::Validate { file } => validate(&file),
         Command::Explain { file, task, seed, json } => explain(&file, &task, seed, json),
         Command::Replay {

@@ -29,9 +29,9 @@ pub(super) fn pack(
     }
     let loaded = crate::pack::load(found)?;
     let started = Instant::now();
-    let bar = crate::output::progress::counter(loaded.len() as u64, "instances", !quiet());
-    let rows = crate::pack::run_pack(&loaded, &opts, seed, jobs, &|| bar.inc(1))?;
-    bar.finish_and_clear();
+    let bar = crate::output::progress::Counter::new(loaded.len() as u64, "instances", !quiet());
+    let rows = crate::pack::run_pack(&loaded, &opts, seed, jobs, &|| bar.inc())?;
+    bar.finish();
     let dir = out_dir(out, "pack");
     let mut out = OutDir::open(&dir)?;
     let mut sets: Vec<&str> = rows.iter().map(|r| r.set.as_str()).collect();

@@ -76,21 +76,78 @@ impl Progress {
     }
 }
 
-/// A bar counting `len` pieces of work (`unit`: "runs", "instances") on standard
-/// error; hidden unless `show` (indicatif also hides it when standard error is not a
-/// terminal).
-pub fn counter(len: u64, unit: &str, show: bool) -> indicatif::ProgressBar {
-    if !show {
-        return indicatif::ProgressBar::hidden();
+/// Progress over a count of pieces of work (runs, instances), from several threads:
+/// a bar when standard error is a terminal, else a line every few seconds (batch logs).
+pub enum Counter {
+    /// Nowhere.
+    Off,
+    /// A bar.
+    Bar(indicatif::ProgressBar),
+    /// Lines.
+    Lines {
+        /// What is counted.
+        unit: String,
+        /// The count to reach.
+        total: u64,
+        /// Done so far, and when the last line was printed.
+        state: std::sync::Mutex<(u64, Instant)>,
+        /// When the work began.
+        started: Instant,
+    },
+}
+
+impl Counter {
+    /// A counter to `total` `unit`s (e.g. "runs"); nothing unless `show`.
+    pub fn new(total: u64, unit: &str, show: bool) -> Counter {
+        if !show {
+            return Counter::Off;
+        }
+        if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(&format!(
+                    "{{bar:40}} {{pos}}/{{len}} {unit}, {{elapsed}} elapsed, {{eta}} left"
+                ))
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            return Counter::Bar(bar);
+        }
+        let now = Instant::now();
+        Counter::Lines {
+            unit: unit.to_string(),
+            total,
+            state: std::sync::Mutex::new((0, now)),
+            started: now,
+        }
     }
-    let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{bar:40}} {{pos}}/{{len}} {unit}, {{elapsed}} elapsed, {{eta}} left"
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar
+
+    /// One more piece done.
+    pub fn inc(&self) {
+        match self {
+            Counter::Off => {}
+            Counter::Bar(bar) => bar.inc(1),
+            Counter::Lines {
+                unit,
+                total,
+                state,
+                started,
+            } => {
+                let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+                s.0 += 1;
+                if s.1.elapsed() >= LINE_EVERY {
+                    s.1 = Instant::now();
+                    eprintln!("progress: {}/{total} {unit}, {:.0?} elapsed", s.0, started.elapsed());
+                }
+            }
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Counter::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// Simulated time as `h:mm:ss`.

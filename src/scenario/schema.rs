@@ -549,7 +549,7 @@ pub struct SweepTable {
 /// Which variant a sweep recommends: the one with the least mean `minimize` among
 /// those whose mean `where` column meets its bound, e.g. `minimize = "costUsd"`,
 /// `where = "waitP95S < 60"`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Select {
     /// The summary column to minimise.

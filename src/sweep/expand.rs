@@ -114,6 +114,9 @@ pub struct Sweep {
     pub scenarios: Vec<Scenario>,
     /// The question the comparison answers.
     pub select: Option<crate::scenario::schema::Select>,
+    /// What identifies this sweep's runs: a hash of its name, base scenario, variants
+    /// and seeds (shards and resumed runs must carry the same).
+    pub fingerprint: String,
 }
 
 /// A parsed `where` bound: column, operator, number.
@@ -327,7 +330,10 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, Error> {
         .iter()
         .map(|v| variant_scenario(&base_doc, v, &base_file, &base_dir))
         .collect::<Result<Vec<_>, _>>()?;
+    let sets: Vec<&Vec<(String, Value)>> = variants.iter().map(|v| &v.sets).collect();
+    let identity = serde_json::to_string(&(&name, &base_doc, &sets, &table.seeds)).unwrap_or_default();
     Ok(Sweep {
+        fingerprint: fingerprint(&identity),
         name,
         axes: table.axes.iter().map(|a| a.name.clone()).collect(),
         variants,
@@ -335,6 +341,15 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, Error> {
         scenarios,
         select: table.select,
     })
+}
+
+/// A 64-bit FNV-1a hash of `text`, in hex, with the ecsim version that will run it.
+fn fingerprint(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}-{}", env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]

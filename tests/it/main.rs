@@ -28,3 +28,4 @@ mod realworld;
 mod replay;
 mod services;
 mod shipped;
+mod sweeps;
