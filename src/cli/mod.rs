@@ -106,6 +106,11 @@ enum Command {
         /// Also write decisions.jsonl: every placement decision, explained (slower).
         #[arg(long)]
         decisions: bool,
+        /// Run one configuration of the file's sweep (a sweep file, or a scenario's [sweep] table):
+        /// its label as sweep.csv shows it (axis labels joined by " / ") or its number from 0;
+        /// the seed is --seed, default the sweep's first.
+        #[arg(long)]
+        variant: Option<String>,
     },
     /// Run a scenario's [sweep] table, or a sweep file, in parallel; write sweep.csv and print a comparison.
     ///
@@ -270,9 +275,22 @@ fn outputs_of(o: &RunOptions) -> Result<Outputs, Error> {
     Ok(outputs)
 }
 
-fn run(file: &Path, o: RunOptions, decisions: bool) -> Result<(), Error> {
+fn run(file: &Path, o: RunOptions, decisions: bool, variant: Option<&str>) -> Result<(), Error> {
     let mut outputs = outputs_of(&o)?;
     outputs.decisions |= decisions;
+    if let Some(v) = variant {
+        let sw = load_sweep(file)?;
+        let layout = sw.layout();
+        let n = sweep::variant_number(&layout, v)
+            .map_err(|m| Error::invalid(&file.display().to_string(), "--variant", m))?;
+        let sc = &sw.scenarios[n];
+        print_warnings(&sc.warnings);
+        let dir = out_dir(o.out, &format!("{}-variant-{n}", sw.name));
+        if !quiet() {
+            eprintln!("configuration {n}: {}", layout.label(n));
+        }
+        return execute(sc, None, o.seed.unwrap_or(layout.seeds[0]), &dir, &outputs);
+    }
     let sc = load_scenario(file)?;
     print_warnings(&sc.warnings);
     let dir = out_dir(o.out, &sc.name);
@@ -348,6 +366,7 @@ fn validate(file: &Path) -> Result<(), Error> {
     if is_sweep_file {
         let sw = load_sweep(file)?;
         print_warnings(&sw.scenarios[0].warnings);
+        print_warnings(&sw.warnings);
         say!(
             "{}: a valid sweep: {} variants × {} seeds = {} runs",
             file.display(),
@@ -389,6 +408,7 @@ fn validate(file: &Path) -> Result<(), Error> {
         parts.join(", ")
     );
     if let Some(sw) = sweep {
+        print_warnings(&sw.warnings);
         say!(
             "  with a valid [sweep]: {} variants × {} seeds = {} runs",
             sw.variants.len(),
@@ -462,7 +482,8 @@ pub fn main() -> ExitCode {
             file,
             options,
             decisions,
-        } => run(&file, options, decisions),
+            variant,
+        } => run(&file, options, decisions, variant.as_deref()),
         Command::Sweep {
             file,
             out,

@@ -10,6 +10,24 @@ use crate::sweep::{Layout, Shard, SweepRow, load_sweep, run_sweep_with, write_sw
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// The configuration `--variant` names: its number, or its label as sweep.csv shows
+/// it (axis labels joined by ` / `).
+pub(super) fn variant_number(layout: &Layout, v: &str) -> Result<usize, String> {
+    let n = (0..layout.variants.len()).find(|&i| layout.label(i) == v);
+    n.or_else(|| v.parse().ok().filter(|&i: &usize| i < layout.variants.len()))
+        .ok_or_else(|| {
+            let shown: Vec<String> = (0..layout.variants.len().min(12))
+                .map(|i| format!("{i} `{}`", layout.label(i)))
+                .collect();
+            format!(
+                "no configuration `{v}`: give its number (0 to {}) or its label: {}{}",
+                layout.variants.len() - 1,
+                shown.join(", "),
+                if layout.variants.len() > 12 { ", …" } else { "" }
+            )
+        })
+}
+
 /// `--shard K/N`.
 pub(super) fn shard(s: &str) -> Result<Shard, String> {
     Shard::parse(s)
@@ -36,6 +54,7 @@ pub(super) fn sweep(
     for sc in sw.scenarios.iter().take(1) {
         print_warnings(&sc.warnings);
     }
+    print_warnings(&sw.warnings);
     let layout = sw.layout();
     let shard = shard.unwrap_or(Shard::ALL);
     let dir = out_dir(out, &sw.name);

@@ -7,6 +7,7 @@ pub mod load;
 pub mod paste;
 pub mod schema;
 pub mod settings;
+pub mod sweep_table;
 pub mod world;
 
 pub use build::{Scenario, load_scenario, scenario_from_str};

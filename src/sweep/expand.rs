@@ -1,13 +1,13 @@
 //! Sweeps: a base scenario, axes that set field paths, and seeds. The runs are the
-//! cartesian product of the axes' values × seeds (first axis slowest, seeds fastest).
+//! cartesian product of the axes' values (less exclusions; zipped axes step together)
+//! × seeds (first axis slowest, seeds fastest).
 
 use crate::error::{Error, Report};
 use crate::scenario::build::{Scenario, build};
-use crate::scenario::load::check_name;
-use crate::scenario::load::{self, Format};
-use crate::scenario::schema::{Axis, ScenarioFile, SweepFile, SweepTable};
+use crate::scenario::load;
+use crate::scenario::schema::{Axis, ScenarioFile};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One step of a field path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,6 +117,8 @@ pub struct Sweep {
     /// What identifies this sweep's runs: a hash of its name, base scenario, variants
     /// and seeds (shards and resumed runs must carry the same).
     pub fingerprint: String,
+    /// Axis values that change nothing.
+    pub warnings: Vec<crate::error::Problem>,
 }
 
 /// A parsed `where` bound: column, operator, number.
@@ -158,84 +160,206 @@ fn label_of(v: &Value) -> String {
     }
 }
 
-/// Expands axes into variants, checking their shape.
-pub fn expand_axes(axes: &[Axis], r: &mut Report) -> Vec<Variant> {
-    let mut variants = vec![Variant {
-        labels: vec![],
-        sets: vec![],
-    }];
-    let mut seen = std::collections::BTreeSet::new();
-    for (a, axis) in axes.iter().enumerate() {
-        let ap = format!("axes[{a}]");
-        if !seen.insert(axis.name.clone()) || axis.name.is_empty() {
-            r.error(
-                format!("{ap}.name"),
-                format!("axis name `{}` must be non-empty and unique", axis.name),
-            );
-        }
-        if axis.values.is_empty() {
-            r.error(format!("{ap}.values"), "an axis needs at least one value");
-        }
-        let mut options: Vec<(String, Vec<(String, Value)>)> = Vec::new();
-        for (i, v) in axis.values.iter().enumerate() {
-            let vp = format!("{ap}.values[{i}]");
-            match &axis.path {
-                Some(p) => {
-                    if let Err(m) = parse_path(p) {
-                        r.error(format!("{ap}.path"), m);
-                    }
-                    options.push((label_of(v), vec![(p.clone(), v.clone())]));
+/// One axis's values: label and (path, value) pairs each.
+type Options = Vec<(String, Vec<(String, Value)>)>;
+
+/// Reads one axis's values, checking their shape.
+fn axis_options(a: usize, axis: &Axis, r: &mut Report) -> Options {
+    let ap = format!("axes[{a}]");
+    if axis.values.is_empty() {
+        r.error(format!("{ap}.values"), "an axis needs at least one value");
+    }
+    let mut options = Options::new();
+    for (i, v) in axis.values.iter().enumerate() {
+        let vp = format!("{ap}.values[{i}]");
+        match &axis.path {
+            Some(p) => {
+                if let Err(m) = parse_path(p) {
+                    r.error(format!("{ap}.path"), m);
                 }
-                None => {
-                    let Some(obj) = v.as_object() else {
-                        r.error(
-                            &vp,
-                            "an axis without `path` takes tables { label = \"…\", set = { \"path\" = value } }",
-                        );
-                        continue;
-                    };
-                    for k in obj.keys().filter(|k| *k != "label" && *k != "set") {
-                        r.error(
-                            format!("{vp}.{k}"),
-                            format!("unknown field `{k}`, expected `label` or `set`"),
-                        );
-                    }
-                    let label = obj.get("label").and_then(Value::as_str);
-                    let set = obj.get("set").and_then(Value::as_object);
-                    match (label, set) {
-                        (Some(l), Some(s)) if !s.is_empty() => {
-                            for p in s.keys() {
-                                if let Err(m) = parse_path(p) {
-                                    r.error(format!("{vp}.set"), m);
-                                }
+                options.push((label_of(v), vec![(p.clone(), v.clone())]));
+            }
+            None => {
+                let Some(obj) = v.as_object() else {
+                    r.error(
+                        &vp,
+                        "an axis without `path` takes tables { label = \"…\", set = { \"path\" = value } }",
+                    );
+                    continue;
+                };
+                for k in obj.keys().filter(|k| *k != "label" && *k != "set") {
+                    r.error(
+                        format!("{vp}.{k}"),
+                        format!("unknown field `{k}`, expected `label` or `set`"),
+                    );
+                }
+                let label = obj.get("label").and_then(Value::as_str);
+                let set = obj.get("set").and_then(Value::as_object);
+                match (label, set) {
+                    (Some(l), Some(s)) => {
+                        for p in s.keys() {
+                            if let Err(m) = parse_path(p) {
+                                r.error(format!("{vp}.set"), m);
                             }
-                            options.push((l.to_string(), s.iter().map(|(k, v)| (k.clone(), v.clone())).collect()));
                         }
-                        _ => r.error(
-                            &vp,
-                            "a labelled value needs `label` (a string) and `set` (a non-empty table of path = value)",
-                        ),
+                        options.push((l.to_string(), s.iter().map(|(k, v)| (k.clone(), v.clone())).collect()));
                     }
+                    _ => r.error(
+                        &vp,
+                        "a labelled value needs `label` (a string) and `set` (a table of path = value; `set = {}` is the baseline)",
+                    ),
                 }
             }
         }
-        variants = variants
-            .iter()
-            .flat_map(|base| {
-                options.iter().map(move |(label, sets)| {
-                    let mut v = base.clone();
-                    v.labels.push(label.clone());
-                    v.sets.extend(sets.iter().cloned());
-                    v
+    }
+    let mut labels = std::collections::BTreeSet::new();
+    for (i, (l, _)) in options.iter().enumerate() {
+        if !labels.insert(l.as_str()) {
+            r.error(
+                format!("{ap}.values[{i}]"),
+                format!("label `{l}` appears twice on this axis"),
+            );
+        }
+    }
+    options
+}
+
+/// Expands axes into variants: the cartesian product of the axes, except that an axis
+/// with `zipWith` steps with the axis it names, and less the `exclude`d combinations.
+/// The first axis varies slowest.
+pub fn expand_axes(
+    axes: &[Axis],
+    exclude: &[std::collections::BTreeMap<String, String>],
+    r: &mut Report,
+) -> Vec<Variant> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (a, axis) in axes.iter().enumerate() {
+        if !seen.insert(axis.name.clone()) || axis.name.is_empty() {
+            r.error(
+                format!("axes[{a}].name"),
+                format!("axis name `{}` must be non-empty and unique", axis.name),
+            );
+        }
+    }
+    let options: Vec<Options> = axes.iter().enumerate().map(|(a, x)| axis_options(a, x, r)).collect();
+    // Each axis's leader: itself, or the earlier axis it is zipped with (followed to the end).
+    let mut leader: Vec<usize> = (0..axes.len()).collect();
+    for (a, axis) in axes.iter().enumerate() {
+        let Some(with) = &axis.zip_with else { continue };
+        match axes[..a].iter().position(|x| &x.name == with) {
+            Some(b) if options[b].len() == options[a].len() => leader[a] = leader[b],
+            Some(b) => r.error(
+                format!("axes[{a}].zipWith"),
+                format!(
+                    "`{with}` has {} values and this axis {}: zipped axes step together, value by value, so they need as many",
+                    options[b].len(),
+                    options[a].len()
+                ),
+            ),
+            None => r.error(
+                format!("axes[{a}].zipWith"),
+                format!("`{with}` is not an earlier axis: zip an axis with one named before it"),
+            ),
+        }
+    }
+    for (e, entry) in exclude.iter().enumerate() {
+        for (name, label) in entry {
+            match axes.iter().position(|x| &x.name == name) {
+                Some(a) if options[a].iter().any(|(l, _)| l == label) => {}
+                Some(a) => r.error(
+                    format!("exclude[{e}].{name}"),
+                    format!(
+                        "`{label}` is not a value of axis `{name}`: its labels are {}",
+                        options[a]
+                            .iter()
+                            .map(|(l, _)| l.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                None => r.error(format!("exclude[{e}]"), format!("`{name}` is not an axis")),
+            }
+        }
+    }
+    if !r.is_ok() {
+        return Vec::new();
+    }
+    // The product over the leaders, slowest first; a zipped axis takes its leader's index.
+    let leaders: Vec<usize> = (0..axes.len()).filter(|&a| leader[a] == a).collect();
+    let mut picks: Vec<Vec<usize>> = vec![vec![0; axes.len()]];
+    for &l in &leaders {
+        picks = picks
+            .into_iter()
+            .flat_map(|p| {
+                (0..options[l].len()).map(move |i| {
+                    let mut p = p.clone();
+                    p[l] = i;
+                    p
                 })
             })
             .collect();
     }
-    variants
+    picks
+        .into_iter()
+        .map(|mut p| {
+            for a in 0..axes.len() {
+                p[a] = p[leader[a]];
+            }
+            Variant {
+                labels: (0..axes.len()).map(|a| options[a][p[a]].0.clone()).collect(),
+                sets: (0..axes.len())
+                    .flat_map(|a| options[a][p[a]].1.iter().cloned())
+                    .collect(),
+            }
+        })
+        .filter(|v| {
+            !exclude.iter().any(|entry| {
+                entry.iter().all(|(name, label)| {
+                    axes.iter()
+                        .position(|x| &x.name == name)
+                        .is_some_and(|a| &v.labels[a] == label)
+                })
+            })
+        })
+        .collect()
 }
 
-/// Builds the scenario of one variant from the base document.
-pub fn variant_scenario(base: &Value, variant: &Variant, file: &str, dir: &Path) -> Result<Scenario, Error> {
+/// Axis values that leave the base scenario as it is (a labelled `set = {}`, the
+/// baseline, is meant to): warnings, since their configurations repeat others.
+pub fn unchanging_values(axes: &[Axis], base: &Value, file: &str) -> Vec<crate::error::Problem> {
+    let mut r = Report::new(file);
+    let mut quiet = Report::new(file);
+    let unchanged = variant_doc(
+        base,
+        &Variant {
+            labels: vec![],
+            sets: vec![],
+        },
+        file,
+    )
+    .ok();
+    for (a, axis) in axes.iter().enumerate() {
+        for (i, (label, sets)) in axis_options(a, axis, &mut quiet).into_iter().enumerate() {
+            if sets.is_empty() {
+                continue;
+            }
+            let v = Variant {
+                labels: vec![label.clone()],
+                sets,
+            };
+            if variant_doc(base, &v, file).ok() == unchanged {
+                r.warn(
+                    format!("axes[{a}].values[{i}]"),
+                    format!("`{label}` changes nothing: the base scenario already has it, so its runs repeat the base's (write `set = {{}}` for a baseline)"),
+                );
+            }
+        }
+    }
+    r.warnings
+}
+
+/// The document of one variant: the base with the variant's values set (and no `sweep`).
+pub fn variant_doc(base: &Value, variant: &Variant, file: &str) -> Result<Value, Error> {
     let mut doc = base.clone();
     if let Value::Object(m) = &mut doc {
         m.remove("sweep");
@@ -251,6 +375,13 @@ pub fn variant_scenario(base: &Value, variant: &Variant, file: &str, dir: &Path)
             ));
         }
     }
+    Ok(doc)
+}
+
+/// Builds the scenario of one variant from the base document.
+pub fn variant_scenario(base: &Value, variant: &Variant, file: &str, dir: &Path) -> Result<Scenario, Error> {
+    let doc = variant_doc(base, variant, file)?;
+    let context = format!("variant {}: ", variant.labels.join(" / "));
     let parsed: ScenarioFile = load::from_value(doc.clone(), file, &context)?;
     build(parsed, &doc, file, dir).map_err(|e| match e {
         Error::Invalid(mut ps) => {
@@ -261,95 +392,6 @@ pub fn variant_scenario(base: &Value, variant: &Variant, file: &str, dir: &Path)
         }
         other => other,
     })
-}
-
-/// Loads a sweep file, or a scenario carrying its own `[sweep]` table.
-pub fn load_sweep(path: &Path) -> Result<Sweep, Error> {
-    let file = path.display().to_string();
-    let format = load::format_of(path)?;
-    let text = load::read(path)?;
-    let doc = load::parse_value(&text, format, &file)?;
-    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let (name, table, base_doc, base_file, base_dir): (String, SweepTable, Value, String, PathBuf) = if doc
-        .get("scenario")
-        .is_some()
-    {
-        let sf: SweepFile = load::parse_typed(&text, format, &file)?;
-        let mut r = Report::new(&file);
-        check_name(&sf.name, "name", &mut r);
-        r.finish()?;
-        let scenario_path = dir.join(&sf.scenario);
-        let sfile = scenario_path.display().to_string();
-        let stext = load::read(&scenario_path)?;
-        let sformat: Format = load::format_of(&scenario_path)?;
-        let base: ScenarioFile = load::parse_typed(&stext, sformat, &sfile)?;
-        let bdoc = load::parse_value(&stext, sformat, &sfile)?;
-        build(base, &bdoc, &sfile, scenario_path.parent().unwrap_or(Path::new(".")))?;
-        (
-            sf.name,
-            SweepTable {
-                seeds: sf.seeds,
-                axes: sf.axes,
-                select: sf.select,
-            },
-            bdoc,
-            sfile,
-            scenario_path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-        )
-    } else {
-        let sc = build(load::parse_typed(&text, format, &file)?, &doc, &file, &dir)?;
-        let Some(table) = sc.sweep else {
-            return Err(Error::invalid(
-                &file,
-                "sweep",
-                "this scenario has no [sweep] table (and is not a sweep file with `scenario`): add one, or use `ecsim run`",
-            ));
-        };
-        (sc.name, table, doc, file.clone(), dir)
-    };
-    let mut r = Report::new(&file);
-    if table.seeds.is_empty() {
-        r.error("seeds", "a sweep needs at least one seed");
-    }
-    if let Some(sel) = &table.select {
-        let known = |c: &str| crate::sim::metrics::Summary::is_column(c);
-        if !known(&sel.minimize) {
-            r.error("select.minimize", format!("`{}` is not a summary column", sel.minimize));
-        }
-        if let Some(c) = &sel.condition {
-            match parse_condition(c) {
-                Ok((col, _, _)) if !known(&col) => r.error("select.where", format!("`{col}` is not a summary column")),
-                Ok(_) => {}
-                Err(m) => r.error("select.where", m),
-            }
-        }
-    }
-    let variants = expand_axes(&table.axes, &mut r);
-    r.finish()?;
-    let scenarios = variants
-        .iter()
-        .map(|v| variant_scenario(&base_doc, v, &base_file, &base_dir))
-        .collect::<Result<Vec<_>, _>>()?;
-    let sets: Vec<&Vec<(String, Value)>> = variants.iter().map(|v| &v.sets).collect();
-    let identity = serde_json::to_string(&(&name, &base_doc, &sets, &table.seeds)).unwrap_or_default();
-    Ok(Sweep {
-        fingerprint: fingerprint(&identity),
-        name,
-        axes: table.axes.iter().map(|a| a.name.clone()).collect(),
-        variants,
-        seeds: table.seeds,
-        scenarios,
-        select: table.select,
-    })
-}
-
-/// A 64-bit FNV-1a hash of `text`, in hex, with the ecsim version that will run it.
-fn fingerprint(text: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}-{}", env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]
@@ -398,7 +440,7 @@ mod tests {
         ]))
         .unwrap();
         let mut r = Report::new("s");
-        let v = expand_axes(&axes, &mut r);
+        let v = expand_axes(&axes, &[], &mut r);
         assert!(r.is_ok());
         let labels: Vec<String> = v.iter().map(|v| v.labels.join("/")).collect();
         assert_eq!(
@@ -415,7 +457,66 @@ mod tests {
         assert_eq!(v[4].sets.len(), 2);
         let bad: Vec<Axis> = serde_json::from_value(json!([{"name": "x", "values": [{"label": "a"}]}])).unwrap();
         let mut r = Report::new("s");
-        expand_axes(&bad, &mut r);
+        expand_axes(&bad, &[], &mut r);
         assert!(!r.is_ok());
+    }
+
+    #[test]
+    fn zipped_axes_step_together_and_excluded_combinations_go() {
+        let axes: Vec<Axis> = serde_json::from_value(json!([
+            {"name": "launch", "values": [
+                {"label": "baseline", "set": {}},
+                {"label": "FARGATE", "set": {"workloads[*].runTask.launchType": "FARGATE"}}
+            ]},
+            {"name": "type", "path": "instanceGroups[0].instanceType", "values": ["m5.xlarge", "c5.2xlarge", "r5.large"]},
+            {"name": "count", "path": "instanceGroups[0].count", "values": [4, 8, 2], "zipWith": "type"},
+            {"name": "strategy", "values": [
+                {"label": "bp", "set": {"services[*].placementStrategy": [{"type": "binpack", "field": "memory"}]}},
+                {"label": "rnd", "set": {"services[*].placementStrategy": [{"type": "random"}]}}
+            ]}
+        ]))
+        .unwrap();
+        let exclude: Vec<std::collections::BTreeMap<String, String>> =
+            serde_json::from_value(json!([{"launch": "FARGATE", "strategy": "rnd"}])).unwrap();
+        let mut r = Report::new("s");
+        let v = expand_axes(&axes, &exclude, &mut r);
+        assert!(r.is_ok(), "{:?}", r.errors);
+        let labels: Vec<String> = v.iter().map(|v| v.labels.join("/")).collect();
+        assert_eq!(labels.len(), 2 * 3 * 2 - 3);
+        assert_eq!(labels[0], "baseline/m5.xlarge/4/bp");
+        assert_eq!(labels[3], "baseline/c5.2xlarge/8/rnd");
+        assert!(labels.contains(&"FARGATE/r5.large/2/bp".to_string()));
+        assert!(!labels.iter().any(|l| l.starts_with("FARGATE") && l.ends_with("rnd")));
+        assert!(v[0].sets.len() == 3, "the baseline sets nothing: {:?}", v[0].sets);
+        // Zipping needs an earlier axis with as many values; exclusions name real labels.
+        let mut bad = axes.clone();
+        bad[2].values.pop();
+        let mut r = Report::new("s");
+        expand_axes(&bad, &[], &mut r);
+        assert!(
+            r.errors[0].message.contains("zipped axes step together"),
+            "{:?}",
+            r.errors
+        );
+        let wrong: Vec<std::collections::BTreeMap<String, String>> =
+            serde_json::from_value(json!([{"launch": "EC2"}])).unwrap();
+        let mut r = Report::new("s");
+        expand_axes(&axes, &wrong, &mut r);
+        assert_eq!(r.errors[0].path, "exclude[0].launch");
+        assert!(r.errors[0].message.contains("its labels are baseline, FARGATE"));
+    }
+
+    #[test]
+    fn values_that_change_nothing_are_reported_but_the_baseline_is_not() {
+        let base = json!({"name": "b", "instanceGroups": [{"count": 4}]});
+        let axes: Vec<Axis> = serde_json::from_value(json!([
+            {"name": "count", "path": "instanceGroups[0].count", "values": [4, 8]},
+            {"name": "b", "values": [{"label": "baseline", "set": {}}]}
+        ]))
+        .unwrap();
+        let w = unchanging_values(&axes, &base, "s.toml");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].path, "axes[0].values[0]");
+        assert!(w[0].message.contains("`4` changes nothing"));
     }
 }

@@ -5,10 +5,12 @@
 //! order — byte-identical whatever the thread count, the shards or the interruptions.
 
 pub mod expand;
+pub mod load;
 pub mod report;
 pub mod store;
 
-pub use expand::{Sweep, load_sweep};
+pub use expand::Sweep;
+pub use load::load_sweep;
 
 use crate::error::Error;
 use crate::scenario::schema::Select;

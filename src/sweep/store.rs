@@ -176,7 +176,8 @@ pub fn merge(files: &[PathBuf]) -> Result<(Layout, Vec<SweepRow>), Error> {
     let mut layout: Option<(Layout, &PathBuf)> = None;
     let mut by_run: BTreeMap<usize, (SweepRow, &PathBuf)> = BTreeMap::new();
     for f in files {
-        let (h, rows) = read(f)?;
+        let (h, mut rows) = read(f)?;
+        rows.sort_by_key(|r| r.run);
         match &layout {
             None => layout = Some((h.layout, f)),
             Some((l, first)) if *l != h.layout => {

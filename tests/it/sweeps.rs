@@ -180,3 +180,75 @@ fn a_sweep_killed_midway_resumes_to_the_same_bytes() {
     assert_eq!(sweep_csv(&out), sweep_csv(&whole));
     assert!(!records.exists(), "the record file goes once sweep.csv is written");
 }
+
+#[test]
+fn one_configuration_runs_alone_with_every_file_and_the_sweeps_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let sweep = t.join("sw");
+    ok(ecsim(&[
+        "sweep",
+        "scenarios/default.toml",
+        "--out",
+        sweep.to_str().unwrap(),
+        "-q",
+    ]));
+    let csv = String::from_utf8(sweep_csv(&sweep)).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    // Run 10 is configuration 3 with the second seed.
+    let row: Vec<&str> = csv.lines().nth(11).unwrap().split(',').collect();
+    assert_eq!((row[0], row[1], row[2]), ("10", "spread-az-binpack-memory", "2"));
+    for (v, out) in [("3", "by-number"), ("spread-az-binpack-memory", "by-label")] {
+        let dir = t.join(out);
+        ok(ecsim(&[
+            "run",
+            "scenarios/default.toml",
+            "--variant",
+            v,
+            "--seed",
+            "2",
+            "--out",
+            dir.to_str().unwrap(),
+        ]));
+        for f in ["summary.csv", "tasks.csv", "events.jsonl", "timeseries.csv"] {
+            assert!(dir.join(f).exists(), "{f}");
+        }
+        let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+        let (names, values) = summary.split_once('\n').unwrap();
+        for (n, v) in names.split(',').zip(values.trim_end().split(',')) {
+            if let Some(i) = header.iter().position(|h| *h == n) {
+                assert_eq!(row[i], v, "{n}");
+            }
+        }
+    }
+    let o = ecsim(&["run", "scenarios/default.toml", "--variant", "bestFit"]);
+    assert_mentions(
+        &String::from_utf8_lossy(&o.stderr),
+        &["--variant", "no configuration `bestFit`", "0 `binpack-memory`"],
+    );
+}
+
+#[test]
+fn a_baseline_runs_and_a_value_that_changes_nothing_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    let f = tmp.path().join("b.toml");
+    std::fs::write(
+        &f,
+        format!(
+            "name = \"b\"\nscenario = {:?}\nseeds = [1]\n[[axes]]\nname = \"size\"\n  [[axes.values]]\n  label = \"baseline\"\n  set = {{}}\n  [[axes.values]]\n  label = \"twelve\"\n  set = {{ \"instanceGroups[0].count\" = 12 }}\n  [[axes.values]]\n  label = \"eight\"\n  set = {{ \"instanceGroups[0].count\" = 8 }}\n",
+            base.display().to_string()
+        ),
+    )
+    .unwrap();
+    let o = ecsim(&["validate", f.to_str().unwrap()]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_mentions(&err, &["axes[0].values[1]", "`twelve` changes nothing"]);
+    assert_eq!(
+        err.matches("warning:").count(),
+        1,
+        "the baseline is not reported: {err}"
+    );
+    assert_mentions(&String::from_utf8_lossy(&o.stdout), &["3 variants × 1 seeds = 3 runs"]);
+}
