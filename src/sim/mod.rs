@@ -378,6 +378,26 @@ impl Sim<'_> {
 
     // ---- the end ----------------------------------------------------------
 
+    /// Waits per service and per workload, keyed `service:<name>` and
+    /// `workload:<name>` (services of one name in several clusters together).
+    fn waits_by_origin(&self, waits: &tasks::Waits) -> Vec<(String, WaitStats)> {
+        let mut keyed: Vec<(String, Vec<u64>)> = Vec::new();
+        let mut add = |key: String, w: Option<&Vec<u64>>| {
+            let w = w.map(Vec::as_slice).unwrap_or_default();
+            match keyed.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => v.extend_from_slice(w),
+                None => keyed.push((key, w.to_vec())),
+            }
+        };
+        for (id, svc) in self.services.iter() {
+            add(format!("service:{}", svc.name), waits.services.get(id.idx()));
+        }
+        for (i, w) in self.sc.workloads.iter().enumerate() {
+            add(format!("workload:{}", w.name), waits.workloads.get(i));
+        }
+        keyed.into_iter().map(|(k, v)| (k, WaitStats::from_millis(v))).collect()
+    }
+
     fn finish(mut self, seed: u64) -> Outcome {
         for s in self.services.ids() {
             let svc = self.services.get(s);
@@ -420,7 +440,8 @@ impl Sim<'_> {
             tasks_waiting_at_end: tally.requests_waiting + tally.provisioning,
             tasks_failed_to_start: tally.failed_to_start,
             tasks_started: tally.waits.len() as u64,
-            wait: WaitStats::from_millis(tally.waits),
+            wait: WaitStats::from_millis(tally.waits.all()),
+            wait_by: self.waits_by_origin(&tally.waits),
             instances_max: integrals.instances_max,
             reserved_mean_pct: integrals.reserved_pct(),
             cost_usd: by_key.iter().map(|(_, v)| v).sum(),

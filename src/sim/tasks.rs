@@ -2,7 +2,7 @@
 //! turned into a task (kept apart), the order both were recorded in (tasks.csv's), and
 //! how many are PENDING and RUNNING.
 
-use super::ids::{RequestIdx, TaskIdx};
+use super::ids::{Origin, RequestIdx, TaskIdx};
 use super::task::{Reason, Request, StopCode, Task, TaskStatus};
 
 /// A tasks.csv row: a task, or a request that never became one.
@@ -56,14 +56,63 @@ pub struct Tally {
     pub provisioning: u64,
     /// Tasks stopped with TaskFailedToStart.
     pub failed_to_start: u64,
-    /// Each started task's wait from arrival to RUNNING, milliseconds (in no order).
-    pub waits: Vec<u64>,
+    /// Each started task's wait from arrival to RUNNING, milliseconds (in no order),
+    /// by who asked for it.
+    pub waits: Waits,
+}
+
+/// Waits in milliseconds, by origin: per service, per workload, and the timeline's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Waits {
+    /// By service index.
+    pub services: Vec<Vec<u64>>,
+    /// By workload index.
+    pub workloads: Vec<Vec<u64>>,
+    /// Timeline RunTask calls'.
+    pub timeline: Vec<u64>,
+}
+
+impl Waits {
+    fn push(&mut self, origin: Origin, wait: u64) {
+        let (list, i) = match origin {
+            Origin::Service(s) => (&mut self.services, s.idx()),
+            Origin::Workload(w) => (&mut self.workloads, w.0 as usize),
+            Origin::Timeline(_) => {
+                self.timeline.push(wait);
+                return;
+            }
+        };
+        if list.len() <= i {
+            list.resize(i + 1, Vec::new());
+        }
+        list[i].push(wait);
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.services.iter().chain(&self.workloads).map(Vec::len).sum::<usize>() + self.timeline.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every wait, in no order.
+    pub fn all(&self) -> Vec<u64> {
+        let mut v = Vec::with_capacity(self.len());
+        for w in self.services.iter().chain(&self.workloads) {
+            v.extend_from_slice(w);
+        }
+        v.extend_from_slice(&self.timeline);
+        v
+    }
 }
 
 impl Tally {
     fn add_task(&mut self, t: &Task) {
         if let Some(s) = t.started_at.get() {
-            self.waits.push(s.since(t.arrived_at).millis());
+            self.waits.push(t.origin, s.since(t.arrived_at).millis());
         }
         self.failed_to_start += u64::from(t.stop_code == Some(StopCode::TaskFailedToStart));
         self.provisioning += u64::from(t.status == TaskStatus::Provisioning);

@@ -252,3 +252,30 @@ fn a_baseline_runs_and_a_value_that_changes_nothing_is_reported() {
     );
     assert_mentions(&String::from_utf8_lossy(&o.stdout), &["3 variants × 1 seeds = 3 runs"]);
 }
+
+#[test]
+fn waits_are_reported_per_service_and_per_workload_too() {
+    use crate::common::{HEADER, instance, run_toml, task_def};
+    // A batch task holds half the instance for 5 minutes from 0s; the service, created
+    // at 30s, wants two tasks of that size: one starts at once, one waits 270 s. One
+    // wait over both would hide either.
+    let toml = HEADER.to_string()
+        + &instance("i-1", "us-east-1a", 4096, 2048, "")
+        + &task_def("web", 256, 1024)
+        + &task_def("job", 256, 1024)
+        + "[[workloads]]\nname = \"batch\"\nrunTask = { taskDefinition = \"job\" }\narrival = { process = \"fixed\", interval = \"10m\" }\ntaskDuration = \"5m\"\n"
+        + "[[timeline]]\nat = \"30s\"\napi = \"CreateService\"\nrequest = { serviceName = \"web\", taskDefinition = \"web\", desiredCount = 2 }\n";
+    let (o, _) = run_toml(&toml);
+    let s = &o.summary;
+    let get = |c: &str| {
+        s.get(c)
+            .unwrap_or_else(|| panic!("no column {c}"))
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert_eq!(get("waitP95S[workload:batch]"), 0.0);
+    assert_eq!(get("waitMeanS[service:web]"), 135.0);
+    assert!(get("waitP95S[service:web]") > 200.0, "{}", get("waitP95S[service:web]"));
+    assert!(get("waitMeanS") < get("waitMeanS[service:web]"));
+    assert!(ecsim::sim::metrics::Summary::is_column("waitP95S[service:web]"));
+}

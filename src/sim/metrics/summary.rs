@@ -176,6 +176,9 @@ pub struct Summary {
     pub cost_usd: f64,
     /// Cost per account: each capacity provider, `EC2` (instance groups), `EXTERNAL`, `FARGATE`.
     pub cost_by_key: Vec<(String, f64)>,
+    /// Waits per service (`service:<name>`) and per workload (`workload:<name>`), in
+    /// the scenario's order.
+    pub wait_by: Vec<(String, WaitStats)>,
     /// Engine events processed.
     pub events: u64,
     /// Requests abandoned after RunTask failures (no retry left).
@@ -287,14 +290,19 @@ impl Summary {
                 .iter()
                 .map(|(k, v)| cell(&format!("costUsd[{k}]"), fixed(*v, 4))),
         );
+        for (k, w) in &self.wait_by {
+            c.push(cell(&format!("waitMeanS[{k}]"), fixed(w.mean, 3)));
+            c.push(cell(&format!("waitP95S[{k}]"), fixed(w.p95, 3)));
+        }
         c
     }
 
-    /// Whether `name` is a summary column (`costUsd[<key>]` and
-    /// `placementFailures[<reason>]` included, whatever the key).
+    /// Whether `name` is a summary column (`costUsd[<key>]`,
+    /// `placementFailures[<reason>]`, `waitMeanS[<origin>]` and `waitP95S[<origin>]`
+    /// included, whatever the key).
     pub fn is_column(name: &str) -> bool {
         if let Some((base, rest)) = name.split_once('[') {
-            return rest.ends_with(']') && (base == "costUsd" || base == "placementFailures");
+            return rest.ends_with(']') && ["costUsd", "placementFailures", "waitMeanS", "waitP95S"].contains(&base);
         }
         Summary::default().cells().iter().any(|(n, _)| n == name)
     }
