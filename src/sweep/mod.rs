@@ -84,6 +84,15 @@ impl SweepRow {
         self.cells.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
+    /// The value of column `name`, looked for first at position `hint` (runs of one
+    /// sweep mostly share their columns), then anywhere.
+    pub fn get_at(&self, hint: usize, name: &str) -> Option<&str> {
+        match self.cells.get(hint) {
+            Some((n, v)) if n == name => Some(v),
+            _ => self.get(name),
+        }
+    }
+
     /// The value of summary column `name` as a number (0 when absent).
     pub fn number(&self, name: &str) -> f64 {
         self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0.0)
@@ -179,13 +188,23 @@ pub fn write_sweep_csv(w: impl Write, layout: &Layout, rows: &[SweepRow]) -> Res
     // Variants may differ in their accounts (costUsd[…]): the columns are the union, in
     // first-seen order, and a run without one leaves it empty.
     let mut names: Vec<&str> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for r in rows {
         for (n, _) in &r.cells {
-            if n != "seed" && !names.contains(&n.as_str()) {
+            if n != "seed" && seen.insert(n.as_str()) {
                 names.push(n);
             }
         }
     }
+    // Where each column sits in the first row's cells, to find it at once in the others.
+    let hints: Vec<usize> = names
+        .iter()
+        .map(|n| {
+            rows.first()
+                .and_then(|r| r.cells.iter().position(|(c, _)| c == n))
+                .unwrap_or(0)
+        })
+        .collect();
     let pareto = report::pareto(layout, rows);
     let mut header: Vec<&str> = vec!["run"];
     header.extend(layout.axes.iter().map(String::as_str));
@@ -198,7 +217,12 @@ pub fn write_sweep_csv(w: impl Write, layout: &Layout, rows: &[SweepRow]) -> Res
         let mut rec = vec![r.run.to_string()];
         rec.extend(layout.variants[variant].iter().cloned());
         rec.push(seed.to_string());
-        rec.extend(names.iter().map(|n| r.get(n).unwrap_or_default().to_string()));
+        rec.extend(
+            names
+                .iter()
+                .zip(&hints)
+                .map(|(n, &h)| r.get_at(h, n).unwrap_or_default().to_string()),
+        );
         let (wait, instances) = pareto[variant];
         rec.extend([u8::from(wait).to_string(), u8::from(instances).to_string()]);
         wr.write_record(&rec)?;

@@ -47,8 +47,13 @@ fn align(rows: &[Vec<String>]) -> String {
 /// Each configuration's seeds' values of `col`, in seed order.
 fn per_variant(layout: &Layout, rows: &[SweepRow], col: &str) -> Vec<Vec<f64>> {
     let mut out = vec![Vec::new(); layout.variants.len()];
+    let hint = rows
+        .first()
+        .and_then(|r| r.cells.iter().position(|(c, _)| c == col))
+        .unwrap_or(0);
     for r in rows {
-        out[layout.run(r.run).0].push(r.number(col));
+        let v = r.get_at(hint, col).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        out[layout.run(r.run).0].push(v);
     }
     out
 }
