@@ -44,6 +44,9 @@ fn align(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The most runs the comparison lists one by one (beyond, only the means per configuration).
+const PER_RUN_LINES: usize = 60;
+
 /// Each configuration's seeds' values of `col`, in seed order.
 fn per_variant(layout: &Layout, rows: &[SweepRow], col: &str) -> Vec<Vec<f64>> {
     let mut out = vec![Vec::new(); layout.variants.len()];
@@ -83,7 +86,12 @@ pub fn comparison_table(layout: &Layout, rows: &[SweepRow], slo: Option<&Slo>) -
         line.extend(pick(r));
         table.push(line);
     }
-    let mut out = align(&table);
+    // A big sweep's runs are in sweep.csv; the table shows the means per configuration.
+    let mut out = if rows.len() > PER_RUN_LINES && layout.seeds.len() > 1 {
+        format!("{} runs: one row each in sweep.csv\n", rows.len())
+    } else {
+        align(&table)
+    };
     if layout.seeds.len() > 1 {
         let mut means = vec![{
             let mut h = vec!["variant".to_string()];
