@@ -22,13 +22,13 @@ impl Recorder for Render {
     fn wants_events(&self) -> bool {
         true
     }
-    fn event(&mut self, record: &serde_json::Value) {
+    fn event(&mut self, record: serde_json::Value) {
         self.0 += record.to_string().len() as u64;
     }
     fn wants_decisions(&self) -> bool {
         self.0 % 2 == 0
     }
-    fn decision(&mut self, record: &serde_json::Value) {
+    fn decision(&mut self, record: serde_json::Value) {
         self.0 += record.to_string().len() as u64;
     }
 }
@@ -44,7 +44,7 @@ fn small(sc: &Scenario) -> bool {
         .workloads
         .iter()
         .map(|w| match &w.arrival {
-            ecsim::scenario::schema::Arrival::Poisson { rate_per_minute } => rate_per_minute * minutes,
+            ecsim::scenario::schema::Arrival::Poisson { rate_per_minute } => rate_per_minute.max_per_minute() * minutes,
             ecsim::scenario::schema::Arrival::Fixed { interval } => {
                 minutes * 60_000.0 / interval.0.millis().max(1) as f64
             }

@@ -3,6 +3,7 @@
 
 pub mod duration;
 pub mod queue;
+pub mod rate;
 pub mod rng;
 pub mod time;
 

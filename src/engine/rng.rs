@@ -19,7 +19,7 @@ pub fn exponential_gap(rng: &mut StreamRng, mean_ms: f64) -> crate::engine::SimD
 }
 
 /// A uniform draw in (0, 1]: 53 random bits, so every value is exact.
-fn unit_open_closed(rng: &mut StreamRng) -> f64 {
+pub(crate) fn unit_open_closed(rng: &mut StreamRng) -> f64 {
     use rand::Rng;
     1.0 - (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }

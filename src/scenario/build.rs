@@ -91,7 +91,9 @@ impl Scenario {
     pub fn expected_task_requests(&self) -> f64 {
         let minutes = self.duration.millis() as f64 / 60_000.0;
         let calls = |w: &Workload| match &w.arrival {
-            crate::scenario::schema::Arrival::Poisson { rate_per_minute } => rate_per_minute * minutes,
+            crate::scenario::schema::Arrival::Poisson { rate_per_minute } => {
+                rate_per_minute.mean_per_minute(self.duration) * minutes
+            }
             crate::scenario::schema::Arrival::Fixed { interval } => {
                 (self.duration.millis() / interval.0.millis().max(1) + 1) as f64
             }
@@ -128,6 +130,34 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
     )
 }
 
+/// Reads each workload's `ratePerMinute = { file = … }` (relative to `dir`) into a
+/// profile; a bad file is an error naming it, with line and column.
+fn read_rate_files(f: &mut ScenarioFile, dir: &Path, r: &mut Report) {
+    use crate::engine::rate::Rate;
+    for (i, w) in f.workloads.iter_mut().enumerate() {
+        let Arrival::Poisson { rate_per_minute } = &mut w.arrival else {
+            continue;
+        };
+        let Rate::File { file } = rate_per_minute else { continue };
+        let path = dir.join(&*file);
+        let field = format!("workloads[{i}].arrival.ratePerMinute.file");
+        match std::fs::read_to_string(&path) {
+            Err(e) => r.error(&field, format!("cannot read {}: {e}", path.display())),
+            Ok(text) => match Rate::from_csv(&text) {
+                Ok(profile) => *rate_per_minute = profile,
+                Err((line, col, m)) => r.error(
+                    &field,
+                    if line > 0 {
+                        format!("{}:{line}:{col}: {m}", path.display())
+                    } else {
+                        format!("{}: {m}", path.display())
+                    },
+                ),
+            },
+        }
+    }
+}
+
 /// Checks a scenario given as text (`file` names it in errors; `dir` anchors
 /// relative task-definition files).
 pub fn scenario_from_str(text: &str, format: Format, file: &str, dir: &Path) -> Result<Scenario, Error> {
@@ -137,8 +167,9 @@ pub fn scenario_from_str(text: &str, format: Format, file: &str, dir: &Path) -> 
 }
 
 /// Checks a parsed scenario (`doc` is the same document as a JSON value).
-pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -> Result<Scenario, Error> {
+pub fn build(mut f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -> Result<Scenario, Error> {
     let mut r = Report::new(file);
+    read_rate_files(&mut f, dir, &mut r);
     load::check_ecs_members(doc, &mut r);
     check_name(&f.name, "name", &mut r);
     if f.duration.0 == SimDuration::ZERO {
@@ -290,11 +321,10 @@ pub fn build(f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Path) -
         }
         world.run_task(&w.run_task, &format!("{path}.runTask"), &mut r);
         match &w.arrival {
-            Arrival::Poisson { rate_per_minute } if !(rate_per_minute.is_finite() && *rate_per_minute > 0.0) => {
-                r.error(
-                    format!("{path}.arrival.ratePerMinute"),
-                    format!("{rate_per_minute}: the rate must be a number > 0"),
-                );
+            Arrival::Poisson { rate_per_minute } => {
+                if let Err(m) = rate_per_minute.check() {
+                    r.error(format!("{path}.arrival.ratePerMinute"), m);
+                }
             }
             Arrival::Fixed { interval } if interval.0 == SimDuration::ZERO => {
                 r.error(format!("{path}.arrival.interval"), "the interval must be more than 0");

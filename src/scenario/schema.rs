@@ -302,9 +302,9 @@ pub struct InstanceGroup {
 pub enum Arrival {
     /// A Poisson process.
     Poisson {
-        /// Mean calls per minute (> 0).
+        /// Calls per minute: a number, or a rate that changes over time.
         #[serde(rename = "ratePerMinute")]
-        rate_per_minute: f64,
+        rate_per_minute: crate::engine::rate::Rate,
     },
     /// One call every `interval`, the first at time 0.
     Fixed {

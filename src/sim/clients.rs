@@ -65,11 +65,12 @@ impl Clients {
         }
     }
 
-    fn poisson_gap(&mut self, sc: &Scenario, w: WorkloadId) -> SimDuration {
-        let Arrival::Poisson { rate_per_minute } = sc.workloads[w.0 as usize].arrival else {
-            unreachable!("poisson_gap on a fixed arrival")
+    /// A Poisson workload's next call after `now` (None: its rate stays 0 from now on).
+    fn next_poisson(&mut self, sc: &Scenario, w: WorkloadId, now: SimTime) -> Option<SimTime> {
+        let Arrival::Poisson { rate_per_minute } = &sc.workloads[w.0 as usize].arrival else {
+            unreachable!("next_poisson on a fixed arrival")
         };
-        crate::engine::exponential_gap(&mut self.arrival_rngs[w.0 as usize], 60_000.0 / rate_per_minute)
+        rate_per_minute.next_after(now, &mut self.arrival_rngs[w.0 as usize])
     }
 
     /// The run-time stream of a workload or timeline call (`index` as in [`concern::DURATIONS`]).
@@ -105,22 +106,26 @@ impl Sim<'_> {
         for (w, wl) in self.sc.workloads.iter().enumerate() {
             let w = WorkloadId(w as u32);
             let first = match &wl.arrival {
-                Arrival::Poisson { .. } => self.clients.poisson_gap(self.sc, w),
-                Arrival::Fixed { .. } => SimDuration::ZERO,
+                Arrival::Poisson { .. } => self.clients.next_poisson(self.sc, w, SimTime::ZERO),
+                Arrival::Fixed { .. } => Some(SimTime::ZERO),
             };
-            self.schedule(SimTime::ZERO + first, Event::Arrival(w));
+            if let Some(t) = first {
+                self.schedule(t, Event::Arrival(w));
+            }
         }
     }
 
     /// A workload calls RunTask, and schedules its next call.
     pub(super) fn arrival(&mut self, w: WorkloadId) {
         let wl = &self.sc.workloads[w.0 as usize];
-        let gap = match &wl.arrival {
-            Arrival::Poisson { .. } => self.clients.poisson_gap(self.sc, w),
-            Arrival::Fixed { interval } => interval.0,
-        };
         let now = self.now();
-        self.schedule(now + gap, Event::Arrival(w));
+        let next = match &wl.arrival {
+            Arrival::Poisson { .. } => self.clients.next_poisson(self.sc, w, now),
+            Arrival::Fixed { interval } => Some(now + interval.0),
+        };
+        if let Some(t) = next {
+            self.schedule(t, Event::Arrival(w));
+        }
         let count = wl.run_task.count.unwrap_or(1) as u32;
         self.run_task(Origin::Workload(w), &wl.run_task, count, 0, now);
     }

@@ -24,6 +24,7 @@ mod pack;
 mod paste;
 mod placement_examples;
 mod ports_enis;
+mod rates;
 mod realworld;
 mod replay;
 mod services;
