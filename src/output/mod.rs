@@ -335,3 +335,14 @@ pub fn write_run_files(out: &mut OutDir, o: &Outcome, outputs: &Outputs) -> Resu
     }
     Ok(())
 }
+
+/// A pool of `jobs` threads (all cores when `None`) for sweeps and `ecsim pack`.
+pub fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, crate::error::Error> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| crate::error::Error::Write {
+            path: "thread pool".into(),
+            reason: e.to_string(),
+        })
+}

@@ -421,13 +421,7 @@ pub fn run_pack(
     jobs: Option<usize>,
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<PackRow>, Error> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Write {
-            path: "thread pool".into(),
-            reason: e.to_string(),
-        })?;
+    let pool = crate::output::thread_pool(jobs)?;
     let per_instance: Vec<Result<Vec<PackRow>, String>> = pool.install(|| {
         loaded
             .par_iter()

@@ -148,13 +148,7 @@ pub fn run_sweep_with(
     let todo: Vec<usize> = (0..layout.runs())
         .filter(|r| shard.has(*r) && !done.contains(r))
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Write {
-            path: "thread pool".into(),
-            reason: e.to_string(),
-        })?;
+    let pool = crate::output::thread_pool(jobs)?;
     pool.install(|| {
         todo.par_iter()
             .map(|&run| {

@@ -31,21 +31,26 @@ fn sweep_csv(out: &Path) -> Vec<u8> {
     std::fs::read(out.join("sweep.csv")).unwrap()
 }
 
+/// Runs `file` whole on one thread into `out` and returns its sweep.csv.
+fn sweep_alone(file: &str, out: &Path) -> Vec<u8> {
+    ok(ecsim(&[
+        "sweep",
+        file,
+        "--jobs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]));
+    sweep_csv(out)
+}
+
 #[test]
 fn shards_run_as_separate_processes_merge_to_the_bytes_of_one_run() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let file = sweep_file(t, "sharded", 4, "\"2h\", \"3h\"");
-    let one = t.join("one");
-    ok(ecsim(&[
-        "sweep",
-        &file,
-        "--jobs",
-        "1",
-        "--out",
-        one.to_str().unwrap(),
-        "-q",
-    ]));
+    let one = sweep_alone(&file, &t.join("one"));
     let shards: Vec<_> = (0..3)
         .map(|k| {
             let out = t.join(format!("s{k}"));
@@ -77,7 +82,7 @@ fn shards_run_as_separate_processes_merge_to_the_bytes_of_one_run() {
     args.extend(dirs.iter().map(String::as_str));
     let printed = ok(ecsim(&args));
     assert_mentions(&printed, &["Mean over 4 seeds", "wrote"]);
-    assert_eq!(sweep_csv(&merged), sweep_csv(&one));
+    assert_eq!(sweep_csv(&merged), one);
 
     // A missing shard, a shard given twice, and a shard of another sweep are refused.
     let o = ecsim(&["merge", t.join("m2").to_str().unwrap(), &dirs[0], &dirs[2]]);
@@ -131,16 +136,7 @@ fn a_sweep_killed_midway_resumes_to_the_same_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let file = sweep_file(t, "long", 24, "\"72h\", \"96h\"");
-    let whole = t.join("whole");
-    ok(ecsim(&[
-        "sweep",
-        &file,
-        "--jobs",
-        "1",
-        "--out",
-        whole.to_str().unwrap(),
-        "-q",
-    ]));
+    let whole = sweep_alone(&file, &t.join("whole"));
     let out = t.join("killed");
     let records = out.join("sweep.runs.jsonl");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ecsim"))
@@ -177,7 +173,7 @@ fn a_sweep_killed_midway_resumes_to_the_same_bytes() {
         &["resuming:", "already done"],
     );
     assert!(printed.status.success());
-    assert_eq!(sweep_csv(&out), sweep_csv(&whole));
+    assert_eq!(sweep_csv(&out), whole);
     assert!(!records.exists(), "the record file goes once sweep.csv is written");
 }
 
