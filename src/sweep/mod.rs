@@ -208,17 +208,19 @@ pub fn write_sweep_csv(w: impl Write, layout: &Layout, rows: &[SweepRow]) -> Res
     wr.write_record(&header)?;
     for r in rows {
         let (variant, seed) = layout.run(r.run);
-        let mut rec = vec![r.run.to_string()];
-        rec.extend(layout.variants[variant].iter().cloned());
-        rec.push(seed.to_string());
+        let (run, seed) = (r.run.to_string(), seed.to_string());
+        let mut rec: Vec<&str> = Vec::with_capacity(header.len());
+        rec.push(&run);
+        rec.extend(layout.variants[variant].iter().map(String::as_str));
+        rec.push(&seed);
         rec.extend(
             names
                 .iter()
                 .zip(&hints)
-                .map(|(n, &h)| r.get_at(h, n).unwrap_or_default().to_string()),
+                .map(|(n, &h)| r.get_at(h, n).unwrap_or_default()),
         );
         let (wait, instances) = pareto[variant];
-        rec.extend([u8::from(wait).to_string(), u8::from(instances).to_string()]);
+        rec.extend([if wait { "1" } else { "0" }, if instances { "1" } else { "0" }]);
         wr.write_record(&rec)?;
     }
     wr.flush()?;
