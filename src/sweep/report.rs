@@ -125,33 +125,46 @@ pub fn comparison_table(layout: &Layout, rows: &[SweepRow], slo: Option<&Slo>) -
     out
 }
 
-/// The configuration a sweep's `select` asks for, as a sentence (means over seeds).
+/// The configuration a sweep's `select` asks for: the least mean `minimize` among those
+/// whose every seed meets `where` (a mean could hide one seed past the bound), on a
+/// line beginning `answer:`.
 pub fn answer(layout: &Layout, rows: &[SweepRow], sel: &crate::scenario::schema::Select) -> String {
-    let minimize = per_variant(layout, rows, &sel.minimize);
-    let bound = sel.condition.as_deref().and_then(|c| expand::parse_condition(c).ok());
-    let holds = |v: usize| match &bound {
-        None => true,
-        Some((col, op, n)) => compare(mean(&per_variant(layout, rows, col)[v]), op, *n),
-    };
-    let best = (0..layout.variants.len())
-        .filter(|&v| holds(v))
-        .min_by(|&a, &b| mean(&minimize[a]).total_cmp(&mean(&minimize[b])));
-    let cond = sel
-        .condition
-        .as_deref()
-        .map(|c| format!(" with mean {c}"))
-        .unwrap_or_default();
-    match best {
-        Some(v) => format!(
-            "Least mean {}{cond}: {} ({} = {:.4} over {} seeds)\n",
-            sel.minimize,
-            layout.label(v),
-            sel.minimize,
-            mean(&minimize[v]),
-            layout.seeds.len()
+    match sel.condition.as_deref().and_then(|c| expand::parse_condition(c).ok()) {
+        Some((column, op, bound)) => slo_answer(
+            layout,
+            rows,
+            &Slo {
+                column,
+                op,
+                bound,
+                quantile: 1.0,
+                minimize: sel.minimize.clone(),
+            },
         ),
-        None => format!("No variant has mean {}.\n", sel.condition.as_deref().unwrap_or("")),
+        None => {
+            let values = per_variant(layout, rows, &sel.minimize);
+            let best = (0..layout.variants.len())
+                .filter(|&v| !values[v].is_empty())
+                .min_by(|&a, &b| mean(&values[a]).total_cmp(&mean(&values[b])).then(a.cmp(&b)));
+            match best {
+                Some(v) => format!(
+                    "answer: {} — the least mean {}: {:.4} (seeds {})\n",
+                    layout.label(v),
+                    sel.minimize,
+                    mean(&values[v]),
+                    spread(&values[v])
+                ),
+                None => "answer: none — no runs\n".into(),
+            }
+        }
     }
+}
+
+/// The lowest and highest of `v`, as `lo–hi`.
+fn spread(v: &[f64]) -> String {
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{lo:.3}–{hi:.3}")
 }
 
 fn compare(v: f64, op: &str, n: f64) -> bool {
@@ -193,6 +206,8 @@ pub struct Slo {
     pub bound: f64,
     /// The share of seeds that must meet it (1 = every seed).
     pub quantile: f64,
+    /// The column whose mean the answer minimises among those meeting it (`costUsd`).
+    pub minimize: String,
 }
 
 impl Slo {
@@ -221,17 +236,18 @@ impl Slo {
             op,
             bound,
             quantile,
+            minimize: "costUsd".into(),
         })
     }
 }
 
-/// The cheapest configuration (least mean costUsd) whose seeds meet `slo` — every
-/// seed, or the share `slo.quantile` asks — on a line beginning `answer:`, with its
-/// margin (the worst qualifying seed's distance from the bound) and the spread over
-/// seeds of the objective and the cost.
+/// The cheapest configuration (least mean `slo.minimize`, costUsd unless a `select`
+/// says otherwise) whose seeds meet `slo` — every seed, or the share `slo.quantile`
+/// asks — on a line beginning `answer:`, with its margin (the worst qualifying seed's
+/// distance from the bound) and the spread over seeds of the objective and the cost.
 pub fn slo_answer(layout: &Layout, rows: &[SweepRow], slo: &Slo) -> String {
     let values = per_variant(layout, rows, &slo.column);
-    let cost = per_variant(layout, rows, "costUsd");
+    let cost = per_variant(layout, rows, &slo.minimize);
     let need = |n: usize| ((slo.quantile * n as f64) - 1e-9).ceil().max(1.0) as usize;
     let meets = |v: usize| values[v].iter().filter(|&&x| compare(x, &slo.op, slo.bound)).count();
     let objective = format!("{}{}{}", slo.column, slo.op, slo.bound);
@@ -243,10 +259,10 @@ pub fn slo_answer(layout: &Layout, rows: &[SweepRow], slo: &Slo) -> String {
     let best = (0..layout.variants.len())
         .filter(|&v| !values[v].is_empty() && meets(v) >= need(values[v].len()))
         .min_by(|&a, &b| mean(&cost[a]).total_cmp(&mean(&cost[b])).then(a.cmp(&b)));
-    let spread = |v: &[f64]| {
-        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        format!("{lo:.3}–{hi:.3}")
+    let which = if slo.minimize == "costUsd" {
+        "the cheapest configuration".to_string()
+    } else {
+        format!("the least mean {}", slo.minimize)
     };
     match best {
         Some(v) => {
@@ -264,8 +280,9 @@ pub fn slo_answer(layout: &Layout, rows: &[SweepRow], slo: &Slo) -> String {
             inside.sort_by(|a, b| b.total_cmp(a));
             let margin = inside[need(values[v].len()) - 1];
             format!(
-                "answer: {} — the cheapest configuration with {objective} on {seeds}: costUsd mean {:.4} (seeds {}), {} seeds {} (margin {margin:.3}), {} of {} seeds meet it\n",
+                "answer: {} — {which} with {objective} on {seeds}: {} mean {:.4} (seeds {}), {} seeds {} (margin {margin:.3}), {} of {} seeds meet it\n",
                 layout.label(v),
+                slo.minimize,
                 mean(&cost[v]),
                 spread(&cost[v]),
                 slo.column,
@@ -340,6 +357,17 @@ mod tests {
         // Half the seeds suffice: the cheapest, small, with its better seed's margin.
         let half = Slo::parse("waitP95S <= 60", 0.5).unwrap();
         assert!(slo_answer(&layout, &rows, &half).starts_with("answer: small — "));
+        // A scenario's select asks every seed too (its mean 50 s would let `small` win).
+        let sel = crate::scenario::schema::Select {
+            minimize: "costUsd".into(),
+            condition: Some("waitP95S <= 60".into()),
+        };
+        assert!(answer(&layout, &rows, &sel).starts_with("answer: medium — "));
+        let cheapest = crate::scenario::schema::Select {
+            minimize: "costUsd".into(),
+            condition: None,
+        };
+        assert!(answer(&layout, &rows, &cheapest).starts_with("answer: small — the least mean costUsd: 10.0000"));
         let none = Slo::parse("waitP95S<1", 1.0).unwrap();
         assert!(slo_answer(&layout, &rows, &none).starts_with("answer: none — "));
         assert!(
