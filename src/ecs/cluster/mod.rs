@@ -469,7 +469,9 @@ impl Cluster {
             self.enis_left[i] -= 1;
         }
         self.gpus_left[i] -= res.gpus;
-        self.adjust_extra(i, res, false);
+        if !res.extra.is_empty() {
+            self.adjust_extra(i, res, false);
+        }
         self.reserved_cpu_total += res.cpu as u64;
         self.reserved_mem_total += res.memory as u64;
         if self.running[i] == 0 {
@@ -501,7 +503,9 @@ impl Cluster {
             self.enis_left[i] += 1;
         }
         self.gpus_left[i] += res.gpus;
-        self.adjust_extra(i, res, true);
+        if !res.extra.is_empty() {
+            self.adjust_extra(i, res, true);
+        }
         self.reserved_cpu_total -= res.cpu as u64;
         self.reserved_mem_total -= res.memory as u64;
         self.running[i] -= 1;
