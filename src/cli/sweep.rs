@@ -76,7 +76,7 @@ pub(super) fn sweep(
         eprintln!("resuming: {} of {mine} runs already done", kept.len());
     }
     let started = Instant::now();
-    let bar = crate::output::progress::Counter::new((mine - kept.len()) as u64, "runs", !quiet());
+    let bar = crate::output::progress::Counter::new(mine.saturating_sub(kept.len()) as u64, "runs", !quiet());
     let new = run_sweep_with(&sw, shard, &done, jobs, &|r| records.append(r), &|| bar.inc())?;
     bar.finish();
     let ran = new.len();

@@ -74,7 +74,12 @@ impl Records {
                     "--resume: this record file is of another sweep, or another shard of it (its name, scenario, variants, seeds or ecsim version differ); remove it or run without --resume",
                 ));
             }
-            kept = rows;
+            // Only this shard's runs, each once (a file edited or joined by hand may repeat one).
+            let mut seen = BTreeSet::new();
+            kept = rows
+                .into_iter()
+                .filter(|r| shard.has(r.run) && seen.insert(r.run))
+                .collect();
         }
         let mut text = serde_json::to_string(&header).map_err(|e| write_err(path, e))? + "\n";
         for r in &kept {
