@@ -372,7 +372,7 @@ fn validate(file: &Path) -> Result<(), Error> {
             file.display(),
             sw.variants.len(),
             sw.seeds.len(),
-            sw.runs().len()
+            sw.layout().runs()
         );
         return Ok(());
     }
@@ -413,7 +413,7 @@ fn validate(file: &Path) -> Result<(), Error> {
             "  with a valid [sweep]: {} variants × {} seeds = {} runs",
             sw.variants.len(),
             sw.seeds.len(),
-            sw.runs().len()
+            sw.layout().runs()
         );
     }
     Ok(())

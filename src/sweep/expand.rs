@@ -88,17 +88,6 @@ pub struct Variant {
     pub sets: Vec<(String, Value)>,
 }
 
-/// One run of a sweep.
-#[derive(Clone, Debug)]
-pub struct Run {
-    /// Run number, from 0.
-    pub index: usize,
-    /// Which variant.
-    pub variant: usize,
-    /// The seed.
-    pub seed: u64,
-}
-
 /// A checked sweep: every variant's scenario is built before anything runs.
 #[derive(Clone, Debug)]
 pub struct Sweep {
@@ -132,23 +121,6 @@ pub fn parse_condition(c: &str) -> Result<(String, String, f64), String> {
         return Err(bad());
     }
     Ok((col.to_string(), op.to_string(), n.parse().map_err(|_| bad())?))
-}
-
-impl Sweep {
-    /// The runs, numbered: first axis slowest, seeds fastest.
-    pub fn runs(&self) -> Vec<Run> {
-        let mut out = Vec::new();
-        for v in 0..self.variants.len() {
-            for &seed in &self.seeds {
-                out.push(Run {
-                    index: out.len(),
-                    variant: v,
-                    seed,
-                });
-            }
-        }
-        out
-    }
 }
 
 fn label_of(v: &Value) -> String {
