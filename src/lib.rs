@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+pub mod appscaling;
 pub mod capacity;
 pub mod cli;
 pub mod control;

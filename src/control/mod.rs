@@ -8,6 +8,7 @@
 //! fails depends on how the run goes — and a refused call in a run is an error record
 //! (CloudTrail `errorCode`), never a panic.
 
+pub mod appscaling;
 pub mod clusters;
 pub mod instances;
 pub mod services;

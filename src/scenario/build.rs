@@ -54,6 +54,9 @@ pub struct Scenario {
     pub workloads: Vec<Workload>,
     /// Timeline, sorted by time (stable).
     pub timeline: Vec<TimelineEntry>,
+    /// Application Auto Scaling calls at time 0: scalable targets, then policies, then
+    /// scheduled actions.
+    pub scaling: Vec<crate::appscaling::ScalingCall>,
     /// The scenario's own sweep.
     pub sweep: Option<SweepTable>,
     /// Auto Scaling groups.
@@ -130,21 +133,35 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, Error> {
     )
 }
 
-/// Reads each workload's `ratePerMinute = { file = … }` (relative to `dir`) into a
-/// profile; a bad file is an error naming it, with line and column.
+/// Reads each workload's `ratePerMinute = { file = … }` and each service demand's
+/// `requestsPerSecond = { file = … }` (relative to `dir`) into a profile; a bad file is an error naming it, with line and column.
 fn read_rate_files(f: &mut ScenarioFile, dir: &Path, r: &mut Report) {
     use crate::engine::rate::Rate;
-    for (i, w) in f.workloads.iter_mut().enumerate() {
-        let Arrival::Poisson { rate_per_minute } = &mut w.arrival else {
-            continue;
-        };
-        let Rate::File { file } = rate_per_minute else { continue };
+    let workloads = f
+        .workloads
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, w)| match &mut w.arrival {
+            Arrival::Poisson { rate_per_minute } => {
+                Some((format!("workloads[{i}].arrival.ratePerMinute"), rate_per_minute))
+            }
+            Arrival::Fixed { .. } => None,
+        });
+    let services = f.services.iter_mut().enumerate().filter_map(|(i, s)| {
+        let d = s.demand.as_mut()?;
+        Some((
+            format!("services[{i}].demand.requestsPerSecond"),
+            &mut d.requests_per_second,
+        ))
+    });
+    for (field, rate) in workloads.chain(services).collect::<Vec<_>>() {
+        let Rate::File { file } = rate else { continue };
         let path = dir.join(&*file);
-        let field = format!("workloads[{i}].arrival.ratePerMinute.file");
+        let field = format!("{field}.file");
         match std::fs::read_to_string(&path) {
             Err(e) => r.error(&field, format!("cannot read {}: {e}", path.display())),
             Ok(text) => match Rate::from_csv(&text) {
-                Ok(profile) => *rate_per_minute = profile,
+                Ok(profile) => *rate = profile,
                 Err((line, col, m)) => r.error(
                     &field,
                     if line > 0 {
@@ -156,6 +173,24 @@ fn read_rate_files(f: &mut ScenarioFile, dir: &Path, r: &mut Report) {
             },
         }
     }
+}
+
+/// The file's Application Auto Scaling bodies as time-0 calls, with their paths.
+fn scaling_calls(f: &ScenarioFile) -> Vec<(String, crate::appscaling::ScalingCall)> {
+    use crate::appscaling::ScalingCall;
+    let targets = f.scalable_targets.iter().enumerate();
+    let policies = f.scaling_policies.iter().enumerate();
+    let actions = f.scheduled_actions.iter().enumerate();
+    targets
+        .map(|(i, b)| (format!("scalableTargets[{i}]"), ScalingCall::Register(b.clone())))
+        .chain(policies.map(|(i, b)| {
+            (
+                format!("scalingPolicies[{i}]"),
+                ScalingCall::PutPolicy(Box::new(b.clone())),
+            )
+        }))
+        .chain(actions.map(|(i, b)| (format!("scheduledActions[{i}]"), ScalingCall::PutAction(b.clone()))))
+        .collect()
 }
 
 /// Checks a scenario given as text (`file` names it in errors; `dir` anchors
@@ -279,7 +314,7 @@ pub fn build(mut f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Pat
             task_definitions.push(body);
         }
     }
-    let mut world = World::new(&capacity, registry, &all_clusters, agent_later);
+    let mut world = World::new(&capacity, registry, &all_clusters, agent_later, start_unix_ms);
     let mut services = Vec::new();
     for (i, s) in f.services.iter().enumerate() {
         let path = format!("services[{i}]");
@@ -306,6 +341,17 @@ pub fn build(mut f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Pat
         }
         r.errors.extend(in_file.errors);
         r.warnings.extend(in_file.warnings);
+    }
+    for (i, s) in services.iter().enumerate() {
+        if let Some(d) = &s.demand
+            && let Err((member, m)) = d.check()
+        {
+            r.error(format!("services[{i}].demand.{member}"), m);
+        }
+    }
+    let scaling = scaling_calls(&f);
+    for (path, c) in &scaling {
+        world.scaling_call(c, path, &mut r);
     }
     let mut workload_names = BTreeSet::new();
     for (i, w) in f.workloads.iter().enumerate() {
@@ -378,6 +424,7 @@ pub fn build(mut f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Pat
         services,
         workloads: f.workloads,
         timeline: timeline.into_iter().map(|(_, e)| e).collect(),
+        scaling: scaling.into_iter().map(|(_, c)| c).collect(),
         sweep: f.sweep,
         asgs,
         capacity,

@@ -1,6 +1,7 @@
 //! The scenario file, as written (TOML or JSON with one schema; see
 //! docs/scenario-reference.md). Field names are the contract: add, never rename.
 
+use crate::appscaling::ScalingCall;
 use crate::ecs::api::{
     CreateCluster, CreateService, DeleteService, DeregisterContainerInstance, LaunchType, RegisterContainerInstance,
     RunTask, StopTask, UpdateContainerInstancesState, UpdateService,
@@ -85,6 +86,15 @@ pub struct ScenarioFile {
     /// Later API calls at simulated times.
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
+    /// Application Auto Scaling RegisterScalableTarget bodies, at time 0 after the services.
+    #[serde(default)]
+    pub scalable_targets: Vec<crate::appscaling::RegisterScalableTarget>,
+    /// PutScalingPolicy bodies, at time 0 after the scalable targets.
+    #[serde(default)]
+    pub scaling_policies: Vec<crate::appscaling::PutScalingPolicy>,
+    /// PutScheduledAction bodies, at time 0 after the scaling policies.
+    #[serde(default)]
+    pub scheduled_actions: Vec<crate::appscaling::PutScheduledAction>,
     /// The scenario's own sweep (used by `ecsim sweep`, ignored by `ecsim run`).
     #[serde(default)]
     pub sweep: Option<SweepTable>,
@@ -374,6 +384,18 @@ pub enum ApiName {
     PutClusterCapacityProviders,
     /// CreateCluster.
     CreateCluster,
+    /// Application Auto Scaling RegisterScalableTarget.
+    RegisterScalableTarget,
+    /// Application Auto Scaling DeregisterScalableTarget.
+    DeregisterScalableTarget,
+    /// Application Auto Scaling PutScalingPolicy.
+    PutScalingPolicy,
+    /// Application Auto Scaling DeleteScalingPolicy.
+    DeleteScalingPolicy,
+    /// Application Auto Scaling PutScheduledAction.
+    PutScheduledAction,
+    /// Application Auto Scaling DeleteScheduledAction.
+    DeleteScheduledAction,
 }
 
 /// A timeline call with its typed request body.
@@ -404,6 +426,8 @@ pub enum ApiCall {
     PutClusterCapacityProviders(crate::ecs::provider::PutClusterCapacityProviders),
     /// CreateCluster.
     CreateCluster(CreateCluster),
+    /// An Application Auto Scaling call.
+    AutoScaling(ScalingCall),
 }
 
 impl ApiCall {
@@ -422,6 +446,7 @@ impl ApiCall {
             ApiCall::CreateCapacityProvider(_) => "CreateCapacityProvider",
             ApiCall::PutClusterCapacityProviders(_) => "PutClusterCapacityProviders",
             ApiCall::CreateCluster(_) => "CreateCluster",
+            ApiCall::AutoScaling(c) => c.name(),
         }
     }
 
@@ -460,6 +485,22 @@ impl<'de> DeserializeSeed<'de> for ApiSeed {
                 ApiCall::PutClusterCapacityProviders(crate::ecs::provider::PutClusterCapacityProviders::deserialize(d)?)
             }
             ApiName::CreateCluster => ApiCall::CreateCluster(CreateCluster::deserialize(d)?),
+            ApiName::RegisterScalableTarget => {
+                ApiCall::AutoScaling(ScalingCall::Register(Deserialize::deserialize(d)?))
+            }
+            ApiName::DeregisterScalableTarget => {
+                ApiCall::AutoScaling(ScalingCall::Deregister(Deserialize::deserialize(d)?))
+            }
+            ApiName::PutScalingPolicy => {
+                ApiCall::AutoScaling(ScalingCall::PutPolicy(Box::new(Deserialize::deserialize(d)?)))
+            }
+            ApiName::DeleteScalingPolicy => {
+                ApiCall::AutoScaling(ScalingCall::DeletePolicy(Deserialize::deserialize(d)?))
+            }
+            ApiName::PutScheduledAction => ApiCall::AutoScaling(ScalingCall::PutAction(Deserialize::deserialize(d)?)),
+            ApiName::DeleteScheduledAction => {
+                ApiCall::AutoScaling(ScalingCall::DeleteAction(Deserialize::deserialize(d)?))
+            }
         })
     }
 }

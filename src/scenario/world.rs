@@ -29,6 +29,8 @@ pub struct World<'a> {
     tokens: BTreeMap<String, String>,
     ever: BTreeSet<ProviderId>,
     now: SimTime,
+    scaling: control::appscaling::Targets,
+    start_unix_ms: i64,
 }
 
 impl State for World<'_> {
@@ -74,6 +76,7 @@ impl<'a> World<'a> {
         registry: TaskDefinitions,
         clusters: &[String],
         later: BTreeMap<String, String>,
+        start_unix_ms: i64,
     ) -> Self {
         let clusters = clusters
             .iter()
@@ -88,6 +91,8 @@ impl<'a> World<'a> {
             tokens: BTreeMap::new(),
             ever: BTreeSet::new(),
             now: SimTime::ZERO,
+            scaling: control::appscaling::Targets::default(),
+            start_unix_ms,
         }
     }
 
@@ -285,6 +290,7 @@ impl<'a> World<'a> {
                     Self::refused(e, path, r);
                 }
             }
+            ApiCall::AutoScaling(c) => self.scaling_call(c, path, r),
             ApiCall::CreateCapacityProvider(_) => {}
             ApiCall::PutClusterCapacityProviders(b) => self.put_cluster_capacity_providers(b, path, r),
             ApiCall::CreateCluster(b) => match control::clusters::create(b) {
@@ -297,6 +303,16 @@ impl<'a> World<'a> {
                 }
             },
         }
+    }
+
+    /// Checks an Application Auto Scaling call (at time 0 or on the timeline).
+    pub fn scaling_call(&mut self, c: &crate::appscaling::ScalingCall, path: &str, r: &mut Report) {
+        let mut targets = std::mem::take(&mut self.scaling);
+        let now_ms = self.start_unix_ms + self.now.0 as i64;
+        if let Err(e) = control::appscaling::apply(&mut targets, self, c, now_ms) {
+            Self::refused(e, path, r);
+        }
+        self.scaling = targets;
     }
 
     /// Registers a task definition (a timeline call): every problem is reported.

@@ -32,17 +32,47 @@ impl Sim<'_> {
 
     /// Records a refused call.
     pub(super) fn refused<T: serde::Serialize>(&mut self, api: &'static str, body: &T, e: ApiError) {
+        self.refused_by(api, body, e, None);
+    }
+
+    /// Records a refused call, made by an AWS service on the account's behalf when `by` says so.
+    pub(super) fn refused_by<T: serde::Serialize>(
+        &mut self,
+        api: &'static str,
+        body: &T,
+        e: ApiError,
+        by: Option<&'static str>,
+    ) {
         self.record(|_| {
             let req = serde_json::to_value(body).unwrap_or_default();
-            Record::Call(Call::failed(api, req, e.code, e.message.clone()))
+            let c = Call::failed(api, req, e.code, e.message.clone());
+            Record::Call(match by {
+                Some(by) => c.invoked_by(by),
+                None => c,
+            })
         });
     }
 
     /// Records an accepted call with its response.
     pub(super) fn answered<T: serde::Serialize>(&mut self, api: &'static str, body: &T, response: Response) {
+        self.answered_by(api, body, response, None);
+    }
+
+    /// Records an accepted call, made by an AWS service on the account's behalf when `by` says so.
+    pub(super) fn answered_by<T: serde::Serialize>(
+        &mut self,
+        api: &'static str,
+        body: &T,
+        response: Response,
+        by: Option<&'static str>,
+    ) {
         self.record(|_| {
             let req = serde_json::to_value(body).unwrap_or_default();
-            Record::Call(Call::ok(api, req, response))
+            let c = Call::ok(api, req, response);
+            Record::Call(match by {
+                Some(by) => c.invoked_by(by),
+                None => c,
+            })
         });
     }
 
@@ -68,6 +98,7 @@ impl Sim<'_> {
                     }
                 },
             },
+            ApiCall::AutoScaling(c) => self.scaling_call(c),
             ApiCall::CreateCapacityProvider(c) => {
                 self.answered("CreateCapacityProvider", c, Response::CapacityProvider(c.name.clone()))
             }

@@ -9,6 +9,7 @@
 //! service and its provider, and is journaled"). Calls are checked by
 //! [`crate::control`], the same functions `ecsim validate` runs. Nothing here does IO.
 
+mod appscaling;
 mod calls;
 mod capacity;
 mod clients;
@@ -128,6 +129,10 @@ enum Event {
     ServiceCheck(ServiceId),
     /// What one engine event of a replayed log did (index into its batches).
     ReplayBatch(u32),
+    /// A minute of service metrics ends: datapoints, alarms, scaling policies.
+    MetricsTick,
+    /// A scheduled action runs (its run-wide id).
+    ScheduledAction(u32),
 }
 
 /// The state of a run: its scenario, its clock, and its parts.
@@ -146,6 +151,7 @@ struct Sim<'a> {
     control: ControlPlane,
     journal: Journal<'a>,
     metrics: Metrics,
+    appscaling: appscaling::AppScaling,
 }
 
 /// Runs a scenario with `seed`, sending records to `rec`.
@@ -175,6 +181,7 @@ fn run_with(sc: &Scenario, script: Option<&crate::replay::Script>, seed: u64, re
         control: ControlPlane::default(),
         journal: Journal::new(rec, sc.start_unix_ms),
         metrics: Metrics::default(),
+        appscaling: appscaling::AppScaling::default(),
     };
     sim.start();
     sim.settle();
@@ -240,6 +247,12 @@ impl Sim<'_> {
         for s in &sc.services {
             self.create_service(s);
         }
+        for c in &sc.scaling {
+            self.scaling_call(c);
+        }
+        if appscaling::needed(sc) {
+            self.schedule(SimTime::ZERO + SimDuration::from_secs(60), Event::MetricsTick);
+        }
         self.start_clients();
         if self.script.is_some() {
             self.schedule_replay();
@@ -292,6 +305,8 @@ impl Sim<'_> {
             Event::AgentTimeout(i, n) => self.agent_timeout(i, n),
             Event::ServiceCheck(s) => self.services.mark_dirty(s),
             Event::ReplayBatch(k) => self.replay_batch(k),
+            Event::MetricsTick => self.metrics_tick(),
+            Event::ScheduledAction(id) => self.scheduled_action(id),
         }
     }
 
@@ -348,7 +363,7 @@ impl Sim<'_> {
             let services = self
                 .services
                 .iter()
-                .map(|(s, svc)| service_sample(s, svc, at))
+                .map(|(s, svc)| service_sample(s, svc, at, self.appscaling.load(s)))
                 .collect();
             self.metrics.sampled(row, services, self.sc.sample_interval);
         }
@@ -466,6 +481,13 @@ impl Sim<'_> {
                 unusable.iter().filter(|u| u.registered).count() as u64,
             ),
             image_pull_mean_s: self.metrics.pull_mean_s(),
+            scaling_activities: self.appscaling.activities(),
+            overload_by: self
+                .appscaling
+                .overloads()
+                .into_iter()
+                .map(|(s, o)| (self.services.get(s).name.clone(), o))
+                .collect(),
         };
         let mut group_names: Vec<String> = self.sc.instance_groups.iter().map(|g| g.name.clone()).collect();
         group_names.extend(self.sc.asgs.iter().map(|a| a.name.clone()));
@@ -519,7 +541,7 @@ impl Sim<'_> {
 }
 
 /// One services.csv row.
-fn service_sample(s: ServiceId, svc: &Service, at: SimTime) -> ServiceSample {
+fn service_sample(s: ServiceId, svc: &Service, at: SimTime, load: Option<metrics::ServiceLoad>) -> ServiceSample {
     let totals = svc.totals();
     ServiceSample {
         time: at,
@@ -532,5 +554,6 @@ fn service_sample(s: ServiceId, svc: &Service, at: SimTime) -> ServiceSample {
         deployments: svc.current_deployments().count() as u32,
         primary: svc.primary,
         rollout_state: svc.primary().rollout.as_str(),
+        load,
     }
 }

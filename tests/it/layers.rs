@@ -7,6 +7,7 @@ use std::path::Path;
 /// Top-level modules by layer, earliest first.
 const LAYERS: &[&[&str]] = &[
     &["engine", "error"],
+    &["appscaling"],
     &["ecs"],
     &["capacity", "placement"],
     &["control"],

@@ -1,6 +1,7 @@
 //! ecsim's integration tests: one binary, one module per behaviour.
 
 mod accepted;
+mod autoscaling;
 mod bad_input;
 mod bpplib;
 mod capacity;

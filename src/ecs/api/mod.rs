@@ -163,6 +163,9 @@ pub struct CreateService {
         deserialize_with = "crate::engine::duration::deserialize_opt_dist"
     )]
     pub task_duration: Option<DistSpec>,
+    /// Simulation only: the requests its tasks serve over time, and what they cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demand: Option<crate::appscaling::demand::Demand>,
 }
 
 /// A RunTask request body.

@@ -198,6 +198,10 @@ pub struct Call {
     /// A refused call's exception members beyond its message (ConflictException's
     /// `resourceIds`), shown as its `responseElements`.
     pub error_members: Option<Value>,
+    /// `eventSource` (default `ecs.amazonaws.com`).
+    pub event_source: &'static str,
+    /// The AWS service that made the call on the account's behalf (`userIdentity.invokedBy`).
+    pub invoked_by: Option<&'static str>,
 }
 
 /// What ecsim's RunTask client knows of a call (`ecsimClient`).
@@ -225,6 +229,8 @@ impl Call {
             idempotent: false,
             announces_run: false,
             error_members: None,
+            event_source: "ecs.amazonaws.com",
+            invoked_by: None,
         }
     }
 
@@ -234,6 +240,18 @@ impl Call {
             result: Err((code, message)),
             ..Call::ok(api, request, Response::Json(Value::Null))
         }
+    }
+
+    /// The same call, to another AWS service (`eventSource`).
+    pub fn from_source(mut self, source: &'static str) -> Self {
+        self.event_source = source;
+        self
+    }
+
+    /// The same call, made by AWS service `service` on the account's behalf.
+    pub fn invoked_by(mut self, service: &'static str) -> Self {
+        self.invoked_by = Some(service);
+        self.by(service)
     }
 
     /// The same call, made by `agent`.

@@ -123,7 +123,7 @@ impl Sim<'_> {
             error_code,
             error_message,
             event_name: c.api,
-            event_source: "ecs.amazonaws.com",
+            event_source: c.event_source,
             event_time: self.journal.arns().iso(now),
             event_type: "AwsApiCall",
             event_version: "1.08",
@@ -132,6 +132,12 @@ impl Sim<'_> {
             response_elements: response,
             sim_time: now.secs_string(),
             user_agent: c.user_agent.as_deref(),
+            user_identity: c.invoked_by.map(|by| UserIdentity {
+                account_id: ACCOUNT,
+                arn: "arn:aws:sts::123456789012:assumed-role/AWSServiceRoleForApplicationAutoScaling_ECSService/AutoScaling",
+                invoked_by: by,
+                kind: "AssumedRole",
+            }),
         }
     }
 
@@ -514,6 +520,19 @@ pub struct Trail<'c> {
     sim_time: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_agent: Option<&'c str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_identity: Option<UserIdentity>,
+}
+
+/// `userIdentity` of a call an AWS service made on the account's behalf.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdentity {
+    account_id: &'static str,
+    arn: &'static str,
+    invoked_by: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
 }
 
 /// ecsim's RunTask client facts on a call (`ecsimClient`).

@@ -9,8 +9,8 @@ use crate::capacity::cost::{Account, Costs, Meter};
 use crate::ecs::cluster::{Cluster, InstanceId};
 use crate::ecs::failure::Failure;
 use crate::engine::{SimDuration, SimTime};
-pub use samples::{ProviderSample, SERVICE_HEADER, Sample, ServiceSample};
-pub use summary::{Failures, FaultStats, Integrals, Summary, WaitStats, cell, fixed};
+pub use samples::{ProviderSample, SERVICE_HEADER, Sample, ServiceLoad, ServiceSample};
+pub use summary::{Failures, FaultStats, Integrals, Overload, Summary, WaitStats, cell, fixed};
 
 /// The measurements part of a run.
 #[derive(Default)]

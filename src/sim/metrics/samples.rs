@@ -88,8 +88,21 @@ impl Sample {
     }
 }
 
+/// A demand-driven service's load at a sample.
+#[derive(Copy, Clone, Debug, Default, PartialEq)]
+pub struct ServiceLoad {
+    /// Mean requests per second over the last minute.
+    pub demand_rps: f64,
+    /// The last one-minute datapoint (None: no task ran).
+    pub point: Option<crate::appscaling::policy::Point>,
+    /// The last minute was overloaded (above 100 %, or requests and no task).
+    pub overloaded: bool,
+    /// Desired-count changes Application Auto Scaling made to the service so far.
+    pub activities: u64,
+}
+
 /// Header of services.csv (also written when there is no service).
-pub const SERVICE_HEADER: [&str; 12] = [
+pub const SERVICE_HEADER: [&str; 17] = [
     "time",
     "serviceName",
     "cluster",
@@ -102,6 +115,11 @@ pub const SERVICE_HEADER: [&str; 12] = [
     "primaryDeployment",
     "taskDefinition",
     "rolloutState",
+    "demandRps",
+    "cpuUtilizationPct",
+    "memoryUtilizationPct",
+    "overloaded",
+    "scalingActivities",
 ];
 
 /// One services.csv row: a service's state at the end of instant `time`.
@@ -127,6 +145,8 @@ pub struct ServiceSample {
     pub primary: DeploymentIdx,
     /// Its `rolloutState`.
     pub rollout_state: &'static str,
+    /// Its demand and utilization (services with a `demand`).
+    pub load: Option<ServiceLoad>,
 }
 
 impl ServiceSample {
@@ -147,6 +167,17 @@ impl ServiceSample {
             d.id.clone(),
             o.registry.get(d.config.taskdef).name(),
             self.rollout_state.to_string(),
+            self.load.map(|l| fixed(l.demand_rps, 3)).unwrap_or_default(),
+            self.load
+                .and_then(|l| l.point)
+                .map(|p| fixed(p.cpu_pct, 2))
+                .unwrap_or_default(),
+            self.load
+                .and_then(|l| l.point)
+                .map(|p| fixed(p.mem_pct, 2))
+                .unwrap_or_default(),
+            self.load.map(|l| (l.overloaded as u8).to_string()).unwrap_or_default(),
+            self.load.map(|l| l.activities.to_string()).unwrap_or_default(),
         ];
         SERVICE_HEADER.iter().map(|n| n.to_string()).zip(values).collect()
     }

@@ -205,6 +205,19 @@ pub struct Summary {
     pub instances_unusable: (u64, u64),
     /// Mean image pull time of tasks that reached RUNNING, seconds.
     pub image_pull_mean_s: f64,
+    /// Desired-count changes made by Application Auto Scaling (scheduled actions included).
+    pub scaling_activities: u64,
+    /// Per demand-driven service (by name), its overload.
+    pub overload_by: Vec<(String, Overload)>,
+}
+
+/// A demand-driven service's overload over the run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overload {
+    /// One-minute datapoints above 100 % CPU or memory, or minutes with requests and no task.
+    pub minutes: u64,
+    /// The most tasks short in a minute: tasks needed at 100 % minus the mean running.
+    pub peak_shortfall: u32,
 }
 
 /// What faults did and how services recovered.
@@ -281,6 +294,7 @@ impl Summary {
             cell("instancesRegistrationFailed", self.instances_unusable.0),
             cell("instancesNeverConnected", self.instances_unusable.1),
             cell("imagePullMeanS", fixed(self.image_pull_mean_s, 3)),
+            cell("scalingActivities", self.scaling_activities),
         ];
 
         c.extend(self.placement_failures.cells("placementFailures"));
@@ -294,6 +308,10 @@ impl Summary {
             c.push(cell(&format!("waitMeanS[{k}]"), fixed(w.mean, 3)));
             c.push(cell(&format!("waitP95S[{k}]"), fixed(w.p95, 3)));
         }
+        for (k, o) in &self.overload_by {
+            c.push(cell(&format!("overloadMinutes[{k}]"), o.minutes));
+            c.push(cell(&format!("peakShortfallTasks[{k}]"), o.peak_shortfall));
+        }
         c
     }
 
@@ -302,7 +320,16 @@ impl Summary {
     /// included, whatever the key).
     pub fn is_column(name: &str) -> bool {
         if let Some((base, rest)) = name.split_once('[') {
-            return rest.ends_with(']') && ["costUsd", "placementFailures", "waitMeanS", "waitP95S"].contains(&base);
+            return rest.ends_with(']')
+                && [
+                    "costUsd",
+                    "placementFailures",
+                    "waitMeanS",
+                    "waitP95S",
+                    "overloadMinutes",
+                    "peakShortfallTasks",
+                ]
+                .contains(&base);
         }
         Summary::default().cells().iter().any(|(n, _)| n == name)
     }

@@ -313,6 +313,8 @@ impl Sim<'_> {
             self.schedule_on(at, t, Event::FargateSpotNotice(t));
         }
         if let Origin::Service(s) = origin {
+            let r = &self.control.registry().get(self.tasks.get(t).taskdef).reservation;
+            self.appscaling.running_changed(s, now, true, r.cpu, r.memory);
             let svc = self.services.get_mut(s);
             svc.deployments[deployment.idx()].counts.running += 1;
             svc.throttle = None;

@@ -107,6 +107,10 @@ impl Sim<'_> {
         let task = self.tasks.get(t);
         let Origin::Service(s) = task.origin else { return };
         let (d, running, healthy) = (task.deployment, task.status == TaskStatus::Running, task.healthy);
+        if running {
+            let r = &self.control.registry().get(task.taskdef).reservation;
+            self.appscaling.running_changed(s, self.q.now(), false, r.cpu, r.memory);
+        }
         let unreplaced = task.after_fault && task.started_at.get().is_none();
         let svc = self.services.get_mut(s);
         if unreplaced {

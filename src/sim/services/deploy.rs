@@ -112,6 +112,14 @@ impl Sim<'_> {
             scale_in_rng: self.streams.stream(concern::SCALE_IN, s.0),
             duration_rng: self.streams.stream(concern::DURATIONS, concern::SERVICE_INDEX + s.0),
         });
+        let size = self
+            .control
+            .registry()
+            .get(self.services.get(s).primary().config.taskdef)
+            .reservation
+            .clone();
+        self.appscaling
+            .service_created(s, body.demand.as_ref(), (size.cpu, size.memory), now);
         if let Some(token) = &body.client_token {
             let response = self.response(&Response::Service(s));
             let key = crate::control::token_key("CreateService", body.cluster.as_deref(), token);
@@ -132,9 +140,15 @@ impl Sim<'_> {
     /// UpdateService: desired count, deployment settings, and a new deployment when
     /// the task definition, network, placement or capacity changes (or when forced).
     pub(in crate::sim) fn update_service(&mut self, u: &UpdateService) {
+        self.update_service_by(u, None);
+    }
+
+    /// UpdateService, made by AWS service `by` on the account's behalf when given
+    /// (Application Auto Scaling setting the desired count).
+    pub(in crate::sim) fn update_service_by(&mut self, u: &UpdateService, by: Option<&'static str>) {
         let up = match crate::control::services::update(&self.call_state(), u) {
             Ok(up) => up,
-            Err(e) => return self.refused("UpdateService", u, e),
+            Err(e) => return self.refused_by("UpdateService", u, e, by),
         };
         let s = self
             .services
@@ -152,7 +166,7 @@ impl Sim<'_> {
         if let Some(config) = up.deployment {
             self.new_deployment(s, config);
         }
-        self.answered("UpdateService", u, Response::Service(s));
+        self.answered_by("UpdateService", u, Response::Service(s), by);
         if deploys {
             let k = self.services.get(s).primary;
             self.deployment_event(
