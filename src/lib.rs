@@ -14,6 +14,7 @@ pub mod output;
 pub mod pack;
 pub mod placement;
 pub mod replay;
+pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;

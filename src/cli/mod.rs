@@ -88,6 +88,9 @@ struct RunOptions {
     /// (about a tenth of the size; replay reads them as they are).
     #[arg(long)]
     compress: bool,
+    /// Also draw SVG charts of the outputs into <out>/report/ with an index.html (as `ecsim report`).
+    #[arg(long)]
+    report: bool,
 }
 
 #[derive(Subcommand)]
@@ -136,6 +139,9 @@ enum Command {
         resume: bool,
         #[command(flatten)]
         slo: SloOptions,
+        /// Also draw the sweep's chart (cost against p95 wait, the Pareto frontier) into <out>/report/.
+        #[arg(long)]
+        report: bool,
     },
     /// Join the shard files of a sweep into the sweep.csv (and comparison) one machine would have written.
     ///
@@ -228,6 +234,21 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Draw SVG charts of an output folder of run, replay, sweep or pack, with an index.html.
+    ///
+    /// Example: ecsim run scenarios/busy-day.toml --out /tmp/day && ecsim report /tmp/day --at 19h
+    ///
+    /// A run's folder: tasks and instances, reservations, cost, managed scaling, each service's demand,
+    /// utilization and desired count, and a packing view (needs tasks.csv and instances.csv). A sweep's:
+    /// cost against p95 wait with the Pareto frontier. ecsim pack's: the mean ratio per strategy.
+    /// Charts go to <DIR>/report/; open index.html in a browser (no network needed).
+    Report {
+        /// The output folder.
+        dir: PathBuf,
+        /// The packing view's time, e.g. 19h or 3600s (default: when most tasks run).
+        #[arg(long, value_parser = sim_time)]
+        at: Option<f64>,
+    },
     /// Print a shell completion script.
     ///
     /// Example: ecsim completions bash
@@ -251,6 +272,22 @@ fn folder(s: &str) -> Result<PathBuf, String> {
         );
     }
     Ok(PathBuf::from(s))
+}
+
+/// A simulated time such as `19h` or `90s`, in seconds.
+fn sim_time(s: &str) -> Result<f64, String> {
+    crate::engine::duration::parse_duration(s).map(|d| d.millis() as f64 / 1000.0)
+}
+
+/// Draws the charts of output folder `dir` and says where they are.
+fn draw_report(dir: &Path, at: Option<f64>) -> Result<(), Error> {
+    let charts = crate::report::write(dir, &crate::report::Options { at })?;
+    say!(
+        "wrote {} ({})",
+        dir.join("report").join("index.html").display(),
+        counted(charts.len(), "chart")
+    );
+    Ok(())
 }
 
 fn print_warnings(ws: &[Problem]) {
@@ -289,12 +326,14 @@ fn run(file: &Path, o: RunOptions, decisions: bool, variant: Option<&str>) -> Re
         if !quiet() {
             eprintln!("configuration {n}: {}", layout.label(n));
         }
-        return execute(sc, None, o.seed.unwrap_or(layout.seeds[0]), &dir, &outputs);
+        execute(sc, None, o.seed.unwrap_or(layout.seeds[0]), &dir, &outputs)?;
+        return if o.report { draw_report(&dir, None) } else { Ok(()) };
     }
     let sc = load_scenario(file)?;
     print_warnings(&sc.warnings);
     let dir = out_dir(o.out, &sc.name);
-    execute(&sc, None, o.seed.unwrap_or(sc.seed), &dir, &outputs)
+    execute(&sc, None, o.seed.unwrap_or(sc.seed), &dir, &outputs)?;
+    if o.report { draw_report(&dir, None) } else { Ok(()) }
 }
 
 fn replay(file: &Path, base: Option<PathBuf>, o: RunOptions) -> Result<(), Error> {
@@ -317,7 +356,8 @@ fn replay(file: &Path, base: Option<PathBuf>, o: RunOptions) -> Result<(), Error
     let sc = r.scenario;
     print_warnings(&sc.warnings);
     let dir = out_dir(o.out, &format!("{}-replay", sc.name));
-    execute(&sc, Some(&r.script), o.seed.unwrap_or(sc.seed), &dir, &outputs)
+    execute(&sc, Some(&r.script), o.seed.unwrap_or(sc.seed), &dir, &outputs)?;
+    if o.report { draw_report(&dir, None) } else { Ok(()) }
 }
 
 /// Runs a checked scenario (with a replay's script) and writes its files into `dir`.
@@ -491,7 +531,8 @@ pub fn main() -> ExitCode {
             shard,
             resume,
             slo,
-        } => sweep::sweep(&file, out, jobs, shard, resume, &slo),
+            report,
+        } => sweep::sweep(&file, out, jobs, shard, resume, &slo, report),
         Command::Merge { out, shards, slo } => sweep::merge(&out, &shards, &slo),
         Command::Validate { file } => validate(&file),
         Command::Explain { file, task, seed, json } => explain(&file, &task, seed, json),
@@ -509,6 +550,7 @@ pub fn main() -> ExitCode {
             seed,
             jobs,
         } => pack::pack(&paths, &strategy, &order, &key, out, seed, jobs),
+        Command::Report { dir, at } => draw_report(&dir, at),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "ecsim", &mut std::io::stdout());

@@ -48,6 +48,7 @@ pub(super) fn sweep(
     shard: Option<Shard>,
     resume: bool,
     slo: &SloOptions,
+    report: bool,
 ) -> Result<(), Error> {
     let slo = slo_of(slo)?;
     let sw = load_sweep(file)?;
@@ -96,6 +97,9 @@ pub(super) fn sweep(
     } else {
         finish(&dir, &layout, &rows, slo.as_ref())?;
         records.remove()?;
+        if report {
+            super::draw_report(&dir, None)?;
+        }
     }
     if !quiet() {
         eprintln!("{ran} runs in {:.2?} wall time", started.elapsed());

@@ -70,7 +70,7 @@ fn every_example_in_the_help_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path().to_str().unwrap();
     let mut examples = 0;
-    for command in ["run", "sweep", "validate", "replay", "explain", "completions"] {
+    for command in ["run", "sweep", "validate", "replay", "explain", "report", "completions"] {
         let help = String::from_utf8(ecsim(&[command, "--help"]).stdout).unwrap();
         let line = help
             .lines()

@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["replay"],
     &["sim"],
     &["output"],
-    &["sweep", "pack"],
+    &["sweep", "pack", "report"],
     &["cli"],
 ];
 

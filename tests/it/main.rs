@@ -28,6 +28,7 @@ mod ports_enis;
 mod rates;
 mod realworld;
 mod replay;
+mod report;
 mod services;
 mod shipped;
 mod sweeps;
