@@ -44,10 +44,13 @@ fn small(sc: &Scenario) -> bool {
         .workloads
         .iter()
         .map(|w| match &w.arrival {
-            ecsim::scenario::schema::Arrival::Poisson { rate_per_minute } => rate_per_minute.max_per_minute() * minutes,
-            ecsim::scenario::schema::Arrival::Fixed { interval } => {
+            Some(ecsim::scenario::schema::Arrival::Poisson { rate_per_minute }) => {
+                rate_per_minute.max_per_minute() * minutes
+            }
+            Some(ecsim::scenario::schema::Arrival::Fixed { interval }) => {
                 minutes * 60_000.0 / interval.0.millis().max(1) as f64
             }
+            None => f64::INFINITY,
         })
         .sum();
     minutes <= 24.0 * 60.0

@@ -19,7 +19,6 @@ use crate::scenario::settings::{
     default_fargate_latency,
 };
 use crate::scenario::world::World;
-use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Default wall-clock start of a run.
@@ -57,6 +56,8 @@ pub struct Scenario {
     /// Application Auto Scaling calls at time 0: scalable targets, then policies, then
     /// scheduled actions.
     pub scaling: Vec<crate::appscaling::ScalingCall>,
+    /// Per workload, its trace when it has one (shared, not copied, between a sweep's runs).
+    pub traces: Vec<Option<std::sync::Arc<crate::scenario::trace::TraceWorkload>>>,
     /// The scenario's own sweep.
     pub sweep: Option<SweepTable>,
     /// Auto Scaling groups.
@@ -94,18 +95,26 @@ impl Scenario {
     pub fn expected_task_requests(&self) -> f64 {
         let minutes = self.duration.millis() as f64 / 60_000.0;
         let calls = |w: &Workload| match &w.arrival {
-            crate::scenario::schema::Arrival::Poisson { rate_per_minute } => {
+            Some(crate::scenario::schema::Arrival::Poisson { rate_per_minute }) => {
                 rate_per_minute.mean_per_minute(self.duration) * minutes
             }
-            crate::scenario::schema::Arrival::Fixed { interval } => {
+            Some(crate::scenario::schema::Arrival::Fixed { interval }) => {
                 (self.duration.millis() / interval.0.millis().max(1) + 1) as f64
             }
+            None => 0.0,
         };
+        let traced: f64 = self
+            .traces
+            .iter()
+            .flatten()
+            .map(|t| t.rows.iter().map(|r| r.count as f64).sum::<f64>() * t.sample)
+            .sum();
         let workloads: f64 = self
             .workloads
             .iter()
             .map(|w| calls(w) * w.run_task.count.unwrap_or(1).max(1) as f64)
-            .sum();
+            .sum::<f64>()
+            + traced;
         let services: f64 = self
             .services
             .iter()
@@ -142,10 +151,10 @@ fn read_rate_files(f: &mut ScenarioFile, dir: &Path, r: &mut Report) {
         .iter_mut()
         .enumerate()
         .filter_map(|(i, w)| match &mut w.arrival {
-            Arrival::Poisson { rate_per_minute } => {
+            Some(Arrival::Poisson { rate_per_minute }) => {
                 Some((format!("workloads[{i}].arrival.ratePerMinute"), rate_per_minute))
             }
-            Arrival::Fixed { .. } => None,
+            _ => None,
         });
     let services = f.services.iter_mut().enumerate().filter_map(|(i, s)| {
         let d = s.demand.as_mut()?;
@@ -233,7 +242,8 @@ pub fn build(mut f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Pat
         r.error("taskStartLatency", m);
     }
     let clusters = build_clusters(f.clusters.as_deref(), &mut r);
-    let instance_groups = build_groups(&f.instance_groups, start_unix_ms, &mut r);
+    let groups = crate::scenario::trace::expand_node_groups(&f.instance_groups, dir, &mut r);
+    let instance_groups = build_groups(&groups, start_unix_ms, &mut r);
     let asgs = build_asgs(&f.auto_scaling_groups, &mut r);
     let mut all_clusters = clusters.clone();
     let agent_later = agent_clusters(&instance_groups, &asgs, &mut all_clusters, &mut r);
@@ -297,6 +307,7 @@ pub fn build(mut f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Pat
     if let Err(m) = task_stop_latency.validate() {
         r.error("taskStopLatency", m);
     }
+    let traces = crate::scenario::trace::load_all(&f.workloads, dir, &mut r);
     // Task definitions: files resolved, then registered in order.
     let mut registry = TaskDefinitions::default();
     let mut task_definitions = Vec::new();
@@ -314,6 +325,12 @@ pub fn build(mut f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Pat
             task_definitions.push(body);
         }
     }
+    task_definitions.extend(crate::scenario::trace::register_task_definitions(
+        &f.workloads,
+        &traces,
+        &mut registry,
+        &mut r,
+    ));
     let mut world = World::new(&capacity, registry, &all_clusters, agent_later, start_unix_ms);
     let mut services = Vec::new();
     for (i, s) in f.services.iter().enumerate() {
@@ -353,43 +370,7 @@ pub fn build(mut f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Pat
     for (path, c) in &scaling {
         world.scaling_call(c, path, &mut r);
     }
-    let mut workload_names = BTreeSet::new();
-    for (i, w) in f.workloads.iter().enumerate() {
-        let path = format!("workloads[{i}]");
-        if !workload_names.insert(w.name.clone()) {
-            r.error(
-                format!("{path}.name"),
-                format!("workload name `{}` is used twice", w.name),
-            );
-        }
-        if w.trace.is_some() {
-            r.error(format!("{path}.trace"), "trace workloads are not supported yet");
-        }
-        world.run_task(&w.run_task, &format!("{path}.runTask"), &mut r);
-        match &w.arrival {
-            Arrival::Poisson { rate_per_minute } => {
-                if let Err(m) = rate_per_minute.check() {
-                    r.error(format!("{path}.arrival.ratePerMinute"), m);
-                }
-            }
-            Arrival::Fixed { interval } if interval.0 == SimDuration::ZERO => {
-                r.error(format!("{path}.arrival.interval"), "the interval must be more than 0");
-            }
-            _ => {}
-        }
-        if let Err(m) = w.task_duration.validate() {
-            r.error(format!("{path}.taskDuration"), m);
-        }
-        if let Some(retry) = &w.retry
-            && let Some(m) = retry.multiplier
-            && !(m.is_finite() && m >= 1.0)
-        {
-            r.error(
-                format!("{path}.retry.multiplier"),
-                format!("{m}: the multiplier must be ≥ 1"),
-            );
-        }
-    }
+    let trace_workloads = crate::scenario::workloads::check_workloads(&f.workloads, &traces, &mut world, &mut r);
     for (i, e) in &timeline {
         let path = format!("timeline[{i}]");
         world.at(crate::engine::SimTime::ZERO + e.at.0);
@@ -425,6 +406,7 @@ pub fn build(mut f: ScenarioFile, doc: &serde_json::Value, file: &str, dir: &Pat
         workloads: f.workloads,
         timeline: timeline.into_iter().map(|(_, e)| e).collect(),
         scaling: scaling.into_iter().map(|(_, c)| c).collect(),
+        traces: trace_workloads,
         sweep: f.sweep,
         asgs,
         capacity,

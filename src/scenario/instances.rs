@@ -237,7 +237,7 @@ fn template(t: &InstanceType, input: TemplateInput, path: &str, r: &mut Report) 
         cpu,
         memory: nominal_memory.saturating_sub(agent.reserved_memory),
         task_enis,
-        gpus: t.gpus,
+        gpus: input.total.and_then(|tr| tr.gpus).unwrap_or(t.gpus),
         reserved_ports: agent.reserved_ports.clone(),
         attributes,
         agent_version,
@@ -257,6 +257,7 @@ pub fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report
     let mut total: u64 = 0;
     for (i, g) in groups.iter().enumerate() {
         let path = format!("instanceGroups[{i}]");
+        let count = g.count.unwrap_or(0);
         check_name(&g.name, &format!("{path}.name"), r);
         if !names.insert(g.name.clone()) {
             r.error(
@@ -264,7 +265,7 @@ pub fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report
                 format!("instance group `{}` is defined twice", g.name),
             );
         }
-        total += g.count as u64;
+        total += count as u64;
         let Some(t) = lookup(&g.instance_type, &format!("{path}.instanceType"), r) else {
             continue;
         };
@@ -290,15 +291,15 @@ pub fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report
             );
         }
         let ec2_instance_ids = match &g.ec2_instance_ids {
-            Some(v) if v.len() != g.count as usize => {
+            Some(v) if v.len() != count as usize => {
                 r.error(
                     format!("{path}.ec2InstanceIds"),
-                    format!("{} ids for {} instances: give one per instance", v.len(), g.count),
+                    format!("{} ids for {count} instances: give one per instance", v.len()),
                 );
                 vec![]
             }
             Some(v) => v.clone(),
-            None => (1..=g.count).map(|n| format!("{}-{n}", g.name)).collect(),
+            None => (1..=count).map(|n| format!("{}-{n}", g.name)).collect(),
         };
         for id in &ec2_instance_ids {
             if !ids.insert(id.clone()) {
@@ -331,7 +332,7 @@ pub fn build_groups(groups: &[InstanceGroup], start_unix_ms: i64, r: &mut Report
         };
         out.push(GroupSpec {
             name: g.name.clone(),
-            count: g.count,
+            count,
             availability_zones: zones(&g.availability_zones, &path, r),
             ec2_instance_ids,
             registered_at_unix_ms,

@@ -8,6 +8,8 @@ pub mod paste;
 pub mod schema;
 pub mod settings;
 pub mod sweep_table;
+pub mod trace;
+pub mod workloads;
 pub mod world;
 
 pub use build::{Scenario, load_scenario, scenario_from_str};

@@ -259,6 +259,19 @@ pub struct TotalResources {
     pub cpu: u32,
     /// Memory MiB.
     pub memory: u32,
+    /// GPUs (default: the instance type's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpus: Option<u32>,
+}
+
+/// An instance group's node list.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeTrace {
+    /// `openbNodes`: an openb node list (sn, cpu_milli, memory_mib, gpu, model).
+    pub format: String,
+    /// The file, relative to the scenario.
+    pub path: String,
 }
 
 /// A group of identical container instances present from the start.
@@ -269,8 +282,14 @@ pub struct InstanceGroup {
     pub name: String,
     /// An instance type from the catalogue.
     pub instance_type: String,
-    /// How many instances.
-    pub count: u32,
+    /// How many instances (required, except with `trace`).
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// Instances from a trace's node list (`{ format = "openbNodes", path }`): one group per
+    /// distinct node shape, `<name>-<k>`, each with its `totalResources` and GPUs and the
+    /// attribute `gpu-model`.
+    #[serde(default)]
+    pub trace: Option<NodeTrace>,
     /// Zones, assigned round-robin (default `us-east-1a`).
     #[serde(default)]
     pub availability_zones: Vec<String>,
@@ -344,17 +363,19 @@ pub struct Workload {
     pub name: String,
     /// The RunTask body.
     pub run_task: RunTask,
-    /// The arrival process.
-    pub arrival: Arrival,
-    /// How long each task runs.
-    #[serde(deserialize_with = "deserialize_dist")]
-    pub task_duration: DistSpec,
+    /// The arrival process (required unless `trace` gives the arrivals).
+    #[serde(default)]
+    pub arrival: Option<Arrival>,
+    /// How long each task runs (required unless `trace` gives the run times).
+    #[serde(default, deserialize_with = "deserialize_opt_dist")]
+    pub task_duration: Option<DistSpec>,
     /// Client-side retry.
     #[serde(default)]
     pub retry: Option<Retry>,
-    /// Reserved: trace-driven workloads.
+    /// A real trace: its arrivals, task sizes and run times (`runTask` then gives the rest
+    /// of the body; its `taskDefinition` is left out).
     #[serde(default)]
-    pub trace: Option<serde_json::Value>,
+    pub trace: Option<crate::scenario::trace::TraceSpec>,
 }
 
 /// The API calls a timeline may make.

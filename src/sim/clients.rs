@@ -25,9 +25,17 @@ use std::rc::Rc;
 /// until a cluster, association or task definition changes.
 type Checked = Result<Rc<RunTaskCall>, ApiError>;
 
+/// A trace row's call: its shape, and its tasks' run time (None: until the end).
+#[derive(Copy, Clone, Debug)]
+pub(super) struct TraceCall {
+    shape: u32,
+    run_for: Option<SimDuration>,
+}
+
 /// A RunTask waiting for its client-side retry.
 struct PendingRun {
     origin: Origin,
+    trace: Option<TraceCall>,
     request: RunTask,
     td: TaskDefId,
     group: GroupId,
@@ -44,9 +52,14 @@ pub struct Clients {
     arrival_rngs: Vec<StreamRng>,
     duration_rngs: BTreeMap<u32, StreamRng>,
     pending: Vec<PendingRun>,
+    /// Slots of `pending` whose retry was made, for reuse.
+    free: Vec<u32>,
     tokens: BTreeMap<String, (String, Value)>,
     replay_retries: BTreeMap<String, u32>,
     checked: Vec<Option<(u64, Checked)>>,
+    trace_checked: rustc_hash::FxHashMap<(u32, u32), (u64, Checked)>,
+    trace_next: Vec<usize>,
+    sample_rngs: Vec<StreamRng>,
 }
 
 impl Clients {
@@ -59,15 +72,21 @@ impl Clients {
                 .collect(),
             duration_rngs: BTreeMap::new(),
             pending: Vec::new(),
+            free: Vec::new(),
             tokens: BTreeMap::new(),
             replay_retries: BTreeMap::new(),
             checked: vec![None; sc.workloads.len()],
+            trace_checked: Default::default(),
+            trace_next: vec![0; sc.workloads.len()],
+            sample_rngs: (0..sc.workloads.len() as u32)
+                .map(|w| streams.stream(concern::TRACE_SAMPLE, w))
+                .collect(),
         }
     }
 
     /// A Poisson workload's next call after `now` (None: its rate stays 0 from now on).
     fn next_poisson(&mut self, sc: &Scenario, w: WorkloadId, now: SimTime) -> Option<SimTime> {
-        let Arrival::Poisson { rate_per_minute } = &sc.workloads[w.0 as usize].arrival else {
+        let Some(Arrival::Poisson { rate_per_minute }) = &sc.workloads[w.0 as usize].arrival else {
             unreachable!("next_poisson on a fixed arrival")
         };
         rate_per_minute.next_after(now, &mut self.arrival_rngs[w.0 as usize])
@@ -106,8 +125,12 @@ impl Sim<'_> {
         for (w, wl) in self.sc.workloads.iter().enumerate() {
             let w = WorkloadId(w as u32);
             let first = match &wl.arrival {
-                Arrival::Poisson { .. } => self.clients.next_poisson(self.sc, w, SimTime::ZERO),
-                Arrival::Fixed { .. } => Some(SimTime::ZERO),
+                Some(Arrival::Poisson { .. }) => self.clients.next_poisson(self.sc, w, SimTime::ZERO),
+                Some(Arrival::Fixed { .. }) => Some(SimTime::ZERO),
+                None => self.sc.traces[w.0 as usize]
+                    .as_ref()
+                    .and_then(|t| t.rows.first())
+                    .map(|r| r.at),
             };
             if let Some(t) = first {
                 self.schedule(t, Event::Arrival(w));
@@ -117,35 +140,82 @@ impl Sim<'_> {
 
     /// A workload calls RunTask, and schedules its next call.
     pub(super) fn arrival(&mut self, w: WorkloadId) {
-        let wl = &self.sc.workloads[w.0 as usize];
+        let sc = self.sc;
+        let wl = &sc.workloads[w.0 as usize];
         let now = self.now();
         let next = match &wl.arrival {
-            Arrival::Poisson { .. } => self.clients.next_poisson(self.sc, w, now),
-            Arrival::Fixed { interval } => Some(now + interval.0),
+            Some(Arrival::Poisson { .. }) => self.clients.next_poisson(sc, w, now),
+            Some(Arrival::Fixed { interval }) => Some(now + interval.0),
+            None => return self.trace_arrival(w),
         };
         if let Some(t) = next {
             self.schedule(t, Event::Arrival(w));
         }
         let count = wl.run_task.count.unwrap_or(1) as u32;
-        self.run_task(Origin::Workload(w), &wl.run_task, count, 0, now);
+        self.run_task(Origin::Workload(w), &wl.run_task, count, 0, now, None);
+    }
+
+    /// A trace workload's next row: its tasks (each kept with the trace's `sample`
+    /// share), in RunTask calls of at most 10; then the following row is scheduled.
+    fn trace_arrival(&mut self, w: WorkloadId) {
+        let sc = self.sc;
+        let Some(t) = sc.traces[w.0 as usize].as_deref() else {
+            return;
+        };
+        let i = self.clients.trace_next[w.0 as usize];
+        self.clients.trace_next[w.0 as usize] += 1;
+        if let Some(next) = t.rows.get(i + 1) {
+            self.schedule(next.at, Event::Arrival(w));
+        }
+        let row = t.rows[i];
+        let mut count = row.count;
+        if t.sample < 1.0 {
+            let rng = &mut self.clients.sample_rngs[w.0 as usize];
+            count = (0..row.count)
+                .filter(|_| crate::engine::rng::unit_open_closed(rng) <= t.sample)
+                .count() as u32;
+        }
+        let call = TraceCall {
+            shape: row.shape,
+            run_for: row.run_for,
+        };
+        let now = self.now();
+        while count > 0 {
+            let n = count.min(crate::control::tasks::MAX_RUN_TASK_COUNT as u32);
+            count -= n;
+            self.run_task(
+                Origin::Workload(w),
+                &t.requests[row.shape as usize],
+                n,
+                0,
+                now,
+                Some(call),
+            );
+        }
     }
 
     /// A client retries the failed part of a RunTask.
     pub(super) fn retry(&mut self, p: u32) {
+        self.clients.free.push(p);
         let pr = &mut self.clients.pending[p as usize];
         pr.done = true;
         let (origin, request, count, attempt, arrived) =
             (pr.origin, pr.request.clone(), pr.count, pr.attempt, pr.arrived_at);
         self.metrics.waiting(-(count as i64));
-        self.run_task(origin, &request, count, attempt, arrived);
+        let trace = pr.trace;
+        self.run_task(origin, &request, count, attempt, arrived, trace);
     }
 
     /// Checks a RunTask at the current state: a workload's check is kept until a
     /// cluster, association or task definition changes.
-    fn check_run_task(&mut self, origin: Origin, request: &RunTask) -> Checked {
+    fn check_run_task(&mut self, origin: Origin, request: &RunTask, trace: Option<TraceCall>) -> Checked {
         let epoch = self.control.epoch();
-        if let Origin::Workload(w) = origin
-            && let Some((e, r)) = &self.clients.checked[w.0 as usize]
+        let cached = match (origin, trace) {
+            (Origin::Workload(w), Some(c)) => self.clients.trace_checked.get(&(w.0, c.shape)),
+            (Origin::Workload(w), None) => self.clients.checked[w.0 as usize].as_ref(),
+            _ => None,
+        };
+        if let Some((e, r)) = cached
             && *e == epoch
         {
             return r.clone();
@@ -157,8 +227,12 @@ impl Sim<'_> {
             now: self.now(),
         };
         let r = crate::control::tasks::run_task(&st, request).map(Rc::new);
-        if let Origin::Workload(w) = origin {
-            self.clients.checked[w.0 as usize] = Some((epoch, r.clone()));
+        match (origin, trace) {
+            (Origin::Workload(w), Some(c)) => {
+                self.clients.trace_checked.insert((w.0, c.shape), (epoch, r.clone()));
+            }
+            (Origin::Workload(w), None) => self.clients.checked[w.0 as usize] = Some((epoch, r.clone())),
+            _ => {}
         }
         r
     }
@@ -173,9 +247,10 @@ impl Sim<'_> {
         count: u32,
         attempt: u32,
         arrived_at: SimTime,
+        trace: Option<TraceCall>,
     ) {
         let now = self.now();
-        let call = match self.check_run_task(origin, request) {
+        let call = match self.check_run_task(origin, request, trace) {
             Ok(c) => c,
             Err(e) => {
                 self.record(|_| {
@@ -189,7 +264,7 @@ impl Sim<'_> {
         let group = self.fleet.intern_group(&call.group);
         let duration = match origin {
             Origin::Workload(w) if self.script.is_none() => {
-                Some((self.sc.workloads[w.0 as usize].task_duration.clone(), w.0))
+                self.sc.workloads[w.0 as usize].task_duration.clone().map(|d| (d, w.0))
             }
             Origin::Timeline(e) => self.sc.timeline[e.0 as usize]
                 .task_duration
@@ -223,9 +298,12 @@ impl Sim<'_> {
                 s.fleet.plan((origin, 0, td, pool), || chain.clone(), scope)
             }) {
                 Placement::Placed(t) | Placement::Provisioning(t) => {
-                    let run_for = duration
-                        .as_ref()
-                        .map(|(d, idx)| d.sample(self.clients.duration_rng(*idx)));
+                    let run_for = match trace {
+                        Some(c) if self.script.is_none() => c.run_for,
+                        _ => duration
+                            .as_ref()
+                            .map(|(d, idx)| d.sample(self.clients.duration_rng(*idx))),
+                    };
                     self.tasks.get_mut(t).run_for = run_for;
                     placed.push(t);
                 }
@@ -276,8 +354,9 @@ impl Sim<'_> {
             return;
         }
         let n = failures.len() as u32;
-        self.clients.pending.push(PendingRun {
+        let run = PendingRun {
             origin,
+            trace,
             request: request.clone(),
             td,
             group,
@@ -286,9 +365,18 @@ impl Sim<'_> {
             arrived_at,
             last_reason: reason,
             done: false,
-        });
+        };
+        let idx = match self.clients.free.pop() {
+            Some(i) => {
+                self.clients.pending[i as usize] = run;
+                i
+            }
+            None => {
+                self.clients.pending.push(run);
+                self.clients.pending.len() as u32 - 1
+            }
+        };
         self.metrics.waiting(n as i64);
-        let idx = self.clients.pending.len() as u32 - 1;
         match (client, retry) {
             (Some(c), _) => {
                 self.clients.replay_retries.insert(c.request, idx);
@@ -337,6 +425,7 @@ impl Sim<'_> {
     /// A replayed retry is made: the pending request it continues is done.
     pub(super) fn replay_retried(&mut self, request: &str) {
         if let Some(p) = self.clients.replay_retries.remove(request) {
+            self.clients.free.push(p);
             let p = &mut self.clients.pending[p as usize];
             p.done = true;
             let n = p.count;
@@ -357,7 +446,7 @@ impl Sim<'_> {
             }
             None => (0, self.now()),
         };
-        self.run_task(Origin::Timeline(i), rt, count, attempt, arrived);
+        self.run_task(Origin::Timeline(i), rt, count, attempt, arrived, None);
     }
 
     /// A repeated clientToken in `cluster`: true when the call was answered (the first

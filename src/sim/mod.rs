@@ -76,6 +76,8 @@ pub mod concern {
     pub const SPOT: u32 = 12;
     /// Fargate Spot interruptions.
     pub const FARGATE_SPOT: u32 = 13;
+    /// Which of a trace's tasks a `sample` keeps (index: workload).
+    pub const TRACE_SAMPLE: u32 = 14;
     /// Stream index offset for services.
     pub const SERVICE_INDEX: u32 = 0x8000_0000;
     /// Stream index offset for timeline entries.

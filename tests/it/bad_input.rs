@@ -140,18 +140,6 @@ fn a_reference_to_an_unregistered_task_definition_is_named() {
 }
 
 #[test]
-fn sections_of_later_work_are_refused_clearly() {
-    let e = fails(
-        "s.toml",
-        &format!(
-            "{}[[workloads]]\nname = \"w\"\nrunTask = {{ taskDefinition = \"t\" }}\narrival = {{ process = \"fixed\", interval = \"1m\" }}\ntaskDuration = \"1m\"\ntrace = {{ format = \"alibaba\", path = \"x.csv\" }}\n",
-            good()
-        ),
-    );
-    assert_mentions(&e, &["workloads[0].trace", "not supported yet"]);
-}
-
-#[test]
 fn a_request_naming_a_missing_cluster_is_refused() {
     refused(
         "desiredCount = 2",

@@ -32,3 +32,4 @@ mod report;
 mod services;
 mod shipped;
 mod sweeps;
+mod traces;
