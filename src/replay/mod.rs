@@ -169,7 +169,18 @@ pub fn from_log(entries: Vec<Entry>, file: &str, base: Option<Base>) -> Result<R
     };
     let mut doc = match base_doc {
         Some(Value::Object(mut m)) => {
-            for k in ["services", "workloads", "timeline", "sweep", "faults"] {
+            // The calls, which the log repeats; Application Auto Scaling's too: the
+            // desired counts they set are the log's UpdateService calls.
+            for k in [
+                "services",
+                "workloads",
+                "timeline",
+                "sweep",
+                "faults",
+                "scalableTargets",
+                "scalingPolicies",
+                "scheduledActions",
+            ] {
                 m.remove(k);
             }
             m

@@ -6,12 +6,12 @@
 //! and each SIM CHOICE.
 
 use super::ids::ServiceId;
-use super::journal::{Call, Record, Response};
+use super::journal::{AlarmChange, Call, Record, Response};
 use super::metrics::{Overload, ServiceLoad};
 use super::services::{Rollout, ServiceStatus};
 use super::{Event, Sim};
 use crate::appscaling::demand::{Demand, Minute};
-use crate::appscaling::policy::{MAX_LOOKBACK_MIN, Point, Policy};
+use crate::appscaling::policy::{IN_FRACTION, IN_POINTS, MAX_LOOKBACK_MIN, OUT_POINTS, Point, Policy};
 use crate::appscaling::{EVENT_SOURCE, INVOKED_BY, ScalingCall};
 use crate::control::appscaling::{Applied, Targets, apply};
 use crate::engine::{SimDuration, SimTime};
@@ -36,9 +36,11 @@ struct Meter {
     task_size: (u32, u32),
 }
 
-/// A policy's cooldown marks.
+/// A policy's cooldown marks and its alarms' states.
 #[derive(Copy, Clone, Debug, Default)]
 struct PolicyRun {
+    /// The high (or step) and low alarms' states (None: INSUFFICIENT_DATA).
+    alarms: [Option<bool>; 2],
     /// The last scale-out: when, the desired count before it, and the one it set.
     out: Option<(SimTime, u32, u32)>,
     /// The last scale-in.
@@ -291,6 +293,8 @@ impl Sim<'_> {
                 continue;
             };
             let history = &meter.history;
+            let service = (self.control.cluster_name(cluster).to_string(), name.clone());
+            let changes = alarm_changes(&policies, &mut self.appscaling.policies, history, minute, &service);
             let decision = decide(
                 &policies,
                 &self.appscaling.policies,
@@ -300,6 +304,9 @@ impl Sim<'_> {
                 running,
                 desired,
             );
+            for c in changes {
+                self.record(|_| Record::AlarmChange(c));
+            }
             let mut new = desired;
             if let Some((cap, who)) = decision.out
                 && !suspended.dynamic_scaling_out_suspended
@@ -327,6 +334,91 @@ impl Sim<'_> {
         }
         self.schedule(now + MINUTE, Event::MetricsTick);
     }
+}
+
+/// The alarms whose state changed with the latest point: for target tracking, the
+/// high and (unless scale-in is disabled) low alarm AWS creates, named as AWS names
+/// them; for a step policy, its alarm at the end of each of its periods.
+fn alarm_changes(
+    policies: &[crate::control::appscaling::NamedPolicy],
+    runs: &mut BTreeMap<u32, PolicyRun>,
+    history: &VecDeque<Option<Point>>,
+    minute: usize,
+    service: &(String, String),
+) -> Vec<AlarmChange> {
+    let resource = format!("service/{}/{}", service.0, service.1);
+    let state = |s: Option<bool>| match s {
+        Some(true) => "ALARM",
+        Some(false) => "OK",
+        None => "INSUFFICIENT_DATA",
+    };
+    let mut out = Vec::new();
+    for p in policies {
+        let run = runs.entry(p.id).or_default();
+        let mut alarms: Vec<(usize, String, Option<bool>, String, crate::appscaling::policy::Metric)> = Vec::new();
+        match &p.policy {
+            Policy::TargetTracking(tt) => {
+                let values: Vec<Option<f64>> = history.iter().map(|h| h.map(|p| tt.metric.of(&p))).collect();
+                let known = values.last().copied().flatten().is_some();
+                let id = crate::ecs::ids::hex_id(0xA1, p.id as u64);
+                let (id, low_id) = (&id[..8], &id[8..16]);
+                alarms.push((
+                    0,
+                    format!("TargetTracking-{resource}-AlarmHigh-{id}"),
+                    known.then(|| tt.high(&values)),
+                    format!("{OUT_POINTS} datapoints above the threshold ({})", tt.target),
+                    tt.metric,
+                ));
+                if !tt.disable_scale_in {
+                    alarms.push((
+                        1,
+                        format!("TargetTracking-{resource}-AlarmLow-{low_id}"),
+                        known.then(|| tt.low(&values)),
+                        format!(
+                            "{IN_POINTS} datapoints below the threshold ({})",
+                            tt.target * IN_FRACTION
+                        ),
+                        tt.metric,
+                    ));
+                }
+            }
+            Policy::Step(st) => {
+                let a = &st.alarm;
+                if minute.is_multiple_of(a.period_minutes) {
+                    let values: Vec<Option<f64>> = history.iter().map(|h| h.map(|p| a.metric.of(&p))).collect();
+                    let known = values.last().copied().flatten().is_some();
+                    alarms.push((
+                        0,
+                        a.name.clone(),
+                        known.then(|| a.in_alarm(&values)),
+                        format!(
+                            "{} of {} periods breaching the threshold ({})",
+                            a.to_alarm, a.periods, a.threshold
+                        ),
+                        a.metric,
+                    ));
+                }
+            }
+        }
+        for (k, name, now, why, metric) in alarms {
+            if run.alarms[k] != now {
+                out.push(AlarmChange {
+                    name,
+                    state: state(now),
+                    previous: state(run.alarms[k]),
+                    reason: match now {
+                        Some(true) => format!("Threshold Crossed: {why}"),
+                        Some(false) => format!("Threshold no longer crossed: not {why}"),
+                        None => "Insufficient Data: no datapoint in the last minute".into(),
+                    },
+                    metric: metric.cloudwatch(),
+                    service: service.clone(),
+                });
+                run.alarms[k] = now;
+            }
+        }
+    }
+    out
 }
 
 /// What a target's policies say after a datapoint: scale out to a capacity (and which

@@ -100,6 +100,30 @@ fn target_tracking_scales_out_after_three_points_and_in_after_fifteen() {
         .unwrap();
     assert_eq!(call["userAgent"], "application-autoscaling.amazonaws.com");
     assert_eq!(call["userIdentity"]["type"], "AssumedRole");
+    // The policy's two alarms, as EventBridge shows their state changes.
+    let alarms: Vec<(u64, String, String)> = rec
+        .events
+        .iter()
+        .filter(|e| e["detail-type"] == "CloudWatch Alarm State Change")
+        .map(|e| {
+            let t: f64 = e["simTime"].as_str().unwrap().parse().unwrap();
+            let name = e["detail"]["alarmName"].as_str().unwrap();
+            let kind = if name.contains("-AlarmHigh-") { "high" } else { "low" };
+            (
+                t as u64,
+                kind.to_string(),
+                e["detail"]["state"]["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(alarms.contains(&(3780, "high".into(), "ALARM".into())), "{alarms:?}");
+    assert!(alarms.contains(&(8100, "low".into(), "ALARM".into())), "{alarms:?}");
+    assert!(
+        rec.events.iter().any(|e| e["detail"]["alarmName"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("TargetTracking-service/default/web-AlarmHigh-"))),
+        "alarms are named as AWS names them"
+    );
 }
 
 #[test]
@@ -277,4 +301,25 @@ fn scaling_calls_are_checked_at_load() {
     ] {
         assert_mentions(&refusal(&bad), says);
     }
+}
+
+#[test]
+fn a_replay_repeats_the_desired_counts_auto_scaling_set() {
+    use crate::common::ecsim_ok;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("web.toml");
+    std::fs::write(&file, web(STEPS, 2, 2, 40, &cpu_policy(60.0, 60, 300))).unwrap();
+    let (run, again) = (tmp.path().join("run"), tmp.path().join("again"));
+    ecsim_ok("run", file.to_str().unwrap(), &run, &[]);
+    // The log's Application Auto Scaling calls are skipped; its UpdateService calls,
+    // invoked by Application Auto Scaling, are made again.
+    let out = ecsim_ok("replay", run.join("events.jsonl").to_str().unwrap(), &again, &[]);
+    assert_mentions(
+        &String::from_utf8_lossy(&out.stderr),
+        &["RegisterScalableTarget (application-autoscaling.amazonaws.com)"],
+    );
+    assert_eq!(
+        std::fs::read(run.join("tasks.csv")).unwrap(),
+        std::fs::read(again.join("tasks.csv")).unwrap()
+    );
 }

@@ -261,6 +261,43 @@ impl Call {
     }
 }
 
+/// A CloudWatch alarm of a scaling policy changed state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlarmChange {
+    /// The alarm's name.
+    pub name: String,
+    /// `ALARM`, `OK` or `INSUFFICIENT_DATA`.
+    pub state: &'static str,
+    /// The state before.
+    pub previous: &'static str,
+    /// Why, in CloudWatch's words.
+    pub reason: String,
+    /// The metric's (namespace, name).
+    pub metric: (&'static str, &'static str),
+    /// The service's cluster and name (the metric's dimensions).
+    pub service: (String, String),
+}
+
+impl AlarmChange {
+    /// The EventBridge event (`id`, at ISO time `at`, simulated `now`).
+    pub fn event(&self, id: String, at: &str, now: SimTime) -> Value {
+        serde_json::json!({
+            "version": "0", "id": id, "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch",
+            "account": ACCOUNT, "time": at, "simTime": now.secs_string(),
+            "region": REGION, "resources": [format!("arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{}", self.name)],
+            "detail": {
+                "alarmName": self.name,
+                "state": {"value": self.state, "reason": self.reason, "timestamp": at},
+                "previousState": {"value": self.previous},
+                "configuration": {"metrics": [{"metricStat": {
+                    "metric": {"namespace": self.metric.0, "name": self.metric.1,
+                               "dimensions": {"ClusterName": self.service.0, "ServiceName": self.service.1}},
+                    "period": 60, "stat": "Average"}}]},
+            },
+        })
+    }
+}
+
 /// One record of the journal.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Record {
@@ -272,6 +309,8 @@ pub enum Record {
     InstanceChange(InstanceId, Option<String>),
     /// An "ECS Service Action".
     ServiceAction(ServiceId, Severity, &'static str, ActionDetail),
+    /// A "CloudWatch Alarm State Change" of a scaling policy's alarm.
+    AlarmChange(AlarmChange),
     /// An "ECS Deployment State Change": severity, event name, reason.
     DeploymentChange(ServiceId, DeploymentIdx, Severity, &'static str, String),
     /// An "EC2 Spot Instance Interruption Warning".

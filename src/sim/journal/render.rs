@@ -67,6 +67,10 @@ impl Sim<'_> {
                 let resource = self.service_arn(*s);
                 self.state_change(now, "ECS Deployment State Change", &resource, detail)
             }
+            Record::AlarmChange(a) => {
+                let eid = self.journal.next_event_id();
+                a.event(eid, &self.journal.arns().iso(now), now)
+            }
             Record::SpotWarning(id) => {
                 let eid = self.journal.next_event_id();
                 let spec = &self.fleet.cluster().instance(*id).spec;
