@@ -430,8 +430,8 @@ struct Decision {
 }
 
 /// Out if any policy says out (the largest capacity); in only if every
-/// target-tracking policy agrees and some policy says in (the largest capacity, the
-/// least scale-in).
+/// target-tracking policy that may scale in agrees and some policy says in (the largest
+/// capacity, the least scale-in).
 fn decide(
     policies: &[crate::control::appscaling::NamedPolicy],
     runs: &BTreeMap<u32, PolicyRun>,
@@ -467,11 +467,11 @@ fn decide(
                         push(&mut d.out, cap, p.id);
                     }
                 }
+                // A policy that never scales in leaves scale-in to the others.
                 let cooling = run.scaled_in.is_some_and(|at| now < at + tt.scale_in_cooldown);
                 match last {
-                    Some(v) if tt.low(&values) && !tt.disable_scale_in && !cooling => {
-                        push(&mut d.scale_in, tt.capacity(running, v), p.id)
-                    }
+                    _ if tt.disable_scale_in => {}
+                    Some(v) if tt.low(&values) && !cooling => push(&mut d.scale_in, tt.capacity(running, v), p.id),
                     _ => vetoed = true,
                 }
             }

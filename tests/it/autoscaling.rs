@@ -323,3 +323,37 @@ fn a_replay_repeats_the_desired_counts_auto_scaling_set() {
         std::fs::read(again.join("tasks.csv")).unwrap()
     );
 }
+
+#[test]
+fn several_policies_scale_out_if_any_and_in_only_if_all_agree() {
+    // Requests per target: at 230 requests/s on two tasks, 6,900 a task a minute; the
+    // request policy (target 3,000, scale-in disabled) wants ⌈2 × 6900 / 3000⌉ = 5 and
+    // CPU wants 3: out to 5, the larger.
+    let requests = r#"
+[[scalingPolicies]]
+PolicyName = "requests"
+ServiceNamespace = "ecs"
+ResourceId = "service/default/web"
+ScalableDimension = "ecs:service:DesiredCount"
+PolicyType = "TargetTrackingScaling"
+TargetTrackingScalingPolicyConfiguration = { TargetValue = 3000.0, PredefinedMetricSpecification = { PredefinedMetricType = "ALBRequestCountPerTarget", ResourceLabel = "app/web/1/targetgroup/web/2" }, ScaleOutCooldown = 60, ScaleInCooldown = 300, DisableScaleIn = true }
+"#;
+    let (_, rec) = run_toml(&web(STEPS, 2, 2, 40, &(cpu_policy(60.0, 60, 300) + requests)));
+    assert_eq!(activities(&rec)[0], (3780, 5));
+    // 20 requests/s on ten tasks: CPU 1.6 % wants one task, but memory (100 MiB of 512
+    // and 1 MiB of requests: 19.7 %) stays between 90 % of its 21 % target and the target,
+    // so its policy does not agree and nothing scales in; without it, in at 0:15.
+    let memory = r#"
+[[scalingPolicies]]
+PolicyName = "memory"
+ServiceNamespace = "ecs"
+ResourceId = "service/default/web"
+ScalableDimension = "ecs:service:DesiredCount"
+PolicyType = "TargetTrackingScaling"
+TargetTrackingScalingPolicyConfiguration = { TargetValue = 21.0, PredefinedMetricSpecification = { PredefinedMetricType = "ECSServiceAverageMemoryUtilization" }, ScaleOutCooldown = 60, ScaleInCooldown = 300 }
+"#;
+    let (_, rec) = run_toml(&web("20.0", 10, 2, 40, &(cpu_policy(60.0, 60, 300) + memory)));
+    assert_eq!(activities(&rec), []);
+    let (_, rec) = run_toml(&web("20.0", 10, 2, 40, &cpu_policy(60.0, 60, 300)));
+    assert_eq!(activities(&rec), [(900, 2)]);
+}
