@@ -3,6 +3,7 @@
 //! units and legends on every chart; nothing but the data decides a byte.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// One line (or set of points) of a chart.
@@ -112,6 +113,50 @@ fn segments(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
     out
 }
 
+/// A chart's frame on `root`: its title, margins, and the axes' label areas (the x
+/// axis's `x_area` pixels high).
+fn frame<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x_area: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(x_area)
+        .y_label_area_size(70);
+    b
+}
+
+/// Draws the mesh of an f64-by-f64 chart with its axis labels; `x_mesh` false leaves
+/// out the vertical lines.
+fn mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    labels: &Labels,
+    x_mesh: bool,
+) -> Result<()> {
+    let mut m = chart.configure_mesh();
+    m.max_light_lines(1).x_desc(&labels.x).y_desc(&labels.y);
+    if !x_mesh {
+        m.disable_x_mesh();
+    }
+    m.draw().map_err(err)
+}
+
+/// Draws the legend at `at`.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
+}
+
 fn root(svg: &mut String) -> DrawingArea<SVGBackend<'_>, Shift> {
     let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
     let _ = root.fill(&WHITE);
@@ -140,22 +185,12 @@ pub fn lines(labels: &Labels, series: &[Series]) -> Result<String> {
                 .filter(|s| s.secondary)
                 .flat_map(|s| s.points.iter().map(|p| p.1)),
         );
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&labels.title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(70)
+        let mut chart = frame(&root, &labels.title, 42)
             .right_y_label_area_size(if labels.y2.is_some() { 64 } else { 0 })
             .build_cartesian_2d(x.clone(), y)
             .map_err(err)?
             .set_secondary_coord(x, y2);
-        chart
-            .configure_mesh()
-            .max_light_lines(1)
-            .x_desc(&labels.x)
-            .y_desc(&labels.y)
-            .draw()
-            .map_err(err)?;
+        mesh(&mut chart, labels, true)?;
         if let Some(y2) = &labels.y2 {
             chart.configure_secondary_axes().y_desc(y2).draw().map_err(err)?;
         }
@@ -181,13 +216,7 @@ pub fn lines(labels: &Labels, series: &[Series]) -> Result<String> {
                 }
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -200,20 +229,8 @@ pub fn points(labels: &Labels, runs: &Series, means: &Series, frontier: &Series)
         let root = root(&mut svg);
         let x = tight(runs.points.iter().chain(&means.points).map(|p| p.0));
         let y = tight(runs.points.iter().chain(&means.points).map(|p| p.1));
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&labels.title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x, y)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(1)
-            .x_desc(&labels.x)
-            .y_desc(&labels.y)
-            .draw()
-            .map_err(err)?;
+        let mut chart = frame(&root, &labels.title, 42).build_cartesian_2d(x, y).map_err(err)?;
+        mesh(&mut chart, labels, true)?;
         let r = color(7);
         chart
             .draw_series(runs.points.iter().map(|&p| Circle::new(p, 3, r.mix(0.6).filled())))
@@ -235,13 +252,7 @@ pub fn points(labels: &Labels, runs: &Series, means: &Series, frontier: &Series)
         chart
             .draw_series(frontier.points.iter().map(|&p| Circle::new(p, 8, f.stroke_width(2))))
             .map_err(err)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -254,11 +265,7 @@ pub fn bars(labels: &Labels, values: &[(String, f64)]) -> Result<String> {
         let root = root(&mut svg);
         let n = values.len().max(1);
         let y = range(values.iter().map(|v| v.1));
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&labels.title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(60)
-            .y_label_area_size(70)
+        let mut chart = frame(&root, &labels.title, 60)
             .build_cartesian_2d((0..n).into_segmented(), y)
             .map_err(err)?;
         let names: Vec<String> = values.iter().map(|v| v.0.clone()).collect();
@@ -286,13 +293,7 @@ pub fn bars(labels: &Labels, values: &[(String, f64)]) -> Result<String> {
             .map_err(err)?
             .label(labels.y.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -318,21 +319,10 @@ pub fn blocks(labels: &Labels, capacity: &[f64], blocks: &[Block], groups: &[Str
         let root = root(&mut svg);
         let n = capacity.len().max(1);
         let y = range(capacity.iter().copied());
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&labels.title, ("sans-serif", 22))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(70)
+        let mut chart = frame(&root, &labels.title, 42)
             .build_cartesian_2d(0.0..n as f64, y)
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(1)
-            .disable_x_mesh()
-            .x_desc(&labels.x)
-            .y_desc(&labels.y)
-            .draw()
-            .map_err(err)?;
+        mesh(&mut chart, labels, false)?;
         chart
             .draw_series(
                 capacity
@@ -364,13 +354,7 @@ pub fn blocks(labels: &Labels, capacity: &[f64], blocks: &[Block], groups: &[Str
                 )
             }))
             .map_err(err)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(err)?;
     }
     Ok(svg)

@@ -34,6 +34,65 @@ fn number(v: &str, file: &str, line: usize, col: usize, what: &str) -> Result<f6
     })
 }
 
+/// A CSV record and its line, or the error naming the file and line.
+fn record(rec: csv::Result<csv::StringRecord>, file: &str) -> Result<(csv::StringRecord, usize), TraceError> {
+    let rec = rec.map_err(|e| {
+        (
+            file.to_string(),
+            e.position().map_or(0, |p| p.line() as usize),
+            0,
+            e.to_string(),
+        )
+    })?;
+    let line = rec.position().map_or(0, |p| p.line() as usize);
+    Ok((rec, line))
+}
+
+/// Column `c` of a record as a number (`what` names it in errors).
+fn column(rec: &csv::StringRecord, c: usize, file: &str, line: usize, what: &str) -> Result<f64, TraceError> {
+    number(field(rec, c, file, line, what)?, file, line, c, what)
+}
+
+/// Column `c` as a number ≥ 0 (> 0 when `positive`).
+fn at_least(
+    rec: &csv::StringRecord,
+    c: usize,
+    file: &str,
+    line: usize,
+    what: &str,
+    positive: bool,
+) -> Result<f64, TraceError> {
+    let x = column(rec, c, file, line, what)?;
+    if x < 0.0 || (positive && x == 0.0) {
+        let least = if positive { "more than 0" } else { "≥ 0" };
+        return Err((file.to_string(), line, c + 1, format!("{what}: {x} must be {least}")));
+    }
+    Ok(x)
+}
+
+/// The positions of the header's columns `names`; a missing one is an error saying
+/// what a file of `kind` has.
+fn columns<const N: usize>(
+    r: &mut csv::Reader<&[u8]>,
+    file: &str,
+    names: [&str; N],
+    kind: &str,
+) -> Result<[usize; N], TraceError> {
+    let headers = r.headers().map_err(|e| (file.to_string(), 1, 0, e.to_string()))?;
+    let mut out = [0; N];
+    for (k, name) in names.iter().enumerate() {
+        out[k] = headers.iter().position(|h| h.trim() == *name).ok_or_else(|| {
+            (
+                file.to_string(),
+                1,
+                0,
+                format!("no `{name}` column: {kind} has {}", names.join(", ")),
+            )
+        })?;
+    }
+    Ok(out)
+}
+
 fn open(path: &Path) -> Result<String, TraceError> {
     std::fs::read_to_string(path).map_err(|e| (path.display().to_string(), 0, 0, format!("cannot read: {e}")))
 }
@@ -57,15 +116,7 @@ pub(super) fn alibaba(path: &Path, machine_mib: f64) -> Result<Vec<Raw>, TraceEr
     let mut end_of_trace = f64::NEG_INFINITY;
     let mut r = csv_rows(&text, header);
     for rec in r.records() {
-        let rec = rec.map_err(|e| {
-            (
-                file.clone(),
-                e.position().map_or(0, |p| p.line() as usize),
-                0,
-                e.to_string(),
-            )
-        })?;
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let (rec, line) = record(rec, &file)?;
         let (cpu, mem) = (
             field(&rec, 6, &file, line, "CPU")?,
             field(&rec, 7, &file, line, "memory")?,
@@ -73,27 +124,9 @@ pub(super) fn alibaba(path: &Path, machine_mib: f64) -> Result<Vec<Raw>, TraceEr
         if cpu.is_empty() || mem.is_empty() {
             continue;
         }
-        let create = number(
-            field(&rec, 0, &file, line, "create time")?,
-            &file,
-            line,
-            0,
-            "task create time",
-        )?;
-        let end = number(
-            field(&rec, 1, &file, line, "end time")?,
-            &file,
-            line,
-            1,
-            "task end time",
-        )?;
-        let count = number(
-            field(&rec, 4, &file, line, "instances")?,
-            &file,
-            line,
-            4,
-            "number of instances",
-        )?;
+        let create = column(&rec, 0, &file, line, "task create time")?;
+        let end = column(&rec, 1, &file, line, "task end time")?;
+        let count = column(&rec, 4, &file, line, "number of instances")?;
         let cpu = number(cpu, &file, line, 6, "CPUs requested")?;
         let mem = number(mem, &file, line, 7, "normalised memory")?;
         if count < 0.0 || cpu < 0.0 || mem < 0.0 {
@@ -125,41 +158,24 @@ pub(super) fn openb(path: &Path) -> Result<Vec<Raw>, TraceError> {
     let text = open(path)?;
     let file = path.display().to_string();
     let mut r = csv_rows(&text, true);
-    let headers = r.headers().map_err(|e| (file.clone(), 1, 0, e.to_string()))?.clone();
-    let col = |name: &str| -> Result<usize, TraceError> {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| (file.clone(), 1, 0, format!("no `{name}` column: an openb pod list has name, cpu_milli, memory_mib, num_gpu, gpu_milli, gpu_spec, creation_time, deletion_time")))
-    };
-    let (c_cpu, c_mem, c_gpu, c_milli, c_spec, c_new, c_del) = (
-        col("cpu_milli")?,
-        col("memory_mib")?,
-        col("num_gpu")?,
-        col("gpu_milli")?,
-        col("gpu_spec")?,
-        col("creation_time")?,
-        col("deletion_time")?,
-    );
+    let [c_cpu, c_mem, c_gpu, c_milli, c_spec, c_new, c_del] = columns(
+        &mut r,
+        &file,
+        [
+            "cpu_milli",
+            "memory_mib",
+            "num_gpu",
+            "gpu_milli",
+            "gpu_spec",
+            "creation_time",
+            "deletion_time",
+        ],
+        "an openb pod list",
+    )?;
     let mut raws = Vec::new();
     for rec in r.records() {
-        let rec = rec.map_err(|e| {
-            (
-                file.clone(),
-                e.position().map_or(0, |p| p.line() as usize),
-                0,
-                e.to_string(),
-            )
-        })?;
-        let line = rec.position().map_or(0, |p| p.line() as usize);
-        let num = |c: usize, what: &str| -> Result<f64, TraceError> {
-            let v = field(&rec, c, &file, line, what)?;
-            let x = number(v, &file, line, c, what)?;
-            if x < 0.0 {
-                return Err((file.clone(), line, c + 1, format!("{what}: {x} must be ≥ 0")));
-            }
-            Ok(x)
-        };
+        let (rec, line) = record(rec, &file)?;
+        let num = |c: usize, what: &str| at_least(&rec, c, &file, line, what, false);
         let (cpu, mem, gpus, milli) = (
             num(c_cpu, "cpu_milli")?,
             num(c_mem, "memory_mib")?,
@@ -302,36 +318,16 @@ pub(super) fn openb_nodes(path: &Path) -> Result<Vec<(NodeShape, u32)>, TraceErr
     let text = open(path)?;
     let file = path.display().to_string();
     let mut r = csv_rows(&text, true);
-    let headers = r.headers().map_err(|e| (file.clone(), 1, 0, e.to_string()))?.clone();
-    let col = |name: &str| -> Result<usize, TraceError> {
-        headers.iter().position(|h| h.trim() == name).ok_or_else(|| {
-            (
-                file.clone(),
-                1,
-                0,
-                format!("no `{name}` column: an openb node list has sn, cpu_milli, memory_mib, gpu, model"),
-            )
-        })
-    };
-    let (c_cpu, c_mem, c_gpu, c_model) = (col("cpu_milli")?, col("memory_mib")?, col("gpu")?, col("model")?);
+    let [c_cpu, c_mem, c_gpu, c_model] = columns(
+        &mut r,
+        &file,
+        ["cpu_milli", "memory_mib", "gpu", "model"],
+        "an openb node list",
+    )?;
     let mut shapes: Vec<(NodeShape, u32)> = Vec::new();
     for rec in r.records() {
-        let rec = rec.map_err(|e| {
-            (
-                file.clone(),
-                e.position().map_or(0, |p| p.line() as usize),
-                0,
-                e.to_string(),
-            )
-        })?;
-        let line = rec.position().map_or(0, |p| p.line() as usize);
-        let num = |c: usize, what: &str| -> Result<f64, TraceError> {
-            let x = number(field(&rec, c, &file, line, what)?, &file, line, c, what)?;
-            if x < 0.0 || (x == 0.0 && what != "gpu") {
-                return Err((file.clone(), line, c + 1, format!("{what}: {x} must be more than 0")));
-            }
-            Ok(x)
-        };
+        let (rec, line) = record(rec, &file)?;
+        let num = |c: usize, what: &str| at_least(&rec, c, &file, line, what, what != "gpu");
         let shape = (
             (num(c_cpu, "cpu_milli")? * 1.024).round() as u32,
             num(c_mem, "memory_mib")?.round() as u32,
