@@ -207,7 +207,9 @@ enum Command {
     /// Example: ecsim pack ../shared/benchmarks/bpplib-1d --strategy firstFit,bestFit --order decreasing
     ///
     /// Reads BPPLIB files (.txt, .bpp: n, c, then n weights) and VPSolver files (.vbp), or folders of
-    /// them; other files are skipped. Items are tasks, bins identical container instances, packed by the
+    /// them; other files are skipped. An openb pod list (.csv) runs the GPU-sharing research mode instead
+    /// (not ECS: shares of a GPU) on the node list beside it, as the FGD paper's experiment: the GPUs
+    /// allocated when demand reaches the cluster's GPUs, per strategy, written to <out>/<set>-gpu.csv. Items are tasks, bins identical container instances, packed by the
     /// simulator's own placement engine; a bin opens when no open bin takes the next item. Optima and
     /// lower bounds come from Bounds.txt, derived_bounds.csv or results_data/*.csv in the instance's folder
     /// or its parents. Writes <out>/<set>.csv (a row per instance, strategy and order) and prints a summary.
@@ -216,8 +218,9 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Strategies, comma-separated: TYPE or TYPE:FIELD (binpack:cpu; binpack alone packs memory).
-        #[arg(long, default_value = "firstFit,bestFit")]
-        strategy: String,
+        /// Default: firstFit,bestFit; on openb pod lists random,dotProduct,bestFit,fragmentation.
+        #[arg(long)]
+        strategy: Option<String>,
         /// Item orders, comma-separated: online (file order), decreasing (largest first by --key).
         #[arg(long, default_value = "decreasing")]
         order: String,
@@ -230,6 +233,9 @@ enum Command {
         /// Seed for random tie-breaks and sampling strategies.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Runs per openb pod list and strategy, each with its own sample and shuffle of the pods.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        runs: u32,
         /// Threads (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
@@ -548,8 +554,9 @@ pub fn main() -> ExitCode {
             key,
             out,
             seed,
+            runs,
             jobs,
-        } => pack::pack(&paths, &strategy, &order, &key, out, seed, jobs),
+        } => pack::pack(&paths, strategy.as_deref(), &order, &key, out, seed, runs, jobs),
         Command::Report { dir, at } => draw_report(&dir, at),
         Command::Completions { shell } => {
             use clap::CommandFactory;

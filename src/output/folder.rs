@@ -44,7 +44,7 @@ impl OutFile {
 pub struct OutDir {
     dir: PathBuf,
     created: bool,
-    temps: Vec<PathBuf>,
+    temps: Vec<(PathBuf, PathBuf)>,
 }
 
 pub(super) fn write_err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -75,7 +75,7 @@ impl OutDir {
     pub fn create(&mut self, name: &str) -> Result<OutFile, Error> {
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let f = File::create(&tmp).map_err(|e| write_err(&tmp, e))?;
-        self.temps.push(tmp);
+        self.temps.push((tmp, self.dir.join(name)));
         Ok(if name.ends_with(".gz") {
             let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
             OutFile::Gz(BufWriter::with_capacity(1 << 16, gz))
@@ -86,9 +86,7 @@ impl OutDir {
 
     /// Renames every temporary file to its final name.
     pub fn commit(mut self) -> Result<(), Error> {
-        for tmp in std::mem::take(&mut self.temps) {
-            let name = tmp.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let fin = self.dir.join(name.trim_start_matches('.').trim_end_matches(".tmp"));
+        for (tmp, fin) in std::mem::take(&mut self.temps) {
             std::fs::rename(&tmp, &fin).map_err(|e| write_err(&fin, e))?;
         }
         self.created = false;
@@ -98,7 +96,7 @@ impl OutDir {
 
 impl Drop for OutDir {
     fn drop(&mut self) {
-        for t in &self.temps {
+        for (t, _) in &self.temps {
             let _ = std::fs::remove_file(t);
         }
         if self.created {

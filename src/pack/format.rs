@@ -56,14 +56,19 @@ pub enum Format {
     Bpp,
     /// VPSolver: `d`, `d` capacities, `m`, then `m` lines of `d` sizes and a demand.
     Vbp,
+    /// An openb pod list (CSV), run in the GPU-sharing research mode
+    /// ([`super::gpu_share`]) on the node list beside it, not packed into bins.
+    OpenbPods,
 }
 
 impl Format {
-    /// The format a file name says, if any: `.vbp`, or BPPLIB's `.txt` / `.bpp`.
+    /// The format a file says, if any: `.vbp`, BPPLIB's `.txt` / `.bpp`, or a `.csv`
+    /// whose header is an openb pod list's.
     pub fn of(path: &std::path::Path) -> Option<Format> {
         match path.extension().and_then(|e| e.to_str()) {
             Some("vbp") => Some(Format::Vbp),
             Some("txt" | "bpp") => Some(Format::Bpp),
+            Some("csv") if super::gpu_share::is_pod_list(path) => Some(Format::OpenbPods),
             _ => None,
         }
     }
@@ -192,6 +197,12 @@ pub fn parse(file: &str, text: &str, format: Format) -> Result<PackInstance, Err
                 }
             }
             (capacity, sizes)
+        }
+        Format::OpenbPods => {
+            return Err(n.error(
+                None,
+                "an openb pod list is a GPU-sharing experiment on its node list, not bins to pack".into(),
+            ));
         }
     };
     n.end()?;

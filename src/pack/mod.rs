@@ -10,6 +10,7 @@
 
 pub mod bounds;
 pub mod format;
+pub mod gpu_share;
 
 pub use format::{Format, PackInstance};
 
@@ -286,7 +287,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<Found>, Error> {
 }
 
 fn found(path: &Path, format: Format) -> Found {
-    let set = path
+    let set = std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
         .parent()
         .and_then(|d| d.file_name())
         .and_then(|n| n.to_str())

@@ -78,6 +78,10 @@ pub mod concern {
     pub const FARGATE_SPOT: u32 = 13;
     /// Which of a trace's tasks a `sample` keeps (index: workload).
     pub const TRACE_SAMPLE: u32 = 14;
+    /// `ecsim pack`'s GPU-sharing mode: a run's workload sample and shuffle (index: run).
+    pub const GPU_WORKLOAD: u32 = 15;
+    /// `ecsim pack`'s GPU-sharing mode: ties between nodes (index: run).
+    pub const GPU_TIES: u32 = 16;
     /// Stream index offset for services.
     pub const SERVICE_INDEX: u32 = 0x8000_0000;
     /// Stream index offset for timeline entries.

@@ -316,3 +316,118 @@ fn mommessin_triplets_ffd_agrees_with_the_published_results_up_to_sort_ties() {
         assert!(same as f64 >= 0.85 * n, "{alg}: {same} of {n} equal");
     }
 }
+
+/// The FGD paper's GPU allocation (%) when arrived demand reaches the cluster's GPUs,
+/// mean of 10 seeds (`analysis_allo_discrete.csv`, column 100, openb_pod_list_default).
+const FGD_PAPER: [(&str, f64); 4] = [
+    ("random", 86.30),
+    ("dotProduct", 90.62),
+    ("bestFit", 92.86),
+    ("fragmentation", 95.23),
+];
+
+#[test]
+fn openb_gpu_sharing_reproduces_the_fgd_papers_allocation_within_about_a_point() {
+    let Some(dir) = shared("traces/alibaba-gpu-v2023-openb") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let list = dir.join("openb_pod_list_default.csv");
+    let o = ecsim(&["pack", list.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_mentions(
+        &String::from_utf8_lossy(&o.stdout),
+        &["fullDemand%", "research mode (not ECS)", "fragmentation"],
+    );
+    let rows = csv_rows(&out.join("alibaba-gpu-v2023-openb-gpu.csv"));
+    assert_eq!(rows.len(), 4 * 10);
+    let mut means = Vec::new();
+    for (strategy, paper) in FGD_PAPER {
+        let of: Vec<f64> = rows
+            .iter()
+            .filter(|r| r["strategy"] == strategy)
+            .map(|r| r["allocatedAtFullDemandPct"].parse().unwrap())
+            .collect();
+        assert_eq!(of.len(), 10);
+        let mean = of.iter().sum::<f64>() / 10.0;
+        assert!(
+            (mean - paper).abs() <= 1.5,
+            "{strategy}: {mean:.2} % of GPUs allocated at full demand; the paper has {paper}"
+        );
+        for r in rows.iter().filter(|r| r["strategy"] == strategy) {
+            assert_eq!(r["totalGpus"], "6212");
+            let first: f64 = r["allocatedAtFirstFailurePct"].parse().unwrap();
+            let full: f64 = r["allocatedAtFullDemandPct"].parse().unwrap();
+            let last: f64 = r["finalAllocatedPct"].parse().unwrap();
+            assert!(first <= full && full <= last && last <= 100.0, "{r:?}");
+        }
+        means.push(mean);
+    }
+    // The paper's ranking: Random < DotProd < BestFit < FGD.
+    assert!(means.windows(2).all(|w| w[0] < w[1]), "{means:?}");
+}
+
+#[test]
+fn an_openb_pod_list_without_its_node_list_or_with_a_bad_line_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let header = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n";
+    let pods = tmp.path().join("openb_pod_list_x.csv");
+    std::fs::write(&pods, format!("{header}p0,1000,1024,1,500,,LS,Running,0,10,0\n")).unwrap();
+    let out = tmp.path().join("out");
+    let o = ecsim(&["pack", pods.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert_mentions(
+        &String::from_utf8_lossy(&o.stderr),
+        &["openb_pod_list_x.csv", "openb_node_list_all_node.csv"],
+    );
+    std::fs::write(
+        tmp.path().join("openb_node_list_all_node.csv"),
+        "sn,cpu_milli,memory_mib,gpu,model\nn0,8000,16384,2,T4\n",
+    )
+    .unwrap();
+    std::fs::write(&pods, format!("{header}p0,1000,1024,2,500,,LS,Running,0,10,0\n")).unwrap();
+    let o = ecsim(&["pack", pods.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert_mentions(
+        &String::from_utf8_lossy(&o.stderr),
+        &["openb_pod_list_x.csv:2", "gpu_milli"],
+    );
+    assert!(!out.exists(), "nothing written");
+    std::fs::write(&pods, format!("{header}p0,1000,1024,1,500,,LS,Running,0,10,0\n")).unwrap();
+    let o = ecsim(&[
+        "pack",
+        pods.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--strategy",
+        "firstFit",
+    ]);
+    assert!(!o.status.success());
+    assert_mentions(&String::from_utf8_lossy(&o.stderr), &["--strategy", "fragmentation"]);
+    let o = ecsim(&[
+        "pack",
+        pods.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--runs",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let written: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let set = std::fs::canonicalize(tmp.path()).unwrap();
+    let name = format!("{}-gpu.csv", set.file_name().unwrap().to_str().unwrap());
+    assert_eq!(written, std::slice::from_ref(&name));
+    let rows = csv_rows(&out.join(name));
+    assert_eq!(rows.len(), 4 * 3);
+    // 500 thousandths sampled up to 130 % of 2 GPUs: five pods, and the fifth finds the
+    // two GPUs full whatever the policy.
+    assert!(
+        rows.iter()
+            .all(|r| r["pods"] == "5" && r["failedPods"] == "1" && r["allocatedAtFirstFailurePct"] == "100.00"),
+        "{rows:?}"
+    );
+}

@@ -151,10 +151,28 @@ pub(super) fn alibaba(path: &Path, machine_mib: f64) -> Result<Vec<Raw>, TraceEr
     Ok(raws)
 }
 
-/// An openb pod list: name, cpu_milli, memory_mib, num_gpu, gpu_milli, gpu_spec, qos,
-/// pod_phase, creation_time, deletion_time, scheduled_time (by header name). A pod
-/// sharing a fraction of a GPU takes one whole GPU (ECS has no GPU sharing).
-pub(super) fn openb(path: &Path) -> Result<Vec<Raw>, TraceError> {
+/// One pod of an openb pod list, as the file gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenbPod {
+    /// CPU, thousandths of a core.
+    pub cpu_milli: u32,
+    /// Memory, MiB.
+    pub memory_mib: u32,
+    /// GPUs.
+    pub num_gpu: u32,
+    /// Thousandths of each GPU (below 1000: a share of one GPU).
+    pub gpu_milli: u32,
+    /// GPU models allowed (`gpu_spec` split at `|`), sorted; empty: any.
+    pub gpu_models: Vec<String>,
+    /// Creation time, seconds.
+    pub created: f64,
+    /// Deletion time, seconds.
+    pub deleted: f64,
+}
+
+/// Reads an openb pod list: name, cpu_milli, memory_mib, num_gpu, gpu_milli, gpu_spec,
+/// qos, pod_phase, creation_time, deletion_time, scheduled_time (by header name).
+pub fn openb_pods(path: &Path) -> Result<Vec<OpenbPod>, TraceError> {
     let text = open(path)?;
     let file = path.display().to_string();
     let mut r = csv_rows(&text, true);
@@ -172,33 +190,59 @@ pub(super) fn openb(path: &Path) -> Result<Vec<Raw>, TraceError> {
         ],
         "an openb pod list",
     )?;
-    let mut raws = Vec::new();
+    let mut pods = Vec::new();
     for rec in r.records() {
         let (rec, line) = record(rec, &file)?;
         let num = |c: usize, what: &str| at_least(&rec, c, &file, line, what, false);
-        let (cpu, mem, gpus, milli) = (
-            num(c_cpu, "cpu_milli")?,
-            num(c_mem, "memory_mib")?,
-            num(c_gpu, "num_gpu")?,
-            num(c_milli, "gpu_milli")?,
-        );
-        let (created, deleted) = (num(c_new, "creation_time")?, num(c_del, "deletion_time")?);
+        let whole = |c: usize, what: &str| -> Result<u32, TraceError> {
+            let v = num(c, what)?;
+            if v.fract() != 0.0 || v > u32::MAX as f64 {
+                return Err((
+                    file.clone(),
+                    line,
+                    c + 1,
+                    format!("{what} is {v}: a whole number was expected"),
+                ));
+            }
+            Ok(v as u32)
+        };
         let spec = field(&rec, c_spec, &file, line, "gpu_spec")?;
-        let mut models: Vec<String> = spec.split('|').filter(|s| !s.is_empty()).map(String::from).collect();
-        models.sort();
-        raws.push(Raw {
-            at: created,
-            shape: Shape {
-                cpu: (cpu * 1.024).round() as u32,
-                memory: mem.round() as u32,
-                gpus: if gpus == 0.0 && milli > 0.0 { 1 } else { gpus as u32 },
-                gpu_models: models,
-            },
-            count: 1,
-            run_for: Some((deleted - created).max(0.0)),
+        let mut gpu_models: Vec<String> = spec.split('|').filter(|s| !s.is_empty()).map(String::from).collect();
+        gpu_models.sort();
+        pods.push(OpenbPod {
+            cpu_milli: whole(c_cpu, "cpu_milli")?,
+            memory_mib: whole(c_mem, "memory_mib")?,
+            num_gpu: whole(c_gpu, "num_gpu")?,
+            gpu_milli: whole(c_milli, "gpu_milli")?,
+            gpu_models,
+            created: num(c_new, "creation_time")?,
+            deleted: num(c_del, "deletion_time")?,
         });
     }
-    Ok(raws)
+    Ok(pods)
+}
+
+/// An openb pod list as trace records. A pod sharing a fraction of a GPU takes one
+/// whole GPU (ECS has no GPU sharing).
+pub(super) fn openb(path: &Path) -> Result<Vec<Raw>, TraceError> {
+    Ok(openb_pods(path)?
+        .into_iter()
+        .map(|p| Raw {
+            at: p.created,
+            shape: Shape {
+                cpu: (p.cpu_milli as f64 * 1.024).round() as u32,
+                memory: p.memory_mib,
+                gpus: if p.num_gpu == 0 && p.gpu_milli > 0 {
+                    1
+                } else {
+                    p.num_gpu
+                },
+                gpu_models: p.gpu_models,
+            },
+            count: 1,
+            run_for: Some((p.deleted - p.created).max(0.0)),
+        })
+        .collect())
 }
 
 /// Azure 2017 VM arrivals as Huawei preprocessed them: `<t> <flavour>,…,|,…` per
@@ -310,11 +354,21 @@ pub(super) fn azure(path: &Path, durations: &Path, map: &Path) -> Result<Vec<Raw
     Ok(raws)
 }
 
-/// A node shape: CPU units, MiB, GPUs, GPU model.
-pub(super) type NodeShape = (u32, u32, u32, String);
+/// One node of an openb node list, as the file gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenbNode {
+    /// CPU, thousandths of a core.
+    pub cpu_milli: u32,
+    /// Memory, MiB.
+    pub memory_mib: u32,
+    /// GPUs.
+    pub gpus: u32,
+    /// GPU model; empty for a node without GPUs.
+    pub model: String,
+}
 
-/// An openb node list's distinct shapes and their counts, in order of first appearance.
-pub(super) fn openb_nodes(path: &Path) -> Result<Vec<(NodeShape, u32)>, TraceError> {
+/// Reads an openb node list: sn, cpu_milli, memory_mib, gpu, model (by header name).
+pub fn openb_node_list(path: &Path) -> Result<Vec<OpenbNode>, TraceError> {
     let text = open(path)?;
     let file = path.display().to_string();
     let mut r = csv_rows(&text, true);
@@ -324,18 +378,35 @@ pub(super) fn openb_nodes(path: &Path) -> Result<Vec<(NodeShape, u32)>, TraceErr
         ["cpu_milli", "memory_mib", "gpu", "model"],
         "an openb node list",
     )?;
-    let mut shapes: Vec<(NodeShape, u32)> = Vec::new();
+    let mut nodes = Vec::new();
     for rec in r.records() {
         let (rec, line) = record(rec, &file)?;
         let num = |c: usize, what: &str| at_least(&rec, c, &file, line, what, what != "gpu");
+        nodes.push(OpenbNode {
+            cpu_milli: num(c_cpu, "cpu_milli")?.round() as u32,
+            memory_mib: num(c_mem, "memory_mib")?.round() as u32,
+            gpus: num(c_gpu, "gpu")? as u32,
+            model: field(&rec, c_model, &file, line, "model")?.to_string(),
+        });
+    }
+    Ok(nodes)
+}
+
+/// A node shape: CPU units, MiB, GPUs, GPU model.
+pub(super) type NodeShape = (u32, u32, u32, String);
+
+/// An openb node list's distinct shapes and their counts, in order of first appearance.
+pub(super) fn openb_nodes(path: &Path) -> Result<Vec<(NodeShape, u32)>, TraceError> {
+    let mut shapes: Vec<(NodeShape, u32)> = Vec::new();
+    for n in openb_node_list(path)? {
         let shape = (
-            (num(c_cpu, "cpu_milli")? * 1.024).round() as u32,
-            num(c_mem, "memory_mib")?.round() as u32,
-            num(c_gpu, "gpu")? as u32,
-            field(&rec, c_model, &file, line, "model")?.to_string(),
+            (n.cpu_milli as f64 * 1.024).round() as u32,
+            n.memory_mib,
+            n.gpus,
+            n.model,
         );
         match shapes.iter_mut().find(|(s, _)| *s == shape) {
-            Some((_, n)) => *n += 1,
+            Some((_, k)) => *k += 1,
             None => shapes.push((shape, 1)),
         }
     }

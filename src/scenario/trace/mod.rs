@@ -6,6 +6,8 @@
 
 mod formats;
 
+pub use formats::{OpenbNode, OpenbPod, openb_node_list, openb_pods};
+
 use crate::engine::duration::Duration;
 use crate::engine::{SimDuration, SimTime};
 use serde::{Deserialize, Serialize};
