@@ -246,7 +246,8 @@ enum Command {
     ///
     /// A run's folder: tasks and instances, reservations, cost, managed scaling, each service's demand,
     /// utilization and desired count, and a packing view (needs tasks.csv and instances.csv). A sweep's:
-    /// cost against p95 wait with the Pareto frontier. ecsim pack's: the mean ratio per strategy.
+    /// cost against p95 wait with the Pareto frontier. ecsim pack's: the mean ratio per strategy, and on
+    /// openb pod lists the GPUs allocated at full demand.
     /// Charts go to <DIR>/report/; open index.html in a browser (no network needed).
     Report {
         /// The output folder.

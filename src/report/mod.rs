@@ -498,6 +498,41 @@ fn pack_charts(tables: &[Table], pages: &mut Vec<Page>) -> Result<(), Error> {
     )
 }
 
+/// `ecsim pack`'s GPU-sharing runs: the mean GPUs allocated at full demand per pod list
+/// and strategy.
+fn gpu_charts(tables: &[Table], pages: &mut Vec<Page>) -> Result<(), Error> {
+    let mut by: Vec<(String, f64, u32)> = Vec::new();
+    for t in tables {
+        let (i, s, v) = (
+            t.text("instance"),
+            t.text("strategy"),
+            t.numbers("allocatedAtFullDemandPct")?,
+        );
+        for k in 0..s.len() {
+            let key = format!("{} {}", i[k], s[k]);
+            match by.iter_mut().find(|b| b.0 == key) {
+                Some(b) => (b.1, b.2) = (b.1 + v[k], b.2 + 1),
+                None => by.push((key, v[k], 1)),
+            }
+        }
+    }
+    let values: Vec<(String, f64)> = by.into_iter().map(|(k, s, n)| (k, s / n as f64)).collect();
+    let labels = Labels {
+        title: "GPU sharing (research mode): GPUs allocated at full demand, mean per strategy".into(),
+        x: "pod list and strategy".into(),
+        y: "GPUs allocated (%)".into(),
+        y2: None,
+    };
+    let svg = chart::bars(&labels, &values);
+    render(
+        pages,
+        "pack-gpu.svg",
+        "For each openb pod list and strategy, the mean over runs of the cluster's GPUs allocated when the GPU demand that arrived reached the cluster's GPUs.",
+        labels,
+        svg,
+    )
+}
+
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
@@ -523,6 +558,7 @@ pub fn write(dir: &Path, opts: &Options) -> Result<Vec<Written>, Error> {
         sweep_charts(&sw, &mut pages)?;
     }
     let mut packs = Vec::new();
+    let mut gpu = Vec::new();
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| Error::Read {
             file: dir.display().to_string(),
@@ -539,10 +575,17 @@ pub fn write(dir: &Path, opts: &Options) -> Result<Vec<Written>, Error> {
                 .all(|c| t.col(c).is_some())
         {
             packs.push(t);
+        } else if let Some(t) = Table::read(dir, &n)?
+            && t.col("allocatedAtFullDemandPct").is_some()
+        {
+            gpu.push(t);
         }
     }
     if !packs.is_empty() {
         pack_charts(&packs, &mut pages)?;
+    }
+    if !gpu.is_empty() {
+        gpu_charts(&gpu, &mut pages)?;
     }
     if pages.is_empty() {
         return Err(Error::Read {

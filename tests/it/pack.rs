@@ -430,4 +430,8 @@ fn an_openb_pod_list_without_its_node_list_or_with_a_bad_line_is_refused() {
             .all(|r| r["pods"] == "5" && r["failedPods"] == "1" && r["allocatedAtFirstFailurePct"] == "100.00"),
         "{rows:?}"
     );
+    let o = ecsim(&["report", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(out.join("report/pack-gpu.svg")).unwrap();
+    assert_mentions(&svg, &["GPUs allocated (%)", "openb_pod_list_x fragmentation"]);
 }
