@@ -7,6 +7,7 @@
 //! folder can be drawn.
 
 pub mod chart;
+mod pack;
 
 use crate::error::Error;
 use crate::output::OutDir;
@@ -465,74 +466,6 @@ fn sweep_charts(sw: &Table, pages: &mut Vec<Page>) -> Result<(), Error> {
     )
 }
 
-/// `ecsim pack` results: the mean ratio to the optimum (or lower bound) per strategy and order.
-fn pack_charts(tables: &[Table], pages: &mut Vec<Page>) -> Result<(), Error> {
-    let mut by: Vec<(String, f64, u32)> = Vec::new();
-    for t in tables {
-        let (s, o, r) = (t.text("strategy"), t.text("order"), t.numbers("ratio")?);
-        for i in 0..s.len() {
-            if !r[i].is_finite() {
-                continue;
-            }
-            let key = format!("{} {}", s[i], o[i]);
-            match by.iter_mut().find(|b| b.0 == key) {
-                Some(b) => (b.1, b.2) = (b.1 + r[i], b.2 + 1),
-                None => by.push((key, r[i], 1)),
-            }
-        }
-    }
-    let values: Vec<(String, f64)> = by.into_iter().map(|(k, s, n)| (k, s / n as f64)).collect();
-    let labels = Labels {
-        title: "Bins used over the optimum (or lower bound), mean per strategy".into(),
-        x: "strategy and item order".into(),
-        y: "mean ratio".into(),
-        y2: None,
-    };
-    let svg = chart::bars(&labels, &values);
-    render(
-        pages,
-        "pack-ratio.svg",
-        "For each strategy and item order, the mean over instances of bins used ÷ the proven optimum (or the best lower bound).",
-        labels,
-        svg,
-    )
-}
-
-/// `ecsim pack`'s GPU-sharing runs: the mean GPUs allocated at full demand per pod list
-/// and strategy.
-fn gpu_charts(tables: &[Table], pages: &mut Vec<Page>) -> Result<(), Error> {
-    let mut by: Vec<(String, f64, u32)> = Vec::new();
-    for t in tables {
-        let (i, s, v) = (
-            t.text("instance"),
-            t.text("strategy"),
-            t.numbers("allocatedAtFullDemandPct")?,
-        );
-        for k in 0..s.len() {
-            let key = format!("{} {}", i[k], s[k]);
-            match by.iter_mut().find(|b| b.0 == key) {
-                Some(b) => (b.1, b.2) = (b.1 + v[k], b.2 + 1),
-                None => by.push((key, v[k], 1)),
-            }
-        }
-    }
-    let values: Vec<(String, f64)> = by.into_iter().map(|(k, s, n)| (k, s / n as f64)).collect();
-    let labels = Labels {
-        title: "GPU sharing (research mode): GPUs allocated at full demand, mean per strategy".into(),
-        x: "pod list and strategy".into(),
-        y: "GPUs allocated (%)".into(),
-        y2: None,
-    };
-    let svg = chart::bars(&labels, &values);
-    render(
-        pages,
-        "pack-gpu.svg",
-        "For each openb pod list and strategy, the mean over runs of the cluster's GPUs allocated when the GPU demand that arrived reached the cluster's GPUs.",
-        labels,
-        svg,
-    )
-}
-
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
@@ -582,10 +515,10 @@ pub fn write(dir: &Path, opts: &Options) -> Result<Vec<Written>, Error> {
         }
     }
     if !packs.is_empty() {
-        pack_charts(&packs, &mut pages)?;
+        pack::ratio_chart(&packs, &mut pages)?;
     }
     if !gpu.is_empty() {
-        gpu_charts(&gpu, &mut pages)?;
+        pack::gpu_chart(&gpu, &mut pages)?;
     }
     if pages.is_empty() {
         return Err(Error::Read {
