@@ -48,7 +48,7 @@ impl Bench {
                 "ecs.instance-type".to_string(),
                 if i % 10 == 0 { "c5.xlarge" } else { "m5.xlarge" }.to_string(),
             );
-            let mut spec = InstanceSpec::new(&format!("i-{i}"), 4096, 15974);
+            let mut spec = InstanceSpec::new(format!("i-{i}"), 4096, 15974);
             spec.attributes = attributes;
             cluster.register(spec, SimTime::ZERO);
         }

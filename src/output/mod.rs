@@ -199,7 +199,7 @@ pub fn instance_rows(o: &Outcome) -> Vec<InstanceRow> {
         .zip(&o.instance_costs)
         .map(|(id, bill)| (id, o.cluster.instance(id), bill))
         .map(|(id, i, bill)| InstanceRow {
-            container_instance_id: i.container_instance_id.clone(),
+            container_instance_id: i.container_instance_id(),
             ec2_instance_id: i.spec.ec2_instance_id.clone(),
             instance_type: i.spec.instance_type.clone(),
             availability_zone: i.spec.availability_zone.clone(),

@@ -209,7 +209,7 @@ fn reservation(inst: &PackInstance, i: usize) -> Reservation {
 /// sizes.
 fn bin(inst: &PackInstance, n: usize) -> InstanceSpec {
     let c = &inst.capacity;
-    let mut spec = InstanceSpec::new(&format!("bin-{n}"), c[0], c[c.len().min(2) - 1]);
+    let mut spec = InstanceSpec::new(format!("bin-{n}"), c[0], c[c.len().min(2) - 1]);
     spec.extra = c.get(2..).unwrap_or_default().to_vec();
     spec
 }
@@ -225,6 +225,8 @@ pub fn pack(inst: &PackInstance, strategy: &PlacementStrategy, order: &[u32], se
     );
     let plan = placer.plan(&cluster, &chain, Pool::Ec2);
     let group = cluster.group("items");
+    // At most one bin per item; the volume bound is a fair first guess.
+    cluster.reserve(order.len().min(1024));
     for &i in order {
         let res = reservation(inst, i as usize);
         let id = match placer.pick(plan, &res, group, &cluster) {

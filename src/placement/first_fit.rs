@@ -11,50 +11,60 @@ use crate::ecs::provider::Scope;
 /// 0 marks an instance outside the scope or taking no tasks.
 #[derive(Clone, Debug)]
 struct MaxTree {
-    /// Leaves from `width` on; node `n`'s children are `2n` and `2n + 1`.
-    cpu: Vec<u32>,
-    mem: Vec<u32>,
+    /// (CPU, memory) maxima; leaves from `width` on; node `n`'s children are `2n` and
+    /// `2n + 1`.
+    max: Vec<(u32, u32)>,
     width: usize,
 }
 
 impl MaxTree {
     fn new(width: usize) -> Self {
         MaxTree {
-            cpu: vec![0; 2 * width],
-            mem: vec![0; 2 * width],
+            max: vec![(0, 0); 2 * width],
             width,
         }
     }
 
     fn set(&mut self, i: usize, cpu: u32, mem: u32) {
         let mut n = self.width + i;
-        self.cpu[n] = cpu;
-        self.mem[n] = mem;
+        self.max[n] = (cpu, mem);
         while n > 1 {
             n /= 2;
-            let (c, m) = (
-                self.cpu[2 * n].max(self.cpu[2 * n + 1]),
-                self.mem[2 * n].max(self.mem[2 * n + 1]),
-            );
-            if self.cpu[n] == c && self.mem[n] == m {
+            let (l, r) = (self.max[2 * n], self.max[2 * n + 1]);
+            let m = (l.0.max(r.0), l.1.max(r.1));
+            if self.max[n] == m {
                 break;
             }
-            self.cpu[n] = c;
-            self.mem[n] = m;
+            self.max[n] = m;
         }
     }
 
-    /// The leftmost leaf under node `n` with maxima of at least (`cpu`, `mem`) that
-    /// `ok` accepts.
-    fn first(&self, n: usize, cpu: u32, mem: u32, ok: &mut dyn FnMut(usize) -> bool) -> Option<usize> {
-        if self.cpu[n] < cpu || self.mem[n] < mem {
-            return None;
+    /// The leftmost leaf with maxima of at least (`cpu`, `mem`) that `ok` accepts:
+    /// down the leftmost child that could hold it, and on to the next subtree to the
+    /// right when a leaf is refused or two maxima came from different leaves.
+    fn first(&self, cpu: u32, mem: u32, ok: &mut dyn FnMut(usize) -> bool) -> Option<usize> {
+        let holds = |n: usize| self.max[n].0 >= cpu && self.max[n].1 >= mem;
+        let mut n = 1;
+        loop {
+            if holds(n) {
+                if n >= self.width {
+                    if ok(n - self.width) {
+                        return Some(n - self.width);
+                    }
+                } else {
+                    n *= 2;
+                    continue;
+                }
+            }
+            // Up past every right child, then over to the right sibling.
+            while n & 1 == 1 {
+                n /= 2;
+            }
+            if n == 0 {
+                return None;
+            }
+            n += 1;
         }
-        if n >= self.width {
-            return ok(n - self.width).then_some(n - self.width);
-        }
-        self.first(2 * n, cpu, mem, ok)
-            .or_else(|| self.first(2 * n + 1, cpu, mem, ok))
     }
 }
 
@@ -107,7 +117,7 @@ impl FirstFitTrees {
         };
         let tree = &self.trees[t].1;
         let need = (cpu.saturating_add(1), memory.saturating_add(1));
-        tree.first(1, need.0, need.1, &mut |i| ok(InstanceId(i as u32)))
+        tree.first(need.0, need.1, &mut |i| ok(InstanceId(i as u32)))
             .map(|i| InstanceId(i as u32))
     }
 }
@@ -118,12 +128,11 @@ fn build(cluster: &Cluster, scope: Scope) -> MaxTree {
     for id in cluster.ids() {
         let (c, m) = leaf(cluster, scope, id);
         let n = tree.width + id.idx();
-        tree.cpu[n] = c;
-        tree.mem[n] = m;
+        tree.max[n] = (c, m);
     }
     for n in (1..tree.width).rev() {
-        tree.cpu[n] = tree.cpu[2 * n].max(tree.cpu[2 * n + 1]);
-        tree.mem[n] = tree.mem[2 * n].max(tree.mem[2 * n + 1]);
+        let (l, r) = (tree.max[2 * n], tree.max[2 * n + 1]);
+        tree.max[n] = (l.0.max(r.0), l.1.max(r.1));
     }
     tree
 }
@@ -138,11 +147,11 @@ mod tests {
         for (i, (c, m)) in [(3, 9), (9, 3), (9, 9), (5, 5), (9, 9)].into_iter().enumerate() {
             t.set(i, c, m);
         }
-        assert_eq!(t.first(1, 4, 4, &mut |_| true), Some(2));
-        assert_eq!(t.first(1, 4, 4, &mut |i| i != 2), Some(3));
-        assert_eq!(t.first(1, 6, 6, &mut |i| i != 2), Some(4));
-        assert_eq!(t.first(1, 10, 1, &mut |_| true), None);
+        assert_eq!(t.first(4, 4, &mut |_| true), Some(2));
+        assert_eq!(t.first(4, 4, &mut |i| i != 2), Some(3));
+        assert_eq!(t.first(6, 6, &mut |i| i != 2), Some(4));
+        assert_eq!(t.first(10, 1, &mut |_| true), None);
         t.set(2, 0, 0);
-        assert_eq!(t.first(1, 4, 4, &mut |_| true), Some(3));
+        assert_eq!(t.first(4, 4, &mut |_| true), Some(3));
     }
 }

@@ -290,12 +290,7 @@ mod tests {
     fn buckets_follow_remaining_memory() {
         let mut c = Cluster::new("default");
         let ids: Vec<InstanceId> = (0..4)
-            .map(|i| {
-                c.register(
-                    InstanceSpec::new(&format!("i-{i}"), 2048, 1000 + i * 100),
-                    SimTime::ZERO,
-                )
-            })
+            .map(|i| c.register(InstanceSpec::new(format!("i-{i}"), 2048, 1000 + i * 100), SimTime::ZERO))
             .collect();
         let mut idx = Index::new(IndexKey {
             statics: vec![],

@@ -149,7 +149,7 @@ pub fn task_row(src: &dyn RowSource, sc: &Scenario, idx: TaskIdx, t: &Task) -> T
         service_name: service_name(src, t.origin),
         launch_type: t.pool.launch_type().into(),
         capacity_provider: provider_name(sc, t.pool).to_string(),
-        container_instance_id: inst.map(|i| i.container_instance_id.clone()).unwrap_or_default(),
+        container_instance_id: inst.map(|i| i.container_instance_id()).unwrap_or_default(),
         ec2_instance_id: inst.map(|i| i.spec.ec2_instance_id.clone()).unwrap_or_default(),
         availability_zone: inst
             .map(|i| i.spec.availability_zone.clone())

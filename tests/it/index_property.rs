@@ -46,7 +46,7 @@ fn cluster(sizes: &[(u32, u32, u8, u8)]) -> Cluster {
         if rack > 0 {
             attributes.insert("rack".to_string(), format!("r{rack}"));
         }
-        let mut spec = InstanceSpec::new(&format!("i-{i}"), cpu, mem);
+        let mut spec = InstanceSpec::new(format!("i-{i}"), cpu, mem);
         spec.attributes = attributes;
         // Pools: every fifth instance is external, others belong to provider 0 or 1, or none.
         match i % 5 {

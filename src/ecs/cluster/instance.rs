@@ -1,7 +1,7 @@
 //! What registers a container instance, what it is once registered, and why a task
 //! may not fit it.
 
-use super::ClusterId;
+use super::{ClusterId, InstanceId};
 use crate::ecs::api::Protocol;
 use crate::ecs::intern::Sym;
 use crate::engine::SimTime;
@@ -71,9 +71,9 @@ pub struct InstanceSpec {
 impl InstanceSpec {
     /// A plain instance with `cpu` units and `memory` MiB: no attributes, two task ENIs,
     /// the default reserved ports, agent 1.85.0, no price (hand-built clusters, tests).
-    pub fn new(ec2_instance_id: &str, cpu: u32, memory: u32) -> Self {
+    pub fn new(ec2_instance_id: impl Into<String>, cpu: u32, memory: u32) -> Self {
         InstanceSpec {
-            ec2_instance_id: ec2_instance_id.to_string(),
+            ec2_instance_id: ec2_instance_id.into(),
             instance_type: "custom".into(),
             availability_zone: String::new(),
             cpu,
@@ -106,8 +106,8 @@ impl InstanceSpec {
 /// A container instance's descriptive state.
 #[derive(Clone, Debug)]
 pub struct ContainerInstance {
-    /// The container instance id (32 hex digits, as ECS prints it).
-    pub container_instance_id: String,
+    /// Its index in the cluster, from which its container instance id is made.
+    pub id: InstanceId,
     /// What registered it.
     pub spec: InstanceSpec,
     /// Attributes as interned (name, value) pairs, sorted by name symbol.
@@ -117,10 +117,21 @@ pub struct ContainerInstance {
     /// Simulated deregistration time.
     pub deregistered_at: Option<SimTime>,
     /// Static ports in use, reserved ones included, sorted.
-    pub used_ports: Vec<(Protocol, u16)>,
+    pub used_ports: PortList,
     /// Dynamic host ports in use.
     pub dynamic_ports: u32,
 }
+
+impl ContainerInstance {
+    /// The container instance id (32 hex digits, as ECS prints it), made from the index
+    /// when asked for: instances register by the thousand and few are ever named.
+    pub fn container_instance_id(&self) -> String {
+        crate::ecs::ids::hex_id(0xC1, self.id.0 as u64)
+    }
+}
+
+/// Static ports in use, sorted: the agent's five reserved ones and a few more fit inline.
+pub type PortList = smallvec::SmallVec<[(Protocol, u16); 8]>;
 
 /// Why a reservation does not fit an instance, in the order ECS checks.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -193,6 +193,21 @@ impl Cluster {
         zones
     }
 
+    /// Makes room for `more` instances, so registering them reallocates nothing.
+    pub fn reserve(&mut self, more: usize) {
+        self.instances.reserve(more);
+        self.cpu_left.reserve(more);
+        self.mem_left.reserve(more);
+        self.registered.reserve(more);
+        self.enis_left.reserve(more);
+        self.gpus_left.reserve(more);
+        self.status.reserve(more);
+        self.connected.reserve(more);
+        self.running.reserve(more);
+        self.tasks_placed.reserve(more);
+        self.groups.reserve(more);
+    }
+
     /// Registers an instance (ACTIVE, agent connected) at `now`.
     pub fn register(&mut self, mut spec: InstanceSpec, now: SimTime) -> InstanceId {
         let id = InstanceId(self.instances.len() as u32);
@@ -201,7 +216,7 @@ impl Cluster {
             .map(|(k, v)| (self.symbols.intern(k), self.symbols.intern(v)))
             .collect();
         attributes.sort();
-        let mut used_ports: Vec<(Protocol, u16)> = DEFAULT_RESERVED_PORTS
+        let mut used_ports: PortList = DEFAULT_RESERVED_PORTS
             .iter()
             .chain(&spec.reserved_ports)
             .map(|p| (Protocol::Tcp, *p))
@@ -223,7 +238,7 @@ impl Cluster {
         self.registered_mem_total += spec.memory as u64;
         self.active_count += 1;
         self.instances.push(ContainerInstance {
-            container_instance_id: crate::ecs::ids::hex_id(0xC1, id.0 as u64),
+            id,
             spec,
             attributes,
             registered_at: now,

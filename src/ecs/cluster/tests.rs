@@ -3,7 +3,7 @@
 use super::*;
 
 fn spec(az: &str, cpu: u32, mem: u32) -> InstanceSpec {
-    InstanceSpec::new(&format!("i-{az}"), cpu, mem).in_zone(az)
+    InstanceSpec::new(format!("i-{az}"), cpu, mem).in_zone(az)
 }
 
 fn res(cpu: u32, memory: u32) -> Reservation {

@@ -247,7 +247,7 @@ impl Fleet {
             .filter(|&i| cluster.is_none_or(|k| c.instance(i).spec.ecs_cluster == k))
             .find(|&i| {
                 let inst = c.instance(i);
-                inst.container_instance_id == id
+                crate::ecs::ids::parse_hex_id(0xC1, id) == Some(i.0 as u64)
                     || (inst.spec.ec2_instance_id == id && c.status(i) != InstanceStatus::Inactive)
             })
     }

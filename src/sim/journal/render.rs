@@ -290,7 +290,7 @@ impl Sim<'_> {
         let inst = self.fleet.cluster().instance(i);
         self.journal.arns().container_instance(
             self.control.cluster_name(inst.spec.ecs_cluster),
-            &inst.container_instance_id,
+            &inst.container_instance_id(),
         )
     }
 

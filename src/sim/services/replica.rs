@@ -289,8 +289,8 @@ impl Sim<'_> {
                     self.metrics.waiting(-1);
                 }
                 Placement::Failed(reason, closest) => {
-                    let closest = closest.map(|i| self.fleet.cluster().instance(i).container_instance_id.as_str());
-                    let message = reason.service_message(&self.services.get(s).name, closest);
+                    let closest = closest.map(|i| self.fleet.cluster().instance(i).container_instance_id());
+                    let message = reason.service_message(&self.services.get(s).name, closest.as_deref());
                     self.placement_failed(s, reason, message);
                     self.services.set_waiting(s, true);
                     return;
