@@ -201,7 +201,7 @@ pub fn instance_rows(o: &Outcome) -> Vec<InstanceRow> {
         .map(|(id, i, bill)| InstanceRow {
             container_instance_id: i.container_instance_id(),
             ec2_instance_id: i.spec.ec2_instance_id.clone(),
-            instance_type: i.spec.instance_type.clone(),
+            instance_type: i.spec.instance_type.to_string(),
             availability_zone: i.spec.availability_zone.clone(),
             capacity_provider: i
                 .spec

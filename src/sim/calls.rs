@@ -266,7 +266,7 @@ impl Sim<'_> {
         };
         InstanceSpec {
             ec2_instance_id: doc.instance_id.clone(),
-            instance_type: doc.instance_type.clone(),
+            instance_type: doc.instance_type.clone().into(),
             availability_zone: doc.availability_zone.clone(),
             cpu: number("CPU").or(t.map(|t| t.registered_cpu())).unwrap_or(0),
             memory: number("MEMORY")
@@ -285,7 +285,7 @@ impl Sim<'_> {
                 .version_info
                 .as_ref()
                 .and_then(|v| v.agent_version.clone())
-                .unwrap_or(crate::ecs::cluster::DEFAULT_AGENT_VERSION.to_string()),
+                .map_or(crate::ecs::cluster::DEFAULT_AGENT_VERSION.into(), Into::into),
             registered_at_unix_ms: self.sc.start_unix_ms + self.now().millis() as i64,
             origin: u32::MAX,
             hourly_price: hourly,

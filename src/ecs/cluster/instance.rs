@@ -5,6 +5,7 @@ use super::{ClusterId, InstanceId};
 use crate::ecs::api::Protocol;
 use crate::ecs::intern::Sym;
 use crate::engine::SimTime;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The agent version instances register with unless told otherwise.
@@ -27,7 +28,7 @@ pub struct InstanceSpec {
     /// The EC2 instance id (or an external instance's id).
     pub ec2_instance_id: String,
     /// The instance type name.
-    pub instance_type: String,
+    pub instance_type: Cow<'static, str>,
     /// The availability zone.
     pub availability_zone: String,
     /// Registered CPU units.
@@ -49,7 +50,7 @@ pub struct InstanceSpec {
     /// so a registered instance's spec has none left.
     pub attributes: BTreeMap<String, String>,
     /// The agent version it registers with.
-    pub agent_version: String,
+    pub agent_version: Cow<'static, str>,
     /// Wall-clock registration time, Unix milliseconds (query language `registeredAt`).
     pub registered_at_unix_ms: i64,
     /// Instance group (or Auto Scaling group) index, for outputs.
@@ -74,7 +75,7 @@ impl InstanceSpec {
     pub fn new(ec2_instance_id: impl Into<String>, cpu: u32, memory: u32) -> Self {
         InstanceSpec {
             ec2_instance_id: ec2_instance_id.into(),
-            instance_type: "custom".into(),
+            instance_type: Cow::Borrowed("custom"),
             availability_zone: String::new(),
             cpu,
             memory,
@@ -83,7 +84,7 @@ impl InstanceSpec {
             extra: vec![],
             reserved_ports: vec![],
             attributes: BTreeMap::new(),
-            agent_version: "1.85.0".into(),
+            agent_version: Cow::Borrowed(DEFAULT_AGENT_VERSION),
             registered_at_unix_ms: 0,
             origin: 0,
             hourly_price: 0.0,

@@ -15,22 +15,33 @@ super::heuristic!("fragmentation", Fragmentation, |v, id| score(
 /// The task shapes (CPU, memory) requested so far, with counts.
 #[derive(Clone, Debug, Default)]
 pub struct Shapes {
-    counts: BTreeMap<(u32, u32), u64>,
+    /// (shape, count), sorted by shape.
+    counts: Vec<((u32, u32), u64)>,
     total: u64,
+    /// Where the last shape recorded sits: consecutive tasks mostly share a shape.
+    last: usize,
 }
 
 impl Shapes {
     /// Counts one request.
     pub fn record(&mut self, cpu: u32, memory: u32) {
-        *self.counts.entry((cpu, memory)).or_default() += 1;
+        let key = (cpu, memory);
+        if self.counts.get(self.last).is_none_or(|c| c.0 != key) {
+            self.last = match self.counts.binary_search_by_key(&key, |c| c.0) {
+                Ok(at) => at,
+                Err(at) => {
+                    self.counts.insert(at, (key, 0));
+                    at
+                }
+            };
+        }
+        self.counts[self.last].1 += 1;
         self.total += 1;
     }
 
     /// (shape, probability) pairs.
     pub fn distribution(&self) -> impl Iterator<Item = ((u32, u32), f64)> + '_ {
-        self.counts
-            .iter()
-            .map(move |(&s, &n)| (s, n as f64 / self.total as f64))
+        self.counts.iter().map(move |&(s, n)| (s, n as f64 / self.total as f64))
     }
 
     /// The median CPU and the median memory of the requests (the "typical task").

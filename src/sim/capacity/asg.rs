@@ -42,7 +42,7 @@ fn instance_spec(
     attributes.insert("ecs.availability-zone".into(), az.to_string());
     InstanceSpec {
         ec2_instance_id: ec2_instance_id.to_string(),
-        instance_type: t.instance_type.clone(),
+        instance_type: t.instance_type.clone().into(),
         availability_zone: az.to_string(),
         cpu: t.cpu,
         memory: t.memory,
@@ -51,7 +51,7 @@ fn instance_spec(
         extra: Vec::new(),
         reserved_ports: t.reserved_ports.clone(),
         attributes,
-        agent_version: t.agent_version.clone(),
+        agent_version: t.agent_version.clone().into(),
         registered_at_unix_ms: 0,
         origin,
         hourly_price: hourly,
