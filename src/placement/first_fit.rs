@@ -99,6 +99,20 @@ impl FirstFitTrees {
         }
     }
 
+    /// Instance `id`'s capacity changed (a task placed or released), nothing else: the
+    /// trees it is in follow; whether it is in one does not change.
+    pub fn resized(&mut self, cluster: &Cluster, id: InstanceId) {
+        let value = (
+            cluster.cpu_left(id).saturating_add(1),
+            cluster.mem_left(id).saturating_add(1),
+        );
+        for (_, tree) in &mut self.trees {
+            if tree.max.get(tree.width + id.idx()).is_some_and(|&v| v != (0, 0)) {
+                tree.set(id.idx(), value.0, value.1);
+            }
+        }
+    }
+
     /// The lowest-id instance of `scope` with at least `cpu` and `memory` left that
     /// `ok` accepts (the caller's full check).
     pub fn first(

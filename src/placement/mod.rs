@@ -214,7 +214,7 @@ impl Placer {
         for idx in &mut self.indexes {
             idx.rekey(cluster, id);
         }
-        self.first_fit.changed(cluster, id);
+        self.first_fit.resized(cluster, id);
     }
 
     /// Tasks of each group per value of the attributes spread strategies use.
