@@ -5,13 +5,19 @@ use super::{Experiment, MAX_GPUS, MILLI, NODE_LIST, node_list_for};
 use crate::error::{Error, Problem};
 use crate::pack::Found;
 use crate::scenario::trace::{OpenbNode, OpenbPod, openb_node_list, openb_pods};
-fn trace_error((file, line, col, message): (String, usize, usize, String)) -> Error {
+
+/// An input error at `line` and `col` of `file` (line 0: the file as a whole).
+fn at(file: &str, line: usize, col: usize, message: String) -> Error {
     Error::Invalid(vec![Problem {
-        file,
+        file: file.to_string(),
         path: String::new(),
         position: (line > 0).then_some((line, col)),
         message,
     }])
+}
+
+fn trace_error((file, line, col, message): (String, usize, usize, String)) -> Error {
+    at(&file, line, col, message)
 }
 
 /// Reads the pod list `found` and its node list.
@@ -49,14 +55,8 @@ pub fn load(found: &Found) -> Result<Experiment, Error> {
             gpus,
             model,
         } = n;
-        let here = |m: String| {
-            Error::Invalid(vec![Problem {
-                file: node_file_name.clone(),
-                path: String::new(),
-                position: Some((i + 2, 1)),
-                message: m,
-            }])
-        };
+        // Row i is line i + 2, under the header.
+        let here = |m: String| at(&node_file_name, i + 2, 1, m);
         if *gpus as usize > MAX_GPUS {
             return Err(here(format!(
                 "gpu is {gpus}: GPU sharing keeps at most {MAX_GPUS} GPUs per node"
@@ -83,14 +83,7 @@ pub fn load(found: &Found) -> Result<Experiment, Error> {
             gpu_models,
             ..
         } = p;
-        let here = |m: String| {
-            Error::Invalid(vec![Problem {
-                file: file.clone(),
-                path: String::new(),
-                position: Some((i + 2, 1)),
-                message: m,
-            }])
-        };
+        let here = |m: String| at(&file, i + 2, 1, m);
         if *gpu_milli > MILLI || *num_gpu as usize > MAX_GPUS || (*num_gpu > 1 && *gpu_milli < MILLI && *gpu_milli > 0)
         {
             return Err(here(format!(
