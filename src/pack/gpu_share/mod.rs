@@ -119,11 +119,6 @@ impl Experiment {
     pub fn gpus(&self) -> u64 {
         self.nodes.iter().map(|n| n.gpus as u64).sum()
     }
-
-    /// Pods in the list (before sampling).
-    pub fn pods(&self) -> usize {
-        self.pods.len()
-    }
 }
 
 /// The node list for the pod list at `path`: [`NODE_LIST`] in its folder or a parent.
