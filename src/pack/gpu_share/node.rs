@@ -116,7 +116,7 @@ impl Typical {
     /// The most frequent shapes (CPU, GPU share, GPUs, models; memory aside) that make
     /// up 95 % of `pods`, their frequencies renormalized.
     pub(super) fn of(pods: &[Pod]) -> Typical {
-        let mut counts: HashMap<Pod, u64> = HashMap::new();
+        let mut counts: std::collections::BTreeMap<Pod, u64> = std::collections::BTreeMap::new();
         for p in pods {
             *counts.entry(Pod { mem: 0, ..*p }).or_default() += 1;
         }
@@ -163,7 +163,7 @@ impl Typical {
 }
 
 /// Remembers fragmentation by node state (model, CPU left, devices' thousandths left
-/// as a multiset), which is all it depends on.
+/// as a multiset), which is all it depends on. Only looked up, never iterated.
 pub(super) struct Memo<'a> {
     pub(super) typical: &'a Typical,
     pub(super) seen: HashMap<u128, f64>,
