@@ -2,6 +2,7 @@
 //! an event queue with FIFO ties and lazy cancellation, and seeded random streams.
 
 pub mod duration;
+pub mod prefetch;
 pub mod queue;
 pub mod rate;
 pub mod rng;

@@ -17,6 +17,7 @@
 //! and `last`, so entries of one time always share a bucket, and every move drains a
 //! bucket in order and appends, so they keep their insertion order.
 
+use super::prefetch::prefetch;
 use super::time::SimTime;
 use std::collections::VecDeque;
 
@@ -30,6 +31,9 @@ const NO_SLOT: u32 = u32::MAX;
 const BUCKETS: usize = 65;
 /// The largest bucket capacity kept for reuse after the bucket is emptied.
 const KEEP_CAPACITY: usize = 4096;
+/// Entries settled into buckets below this one (due within 2^(SOON_BUCKETS − 1) ms of the
+/// head) are shown to the caller's hint.
+const SOON_BUCKETS: usize = 6;
 
 struct Entry<E> {
     time: u64,
@@ -168,8 +172,9 @@ impl<E> EventQueue<E> {
     }
 
     /// Makes bucket 0 hold the least time (when any): empties the lowest non-empty
-    /// bucket around its least time into lower buckets.
-    fn settle_head(&mut self) -> Option<&Entry<E>> {
+    /// bucket around its least time into lower buckets. An event that comes within
+    /// [`SOON_BUCKETS`] of the head is shown to `soon`.
+    fn settle_head(&mut self, soon: &mut impl FnMut(&E)) -> Option<&Entry<E>> {
         if self.head.is_empty() {
             self.occupied &= !1;
             if self.occupied == 0 {
@@ -184,6 +189,9 @@ impl<E> EventQueue<E> {
                 .min()
                 .expect("an occupied bucket has entries");
             for e in moving.drain(..) {
+                if b >= SOON_BUCKETS && bucket_of(e.time, self.last) < SOON_BUCKETS {
+                    self.hint(&e, soon);
+                }
                 self.place(e);
             }
             // A small bucket keeps its room for the next entries; a large one gives its
@@ -195,44 +203,50 @@ impl<E> EventQueue<E> {
         self.head.front()
     }
 
+    /// Shows a soon-due live event to `soon` and prefetches its slot's generation.
+    fn hint(&self, e: &Entry<E>, soon: &mut impl FnMut(&E)) {
+        if e.slot != NO_SLOT {
+            prefetch(&self.generations[e.slot as usize], 1);
+        }
+        soon(&e.event);
+    }
+
+    /// Removes the head; call only when [`settle_head`](Self::settle_head) found one.
     fn pop_head(&mut self) -> Option<Entry<E>> {
-        self.settle_head()?;
+        let e = self.head.pop_front()?;
         self.len -= 1;
-        self.head.pop_front()
+        Some(e)
     }
 
     /// Removes and returns the next live event, advancing the clock to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.drop_stale();
-        self.take_head()
+        self.pop_until_hinting(SimTime(u64::MAX), |_| {})
     }
 
     /// Like [`pop`](Self::pop), but leaves events later than `end` in the queue.
     pub fn pop_until(&mut self, end: SimTime) -> Option<(SimTime, E)> {
-        self.drop_stale();
+        self.pop_until_hinting(end, |_| {})
+    }
+
+    /// Like [`pop_until`](Self::pop_until), and shows `soon` each event as it comes
+    /// within a few milliseconds of the head (most events once, some never), so that a
+    /// caller can prefetch what the event will touch.
+    pub fn pop_until_hinting(&mut self, end: SimTime, mut soon: impl FnMut(&E)) -> Option<(SimTime, E)> {
+        loop {
+            let head = self.settle_head(&mut soon)?;
+            let (slot, generation) = (head.slot, head.generation);
+            if slot == NO_SLOT || self.generations[slot as usize] == generation {
+                break;
+            }
+            self.pop_head();
+        }
         if self.head.front()?.time() > end {
             return None;
         }
-        self.take_head()
-    }
-
-    /// Pops the head (live: after [`drop_stale`](Self::drop_stale)) and moves the clock
-    /// to its time.
-    fn take_head(&mut self) -> Option<(SimTime, E)> {
         let e = self.pop_head()?;
         self.now = e.time();
         self.popped += 1;
         Some((e.time(), e.event))
-    }
-
-    fn drop_stale(&mut self) {
-        while let Some(head) = self.settle_head() {
-            let (slot, generation) = (head.slot, head.generation);
-            if slot == NO_SLOT || self.generations[slot as usize] == generation {
-                return;
-            }
-            self.pop_head();
-        }
     }
 }
 
@@ -272,6 +286,40 @@ mod tests {
         assert_eq!(q.pop_until(SimTime(15)), Some((SimTime(10), 1)));
         assert_eq!(q.pop_until(SimTime(15)), None);
         assert_eq!(q.len(), 1);
+    }
+
+    #[test]
+    fn a_far_event_is_hinted_once_shortly_before_it_comes_out() {
+        let mut q = EventQueue::new();
+        for t in [1_000u64, 1_003, 5_000, 70_000] {
+            q.schedule(SimTime(t), t);
+        }
+        // (event, how many events had been popped when it was hinted)
+        let mut hinted: Vec<(u64, usize)> = Vec::new();
+        let mut popped = Vec::new();
+        loop {
+            let n = popped.len();
+            let Some((t, e)) = q.pop_until_hinting(SimTime(u64::MAX), |&e| hinted.push((e, n))) else {
+                break;
+            };
+            popped.push(t.millis());
+            assert_eq!(t.millis(), e);
+        }
+        assert_eq!(popped, [1_000, 1_003, 5_000, 70_000]);
+        let events: Vec<u64> = hinted.iter().map(|h| h.0).collect();
+        assert_eq!(
+            events,
+            [1_000, 1_003, 5_000, 70_000],
+            "each event hinted once, in order"
+        );
+        // Hinted within 2^(SOON_BUCKETS - 1) ms of the event popped right after the hint.
+        for (e, n) in hinted {
+            assert!(
+                e - popped[n] < 1 << (SOON_BUCKETS - 1),
+                "{e} hinted before {}",
+                popped[n]
+            );
+        }
     }
 
     #[test]

@@ -191,7 +191,11 @@ fn run_with(sc: &Scenario, script: Option<&crate::replay::Script>, seed: u64, re
     };
     sim.start();
     sim.settle();
-    while let Some((t, ev)) = sim.q.pop_until(sim.end) {
+    while let Some((t, ev)) = sim.q.pop_until_hinting(sim.end, |e| {
+        if let Event::Running(n) | Event::Exit(n) | Event::Stopped(n) | Event::Healthy(n) = e {
+            sim.tasks.prefetch(*n);
+        }
+    }) {
         sim.sample_until(t);
         sim.metrics.advance(t, sim.fleet.cluster());
         sim.handle(ev);

@@ -213,6 +213,15 @@ impl TaskStore {
         }
     }
 
+    /// Asks the processor for task `t`'s record ahead of its use.
+    pub fn prefetch(&self, t: TaskIdx) {
+        if let Some(&s) = self.slot_of.get(t.idx())
+            && let Some(task) = self.slots.get(s as usize)
+        {
+            crate::engine::prefetch::prefetch(task, 3);
+        }
+    }
+
     /// Whether task `t` was created in this run (it may have been given up since).
     pub fn created(&self, t: TaskIdx) -> bool {
         t.idx() < self.slot_of.len()
