@@ -174,7 +174,7 @@ impl<E> EventQueue<E> {
     /// Makes bucket 0 hold the least time (when any): empties the lowest non-empty
     /// bucket around its least time into lower buckets. An event that comes within
     /// [`SOON_BUCKETS`] of the head is shown to `soon`.
-    fn settle_head(&mut self, soon: &mut impl FnMut(&E)) -> Option<&Entry<E>> {
+    fn settle_head(&mut self, soon: &mut impl FnMut(Option<Slot>, &E)) -> Option<&Entry<E>> {
         if self.head.is_empty() {
             self.occupied &= !1;
             if self.occupied == 0 {
@@ -204,11 +204,13 @@ impl<E> EventQueue<E> {
     }
 
     /// Shows a soon-due live event to `soon` and prefetches its slot's generation.
-    fn hint(&self, e: &Entry<E>, soon: &mut impl FnMut(&E)) {
-        if e.slot != NO_SLOT {
+    fn hint(&self, e: &Entry<E>, soon: &mut impl FnMut(Option<Slot>, &E)) {
+        if e.slot == NO_SLOT {
+            soon(None, &e.event);
+        } else {
             prefetch(&self.generations[e.slot as usize], 1);
+            soon(Some(Slot(e.slot)), &e.event);
         }
-        soon(&e.event);
     }
 
     /// Removes the head; call only when [`settle_head`](Self::settle_head) found one.
@@ -220,18 +222,18 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the next live event, advancing the clock to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.pop_until_hinting(SimTime(u64::MAX), |_| {})
+        self.pop_until_hinting(SimTime(u64::MAX), |_, _| {})
     }
 
     /// Like [`pop`](Self::pop), but leaves events later than `end` in the queue.
     pub fn pop_until(&mut self, end: SimTime) -> Option<(SimTime, E)> {
-        self.pop_until_hinting(end, |_| {})
+        self.pop_until_hinting(end, |_, _| {})
     }
 
-    /// Like [`pop_until`](Self::pop_until), and shows `soon` each event as it comes
-    /// within a few milliseconds of the head (most events once, some never), so that a
-    /// caller can prefetch what the event will touch.
-    pub fn pop_until_hinting(&mut self, end: SimTime, mut soon: impl FnMut(&E)) -> Option<(SimTime, E)> {
+    /// Like [`pop_until`](Self::pop_until), and shows `soon` each event (and its slot)
+    /// as it comes within a few milliseconds of the head (most events once, some never),
+    /// so that a caller can prefetch what the event will touch.
+    pub fn pop_until_hinting(&mut self, end: SimTime, mut soon: impl FnMut(Option<Slot>, &E)) -> Option<(SimTime, E)> {
         loop {
             let head = self.settle_head(&mut soon)?;
             let (slot, generation) = (head.slot, head.generation);
@@ -299,7 +301,7 @@ mod tests {
         let mut popped = Vec::new();
         loop {
             let n = popped.len();
-            let Some((t, e)) = q.pop_until_hinting(SimTime(u64::MAX), |&e| hinted.push((e, n))) else {
+            let Some((t, e)) = q.pop_until_hinting(SimTime(u64::MAX), |_, &e| hinted.push((e, n))) else {
                 break;
             };
             popped.push(t.millis());

@@ -99,8 +99,9 @@ enum Event {
     Running(TaskIdx),
     /// A service task counts as healthy (cancellable on the task's slot).
     Healthy(TaskIdx),
-    /// A task's essential container exits (cancellable on the task's slot).
-    Exit(TaskIdx),
+    /// A task's essential container exits (cancellable on the task's slot); its
+    /// container instance, so that the run can prefetch it.
+    Exit(TaskIdx, Option<crate::ecs::cluster::InstanceId>),
     /// A STOPPING task's containers have exited (cancellable on the task's slot).
     Stopped(TaskIdx),
     /// A timeline call.
@@ -191,9 +192,12 @@ fn run_with(sc: &Scenario, script: Option<&crate::replay::Script>, seed: u64, re
     };
     sim.start();
     sim.settle();
-    while let Some((t, ev)) = sim.q.pop_until_hinting(sim.end, |e| {
-        if let Event::Running(n) | Event::Exit(n) | Event::Stopped(n) | Event::Healthy(n) = e {
-            sim.tasks.prefetch(*n);
+    while let Some((t, ev)) = sim.q.pop_until_hinting(sim.end, |slot, e| {
+        if let (Some(s), Event::Running(n) | Event::Exit(n, _) | Event::Stopped(n) | Event::Healthy(n)) = (slot, e) {
+            sim.tasks.prefetch(*n, s.0);
+        }
+        if let Event::Exit(_, Some(i)) = e {
+            sim.fleet.prefetch(*i);
         }
     }) {
         sim.sample_until(t);
@@ -282,8 +286,15 @@ impl Sim<'_> {
 
     fn schedule_on(&mut self, at: SimTime, t: TaskIdx, ev: Event) {
         if at <= self.end {
-            self.q.schedule_on(at, Slot(t.0), ev);
+            let slot = self.tasks.slot(t);
+            self.q.schedule_on(at, Slot(slot), ev);
         }
+    }
+
+    /// Drops the events scheduled for task `t`.
+    fn cancel_events(&mut self, t: TaskIdx) {
+        let slot = self.tasks.slot(t);
+        self.q.cancel(Slot(slot));
     }
 
     fn handle(&mut self, ev: Event) {
@@ -292,7 +303,7 @@ impl Sim<'_> {
             Event::Retry(p) => self.retry(p),
             Event::Running(t) => self.task_running(t),
             Event::Healthy(t) => self.task_healthy(t),
-            Event::Exit(t) => self.stop_task(t, StopCode::EssentialContainerExited, Reason::Exited),
+            Event::Exit(t, _) => self.stop_task(t, StopCode::EssentialContainerExited, Reason::Exited),
             Event::Stopped(t) => self.task_stopped(t),
             Event::Timeline(i) => self.timeline_call(i),
             Event::ScalingTick => self.scaling_tick(),

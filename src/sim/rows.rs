@@ -261,7 +261,9 @@ impl Sim<'_> {
                 self.journal.task_row(task.row, row);
             }
         }
-        self.tasks.retire_stopped();
+        // A slot's events die with the task that held it.
+        let q = &mut self.q;
+        self.tasks.retire_stopped(|slot| q.cancel(crate::engine::Slot(slot)));
     }
 
     /// At the end, when rows stream: the rows of the tasks not stopped, after which

@@ -213,12 +213,19 @@ impl TaskStore {
         }
     }
 
-    /// Asks the processor for task `t`'s record ahead of its use.
-    pub fn prefetch(&self, t: TaskIdx) {
-        if let Some(&s) = self.slot_of.get(t.idx())
-            && let Some(task) = self.slots.get(s as usize)
-        {
-            crate::engine::prefetch::prefetch(task, 3);
+    /// The slot holding task `t` (not given up): the handle its events are scheduled
+    /// on, since a slot holds one task at a time.
+    pub fn slot(&self, t: TaskIdx) -> u32 {
+        self.slot_of[t.idx()]
+    }
+
+    /// Asks the processor for task `t`, held in `slot`, ahead of its use: the slot's
+    /// record and `t`'s entry in the slot table, neither waiting for the other.
+    pub fn prefetch(&self, t: TaskIdx, slot: u32) {
+        use crate::engine::prefetch::prefetch;
+        if let (Some(s), Some(task)) = (self.slot_of.get(t.idx()), self.slots.get(slot as usize)) {
+            prefetch(s, 1);
+            prefetch(task, 3);
         }
     }
 
@@ -263,7 +270,8 @@ impl TaskStore {
     /// Forgets the tasks stopped since the last call, giving up their slots when
     /// finished tasks are not kept: called between events, so that nothing of the event
     /// that stopped them still reads them.
-    pub fn retire_stopped(&mut self) {
+    /// `freed` is told of each slot given up, before another task can take it.
+    pub fn retire_stopped(&mut self, mut freed: impl FnMut(u32)) {
         if self.keep {
             self.stopped.clear();
             return;
@@ -271,6 +279,7 @@ impl TaskStore {
         for t in self.stopped.drain(..) {
             let slot = std::mem::replace(&mut self.slot_of[t.idx()], GONE);
             self.retired.add_task(&self.slots[slot as usize]);
+            freed(slot);
             self.free.push(slot);
         }
     }
@@ -394,11 +403,11 @@ mod tests {
         for &t in &ids[1..3] {
             store.set_status(t, TaskStatus::Stopped);
         }
-        store.retire_stopped();
+        store.retire_stopped(|_| {});
         store.push(task(4));
         store.push(task(5));
         store.set_status(ids[0], TaskStatus::Stopped);
-        store.retire_stopped();
+        store.retire_stopped(|_| {});
         let (tasks, ..) = store.into_parts();
         let arrived: Vec<u64> = tasks.iter().map(|t| t.arrived_at.millis()).collect();
         assert_eq!(arrived, vec![3, 4, 5]);

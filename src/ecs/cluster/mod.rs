@@ -52,6 +52,7 @@ impl InstanceStatus {
 }
 
 mod dims;
+mod groups;
 mod instance;
 #[cfg(test)]
 mod tests;
@@ -554,32 +555,25 @@ impl Cluster {
         );
     }
 
-    /// Task groups with tasks on `id`, and how many, sorted by group.
-    pub fn groups_on(&self, id: InstanceId) -> &[(GroupId, u32)] {
-        &self.groups[id.idx()]
+    /// Asks the processor for what releasing a task on `id` will touch.
+    pub fn prefetch(&self, id: InstanceId) {
+        use crate::engine::prefetch::prefetch;
+        let i = id.idx();
+        if i < self.instances.len() {
+            prefetch(&self.cpu_left[i], 1);
+            prefetch(&self.mem_left[i], 1);
+            prefetch(&self.registered[i], 1);
+            prefetch(&self.enis_left[i], 1);
+            prefetch(&self.gpus_left[i], 1);
+            prefetch(&self.running[i], 1);
+            prefetch(&self.groups[i], 1);
+            prefetch(&self.status[i], 1);
+        }
     }
 
     /// Tasks ever placed on `id`.
     pub fn tasks_placed(&self, id: InstanceId) -> u64 {
         self.tasks_placed[id.idx()] as u64
-    }
-
-    /// The group for `name`, created if new.
-    pub fn group(&mut self, name: &str) -> GroupId {
-        GroupId(self.group_names.intern(name).0)
-    }
-
-    /// The group's name.
-    pub fn group_name(&self, g: GroupId) -> &str {
-        self.group_names.resolve(Sym(g.0))
-    }
-
-    /// Tasks of `group` on instance `id`.
-    pub fn group_count_on(&self, group: GroupId, id: InstanceId) -> u32 {
-        let gs = &self.groups[id.idx()];
-        gs.binary_search_by_key(&group, |(g, _)| *g)
-            .map(|i| gs[i].1)
-            .unwrap_or(0)
     }
 }
 

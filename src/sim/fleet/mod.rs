@@ -185,6 +185,14 @@ impl Fleet {
         }
     }
 
+    /// Asks the processor for what releasing a task on `id` will touch.
+    pub fn prefetch(&self, id: InstanceId) {
+        if let Some(r) = self.runtime.get(id.idx()) {
+            crate::engine::prefetch::prefetch(r, 1);
+            self.cluster.prefetch(id);
+        }
+    }
+
     /// The tasks placed on `id` and not yet stopped.
     pub fn tasks_on(&self, id: InstanceId) -> &[TaskIdx] {
         &self.runtime[id.idx()].tasks

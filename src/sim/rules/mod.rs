@@ -216,7 +216,7 @@ impl Sim<'_> {
     pub(super) fn start_on(&mut self, t: TaskIdx, inst: InstanceId) {
         let now = self.now();
         // A PROVISIONING task's timeout dies with the old slot generation.
-        self.q.cancel(crate::engine::Slot(t.0));
+        self.cancel_events(t);
         self.tasks.set_status(t, TaskStatus::Pending);
         let task = self.tasks.get_mut(t);
         task.instance = Some(inst);
@@ -299,11 +299,17 @@ impl Sim<'_> {
         self.tasks.set_status(t, TaskStatus::Running);
         let task = self.tasks.get_mut(t);
         task.started_at = now.into();
-        let (run_for, pool, origin, deployment, after_fault) =
-            (task.run_for, task.pool, task.origin, task.deployment, task.after_fault);
+        let (run_for, pool, origin, deployment, after_fault, instance) = (
+            task.run_for,
+            task.pool,
+            task.origin,
+            task.deployment,
+            task.after_fault,
+            task.instance,
+        );
         self.capacity.fargate_running(pool, 1);
         if let Some(d) = run_for {
-            self.schedule_on(now + d, t, Event::Exit(t));
+            self.schedule_on(now + d, t, Event::Exit(t, instance));
         }
         if let Pool::Fargate { spot: true, .. } = pool
             && self.script.is_none()

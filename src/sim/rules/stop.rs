@@ -2,7 +2,7 @@
 //! service's counts, its provider's, its instance's resources and its cost meter
 //! given back; the service throttle and circuit breaker told of a failed start.
 
-use crate::engine::{SimDuration, Slot};
+use crate::engine::SimDuration;
 use crate::sim::Sim;
 use crate::sim::ids::{Origin, TaskIdx};
 use crate::sim::journal::Record;
@@ -26,7 +26,7 @@ impl Sim<'_> {
             TaskStatus::Stopping => {
                 // Already told to stop: only the end of its capacity cuts that short.
                 if !signalled {
-                    self.q.cancel(Slot(t.0));
+                    self.cancel_events(t);
                     self.task_stopped(t);
                 }
                 return;
@@ -50,7 +50,7 @@ impl Sim<'_> {
         task.stop_code = Some(code);
         task.reason = Some(reason);
         task.stopping_at = now.into();
-        self.q.cancel(Slot(t.0));
+        self.cancel_events(t);
         if was_provisioning {
             self.capacity.forget_provisioning(t, pool);
         }
