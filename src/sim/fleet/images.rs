@@ -50,6 +50,10 @@ impl Fleet {
         pull: &ImagePullSpec,
         now: SimTime,
     ) -> Vec<Pull> {
+        if td.body.container_definitions.iter().all(|c| c.image_size_mib.is_none()) {
+            // Nothing to pull: the instance (a cache miss in a big run) is not read.
+            return Vec::new();
+        }
         let latency = pull.latency;
         let (bandwidth, behavior) = match inst {
             Some(i) => {

@@ -352,7 +352,10 @@ impl Sim<'_> {
     /// Capacity came back (on `inst`, or a new instance): PROVISIONING tasks of its
     /// provider place now; waiting services try again after the event.
     pub(super) fn capacity_freed(&mut self, inst: Option<InstanceId>) {
-        if let Some(p) = inst.and_then(|i| self.fleet.cluster().instance(i).spec.provider) {
+        // The instance's record is read only when some task waits in PROVISIONING.
+        if self.capacity.provisioning_count() > 0
+            && let Some(p) = inst.and_then(|i| self.fleet.cluster().instance(i).spec.provider)
+        {
             self.place_provisioning(p);
         }
         self.services.wake_waiting();
