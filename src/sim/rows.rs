@@ -15,7 +15,7 @@ use crate::ecs::registry::TaskDefinitions;
 use crate::engine::SimTime;
 use crate::scenario::Scenario;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 /// One tasks.csv row.
 #[derive(Serialize)]
@@ -200,31 +200,42 @@ pub fn request_row(src: &dyn RowSource, sc: &Scenario, q: &Request) -> TaskRow {
 }
 
 /// Rows rendered out of order (a task stops before an earlier one), held until every
-/// earlier row is rendered, then handed on in order.
+/// earlier row is rendered, then handed on in order: a ring from the first row not
+/// yet handed on, with a hole for each row still to come (a box of a rendered row
+/// is moved, never its 500 bytes).
 #[derive(Default)]
 pub struct RowStream {
     next: u32,
-    waiting: BTreeMap<u32, TaskRow>,
+    waiting: VecDeque<Option<Box<TaskRow>>>,
+    held: usize,
 }
 
 impl RowStream {
     /// Row number `n` is rendered; `due` gets the rows now due, in order.
     pub fn ready(&mut self, n: u32, row: TaskRow, mut due: impl FnMut(TaskRow)) {
-        if n != self.next {
-            self.waiting.insert(n, row);
+        let at = n.checked_sub(self.next).expect("each row is rendered once") as usize;
+        if at > 0 {
+            if self.waiting.len() <= at {
+                self.waiting.resize_with(at + 1, || None);
+            }
+            self.waiting[at] = Some(Box::new(row));
+            self.held += 1;
             return;
         }
         due(row);
         self.next += 1;
-        while let Some(row) = self.waiting.remove(&self.next) {
-            due(row);
+        self.waiting.pop_front();
+        while let Some(Some(_)) = self.waiting.front() {
+            let row = self.waiting.pop_front().flatten().expect("checked");
+            due(*row);
+            self.held -= 1;
             self.next += 1;
         }
     }
 
     /// Rows held, waiting for an earlier one.
     pub fn held(&self) -> usize {
-        self.waiting.len()
+        self.held
     }
 }
 
