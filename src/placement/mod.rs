@@ -11,6 +11,7 @@ pub mod index;
 pub mod plan;
 pub mod scan;
 pub mod strategy;
+mod walk;
 
 use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
 use crate::ecs::constraint::Constraint;
@@ -26,6 +27,7 @@ use std::collections::BTreeMap;
 use strategy::fragmentation::Shapes;
 pub use strategy::random::TieBreak;
 use strategy::{Sampler, View};
+use walk::Fit;
 
 /// The outcome of one placement decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,10 +69,6 @@ struct PlanState {
     /// sampled: where the next sample starts.
     sample_start: u32,
 }
-
-/// Keys below a task's secondary need stepped over before a search skips the rest of
-/// their row.
-const SKIPS_BEFORE_SEARCH: u32 = 8;
 
 /// How many random draws a uniform pick tries before listing the candidates.
 const REJECTION_TRIES: usize = 32;
@@ -409,6 +407,21 @@ impl Placer {
         let ix = self.index_for(plan_id, group, cluster);
         let plan = &self.plans[plan_id.0 as usize];
         let index = &self.indexes[ix];
+        let lower = index.lower_bound(res.cpu, res.memory);
+        let fit = Fit {
+            plan,
+            index,
+            lower,
+            res,
+            group,
+            cluster,
+        };
+        if index.parts.len() == 1 {
+            // One partition (no spread over attributes): one tier.
+            return fit
+                .best([0], &mut self.ties)
+                .then(|| self.choose(plan_id, ix, res, group, cluster));
+        }
         // Partitions in tiers of equal spread keys, best first.
         let mut order = std::mem::take(&mut self.tiers);
         order.clear();
@@ -421,10 +434,7 @@ impl Placer {
                 .collect();
             (k, i as u32)
         }));
-        if order.len() > 1 {
-            order.sort();
-        }
-        let (lower, second) = index.lower_bound(res.cpu, res.memory);
+        order.sort();
         let mut found = false;
         let mut t = 0;
         while t < order.len() {
@@ -432,42 +442,7 @@ impl Placer {
                 .iter()
                 .position(|(k, _)| *k != order[t].0)
                 .map_or(order.len(), |n| t + n);
-            let mut best: Option<u32> = None;
-            self.ties.clear();
-            for &(_, part) in &order[t..tier_end] {
-                let keys = &index.parts[part as usize].keys;
-                // Walk the keys upward from (lower, second): in each row of equal primary
-                // keys only the buckets whose secondary fits. Keys below it are stepped
-                // over in order, a few at a time, then searched past.
-                let mut walk = keys.range((lower, second)..);
-                let mut skipped = 0;
-                while let Some((&(primary, secondary), &b)) = walk.next() {
-                    if best.is_some_and(|bp| primary > bp) {
-                        break;
-                    }
-                    if secondary < second {
-                        skipped += 1;
-                        if skipped == SKIPS_BEFORE_SEARCH {
-                            walk = keys.range((primary, second)..);
-                            skipped = 0;
-                        }
-                        continue;
-                    }
-                    skipped = 0;
-                    if index
-                        .members(b)
-                        .iter()
-                        .any(|&id| Self::feasible(plan, res, group, cluster, id))
-                    {
-                        if best.is_none_or(|bp| primary < bp) {
-                            best = Some(primary);
-                            self.ties.clear();
-                        }
-                        self.ties.push(b);
-                    }
-                }
-            }
-            if best.is_some() {
+            if fit.best(order[t..tier_end].iter().map(|&(_, p)| p), &mut self.ties) {
                 found = true;
                 break;
             }
@@ -525,6 +500,17 @@ impl Placer {
                     r -= b.len();
                 }
             }
+        }
+        if !random && plan.rest.is_empty() {
+            // The lowest feasible id, without gathering the candidates.
+            return self
+                .ties
+                .iter()
+                .flat_map(bucket)
+                .copied()
+                .filter(|&id| Self::feasible(plan, res, group, cluster, id))
+                .min()
+                .expect("a tie bucket holds a feasible member");
         }
         self.scratch.clear();
         for t in &self.ties {
