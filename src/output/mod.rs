@@ -27,7 +27,7 @@ use std::path::Path;
 pub struct FileRecorder {
     events: Option<lines::JsonLines>,
     decisions: Option<lines::JsonLines>,
-    tasks: Option<csv::Writer<OutFile>>,
+    tasks: Option<OutFile>,
     progress: progress::Progress,
     error: Option<csv::Error>,
 }
@@ -48,10 +48,9 @@ impl FileRecorder {
         );
         let tasks = if outputs.tasks {
             let dir = out.path().to_path_buf();
-            let file = out.create(&outputs.file_name("tasks", "tasks.csv"))?;
-            let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(file);
-            w.write_record(TASK_HEADER).map_err(|e| write_err(&dir, e))?;
-            Some(w)
+            let mut file = out.create(&outputs.file_name("tasks", "tasks.csv"))?;
+            file.write_all(&task_header_line()).map_err(|e| write_err(&dir, e))?;
+            Some(file)
         } else {
             None
         };
@@ -80,8 +79,7 @@ impl FileRecorder {
         for w in [self.events, self.decisions].into_iter().flatten() {
             w.finish().map_err(|e| write_err(dir, e))?;
         }
-        if let Some(w) = self.tasks {
-            let file = w.into_inner().map_err(|e| write_err(dir, e.error()))?;
+        if let Some(file) = self.tasks {
             file.finish().map_err(|e| write_err(dir, e))?;
         }
         Ok(())
@@ -119,12 +117,12 @@ impl Recorder for FileRecorder {
     fn wants_task_rows(&self) -> bool {
         self.tasks.is_some()
     }
-    fn task_row(&mut self, row: TaskRow) {
+    fn task_line(&mut self, line: &[u8]) {
         if let Some(w) = &mut self.tasks
             && self.error.is_none()
-            && let Err(e) = w.serialize(row)
+            && let Err(e) = w.write_all(line)
         {
-            self.error = Some(e);
+            self.error = Some(e.into());
         }
     }
     fn progress(&mut self, now: crate::engine::SimTime, end: crate::engine::SimTime, events: u64) {
@@ -182,7 +180,7 @@ fn secs(t: Option<crate::engine::SimTime>) -> String {
 
 /// tasks.csv rows, in the order tasks and requests were recorded, from a run that kept
 /// them (a run writing files streams them instead, as tasks finish).
-pub fn task_rows(o: &Outcome, sc: &Scenario) -> Vec<TaskRow> {
+pub fn task_rows<'a>(o: &'a Outcome, sc: &'a Scenario) -> Vec<TaskRow<'a>> {
     o.rows
         .iter()
         .map(|row| match *row {
@@ -252,6 +250,23 @@ pub fn write_cells(w: impl Write, rows: &[Vec<(String, String)>]) -> Result<(), 
     }
     wr.flush()?;
     Ok(())
+}
+
+/// tasks.csv's header line.
+fn task_header_line() -> Vec<u8> {
+    let mut line = TASK_HEADER.join(",").into_bytes();
+    line.push(b'\n');
+    line
+}
+
+/// Writes tasks.csv: the header, then `rows`.
+pub fn write_task_csv(mut w: impl Write, rows: &[TaskRow]) -> std::io::Result<()> {
+    let mut buf = task_header_line();
+    for r in rows {
+        r.write_csv(&mut buf);
+    }
+    w.write_all(&buf)?;
+    w.flush()
 }
 
 /// Header of tasks.csv (also written when there is no task).
@@ -327,7 +342,7 @@ pub fn write_run_files(out: &mut OutDir, o: &Outcome, outputs: &Outputs) -> Resu
         let rows: Vec<_> = o.service_samples.iter().map(|x| x.cells(o)).collect();
         emit("services", "services.csv", &|w| {
             if rows.is_empty() {
-                write_csv::<TaskRow>(w, &[], &crate::sim::metrics::samples::SERVICE_HEADER)
+                write_csv::<()>(w, &[], &crate::sim::metrics::samples::SERVICE_HEADER)
             } else {
                 write_cells(w, &rows)
             }

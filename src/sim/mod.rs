@@ -350,7 +350,7 @@ impl Sim<'_> {
 
     /// `startedBy` of a task: its service deployment, or the RunTask's `startedBy`.
     fn started_by(&self, origin: Origin, deployment: DeploymentIdx) -> String {
-        rows::started_by(self, self.sc, origin, deployment)
+        rows::started_by(self, self.sc, origin, deployment).to_string()
     }
 
     fn sample_until(&mut self, t: SimTime) {

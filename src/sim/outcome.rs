@@ -75,19 +75,15 @@ impl Outcome {
 }
 
 /// The `startedBy` of a workload's or timeline call's RunTask.
-pub(super) fn run_task_started_by(sc: &Scenario, origin: Origin) -> String {
+pub(super) fn run_task_started_by(sc: &Scenario, origin: Origin) -> &str {
     use crate::scenario::schema::ApiCall;
     match origin {
-        Origin::Workload(w) => sc.workloads[w.0 as usize]
-            .run_task
-            .started_by
-            .clone()
-            .unwrap_or_default(),
+        Origin::Workload(w) => sc.workloads[w.0 as usize].run_task.started_by.as_deref().unwrap_or(""),
         Origin::Timeline(e) => match &sc.timeline[e.0 as usize].request {
-            ApiCall::RunTask(rt) => rt.started_by.clone().unwrap_or_default(),
-            _ => String::new(),
+            ApiCall::RunTask(rt) => rt.started_by.as_deref().unwrap_or(""),
+            _ => "",
         },
-        Origin::Service(_) => String::new(),
+        Origin::Service(_) => "",
     }
 }
 

@@ -14,58 +14,151 @@ use crate::ecs::registry::TaskDefId;
 use crate::ecs::registry::TaskDefinitions;
 use crate::engine::SimTime;
 use crate::scenario::Scenario;
-use serde::Serialize;
 use std::collections::VecDeque;
 
-/// One tasks.csv row.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskRow {
+/// One tasks.csv row, borrowing what it can from the run (or its outcome); the columns
+/// are [`TASK_HEADER`](crate::output::TASK_HEADER)'s.
+#[derive(Clone, Debug)]
+pub struct TaskRow<'a> {
     /// ECS task id (empty for a request that never became a task).
     pub task_id: String,
     /// `family:revision`.
     pub task_definition: String,
     /// Task group.
-    pub group: String,
+    pub group: &'a str,
     /// `startedBy`.
-    pub started_by: String,
+    pub started_by: &'a str,
     /// The service, if any.
-    pub service_name: String,
-    /// `EC2`.
-    pub launch_type: String,
+    pub service_name: &'a str,
+    /// `EC2`, `FARGATE` or `EXTERNAL` (empty: never became a task).
+    pub launch_type: &'static str,
     /// The capacity provider, if any.
-    pub capacity_provider: String,
+    pub capacity_provider: &'a str,
     /// Container instance id.
     pub container_instance_id: String,
     /// EC2 instance id.
-    pub ec2_instance_id: String,
+    pub ec2_instance_id: &'a str,
     /// Availability zone.
-    pub availability_zone: String,
+    pub availability_zone: &'a str,
     /// When ECS created the task (placed it).
-    pub created_at: String,
+    pub created_at: Option<SimTime>,
     /// When it reached RUNNING.
-    pub started_at: String,
+    pub started_at: Option<SimTime>,
     /// When it stopped.
-    pub stopped_at: String,
+    pub stopped_at: Option<SimTime>,
     /// Last status (empty: never became a task).
-    pub last_status: String,
+    pub last_status: &'static str,
     /// Stop code.
-    pub stop_code: String,
+    pub stop_code: &'static str,
     /// Why it stopped, or why it never started.
     pub stopped_reason: String,
     /// When it was first asked for (a RunTask call, or a service wanting it).
-    pub arrived_at: String,
+    pub arrived_at: SimTime,
     /// When it began stopping (SIGTERM sent, or stopped outright).
-    pub stopping_at: String,
+    pub stopping_at: Option<SimTime>,
     /// Its cluster.
-    pub cluster: String,
+    pub cluster: &'a str,
     /// When it was placed: on its instance, or on Fargate (empty: never placed). A
     /// PROVISIONING task is created before it is placed.
-    pub placed_at: String,
+    pub placed_at: Option<SimTime>,
     /// CPU units it reserves (its task-level size, or its containers' sum).
     pub cpu: u32,
     /// Memory MiB it reserves (its task-level size, or its containers' reservations).
     pub memory: u32,
+}
+
+impl TaskRow<'_> {
+    /// Appends the row as one CSV line, as the `csv` crate writes it (a field holding a
+    /// comma, quote or line break quoted, its quotes doubled): a row is rendered for
+    /// every task of a run, so it is written straight into the line, not through a
+    /// serializer and a string per cell.
+    pub fn write_csv(&self, out: &mut Vec<u8>) {
+        let texts = [
+            self.task_id.as_str(),
+            &self.task_definition,
+            self.group,
+            self.started_by,
+            self.service_name,
+            self.launch_type,
+            self.capacity_provider,
+            &self.container_instance_id,
+            self.ec2_instance_id,
+            self.availability_zone,
+        ];
+        for t in texts {
+            csv_field(out, t);
+            out.push(b',');
+        }
+        for t in [self.created_at, self.started_at, self.stopped_at] {
+            csv_secs(out, t);
+            out.push(b',');
+        }
+        for t in [self.last_status, self.stop_code, &self.stopped_reason] {
+            csv_field(out, t);
+            out.push(b',');
+        }
+        csv_secs(out, Some(self.arrived_at));
+        out.push(b',');
+        csv_secs(out, self.stopping_at);
+        out.push(b',');
+        csv_field(out, self.cluster);
+        out.push(b',');
+        csv_secs(out, self.placed_at);
+        out.push(b',');
+        csv_u32(out, self.cpu);
+        out.push(b',');
+        csv_u32(out, self.memory);
+        out.push(b'\n');
+    }
+}
+
+/// A text cell, quoted when it holds a comma, a quote or a line break.
+pub fn csv_field(out: &mut Vec<u8>, s: &str) {
+    if !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
+    out.push(b'"');
+    for b in s.bytes() {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// A time cell: seconds with three decimals, or empty.
+fn csv_secs(out: &mut Vec<u8>, t: Option<SimTime>) {
+    if let Some(t) = t {
+        let ms = t.millis();
+        csv_u64(out, ms / 1000);
+        let frac = ms % 1000;
+        out.extend_from_slice(&[
+            b'.',
+            b'0' + (frac / 100) as u8,
+            b'0' + (frac / 10 % 10) as u8,
+            b'0' + (frac % 10) as u8,
+        ]);
+    }
+}
+
+fn csv_u32(out: &mut Vec<u8>, n: u32) {
+    csv_u64(out, n as u64);
+}
+
+fn csv_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// What a row reads besides its task: the run's state, during the run or at its end.
@@ -116,84 +209,85 @@ pub(super) fn provider_name(sc: &Scenario, pool: crate::ecs::provider::Pool) -> 
         .map_or("", |p| sc.capacity.providers[p.0 as usize].name.as_str())
 }
 
-fn secs(t: Option<crate::engine::SimTime>) -> String {
-    t.map(|t| t.secs_string()).unwrap_or_default()
-}
-
-fn service_name(src: &dyn RowSource, origin: Origin) -> String {
+fn service_name(src: &dyn RowSource, origin: Origin) -> &str {
     match origin {
-        Origin::Service(s) => src.service(s).name.clone(),
-        _ => String::new(),
+        Origin::Service(s) => &src.service(s).name,
+        _ => "",
     }
 }
 
 /// `startedBy` of a task (or request) of `origin`: its service deployment's id, or the
 /// RunTask's `startedBy`.
-pub(super) fn started_by(src: &dyn RowSource, sc: &Scenario, origin: Origin, deployment: DeploymentIdx) -> String {
+pub(super) fn started_by<'a>(
+    src: &'a dyn RowSource,
+    sc: &'a Scenario,
+    origin: Origin,
+    deployment: DeploymentIdx,
+) -> &'a str {
     match origin {
-        Origin::Service(s) => src.service(s).deployment(deployment).id.clone(),
+        Origin::Service(s) => &src.service(s).deployment(deployment).id,
         _ => run_task_started_by(sc, origin),
     }
 }
 
 /// The row of task `idx`.
-pub fn task_row(src: &dyn RowSource, sc: &Scenario, idx: TaskIdx, t: &Task) -> TaskRow {
+pub fn task_row<'a>(src: &'a dyn RowSource, sc: &'a Scenario, idx: TaskIdx, t: &Task) -> TaskRow<'a> {
     let cluster = src.cluster();
     let inst = t.instance.map(|i| cluster.instance(i));
     let def = src.registry().get(t.taskdef);
     TaskRow {
         task_id: task_id(idx),
         task_definition: def.name(),
-        group: cluster.group_name(t.group).to_string(),
+        group: cluster.group_name(t.group),
         started_by: started_by(src, sc, t.origin, t.deployment),
         service_name: service_name(src, t.origin),
-        launch_type: t.pool.launch_type().into(),
-        capacity_provider: provider_name(sc, t.pool).to_string(),
+        launch_type: t.pool.launch_type(),
+        capacity_provider: provider_name(sc, t.pool),
         container_instance_id: inst.map(|i| i.container_instance_id()).unwrap_or_default(),
-        ec2_instance_id: inst.map(|i| i.spec.ec2_instance_id.clone()).unwrap_or_default(),
+        ec2_instance_id: inst.map_or("", |i| &i.spec.ec2_instance_id),
         availability_zone: inst
-            .map(|i| i.spec.availability_zone.clone())
-            .or_else(|| t.zone.map(|z| cluster.symbols.resolve(z).to_string()))
+            .map(|i| i.spec.availability_zone.as_str())
+            .or_else(|| t.zone.map(|z| cluster.symbols.resolve(z)))
             .unwrap_or_default(),
-        created_at: t.created_at.secs_string(),
-        started_at: secs(t.started_at.get()),
-        stopped_at: secs(t.stopped_at.get()),
-        last_status: t.status.as_str().to_string(),
-        stop_code: t.stop_code.map(|c| c.as_str().to_string()).unwrap_or_default(),
+        created_at: Some(t.created_at),
+        started_at: t.started_at.get(),
+        stopped_at: t.stopped_at.get(),
+        last_status: t.status.as_str(),
+        stop_code: t.stop_code.map_or("", |c| c.as_str()),
         stopped_reason: t.reason.as_ref().map(|r| r.text()).unwrap_or_default(),
-        arrived_at: t.arrived_at.secs_string(),
-        stopping_at: secs(t.stopping_at.get()),
-        cluster: src.cluster_name(t.cluster).to_string(),
-        placed_at: secs(t.placed_at.get()),
+        arrived_at: t.arrived_at,
+        stopping_at: t.stopping_at.get(),
+        cluster: src.cluster_name(t.cluster),
+        placed_at: t.placed_at.get(),
         cpu: def.reservation.cpu,
         memory: def.reservation.memory,
     }
 }
 
 /// The row of a request that never became a task.
-pub fn request_row(src: &dyn RowSource, sc: &Scenario, q: &Request) -> TaskRow {
+pub fn request_row<'a>(src: &'a dyn RowSource, sc: &'a Scenario, q: &Request) -> TaskRow<'a> {
     let def = src.registry().get(q.taskdef);
     TaskRow {
         task_id: String::new(),
         task_definition: def.name(),
-        group: src.cluster().group_name(q.group).to_string(),
+        group: src.cluster().group_name(q.group),
         started_by: started_by(src, sc, q.origin, Default::default()),
         service_name: service_name(src, q.origin),
-        launch_type: String::new(),
-        capacity_provider: String::new(),
+        launch_type: "",
+        capacity_provider: "",
         container_instance_id: String::new(),
-        ec2_instance_id: String::new(),
-        availability_zone: String::new(),
-        created_at: String::new(),
-        started_at: String::new(),
-        stopped_at: String::new(),
-        last_status: String::new(),
-        stop_code: String::new(),
+        ec2_instance_id: "",
+        availability_zone: "",
+        created_at: None,
+        started_at: None,
+        stopped_at: None,
+        last_status: "",
+        stop_code: "",
         stopped_reason: q.reason.text(),
-        arrived_at: q.arrived_at.secs_string(),
-        stopping_at: String::new(),
-        cluster: String::new(),
-        placed_at: String::new(),
+        arrived_at: q.arrived_at,
+        stopping_at: None,
+        cluster: "",
+        placed_at: None,
         cpu: def.reservation.cpu,
         memory: def.reservation.memory,
     }
@@ -201,33 +295,32 @@ pub fn request_row(src: &dyn RowSource, sc: &Scenario, q: &Request) -> TaskRow {
 
 /// Rows rendered out of order (a task stops before an earlier one), held until every
 /// earlier row is rendered, then handed on in order: a ring from the first row not
-/// yet handed on, with a hole for each row still to come (a box of a rendered row
-/// is moved, never its 500 bytes).
+/// yet handed on, with a hole for each row still to come.
 #[derive(Default)]
 pub struct RowStream {
     next: u32,
-    waiting: VecDeque<Option<Box<TaskRow>>>,
+    waiting: VecDeque<Option<Box<[u8]>>>,
     held: usize,
 }
 
 impl RowStream {
-    /// Row number `n` is rendered; `due` gets the rows now due, in order.
-    pub fn ready(&mut self, n: u32, row: TaskRow, mut due: impl FnMut(TaskRow)) {
+    /// Row number `n` is rendered as `line`; `due` gets the lines now due, in order.
+    pub fn ready(&mut self, n: u32, line: &[u8], mut due: impl FnMut(&[u8])) {
         let at = n.checked_sub(self.next).expect("each row is rendered once") as usize;
         if at > 0 {
             if self.waiting.len() <= at {
                 self.waiting.resize_with(at + 1, || None);
             }
-            self.waiting[at] = Some(Box::new(row));
+            self.waiting[at] = Some(line.into());
             self.held += 1;
             return;
         }
-        due(row);
+        due(line);
         self.next += 1;
         self.waiting.pop_front();
         while let Some(Some(_)) = self.waiting.front() {
-            let row = self.waiting.pop_front().flatten().expect("checked");
-            due(*row);
+            let line = self.waiting.pop_front().flatten().expect("checked");
+            due(&line);
             self.held -= 1;
             self.next += 1;
         }
@@ -257,8 +350,9 @@ impl Sim<'_> {
             reason,
         };
         if let Some((n, q)) = self.tasks.not_created(q) {
-            let row = request_row(self, self.sc, &q);
-            self.journal.task_row(n, row);
+            let mut line = self.journal.line_buffer();
+            request_row(self, self.sc, &q).write_csv(&mut line);
+            self.journal.task_line(n, line);
         }
     }
 
@@ -267,9 +361,10 @@ impl Sim<'_> {
     pub(super) fn retire_stopped(&mut self) {
         if self.tasks.streams() {
             for &t in self.tasks.stopped() {
+                let mut line = self.journal.line_buffer();
                 let task = self.tasks.get(t);
-                let row = task_row(self, self.sc, t, task);
-                self.journal.task_row(task.row, row);
+                task_row(self, self.sc, t, task).write_csv(&mut line);
+                self.journal.task_line(task.row, line);
             }
         }
         // A slot's events die with the task that held it.
@@ -284,15 +379,84 @@ impl Sim<'_> {
             return;
         }
         self.retire_stopped();
-        let rows: Vec<(u32, TaskRow)> = self
+        let lines: Vec<(u32, Vec<u8>)> = self
             .tasks
             .iter()
             .filter(|(_, t)| t.status != TaskStatus::Stopped)
-            .map(|(i, t)| (t.row, task_row(self, self.sc, i, t)))
+            .map(|(i, t)| {
+                let mut line = Vec::new();
+                task_row(self, self.sc, i, t).write_csv(&mut line);
+                (t.row, line)
+            })
             .collect();
-        for (n, row) in rows {
-            self.journal.task_row(n, row);
+        for (n, line) in lines {
+            self.journal.task_line(n, line);
         }
         assert_eq!(self.journal.rows_held(), 0, "a tasks.csv row was never rendered");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_is_the_line_the_csv_crate_writes() {
+        let row = TaskRow {
+            task_id: "abc".into(),
+            task_definition: "web:3".into(),
+            group: "service:web",
+            started_by: "",
+            service_name: "web",
+            launch_type: "EC2",
+            capacity_provider: "",
+            container_instance_id: String::new(),
+            ec2_instance_id: "i-1",
+            availability_zone: "us-east-1a",
+            created_at: Some(SimTime(1_005)),
+            started_at: Some(SimTime(0)),
+            stopped_at: None,
+            last_status: "STOPPED",
+            stop_code: "UserInitiated",
+            stopped_reason: "said \"stop\", then\nstopped\r".into(),
+            arrived_at: SimTime(123_456_789),
+            stopping_at: Some(SimTime(70)),
+            cluster: "a,b",
+            placed_at: None,
+            cpu: 256,
+            memory: 0,
+        };
+        let mut line = Vec::new();
+        row.write_csv(&mut line);
+        let secs = |t: Option<SimTime>| t.map(|t| t.secs_string()).unwrap_or_default();
+        let cells: Vec<String> = vec![
+            row.task_id.clone(),
+            row.task_definition.clone(),
+            row.group.into(),
+            row.started_by.into(),
+            row.service_name.into(),
+            row.launch_type.into(),
+            row.capacity_provider.into(),
+            row.container_instance_id.clone(),
+            row.ec2_instance_id.into(),
+            row.availability_zone.into(),
+            secs(row.created_at),
+            secs(row.started_at),
+            secs(row.stopped_at),
+            row.last_status.into(),
+            row.stop_code.into(),
+            row.stopped_reason.clone(),
+            secs(Some(row.arrived_at)),
+            secs(row.stopping_at),
+            row.cluster.into(),
+            secs(row.placed_at),
+            row.cpu.to_string(),
+            row.memory.to_string(),
+        ];
+        assert_eq!(cells.len(), crate::output::TASK_HEADER.len());
+        let mut want = csv::Writer::from_writer(Vec::new());
+        want.write_record(&cells).unwrap();
+        let want = want.into_inner().unwrap();
+        assert_eq!(String::from_utf8(line).unwrap(), String::from_utf8(want).unwrap());
     }
 }

@@ -56,7 +56,8 @@ fn the_documented_base_and_weight_example_comes_out_exactly() {
 fn fargate_tasks_spread_over_the_subnets_zones() {
     let s = r#"[{ capacityProvider = "FARGATE", weight = 1 }]"#;
     let (o, _) = run_toml(&fargate_service(6, s));
-    let rows = ecsim::output::task_rows(&o, &scenario(&fargate_service(6, s)));
+    let sc = scenario(&fargate_service(6, s));
+    let rows = ecsim::output::task_rows(&o, &sc);
     let a = rows.iter().filter(|r| r.availability_zone == "us-east-1a").count();
     let b = rows.iter().filter(|r| r.availability_zone == "us-east-1b").count();
     assert_eq!((a, b), (3, 3));

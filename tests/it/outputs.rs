@@ -153,7 +153,7 @@ fn compressed_outputs_hold_the_same_bytes_and_replay_reads_them() {
 
 #[test]
 fn streamed_tasks_csv_is_the_file_a_run_keeping_every_task_writes() {
-    use ecsim::output::{TASK_HEADER, task_rows, write_csv};
+    use ecsim::output::{task_rows, write_task_csv};
     use ecsim::sim::journal::Collect;
     // Tasks stop out of creation order, requests are refused or still wanted at the
     // end, and tasks still run at the end: the streamed rows must come out in order.
@@ -169,7 +169,7 @@ fn streamed_tasks_csv_is_the_file_a_run_keeping_every_task_writes() {
         let sc = ecsim::scenario::load_scenario(&path).unwrap();
         let kept = ecsim::sim::run(&sc, sc.seed, &mut Collect::default());
         let mut want = Vec::new();
-        write_csv(&mut want, &task_rows(&kept, &sc), TASK_HEADER).unwrap();
+        write_task_csv(&mut want, &task_rows(&kept, &sc)).unwrap();
         let (lean, full) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         ecsim_ok("run", &file, lean.path(), &["--outputs", "summary,tasks"]);
         ecsim_ok("run", &file, full.path(), &[]);

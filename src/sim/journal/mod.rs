@@ -58,8 +58,8 @@ pub trait Recorder {
     fn wants_task_rows(&self) -> bool {
         false
     }
-    /// One tasks.csv row, in the file's order.
-    fn task_row(&mut self, _row: crate::sim::rows::TaskRow) {}
+    /// One tasks.csv line (a row, rendered), in the file's order.
+    fn task_line(&mut self, _line: &[u8]) {}
     /// The run has reached simulated time `now` of `end` after `events` events (told
     /// every [`PROGRESS_EVERY`] events).
     fn progress(&mut self, _now: SimTime, _end: SimTime, _events: u64) {}
@@ -326,6 +326,7 @@ pub struct Journal<'a> {
     event_ids: u64,
     rows: crate::sim::rows::RowStream,
     scratch: Vec<u8>,
+    line: Vec<u8>,
 }
 
 impl<'a> Journal<'a> {
@@ -337,6 +338,7 @@ impl<'a> Journal<'a> {
             event_ids: 0,
             rows: Default::default(),
             scratch: Vec::new(),
+            line: Vec::new(),
         }
     }
 
@@ -400,10 +402,18 @@ impl<'a> Journal<'a> {
         self.rec.decision(v);
     }
 
-    /// Row `n` of tasks.csv is rendered: handed on once every earlier row is.
-    pub fn task_row(&mut self, n: u32, row: crate::sim::rows::TaskRow) {
+    /// Row `n` of tasks.csv is rendered as `line`: handed on once every earlier row is.
+    pub fn task_line(&mut self, n: u32, line: Vec<u8>) {
         let rec = &mut *self.rec;
-        self.rows.ready(n, row, |r| rec.task_row(r));
+        self.rows.ready(n, &line, |l| rec.task_line(l));
+        self.line = line;
+    }
+
+    /// An empty buffer to render a tasks.csv row into, for [`task_line`](Self::task_line).
+    pub fn line_buffer(&mut self) -> Vec<u8> {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        line
     }
 
     /// tasks.csv rows waiting for an earlier one.
