@@ -129,6 +129,13 @@ impl Index {
         self.slots.get(id.idx()).is_some_and(|s| s.bucket != ABSENT)
     }
 
+    /// Asks the processor for `id`'s slot (where a rekey starts).
+    pub fn prefetch(&self, id: InstanceId) {
+        if let Some(s) = self.slots.get(id.idx()) {
+            crate::engine::prefetch::prefetch(s, 1);
+        }
+    }
+
     /// The members of bucket `b` (a number from a partition's `keys`).
     pub fn members(&self, b: u32) -> &[InstanceId] {
         &self.buckets[b as usize].members

@@ -208,6 +208,13 @@ impl Placer {
         self.rekey(cluster, id);
     }
 
+    /// Asks the processor for what rekeying `id` in the indexes will touch first.
+    pub fn prefetch(&self, id: InstanceId) {
+        for idx in &self.indexes {
+            idx.prefetch(id);
+        }
+    }
+
     fn rekey(&mut self, cluster: &Cluster, id: InstanceId) {
         for idx in &mut self.indexes {
             idx.rekey(cluster, id);

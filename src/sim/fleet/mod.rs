@@ -34,8 +34,9 @@ pub struct Unusable {
 /// What the run knows of a registered instance beyond the cluster's model.
 #[derive(Clone, Debug, Default)]
 struct Runtime {
-    /// Tasks placed here and not yet stopped.
-    tasks: Vec<TaskIdx>,
+    /// Tasks placed here and not yet stopped (a few inline: a release reads them
+    /// with the record, not from another allocation).
+    tasks: smallvec::SmallVec<[TaskIdx; 6]>,
     /// Images on the instance: when each became (or becomes) available.
     images: BTreeMap<Sym, SimTime>,
     /// Disconnections so far (stale reconnects and timeouts are ignored).
@@ -188,8 +189,9 @@ impl Fleet {
     /// Asks the processor for what releasing a task on `id` will touch.
     pub fn prefetch(&self, id: InstanceId) {
         if let Some(r) = self.runtime.get(id.idx()) {
-            crate::engine::prefetch::prefetch(r, 1);
+            crate::engine::prefetch::prefetch(r, 2);
             self.cluster.prefetch(id);
+            self.placer.prefetch(id);
         }
     }
 
