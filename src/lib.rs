@@ -18,5 +18,6 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;
+pub mod text;
 
 pub use error::{Error, Problem};

@@ -217,20 +217,9 @@ fn bin(inst: &PackInstance, n: usize) -> InstanceSpec {
 /// `bin-<n>`, written digit by digit: a packing opens hundreds of bins, and the
 /// formatting machinery was a twentieth of FFD's time.
 fn bin_name(n: usize) -> String {
-    let mut digits = [0u8; 20];
-    let (mut at, mut v) = (digits.len(), n);
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let mut name = String::with_capacity(4 + digits.len() - at);
-    name.push_str("bin-");
-    name.extend(digits[at..].iter().map(|&d| d as char));
-    name
+    let mut name = b"bin-".to_vec();
+    crate::text::push_decimal(&mut name, n as u64);
+    String::from_utf8(name).expect("ASCII digits")
 }
 
 /// Packs `inst`'s items in `order` with `strategy` through the placement engine;

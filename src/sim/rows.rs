@@ -14,6 +14,7 @@ use crate::ecs::registry::TaskDefId;
 use crate::ecs::registry::TaskDefinitions;
 use crate::engine::SimTime;
 use crate::scenario::Scenario;
+use crate::text::push_decimal;
 use std::collections::VecDeque;
 
 /// One tasks.csv row, borrowing what it can from the run (or its outcome); the columns
@@ -105,9 +106,9 @@ impl TaskRow<'_> {
         out.push(b',');
         csv_secs(out, self.placed_at);
         out.push(b',');
-        csv_u32(out, self.cpu);
+        push_decimal(out, self.cpu as u64);
         out.push(b',');
-        csv_u32(out, self.memory);
+        push_decimal(out, self.memory as u64);
         out.push(b'\n');
     }
 }
@@ -132,7 +133,7 @@ pub fn csv_field(out: &mut Vec<u8>, s: &str) {
 fn csv_secs(out: &mut Vec<u8>, t: Option<SimTime>) {
     if let Some(t) = t {
         let ms = t.millis();
-        csv_u64(out, ms / 1000);
+        push_decimal(out, ms / 1000);
         let frac = ms % 1000;
         out.extend_from_slice(&[
             b'.',
@@ -141,24 +142,6 @@ fn csv_secs(out: &mut Vec<u8>, t: Option<SimTime>) {
             b'0' + (frac % 10) as u8,
         ]);
     }
-}
-
-fn csv_u32(out: &mut Vec<u8>, n: u32) {
-    csv_u64(out, n as u64);
-}
-
-fn csv_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
 }
 
 /// What a row reads besides its task: the run's state, during the run or at its end.

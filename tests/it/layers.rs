@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// Top-level modules by layer, earliest first.
 const LAYERS: &[&[&str]] = &[
-    &["engine", "error"],
+    &["engine", "error", "text"],
     &["appscaling"],
     &["ecs"],
     &["capacity", "placement"],
