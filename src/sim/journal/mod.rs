@@ -430,29 +430,36 @@ pub struct Arns {
 }
 
 impl Arns {
-    /// `arn:aws:ecs:<region>:<account>:<rest>`.
-    fn arn(&self, rest: &str) -> String {
-        format!("arn:aws:ecs:{REGION}:{ACCOUNT}:{rest}")
+    /// `arn:aws:ecs:<region>:<account>:` then `parts` joined, built in one string (a
+    /// big run makes a few ARNs per task).
+    fn arn(&self, parts: &[&str]) -> String {
+        const PREFIX: [&str; 5] = ["arn:aws:ecs:", REGION, ":", ACCOUNT, ":"];
+        let len = PREFIX.iter().chain(parts).map(|p| p.len()).sum();
+        let mut s = String::with_capacity(len);
+        for p in PREFIX.iter().chain(parts) {
+            s.push_str(p);
+        }
+        s
     }
     /// The ARN of cluster `cluster`.
     pub fn cluster(&self, cluster: &str) -> String {
-        self.arn(&format!("cluster/{cluster}"))
+        self.arn(&["cluster/", cluster])
     }
     /// A task ARN in cluster `cluster`.
     pub fn task(&self, cluster: &str, id: &str) -> String {
-        self.arn(&format!("task/{cluster}/{id}"))
+        self.arn(&["task/", cluster, "/", id])
     }
     /// A container-instance ARN in cluster `cluster`.
     pub fn container_instance(&self, cluster: &str, id: &str) -> String {
-        self.arn(&format!("container-instance/{cluster}/{id}"))
+        self.arn(&["container-instance/", cluster, "/", id])
     }
     /// A task-definition ARN (`family:revision`).
     pub fn task_definition(&self, name: &str) -> String {
-        self.arn(&format!("task-definition/{name}"))
+        self.arn(&["task-definition/", name])
     }
     /// A service ARN in cluster `cluster`.
     pub fn service(&self, cluster: &str, name: &str) -> String {
-        self.arn(&format!("service/{cluster}/{name}"))
+        self.arn(&["service/", cluster, "/", name])
     }
     /// ISO 8601 wall-clock time of simulated time `t`, millisecond precision
     /// (`2026-01-01T00:00:01.500Z`). Written digit by digit: a big run formats a few
