@@ -9,8 +9,12 @@
 //! A bucket is an unordered vector with O(1) removal, so a uniform pick among equal
 //! keys needs no scan. Buckets are numbered; a member's slot names its bucket, so a
 //! removal touches no map, and an insertion finds its bucket by a hash lookup. The
-//! ordered map of each partition holds only non-empty buckets and changes only when
-//! a bucket empties or gains its first member, which is rarer than a capacity change.
+//! ordered map of each partition holds only live (non-empty) buckets, so walks see no
+//! empty one. A bucket that empties leaves it but keeps its number, its hash entry and
+//! its secondary key's counter, dormant, so that a key seen before costs one tree
+//! insertion when a member comes back (best fit moves an instance to another key on
+//! every placement); a partition drops its dormant buckets all at once when they
+//! outnumber its live ones.
 
 use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
 use crate::ecs::intern::Sym;
@@ -65,32 +69,57 @@ struct Slot {
 pub struct Part {
     /// The attribute values (None: the instance lacks the attribute).
     pub values: Vec<Option<Sym>>,
-    /// Key → bucket number, for the non-empty buckets only.
+    /// Key → bucket number, for the live buckets.
     pub keys: BTreeMap<Key, u32>,
-    /// How many non-empty buckets have each secondary key (its largest: the most of
-    /// the other resource any member has, for binpack).
+    /// Secondary key → its counter in `live_with`, for the keys of live and dormant
+    /// buckets.
     secondaries: BTreeMap<u32, u32>,
+    /// How many live buckets have each secondary key (the largest with a count: the
+    /// most of the other resource any member has, for binpack).
+    live_with: Vec<u32>,
+    /// Its buckets, live and dormant.
+    buckets: Vec<u32>,
     /// Members in all buckets.
     pub len: u32,
 }
 
+/// Dormant buckets a partition keeps, at least, before it drops them.
+const DORMANT_KEPT: usize = 64;
+
 impl Part {
-    /// The largest secondary key of a member (None when empty).
-    pub fn max_secondary(&self) -> Option<u32> {
-        self.secondaries.keys().next_back().copied()
+    fn new(values: Vec<Option<Sym>>) -> Self {
+        Part {
+            values,
+            keys: BTreeMap::new(),
+            secondaries: BTreeMap::new(),
+            live_with: Vec::new(),
+            buckets: Vec::new(),
+            len: 0,
+        }
     }
 
-    /// The largest primary key of a member (None when empty).
-    pub fn max_primary(&self) -> Option<u32> {
-        self.keys.keys().next_back().map(|k| k.0)
+    /// The largest secondary key of a member (None when empty).
+    pub fn max_secondary(&self) -> Option<u32> {
+        self.secondaries
+            .iter()
+            .rev()
+            .find(|&(_, &c)| self.live_with[c as usize] > 0)
+            .map(|(&s, _)| s)
+    }
+
+    /// Dormant buckets: its buckets that are not live.
+    fn dormant(&self) -> usize {
+        self.buckets.len() - self.keys.len()
     }
 }
 
-/// A numbered bucket: its partition, key and members (empty ones wait for reuse).
+/// A numbered bucket: its partition, key, counter of its secondary key and members
+/// (a dormant bucket has none; a freed one waits for reuse).
 #[derive(Clone, Debug, Default)]
 struct Bucket {
     part: u32,
     key: Key,
+    counter: u32,
     members: Vec<InstanceId>,
 }
 
@@ -104,7 +133,7 @@ pub struct Index {
     part_of: BTreeMap<Vec<Option<Sym>>, u32>,
     slots: Vec<Slot>,
     buckets: Vec<Bucket>,
-    /// (partition, key) → bucket, for non-empty buckets: only looked up, never iterated
+    /// (partition, key) → bucket, for live and dormant buckets: only looked up, never iterated
     /// (the order of the partitions' `keys` decides).
     bucket_of: FxHashMap<(u32, Key), u32>,
     free: Vec<u32>,
@@ -165,7 +194,7 @@ impl Index {
     pub fn max_cpu(&self) -> Option<Option<u32>> {
         let most = |f: fn(&Part) -> Option<u32>| self.parts.iter().filter_map(f).max();
         match self.key.order {
-            Order::Remaining(BinpackField::Cpu) => Some(most(Part::max_primary)),
+            Order::Remaining(BinpackField::Cpu) => Some(most(|p| p.keys.keys().next_back().map(|k| k.0))),
             Order::Remaining(BinpackField::Memory) => Some(most(Part::max_secondary)),
             Order::GroupCount | Order::Unordered | Order::Registration => None,
         }
@@ -184,12 +213,7 @@ impl Index {
             Some(&p) => p,
             None => {
                 let p = self.parts.len() as u32;
-                self.parts.push(Part {
-                    values: values.clone(),
-                    keys: BTreeMap::new(),
-                    secondaries: BTreeMap::new(),
-                    len: 0,
-                });
+                self.parts.push(Part::new(values.clone()));
                 self.part_of.insert(values, p);
                 p
             }
@@ -206,29 +230,73 @@ impl Index {
             Some(&b) => b,
             None => self.open_bucket(part, key),
         };
-        let members = &mut self.buckets[b as usize].members;
-        members.push(id);
+        let bucket = &mut self.buckets[b as usize];
+        let p = &mut self.parts[part as usize];
+        if bucket.members.is_empty() {
+            p.keys.insert(key, b);
+            p.live_with[bucket.counter as usize] += 1;
+        }
+        bucket.members.push(id);
         self.slots[id.idx()] = Slot {
             bucket: b,
-            pos: members.len() as u32 - 1,
+            pos: bucket.members.len() as u32 - 1,
         };
-        self.parts[part as usize].len += 1;
+        p.len += 1;
     }
 
-    /// A bucket for a key with no members yet: a free number, or a new one.
+    /// A dormant bucket for a key never seen in `part` (or dropped since): a free
+    /// number, or a new one.
     fn open_bucket(&mut self, part: u32, key: Key) -> u32 {
         let b = self.free.pop().unwrap_or_else(|| {
             self.buckets.push(Bucket::default());
             self.buckets.len() as u32 - 1
         });
+        let p = &mut self.parts[part as usize];
+        let counter = *p.secondaries.entry(key.1).or_insert_with(|| {
+            p.live_with.push(0);
+            p.live_with.len() as u32 - 1
+        });
         let bucket = &mut self.buckets[b as usize];
         bucket.part = part;
         bucket.key = key;
+        bucket.counter = counter;
         self.bucket_of.insert((part, key), b);
-        let p = &mut self.parts[part as usize];
-        p.keys.insert(key, b);
-        *p.secondaries.entry(key.1).or_default() += 1;
+        p.buckets.push(b);
         b
+    }
+
+    /// Drops the dormant buckets of `part`, and the secondary keys no bucket has.
+    fn drop_dormant(&mut self, part: u32) {
+        let p = &mut self.parts[part as usize];
+        let buckets = &self.buckets;
+        let (bucket_of, free) = (&mut self.bucket_of, &mut self.free);
+        p.buckets.retain(|&b| {
+            let bucket = &buckets[b as usize];
+            let live = !bucket.members.is_empty();
+            if !live {
+                bucket_of.remove(&(part, bucket.key));
+                free.push(b);
+            }
+            live
+        });
+        // Renumber the counters of the secondary keys still in use.
+        let mut used = vec![false; p.live_with.len()];
+        for &b in &p.buckets {
+            used[buckets[b as usize].counter as usize] = true;
+        }
+        p.secondaries.retain(|_, c| used[*c as usize]);
+        let mut renumber = vec![0; p.live_with.len()];
+        let mut counts = Vec::with_capacity(p.secondaries.len());
+        for c in p.secondaries.values_mut() {
+            renumber[*c as usize] = counts.len() as u32;
+            counts.push(p.live_with[*c as usize]);
+            *c = renumber[*c as usize];
+        }
+        p.live_with = counts;
+        for &b in &p.buckets {
+            let bucket = &mut self.buckets[b as usize];
+            bucket.counter = renumber[bucket.counter as usize];
+        }
     }
 
     /// Removes `id` (a member); returns its partition.
@@ -241,21 +309,15 @@ impl Index {
         if let Some(&moved) = bucket.members.get(pos as usize) {
             self.slots[moved.idx()].pos = pos;
         }
-        let (part, key) = (bucket.part, bucket.key);
+        let part = bucket.part;
         let p = &mut self.parts[part as usize];
         p.len -= 1;
         if bucket.members.is_empty() {
-            p.keys.remove(&key);
-            let n = p
-                .secondaries
-                .get_mut(&key.1)
-                .expect("a non-empty bucket's secondary is counted");
-            *n -= 1;
-            if *n == 0 {
-                p.secondaries.remove(&key.1);
+            p.keys.remove(&bucket.key);
+            p.live_with[bucket.counter as usize] -= 1;
+            if p.dormant() > DORMANT_KEPT.max(p.keys.len()) {
+                self.drop_dormant(part);
             }
-            self.bucket_of.remove(&(part, key));
-            self.free.push(b);
         }
         part
     }
@@ -327,7 +389,11 @@ mod tests {
         assert_eq!(bucket(&idx, (1000, 2047)), Some(vec![ids[3]]));
         assert_eq!(idx.parts[0].max_secondary(), Some(2048));
         idx.remove(ids[0]);
-        assert_eq!(bucket(&idx, (1000, 2048)), None);
+        assert_eq!(
+            bucket(&idx, (1000, 2048)),
+            None,
+            "an emptied bucket leaves the ordered keys"
+        );
         assert_eq!(idx.len(), 3);
         assert!(!idx.contains(ids[0]));
         assert_eq!(
@@ -343,8 +409,47 @@ mod tests {
         assert_eq!(
             bucket(&idx, (1000, 2048)),
             Some(vec![ids[0]]),
-            "a freed bucket number is reused"
+            "a dormant bucket comes back"
         );
         assert_eq!(idx.len(), 2);
+    }
+
+    #[test]
+    fn dormant_buckets_are_dropped_when_they_outnumber_the_live_ones() {
+        let mut c = Cluster::new("default");
+        let n = 2 * DORMANT_KEPT as u32 + 10;
+        let ids: Vec<InstanceId> = (0..n)
+            .map(|i| c.register(InstanceSpec::new(format!("i-{i}"), 1000 + i, 1000 + i), SimTime::ZERO))
+            .collect();
+        let mut idx = Index::new(IndexKey {
+            statics: vec![],
+            partition: vec![],
+            order: Order::Remaining(BinpackField::Memory),
+            group: None,
+            scope: crate::ecs::provider::Pool::Ec2.into(),
+        });
+        for &id in &ids {
+            idx.insert(&c, &GroupCounts::default(), id);
+        }
+        // Empty the largest keys first: the most CPU left falls with them.
+        for (k, &id) in ids.iter().enumerate().rev().take(n as usize - 3) {
+            idx.remove(id);
+            assert_eq!(idx.max_cpu(), Some(Some(1000 + k as u32 - 1)));
+            let p = &idx.parts[0];
+            assert!(
+                p.dormant() <= DORMANT_KEPT.max(p.keys.len()),
+                "dormant buckets are bounded"
+            );
+        }
+        assert!(idx.parts[0].buckets.len() <= 3 + DORMANT_KEPT + 1);
+        // A key dropped and seen again gets a bucket, and counts again.
+        idx.insert(&c, &GroupCounts::default(), ids[n as usize - 1]);
+        assert_eq!(idx.max_cpu(), Some(Some(1000 + n - 1)));
+        assert_eq!(idx.len(), 4);
+        let keys: Vec<Key> = idx.parts[0].keys.keys().copied().collect();
+        assert_eq!(
+            keys,
+            vec![(1000, 1000), (1001, 1001), (1002, 1002), (1000 + n - 1, 1000 + n - 1)]
+        );
     }
 }
