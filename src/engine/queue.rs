@@ -1,17 +1,22 @@
-//! The event queue: a radix heap ordered by time, so events at equal times come out
-//! first-in first-out, with lazy cancellation by generation.
+//! The event queue: a radix heap of base 16 ordered by time, so events at equal times
+//! come out first-in first-out, with lazy cancellation by generation.
 //!
 //! A cancellable event is scheduled against a [`Slot`]; [`EventQueue::cancel`] bumps the
 //! slot's generation and every event scheduled against the old generation is dropped,
 //! unseen, when it reaches the head of the queue.
 //!
 //! Why a radix heap: simulated time never goes back, so every time pushed is at least
-//! the last time settled. An entry lives in bucket `b` = the position of the highest bit
-//! where its time differs from the last settled time `last` (bucket 0: equal to it, a
-//! first-in first-out queue). Pushing is O(1); popping empties the lowest non-empty
-//! bucket around its least time into lower ones, and an entry only ever moves down, so
-//! each entry moves at most 64 times and in practice two or three. The 4-ary heap it
-//! replaced did O(log n) comparisons and moves per push and pop (see docs/PERFORMANCE.md).
+//! the last time settled. Times are read as sixteen hexadecimal digits. An entry lives
+//! in the bucket (level, digit) of the highest digit where its time differs from the
+//! last settled time `last`, and its own value of that digit; equal to `last`, it is in
+//! the head, a first-in first-out queue. Every entry of a lower bucket comes before
+//! every entry of a higher one. Pushing is O(1); popping empties the lowest non-empty
+//! bucket around its least time into lower ones, and an entry only ever moves down a
+//! level, so it moves at most once per hexadecimal digit of its distance from the head:
+//! four or five times for an event ten minutes ahead in milliseconds. With one bucket
+//! per bit (the binary radix heap this replaced) such an event moved about once per
+//! bit, three to four times as often. The 4-ary heap before that did O(log n)
+//! comparisons and moves per push and pop (see docs/PERFORMANCE.md).
 //!
 //! Equal times need no sequence number: an entry's bucket is a function of its time
 //! and `last`, so entries of one time always share a bucket, and every move drains a
@@ -26,14 +31,17 @@ use std::collections::VecDeque;
 pub struct Slot(pub u32);
 
 const NO_SLOT: u32 = u32::MAX;
-/// Bucket 0 holds the times equal to the last settled one; bucket b ≥ 1 the times whose
-/// highest bit differing from it is bit b − 1.
-const BUCKETS: usize = 65;
+/// Bits per digit of a time.
+const DIGIT_BITS: u32 = 4;
+/// Values of a digit.
+const RADIX: usize = 1 << DIGIT_BITS;
+/// Digits of a 64-bit time.
+const LEVELS: usize = 64 / DIGIT_BITS as usize;
 /// The largest bucket capacity kept for reuse after the bucket is emptied.
-const KEEP_CAPACITY: usize = 4096;
-/// Entries settled into buckets below this one (due within 2^(SOON_BUCKETS − 1) ms of the
-/// head) are shown to the caller's hint.
-const SOON_BUCKETS: usize = 6;
+const KEEP_CAPACITY: usize = 1024;
+/// Entries that move from this level or above to a lower one (due within
+/// 2^(DIGIT_BITS · SOON_LEVEL) ms of the head: 16 ms) are shown to the caller's hint.
+const SOON_LEVEL: usize = 1;
 
 struct Entry<E> {
     time: u64,
@@ -48,19 +56,28 @@ impl<E> Entry<E> {
     }
 }
 
-/// The bucket of `time` relative to the last settled time `last`.
-fn bucket_of(time: u64, last: u64) -> usize {
-    (64 - (time ^ last).leading_zeros()) as usize
+/// The bucket of `time` relative to the last settled time `last`, as (level, digit);
+/// None for the head (equal times).
+fn bucket_of(time: u64, last: u64) -> Option<(usize, usize)> {
+    let differ = time ^ last;
+    if differ == 0 {
+        return None;
+    }
+    let level = (63 - differ.leading_zeros()) / DIGIT_BITS;
+    let digit = (time >> (level * DIGIT_BITS)) as usize & (RADIX - 1);
+    Some((level as usize, digit))
 }
 
 /// A discrete-event queue over a closed event type `E`.
 pub struct EventQueue<E> {
-    /// Bucket 0: entries at the last settled time, in insertion order.
+    /// Entries at the last settled time, in insertion order.
     head: VecDeque<Entry<E>>,
-    /// Buckets 1 to 64 (index 0 unused).
+    /// Bucket (level, digit) at `level · RADIX + digit`.
     buckets: Vec<Vec<Entry<E>>>,
-    /// Bit b set: bucket b is not empty.
-    occupied: u128,
+    /// Per level, bit d set: bucket (level, d) is not empty.
+    digits: [u16; LEVELS],
+    /// Bit l set: level l has a non-empty bucket.
+    levels: u16,
     last: u64,
     len: usize,
     now: SimTime,
@@ -79,8 +96,9 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             head: VecDeque::new(),
-            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
-            occupied: 0,
+            buckets: (0..LEVELS * RADIX).map(|_| Vec::new()).collect(),
+            digits: [0; LEVELS],
+            levels: 0,
             last: 0,
             len: 0,
             now: SimTime::ZERO,
@@ -148,13 +166,21 @@ impl<E> EventQueue<E> {
 
     /// Puts `e` in its bucket relative to `last`.
     fn place(&mut self, e: Entry<E>) {
-        let b = bucket_of(e.time, self.last);
-        if b == 0 {
-            self.head.push_back(e);
-        } else {
-            self.buckets[b].push(e);
+        let at = bucket_of(e.time, self.last);
+        self.put(e, at);
+    }
+
+    /// Puts `e` in bucket `at` (None: the head).
+    #[inline]
+    fn put(&mut self, e: Entry<E>, at: Option<(usize, usize)>) {
+        match at {
+            None => self.head.push_back(e),
+            Some((level, digit)) => {
+                self.buckets[level * RADIX + digit].push(e);
+                self.digits[level] |= 1 << digit;
+                self.levels |= 1 << level;
+            }
         }
-        self.occupied |= 1 << b;
     }
 
     /// Re-buckets every entry around `time`, below all of them. Needed only when a time
@@ -163,7 +189,8 @@ impl<E> EventQueue<E> {
     /// so this is rare; it costs one pass over the waiting events.
     fn rebase(&mut self, time: u64) {
         self.last = time;
-        self.occupied = 0;
+        self.digits = [0; LEVELS];
+        self.levels = 0;
         let mut all: Vec<Entry<E>> = self.head.drain(..).collect();
         all.extend(self.buckets.iter_mut().flat_map(|b| b.drain(..)));
         for e in all {
@@ -171,28 +198,33 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Makes bucket 0 hold the least time (when any): empties the lowest non-empty
-    /// bucket around its least time into lower buckets. An event that comes within
-    /// [`SOON_BUCKETS`] of the head is shown to `soon`.
+    /// Makes the head hold the least time (when any): empties the lowest non-empty
+    /// bucket around its least time into lower ones. An event that comes below
+    /// [`SOON_LEVEL`] from above it is shown to `soon`.
     fn settle_head(&mut self, soon: &mut impl FnMut(Option<Slot>, &E)) -> Option<&Entry<E>> {
         if self.head.is_empty() {
-            self.occupied &= !1;
-            if self.occupied == 0 {
+            if self.levels == 0 {
                 return None;
             }
-            let b = self.occupied.trailing_zeros() as usize;
+            let level = self.levels.trailing_zeros() as usize;
+            let digit = self.digits[level].trailing_zeros() as usize;
+            let b = level * RADIX + digit;
             let mut moving = std::mem::take(&mut self.buckets[b]);
-            self.occupied &= !(1 << b);
+            self.digits[level] &= !(1 << digit);
+            if self.digits[level] == 0 {
+                self.levels &= !(1 << level);
+            }
             self.last = moving
                 .iter()
                 .map(|e| e.time)
                 .min()
                 .expect("an occupied bucket has entries");
             for e in moving.drain(..) {
-                if b >= SOON_BUCKETS && bucket_of(e.time, self.last) < SOON_BUCKETS {
+                let at = bucket_of(e.time, self.last);
+                if level >= SOON_LEVEL && at.is_none_or(|(l, _)| l < SOON_LEVEL) {
                     self.hint(&e, soon);
                 }
-                self.place(e);
+                self.put(e, at);
             }
             // A small bucket keeps its room for the next entries; a large one gives its
             // memory back (a bucket's peak can be most of the queue, once).
@@ -314,10 +346,11 @@ mod tests {
             [1_000, 1_003, 5_000, 70_000],
             "each event hinted once, in order"
         );
-        // Hinted within 2^(SOON_BUCKETS - 1) ms of the event popped right after the hint.
+        // Hinted within 2^(DIGIT_BITS · SOON_LEVEL) ms of the event popped right after
+        // the hint.
         for (e, n) in hinted {
             assert!(
-                e - popped[n] < 1 << (SOON_BUCKETS - 1),
+                e - popped[n] < 1 << (DIGIT_BITS as usize * SOON_LEVEL),
                 "{e} hinted before {}",
                 popped[n]
             );
