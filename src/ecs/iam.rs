@@ -48,17 +48,17 @@ pub fn valid_action(action: &str) -> bool {
 pub fn allows(actions: &[String], action: &str) -> bool {
     actions
         .iter()
-        .any(|pattern| matches(&pattern.to_ascii_lowercase(), &action.to_ascii_lowercase()))
+        .any(|pattern| matches(pattern.as_bytes(), action.as_bytes()))
 }
 
-fn matches(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+/// Wildcard matching, ASCII case-insensitive, byte by byte (an action is ASCII).
+fn matches(p: &[u8], t: &[u8]) -> bool {
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == b'?' || p[pi].eq_ignore_ascii_case(&t[ti])) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == b'*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
@@ -70,7 +70,7 @@ fn matches(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! String interning: attribute names and values, task groups. Lookups only — nothing
 //! ever iterates the hash map, so its order cannot leak into decisions or outputs.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// An interned string.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -10,7 +10,7 @@ pub struct Sym(pub u32);
 /// A table of interned strings; ids are handed out in first-seen order.
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
-    ids: HashMap<String, Sym>,
+    ids: FxHashMap<String, Sym>,
     names: Vec<String>,
 }
 

@@ -3,7 +3,7 @@
 //! idempotency, and a replay's recorded clients — and the RunTask front end that
 //! checks each call ([`crate::control::tasks::run_task`]) and places its tasks.
 
-use super::ids::{CallIdx, Origin, WorkloadId};
+use super::ids::{CallIdx, Origin, TaskIdx, WorkloadId};
 use super::journal::{Call, ClientFacts, Record, Response};
 use super::rules::{Launch, Placement};
 use super::task::Reason;
@@ -18,6 +18,7 @@ use crate::engine::{RngStreams, SimDuration, SimTime, StreamRng};
 use crate::scenario::Scenario;
 use crate::scenario::schema::{Arrival, Retry};
 use serde_json::Value;
+use smallvec::SmallVec;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -273,8 +274,9 @@ impl Sim<'_> {
             _ => None,
         };
         let zones: Vec<_> = call.config.zones.iter().map(|z| self.fleet.intern(z)).collect();
-        let mut placed = Vec::new();
-        let mut failures: Vec<(Failure, Option<InstanceId>)> = Vec::new();
+        // Most calls start one task: no heap lists for them.
+        let mut placed: SmallVec<[TaskIdx; 2]> = SmallVec::new();
+        let mut failures: SmallVec<[(Failure, Option<InstanceId>); 1]> = SmallVec::new();
         for _ in 0..count {
             let Some(pool) = self.next_pool(&call.config.capacity, group) else {
                 break;

@@ -64,7 +64,8 @@ pub enum Explain {
 pub struct Fleet {
     cluster: Cluster,
     placer: Placer,
-    plans: BTreeMap<PlanKey, PlanId>,
+    /// Lookups only: never iterated.
+    plans: rustc_hash::FxHashMap<PlanKey, PlanId>,
     runtime: Vec<Runtime>,
     image_names: Interner,
     unusable: Vec<Unusable>,
@@ -80,7 +81,7 @@ impl Fleet {
         Fleet {
             cluster: Cluster::new(crate::ecs::api::DEFAULT_CLUSTER),
             placer: Placer::new(tie_break, streams.stream(concern::PLACEMENT, 0)),
-            plans: BTreeMap::new(),
+            plans: Default::default(),
             runtime: Vec::new(),
             image_names: Interner::default(),
             unusable: Vec::new(),
