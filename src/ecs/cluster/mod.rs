@@ -69,18 +69,13 @@ pub struct Cluster {
     /// Task group names.
     pub group_names: Interner,
     instances: Vec<ContainerInstance>,
-    cpu_left: Vec<u32>,
-    mem_left: Vec<u32>,
-    registered: Vec<(u32, u32)>,
-    enis_left: Vec<u32>,
-    gpus_left: Vec<u32>,
+    /// Per instance, what a placement reads and changes, in one record.
+    room: Vec<Room>,
     /// Capacity left in further dimensions, `extra_dims` per instance.
     extra_left: Vec<u32>,
     extra_dims: usize,
     status: Vec<InstanceStatus>,
     connected: Vec<bool>,
-    running: Vec<u32>,
-    tasks_placed: Vec<u32>,
     groups: Vec<GroupList>,
     registered_cpu_total: u64,
     registered_mem_total: u64,
@@ -91,6 +86,24 @@ pub struct Cluster {
     zone_attr: Sym,
     accepting: BTreeMap<ZoneKey, u32>,
     zone_epoch: u64,
+}
+
+/// An instance's registered and remaining resources and task counts: what a placement
+/// decision reads and an allocation or release changes, in half a cache line, so that
+/// one memory access serves them all.
+#[derive(Copy, Clone, Debug, Default)]
+#[repr(align(32))]
+struct Room {
+    cpu_left: u32,
+    mem_left: u32,
+    enis_left: u32,
+    gpus_left: u32,
+    /// Tasks running (or pending) here.
+    running: u32,
+    /// Tasks ever placed here.
+    tasks_placed: u32,
+    cpu: u32,
+    memory: u32,
 }
 
 /// Task groups with tasks on an instance, and how many (no zero entries), sorted; a
@@ -111,17 +124,11 @@ impl Cluster {
             symbols,
             group_names: Interner::default(),
             instances: Vec::new(),
-            cpu_left: Vec::new(),
-            mem_left: Vec::new(),
-            registered: Vec::new(),
-            enis_left: Vec::new(),
-            gpus_left: Vec::new(),
+            room: Vec::new(),
             extra_left: Vec::new(),
             extra_dims: 0,
             status: Vec::new(),
             connected: Vec::new(),
-            running: Vec::new(),
-            tasks_placed: Vec::new(),
             groups: Vec::new(),
             registered_cpu_total: 0,
             registered_mem_total: 0,
@@ -197,15 +204,9 @@ impl Cluster {
     /// Makes room for `more` instances, so registering them reallocates nothing.
     pub fn reserve(&mut self, more: usize) {
         self.instances.reserve(more);
-        self.cpu_left.reserve(more);
-        self.mem_left.reserve(more);
-        self.registered.reserve(more);
-        self.enis_left.reserve(more);
-        self.gpus_left.reserve(more);
+        self.room.reserve(more);
         self.status.reserve(more);
         self.connected.reserve(more);
-        self.running.reserve(more);
-        self.tasks_placed.reserve(more);
         self.groups.reserve(more);
     }
 
@@ -224,16 +225,19 @@ impl Cluster {
             .collect();
         used_ports.sort();
         used_ports.dedup();
-        self.cpu_left.push(spec.cpu);
-        self.mem_left.push(spec.memory);
-        self.registered.push((spec.cpu, spec.memory));
-        self.enis_left.push(spec.task_enis);
-        self.gpus_left.push(spec.gpus);
+        self.room.push(Room {
+            cpu_left: spec.cpu,
+            mem_left: spec.memory,
+            enis_left: spec.task_enis,
+            gpus_left: spec.gpus,
+            running: 0,
+            tasks_placed: 0,
+            cpu: spec.cpu,
+            memory: spec.memory,
+        });
         self.register_extra(&spec.extra);
         self.status.push(InstanceStatus::Active);
         self.connected.push(true);
-        self.running.push(0);
-        self.tasks_placed.push(0);
         self.groups.push(GroupList::new());
         self.registered_cpu_total += spec.cpu as u64;
         self.registered_mem_total += spec.memory as u64;
@@ -274,7 +278,7 @@ impl Cluster {
             self.active_count += 1;
         }
         if status == InstanceStatus::Inactive {
-            assert_eq!(self.running[i], 0, "deregistering an instance that runs tasks");
+            assert_eq!(self.room[i].running, 0, "deregistering an instance that runs tasks");
             self.registered_cpu_total -= self.instances[i].spec.cpu as u64;
             self.registered_mem_total -= self.instances[i].spec.memory as u64;
             self.instances[i].deregistered_at = Some(now);
@@ -314,27 +318,28 @@ impl Cluster {
 
     /// Remaining CPU units.
     pub fn cpu_left(&self, id: InstanceId) -> u32 {
-        self.cpu_left[id.idx()]
+        self.room[id.idx()].cpu_left
     }
 
     /// Remaining memory MiB.
     pub fn mem_left(&self, id: InstanceId) -> u32 {
-        self.mem_left[id.idx()]
+        self.room[id.idx()].mem_left
     }
 
     /// Registered CPU units and memory MiB.
     pub fn registered(&self, id: InstanceId) -> (u32, u32) {
-        self.registered[id.idx()]
+        let r = &self.room[id.idx()];
+        (r.cpu, r.memory)
     }
 
     /// Network interfaces left for tasks.
     pub fn enis_left(&self, id: InstanceId) -> u32 {
-        self.enis_left[id.idx()]
+        self.room[id.idx()].enis_left
     }
 
     /// GPUs not reserved by a task.
     pub fn gpus_left(&self, id: InstanceId) -> u32 {
-        self.gpus_left[id.idx()]
+        self.room[id.idx()].gpus_left
     }
 
     /// The instance's status.
@@ -365,7 +370,7 @@ impl Cluster {
 
     /// Tasks running (or pending) here.
     pub fn running_tasks(&self, id: InstanceId) -> u32 {
-        self.running[id.idx()]
+        self.room[id.idx()].running
     }
 
     /// Instances currently ACTIVE.
@@ -424,20 +429,20 @@ impl Cluster {
 
     /// The first reason `res` does not fit `id`, if any (CPU, memory, ports, ENI, GPU).
     pub fn shortfall(&self, id: InstanceId, res: &Reservation) -> Option<Shortfall> {
-        let i = id.idx();
-        if self.cpu_left[i] < res.cpu {
+        let room = &self.room[id.idx()];
+        if room.cpu_left < res.cpu {
             return Some(Shortfall::Cpu);
         }
-        if self.mem_left[i] < res.memory {
+        if room.mem_left < res.memory {
             return Some(Shortfall::Memory);
         }
         if !self.ports_fit(id, res) {
             return Some(Shortfall::Ports);
         }
-        if res.eni && self.enis_left[i] == 0 {
+        if res.eni && room.enis_left == 0 {
             return Some(Shortfall::Eni);
         }
-        if self.gpus_left[i] < res.gpus {
+        if room.gpus_left < res.gpus {
             return Some(Shortfall::Gpu);
         }
         if !res.extra.is_empty() && !self.extra_fits(id, res) {
@@ -474,27 +479,28 @@ impl Cluster {
 
     /// Reserves `res` on `id` for a task of `group`. The caller has checked the fit.
     pub fn allocate(&mut self, id: InstanceId, res: &Reservation, group: GroupId) {
+        let i = id.idx();
+        let room = &mut self.room[i];
         assert!(
-            self.cpu_left[id.idx()] >= res.cpu && self.mem_left[id.idx()] >= res.memory,
+            room.cpu_left >= res.cpu && room.mem_left >= res.memory,
             "over-commit: a task placed where its reservation does not fit"
         );
-        let i = id.idx();
-        self.cpu_left[i] -= res.cpu;
-        self.mem_left[i] -= res.memory;
+        room.cpu_left -= res.cpu;
+        room.mem_left -= res.memory;
         if res.eni {
-            self.enis_left[i] -= 1;
+            room.enis_left -= 1;
         }
-        self.gpus_left[i] -= res.gpus;
+        room.gpus_left -= res.gpus;
+        if room.running == 0 {
+            self.busy_count += 1;
+        }
+        room.running += 1;
+        room.tasks_placed += 1;
         if !res.extra.is_empty() {
             self.adjust_extra(i, res, false);
         }
         self.reserved_cpu_total += res.cpu as u64;
         self.reserved_mem_total += res.memory as u64;
-        if self.running[i] == 0 {
-            self.busy_count += 1;
-        }
-        self.running[i] += 1;
-        self.tasks_placed[i] += 1;
         if res.dynamic_ports > 0 || !res.static_ports.is_empty() {
             let inst = &mut self.instances[i];
             for p in &res.static_ports {
@@ -513,21 +519,27 @@ impl Cluster {
     /// Gives back what [`allocate`](Self::allocate) took.
     pub fn release(&mut self, id: InstanceId, res: &Reservation, group: GroupId) {
         let i = id.idx();
-        self.cpu_left[i] += res.cpu;
-        self.mem_left[i] += res.memory;
+        let room = &mut self.room[i];
+        room.cpu_left += res.cpu;
+        room.mem_left += res.memory;
         if res.eni {
-            self.enis_left[i] += 1;
+            room.enis_left += 1;
         }
-        self.gpus_left[i] += res.gpus;
+        room.gpus_left += res.gpus;
+        room.running -= 1;
+        if room.running == 0 {
+            self.busy_count -= 1;
+        }
+        assert!(
+            room.cpu_left <= room.cpu && room.mem_left <= room.memory,
+            "released more than was registered on {}",
+            self.instances[i].spec.ec2_instance_id
+        );
         if !res.extra.is_empty() {
             self.adjust_extra(i, res, true);
         }
         self.reserved_cpu_total -= res.cpu as u64;
         self.reserved_mem_total -= res.memory as u64;
-        self.running[i] -= 1;
-        if self.running[i] == 0 {
-            self.busy_count -= 1;
-        }
         if res.dynamic_ports > 0 || !res.static_ports.is_empty() {
             let inst = &mut self.instances[i];
             for p in &res.static_ports {
@@ -547,12 +559,6 @@ impl Cluster {
                 groups.shrink_to_fit();
             }
         }
-        let (cpu, memory) = self.registered[i];
-        assert!(
-            self.cpu_left[i] <= cpu && self.mem_left[i] <= memory,
-            "released more than was registered on {}",
-            self.instances[i].spec.ec2_instance_id
-        );
     }
 
     /// Asks the processor for what releasing a task on `id` will touch.
@@ -560,12 +566,7 @@ impl Cluster {
         use crate::engine::prefetch::prefetch;
         let i = id.idx();
         if i < self.instances.len() {
-            prefetch(&self.cpu_left[i], 1);
-            prefetch(&self.mem_left[i], 1);
-            prefetch(&self.registered[i], 1);
-            prefetch(&self.enis_left[i], 1);
-            prefetch(&self.gpus_left[i], 1);
-            prefetch(&self.running[i], 1);
+            prefetch(&self.room[i], 1);
             prefetch(&self.groups[i], 1);
             prefetch(&self.status[i], 1);
         }
@@ -573,7 +574,7 @@ impl Cluster {
 
     /// Tasks ever placed on `id`.
     pub fn tasks_placed(&self, id: InstanceId) -> u64 {
-        self.tasks_placed[id.idx()] as u64
+        self.room[id.idx()].tasks_placed as u64
     }
 }
 
