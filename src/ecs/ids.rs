@@ -6,19 +6,46 @@ const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 const M1: u64 = 0xbf58_476d_1ce4_e5b9;
 const M2: u64 = 0x94d0_49bb_1331_11eb;
 
-/// The id of the `n`-th thing of `kind`.
-pub fn hex_id(kind: u64, n: u64) -> String {
-    let a = mix(n ^ (kind << 56));
-    let b = mix(a ^ GOLDEN);
-    // Written digit by digit: instances register by the thousand (scale-outs, `ecsim pack`'s bins).
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(32);
-    for v in [a, b] {
-        for shift in (0..16).rev() {
-            s.push(DIGITS[(v >> (4 * shift)) as usize & 15] as char);
+/// An id of 32 hex digits, made without allocating (a big run names every task).
+#[derive(Copy, Clone, PartialEq, Eq, Hash)]
+pub struct HexId([u8; 32]);
+
+impl HexId {
+    /// The id of the `n`-th thing of `kind`.
+    pub fn new(kind: u64, n: u64) -> Self {
+        let a = mix(n ^ (kind << 56));
+        let b = mix(a ^ GOLDEN);
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut id = [0; 32];
+        for (half, v) in id.chunks_exact_mut(16).zip([a, b]) {
+            for (k, d) in half.iter_mut().enumerate() {
+                *d = DIGITS[(v >> (4 * (15 - k))) as usize & 15];
+            }
         }
+        HexId(id)
     }
-    s
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits are ASCII")
+    }
+}
+
+impl std::fmt::Display for HexId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for HexId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The id of the `n`-th thing of `kind`, as a string.
+pub fn hex_id(kind: u64, n: u64) -> String {
+    HexId::new(kind, n).as_str().to_string()
 }
 
 /// The sequence number of an id [`hex_id`] made for `kind`, if it is one.

@@ -8,23 +8,27 @@ use super::ids::{DeploymentIdx, Origin, ServiceId, TaskIdx};
 use super::outcome::{Outcome, run_task_started_by};
 use super::services::Service;
 use super::task::{Reason, Request, Task, TaskStatus};
-use super::tasks::task_id;
+use super::tasks::task_hex_id;
 use crate::ecs::cluster::{Cluster, ClusterId, GroupId};
+use crate::ecs::ids::HexId;
 use crate::ecs::registry::TaskDefId;
 use crate::ecs::registry::TaskDefinitions;
 use crate::engine::SimTime;
 use crate::scenario::Scenario;
 use crate::text::push_decimal;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 /// One tasks.csv row, borrowing what it can from the run (or its outcome); the columns
 /// are [`TASK_HEADER`](crate::output::TASK_HEADER)'s.
 #[derive(Clone, Debug)]
 pub struct TaskRow<'a> {
-    /// ECS task id (empty for a request that never became a task).
-    pub task_id: String,
-    /// `family:revision`.
-    pub task_definition: String,
+    /// ECS task id (None: a request that never became a task).
+    pub task_id: Option<HexId>,
+    /// The task definition's family (the cell is `family:revision`).
+    pub family: &'a str,
+    /// The task definition's revision.
+    pub revision: u32,
     /// Task group.
     pub group: &'a str,
     /// `startedBy`.
@@ -36,7 +40,7 @@ pub struct TaskRow<'a> {
     /// The capacity provider, if any.
     pub capacity_provider: &'a str,
     /// Container instance id.
-    pub container_instance_id: String,
+    pub container_instance_id: Option<HexId>,
     /// EC2 instance id.
     pub ec2_instance_id: &'a str,
     /// Availability zone.
@@ -52,7 +56,7 @@ pub struct TaskRow<'a> {
     /// Stop code.
     pub stop_code: &'static str,
     /// Why it stopped, or why it never started.
-    pub stopped_reason: String,
+    pub stopped_reason: Cow<'a, str>,
     /// When it was first asked for (a RunTask call, or a service wanting it).
     pub arrived_at: SimTime,
     /// When it began stopping (SIGTERM sent, or stopped outright).
@@ -69,24 +73,38 @@ pub struct TaskRow<'a> {
 }
 
 impl TaskRow<'_> {
+    /// `family:revision`.
+    pub fn task_definition(&self) -> String {
+        format!("{}:{}", self.family, self.revision)
+    }
+
     /// Appends the row as one CSV line, as the `csv` crate writes it (a field holding a
     /// comma, quote or line break quoted, its quotes doubled): a row is rendered for
     /// every task of a run, so it is written straight into the line, not through a
-    /// serializer and a string per cell.
+    /// serializer and a string per cell. Ids, families (letters, digits, `_` and `-`),
+    /// numbers and ECS's own words need no quotes and are not checked.
     pub fn write_csv(&self, out: &mut Vec<u8>) {
-        let texts = [
-            self.task_id.as_str(),
-            &self.task_definition,
-            self.group,
-            self.started_by,
-            self.service_name,
-            self.launch_type,
-            self.capacity_provider,
-            &self.container_instance_id,
-            self.ec2_instance_id,
-            self.availability_zone,
-        ];
-        for t in texts {
+        let id = |out: &mut Vec<u8>, id: Option<HexId>| {
+            if let Some(id) = id {
+                out.extend_from_slice(id.as_str().as_bytes());
+            }
+            out.push(b',');
+        };
+        id(out, self.task_id);
+        out.extend_from_slice(self.family.as_bytes());
+        out.push(b':');
+        push_decimal(out, self.revision as u64);
+        out.push(b',');
+        for t in [self.group, self.started_by, self.service_name] {
+            csv_field(out, t);
+            out.push(b',');
+        }
+        out.extend_from_slice(self.launch_type.as_bytes());
+        out.push(b',');
+        csv_field(out, self.capacity_provider);
+        out.push(b',');
+        id(out, self.container_instance_id);
+        for t in [self.ec2_instance_id, self.availability_zone] {
             csv_field(out, t);
             out.push(b',');
         }
@@ -94,10 +112,12 @@ impl TaskRow<'_> {
             csv_secs(out, t);
             out.push(b',');
         }
-        for t in [self.last_status, self.stop_code, &self.stopped_reason] {
-            csv_field(out, t);
+        for t in [self.last_status, self.stop_code] {
+            out.extend_from_slice(t.as_bytes());
             out.push(b',');
         }
+        csv_field(out, &self.stopped_reason);
+        out.push(b',');
         csv_secs(out, Some(self.arrived_at));
         out.push(b',');
         csv_secs(out, self.stopping_at);
@@ -214,19 +234,20 @@ pub(super) fn started_by<'a>(
 }
 
 /// The row of task `idx`.
-pub fn task_row<'a>(src: &'a dyn RowSource, sc: &'a Scenario, idx: TaskIdx, t: &Task) -> TaskRow<'a> {
+pub fn task_row<'a>(src: &'a dyn RowSource, sc: &'a Scenario, idx: TaskIdx, t: &'a Task) -> TaskRow<'a> {
     let cluster = src.cluster();
     let inst = t.instance.map(|i| cluster.instance(i));
     let def = src.registry().get(t.taskdef);
     TaskRow {
-        task_id: task_id(idx),
-        task_definition: def.name(),
+        task_id: Some(task_hex_id(idx)),
+        family: &def.family,
+        revision: def.revision,
         group: cluster.group_name(t.group),
         started_by: started_by(src, sc, t.origin, t.deployment),
         service_name: service_name(src, t.origin),
         launch_type: t.pool.launch_type(),
         capacity_provider: provider_name(sc, t.pool),
-        container_instance_id: inst.map(|i| i.container_instance_id()).unwrap_or_default(),
+        container_instance_id: inst.map(|i| i.container_instance_hex_id()),
         ec2_instance_id: inst.map_or("", |i| &i.spec.ec2_instance_id),
         availability_zone: inst
             .map(|i| i.spec.availability_zone.as_str())
@@ -248,17 +269,18 @@ pub fn task_row<'a>(src: &'a dyn RowSource, sc: &'a Scenario, idx: TaskIdx, t: &
 }
 
 /// The row of a request that never became a task.
-pub fn request_row<'a>(src: &'a dyn RowSource, sc: &'a Scenario, q: &Request) -> TaskRow<'a> {
+pub fn request_row<'a>(src: &'a dyn RowSource, sc: &'a Scenario, q: &'a Request) -> TaskRow<'a> {
     let def = src.registry().get(q.taskdef);
     TaskRow {
-        task_id: String::new(),
-        task_definition: def.name(),
+        task_id: None,
+        family: &def.family,
+        revision: def.revision,
         group: src.cluster().group_name(q.group),
         started_by: started_by(src, sc, q.origin, Default::default()),
         service_name: service_name(src, q.origin),
         launch_type: "",
         capacity_provider: "",
-        container_instance_id: String::new(),
+        container_instance_id: None,
         ec2_instance_id: "",
         availability_zone: "",
         created_at: None,
@@ -276,34 +298,50 @@ pub fn request_row<'a>(src: &'a dyn RowSource, sc: &'a Scenario, q: &Request) ->
     }
 }
 
+/// Room for a typical row (W's are about 260 bytes), so that a new buffer is not grown
+/// byte range by byte range.
+const ROW_CAPACITY: usize = 320;
+
 /// Rows rendered out of order (a task stops before an earlier one), held until every
 /// earlier row is rendered, then handed on in order: a ring from the first row not
-/// yet handed on, with a hole for each row still to come.
+/// yet handed on, with a hole for each row still to come. A held row keeps the buffer
+/// it was rendered in, and buffers handed on are used again, so rendering allocates
+/// only while the number of held rows grows.
 #[derive(Default)]
 pub struct RowStream {
     next: u32,
-    waiting: VecDeque<Option<Box<[u8]>>>,
+    waiting: VecDeque<Option<Vec<u8>>>,
     held: usize,
+    spare: Vec<Vec<u8>>,
 }
 
 impl RowStream {
+    /// An empty buffer to render a row into.
+    pub fn buffer(&mut self) -> Vec<u8> {
+        let mut line = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(ROW_CAPACITY));
+        line.clear();
+        line
+    }
+
     /// Row number `n` is rendered as `line`; `due` gets the lines now due, in order.
-    pub fn ready(&mut self, n: u32, line: &[u8], mut due: impl FnMut(&[u8])) {
+    pub fn ready(&mut self, n: u32, line: Vec<u8>, mut due: impl FnMut(&[u8])) {
         let at = n.checked_sub(self.next).expect("each row is rendered once") as usize;
         if at > 0 {
             if self.waiting.len() <= at {
                 self.waiting.resize_with(at + 1, || None);
             }
-            self.waiting[at] = Some(line.into());
+            self.waiting[at] = Some(line);
             self.held += 1;
             return;
         }
-        due(line);
+        due(&line);
+        self.spare.push(line);
         self.next += 1;
         self.waiting.pop_front();
         while let Some(Some(_)) = self.waiting.front() {
             let line = self.waiting.pop_front().flatten().expect("checked");
             due(&line);
+            self.spare.push(line);
             self.held -= 1;
             self.next += 1;
         }
@@ -386,14 +424,15 @@ mod tests {
     #[test]
     fn a_row_is_the_line_the_csv_crate_writes() {
         let row = TaskRow {
-            task_id: "abc".into(),
-            task_definition: "web:3".into(),
+            task_id: Some(HexId::new(0x7A, 4)),
+            family: "web",
+            revision: 3,
             group: "service:web",
             started_by: "",
             service_name: "web",
             launch_type: "EC2",
             capacity_provider: "",
-            container_instance_id: String::new(),
+            container_instance_id: None,
             ec2_instance_id: "i-1",
             availability_zone: "us-east-1a",
             created_at: Some(SimTime(1_005)),
@@ -413,14 +452,14 @@ mod tests {
         row.write_csv(&mut line);
         let secs = |t: Option<SimTime>| t.map(|t| t.secs_string()).unwrap_or_default();
         let cells: Vec<String> = vec![
-            row.task_id.clone(),
-            row.task_definition.clone(),
+            row.task_id.map(|i| i.to_string()).unwrap_or_default(),
+            row.task_definition(),
             row.group.into(),
             row.started_by.into(),
             row.service_name.into(),
             row.launch_type.into(),
             row.capacity_provider.into(),
-            row.container_instance_id.clone(),
+            String::new(),
             row.ec2_instance_id.into(),
             row.availability_zone.into(),
             secs(row.created_at),
@@ -428,7 +467,7 @@ mod tests {
             secs(row.stopped_at),
             row.last_status.into(),
             row.stop_code.into(),
-            row.stopped_reason.clone(),
+            row.stopped_reason.to_string(),
             secs(Some(row.arrived_at)),
             secs(row.stopping_at),
             row.cluster.into(),

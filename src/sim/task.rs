@@ -8,6 +8,7 @@ use crate::ecs::provider::Pool;
 use crate::ecs::registry::TaskDefId;
 use crate::engine::{OptTime, SimDuration, SimTime};
 pub use crate::sim::ids::{DeploymentIdx, Origin, TaskIdx};
+use std::borrow::Cow;
 
 /// `lastStatus`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -120,18 +121,19 @@ pub enum Reason {
 
 impl Reason {
     /// The text for tasks.csv `stoppedReason`.
-    pub fn text(&self) -> String {
+    pub fn text(&self) -> Cow<'_, str> {
         match self {
             Reason::Exited => "Essential container in task exited".into(),
-            Reason::UserInitiated(Some(r)) => r.clone(),
+            Reason::UserInitiated(Some(r)) => r.as_str().into(),
             Reason::UserInitiated(None) => "Task stopped by user".into(),
-            Reason::ScaleIn(d) => format!("Scaling activity initiated by (deployment {d})"),
-            Reason::Rejected(r) => format!("RunTask failure: {r}"),
+            Reason::ScaleIn(d) => format!("Scaling activity initiated by (deployment {d})").into(),
+            Reason::Rejected(r) => format!("RunTask failure: {r}").into(),
             Reason::WaitingForCapacity(r) => format!(
                 "No container instance met all of its requirements: {}",
                 r.map_or("capacity was not yet checked", Failure::as_str)
-            ),
-            Reason::WaitingForRetry(r) => format!("RunTask retry pending after failure: {r}"),
+            )
+            .into(),
+            Reason::WaitingForRetry(r) => format!("RunTask retry pending after failure: {r}").into(),
             Reason::NoLongerWanted => "Desired count lowered before the task was placed".into(),
             Reason::DeploymentFailed => "The deployment failed (circuit breaker) before the task was placed".into(),
 
@@ -141,28 +143,28 @@ impl Reason {
             Reason::InstanceTerminated {
                 ec2_instance_id,
                 spot: false,
-            } => format!("Host EC2 (instance {ec2_instance_id}) terminated."),
+            } => format!("Host EC2 (instance {ec2_instance_id}) terminated.").into(),
             Reason::InstanceTerminated {
                 ec2_instance_id,
                 spot: true,
-            } => {
-                format!("Host EC2 (instance {ec2_instance_id}) terminated: Spot instance interrupted.")
-            }
+            } => format!("Host EC2 (instance {ec2_instance_id}) terminated: Spot instance interrupted.").into(),
             Reason::FargateSpotInterrupted => "Your Spot Task was interrupted.".into(),
-            Reason::Draining(d) => format!("Container instance is draining (deployment {d})"),
-            Reason::Rebalancing(d) => format!("Availability Zone rebalancing initiated by (deployment {d})"),
+            Reason::Draining(d) => format!("Container instance is draining (deployment {d})").into(),
+            Reason::Rebalancing(d) => format!("Availability Zone rebalancing initiated by (deployment {d})").into(),
             Reason::StartFailed => {
                 "CannotStartContainerError: the container failed to start (startFailureProbability)".into()
             }
             Reason::AgentDisconnected(i) => {
                 format!("Container instance {i} agent disconnected past the timeout: the service replaced the task")
+                    .into()
             }
-            Reason::Orphaned(i) => format!("Container instance {i} deregistered: the task is no longer tracked"),
+            Reason::Orphaned(i) => format!("Container instance {i} deregistered: the task is no longer tracked").into(),
             Reason::DaemonNotEligible => {
                 "The container instance no longer meets the daemon service's placement constraints".into()
             }
             Reason::ZoneOutage(z) => {
                 format!("ECS is performing maintenance on the underlying infrastructure hosting the task ({z} outage)")
+                    .into()
             }
         }
     }

@@ -127,7 +127,12 @@ impl Tally {
 
 /// The ECS task id of the task created `idx`-th (from 0) in a run.
 pub fn task_id(idx: TaskIdx) -> String {
-    crate::ecs::ids::hex_id(0x7A, idx.0 as u64)
+    task_hex_id(idx).as_str().to_string()
+}
+
+/// [`task_id`] without allocating.
+pub fn task_hex_id(idx: TaskIdx) -> crate::ecs::ids::HexId {
+    crate::ecs::ids::HexId::new(0x7A, idx.0 as u64)
 }
 
 /// The task a task id (or ARN) names, if it is one of a run's.

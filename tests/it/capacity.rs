@@ -64,7 +64,7 @@ fn fargate_tasks_spread_over_the_subnets_zones() {
     assert!(
         rows.iter().all(|r| r.launch_type == "FARGATE"
             && r.capacity_provider == "FARGATE"
-            && r.container_instance_id.is_empty())
+            && r.container_instance_id.is_none())
     );
 }
 

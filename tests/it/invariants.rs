@@ -184,7 +184,7 @@ proptest! {
         // One row per arrived task; created tasks have unique ids.
         let rows = ecsim::output::task_rows(&o, &sc);
         prop_assert_eq!(rows.len() as u64, o.summary.tasks_arrived);
-        let ids: Vec<&str> = rows.iter().map(|r| r.task_id.as_str()).filter(|i| !i.is_empty()).collect();
+        let ids: Vec<&str> = rows.iter().filter_map(|r| r.task_id.as_ref()).map(|i| i.as_str()).collect();
         prop_assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len());
         prop_assert_eq!(ids.len() as u64, o.summary.tasks_placed);
         // Every task the events saw created is a row, and the other way round.

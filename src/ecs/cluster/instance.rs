@@ -127,7 +127,12 @@ impl ContainerInstance {
     /// The container instance id (32 hex digits, as ECS prints it), made from the index
     /// when asked for: instances register by the thousand and few are ever named.
     pub fn container_instance_id(&self) -> String {
-        crate::ecs::ids::hex_id(0xC1, self.id.0 as u64)
+        self.container_instance_hex_id().as_str().to_string()
+    }
+
+    /// [`container_instance_id`](Self::container_instance_id) without allocating.
+    pub fn container_instance_hex_id(&self) -> crate::ecs::ids::HexId {
+        crate::ecs::ids::HexId::new(0xC1, self.id.0 as u64)
     }
 }
 

@@ -326,7 +326,6 @@ pub struct Journal<'a> {
     event_ids: u64,
     rows: crate::sim::rows::RowStream,
     scratch: Vec<u8>,
-    line: Vec<u8>,
 }
 
 impl<'a> Journal<'a> {
@@ -338,7 +337,6 @@ impl<'a> Journal<'a> {
             event_ids: 0,
             rows: Default::default(),
             scratch: Vec::new(),
-            line: Vec::new(),
         }
     }
 
@@ -405,15 +403,12 @@ impl<'a> Journal<'a> {
     /// Row `n` of tasks.csv is rendered as `line`: handed on once every earlier row is.
     pub fn task_line(&mut self, n: u32, line: Vec<u8>) {
         let rec = &mut *self.rec;
-        self.rows.ready(n, &line, |l| rec.task_line(l));
-        self.line = line;
+        self.rows.ready(n, line, |l| rec.task_line(l));
     }
 
     /// An empty buffer to render a tasks.csv row into, for [`task_line`](Self::task_line).
     pub fn line_buffer(&mut self) -> Vec<u8> {
-        let mut line = std::mem::take(&mut self.line);
-        line.clear();
-        line
+        self.rows.buffer()
     }
 
     /// tasks.csv rows waiting for an earlier one.

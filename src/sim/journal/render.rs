@@ -347,7 +347,7 @@ impl Sim<'_> {
             started_by: self.started_by(task.origin, task.deployment),
             stop_code: stop_code.map(|c| c.as_str()),
             stopped_at: time(task.stopped_at.get()),
-            stopped_reason: reason.map(|r| r.text()),
+            stopped_reason: reason.map(|r| r.text().into_owned()),
             stopping_at: time(task.stopping_at.get()),
             task_arn: self.task_arn(t),
             task_definition_arn: self.task_definition_arn(task.taskdef),
