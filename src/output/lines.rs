@@ -1,6 +1,6 @@
-//! A JSON-lines file written on a thread of its own. The simulating thread serialises
-//! each record into a buffer and hands full buffers over; writing and compressing
-//! happen beside it. Only whole buffers cross threads (and come back to be reused), so
+//! A file of lines (events.jsonl, decisions.jsonl, tasks.csv) written on a thread of
+//! its own. The simulating thread serialises each record into a buffer and hands full
+//! buffers over; writing and compressing happen beside it. Only whole buffers cross threads (and come back to be reused), so
 //! no record is allocated on one thread and freed on the other — which glibc's
 //! allocator makes slower than writing on one thread (docs/PERFORMANCE.md). One writer
 //! per file keeps the records' order.
@@ -16,17 +16,17 @@ const BUFFER: usize = 1 << 18;
 /// Buffers waiting for the writer before the simulation waits for it (bounds memory).
 const IN_FLIGHT: usize = 4;
 
-/// events.jsonl or decisions.jsonl, being written.
-pub struct JsonLines {
+/// events.jsonl, decisions.jsonl or tasks.csv, being written.
+pub struct Lines {
     buf: Vec<u8>,
     tx: Option<SyncSender<Vec<u8>>>,
     spare: Receiver<Vec<u8>>,
     writer: Option<JoinHandle<std::io::Result<OutFile>>>,
 }
 
-impl JsonLines {
+impl Lines {
     /// Starts the writer of `file`.
-    pub fn spawn(file: OutFile) -> JsonLines {
+    pub fn spawn(file: OutFile) -> Lines {
         let (tx, rx) = sync_channel::<Vec<u8>>(IN_FLIGHT);
         let (back, spare) = sync_channel::<Vec<u8>>(IN_FLIGHT + 1);
         let writer = std::thread::spawn(move || {
@@ -46,7 +46,7 @@ impl JsonLines {
                 None => Ok(file),
             }
         });
-        JsonLines {
+        Lines {
             buf: Vec::with_capacity(BUFFER),
             tx: Some(tx),
             spare,
@@ -66,8 +66,18 @@ impl JsonLines {
         self.end_line();
     }
 
+    /// Adds text that ends its own lines (a CSV header or row).
+    pub fn push_text(&mut self, text: &[u8]) {
+        self.buf.extend_from_slice(text);
+        self.hand_over_if_full();
+    }
+
     fn end_line(&mut self) {
         self.buf.push(b'\n');
+        self.hand_over_if_full();
+    }
+
+    fn hand_over_if_full(&mut self) {
         if self.buf.len() >= BUFFER {
             self.hand_over();
         }

@@ -22,22 +22,21 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
 
-/// Streams events.jsonl and decisions.jsonl to temporary files during a run, each
-/// written on its own thread ([`lines::JsonLines`]).
+/// Streams events.jsonl, decisions.jsonl and tasks.csv to temporary files during a
+/// run, each written on its own thread ([`lines::Lines`]).
 pub struct FileRecorder {
-    events: Option<lines::JsonLines>,
-    decisions: Option<lines::JsonLines>,
-    tasks: Option<OutFile>,
+    events: Option<lines::Lines>,
+    decisions: Option<lines::Lines>,
+    tasks: Option<lines::Lines>,
     progress: progress::Progress,
-    error: Option<csv::Error>,
 }
 
 impl FileRecorder {
     /// Opens the streams the outputs ask for.
     pub fn open(out: &mut OutDir, outputs: &Outputs) -> Result<FileRecorder, Error> {
-        let mut stream = |wanted: bool, name: &str, file: &str| -> Result<Option<lines::JsonLines>, Error> {
+        let mut stream = |wanted: bool, name: &str, file: &str| -> Result<Option<lines::Lines>, Error> {
             Ok(if wanted {
-                Some(lines::JsonLines::spawn(out.create(&outputs.file_name(name, file))?))
+                Some(lines::Lines::spawn(out.create(&outputs.file_name(name, file))?))
             } else {
                 None
             })
@@ -46,21 +45,16 @@ impl FileRecorder {
             stream(outputs.events, "events", "events.jsonl")?,
             stream(outputs.decisions, "decisions", "decisions.jsonl")?,
         );
-        let tasks = if outputs.tasks {
-            let dir = out.path().to_path_buf();
-            let mut file = out.create(&outputs.file_name("tasks", "tasks.csv"))?;
-            file.write_all(&task_header_line()).map_err(|e| write_err(&dir, e))?;
-            Some(file)
-        } else {
-            None
-        };
+        let mut tasks = stream(outputs.tasks, "tasks", "tasks.csv")?;
+        if let Some(t) = &mut tasks {
+            t.push_text(&task_header_line());
+        }
         Ok(FileRecorder {
             events,
             decisions,
             tasks,
 
             progress: progress::Progress::Off,
-            error: None,
         })
     }
 
@@ -73,14 +67,8 @@ impl FileRecorder {
     /// Writes what the streams hold; reports the first write error.
     pub fn finish(self, dir: &Path) -> Result<(), Error> {
         self.progress.finish();
-        if let Some(e) = self.error {
-            return Err(write_err(dir, e));
-        }
-        for w in [self.events, self.decisions].into_iter().flatten() {
+        for w in [self.events, self.decisions, self.tasks].into_iter().flatten() {
             w.finish().map_err(|e| write_err(dir, e))?;
-        }
-        if let Some(file) = self.tasks {
-            file.finish().map_err(|e| write_err(dir, e))?;
         }
         Ok(())
     }
@@ -118,11 +106,8 @@ impl Recorder for FileRecorder {
         self.tasks.is_some()
     }
     fn task_line(&mut self, line: &[u8]) {
-        if let Some(w) = &mut self.tasks
-            && self.error.is_none()
-            && let Err(e) = w.write_all(line)
-        {
-            self.error = Some(e.into());
+        if let Some(w) = &mut self.tasks {
+            w.push_text(line);
         }
     }
     fn progress(&mut self, now: crate::engine::SimTime, end: crate::engine::SimTime, events: u64) {

@@ -133,9 +133,27 @@ impl TaskRow<'_> {
     }
 }
 
+/// Whether a cell must be quoted: it holds a comma, a quote or a line break. Those
+/// bytes are all below `-`, so eight bytes at a time are first tested for any byte
+/// below it (most cells have none), and only a chunk that has one is looked at closely.
+fn needs_quotes(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let special = |b: &u8| matches!(b, b',' | b'"' | b'\n' | b'\r');
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let v = u64::from_ne_bytes(c.try_into().expect("eight bytes"));
+        // A byte of v below b'-' (bytes at or above 0x80 excepted) sets its high bit.
+        if v.wrapping_sub(ONES * b'-' as u64) & !v & HIGHS != 0 && c.iter().any(special) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(special)
+}
+
 /// A text cell, quoted when it holds a comma, a quote or a line break.
 pub fn csv_field(out: &mut Vec<u8>, s: &str) {
-    if !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+    if !needs_quotes(s.as_bytes()) {
         out.extend_from_slice(s.as_bytes());
         return;
     }
@@ -420,6 +438,23 @@ impl Sim<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_are_quoted_exactly_when_they_hold_a_comma_quote_or_line_break() {
+        for (cell, quoted) in [
+            ("", false),
+            ("us-east-1a", false),
+            ("Essential container in task exited", false),
+            ("i-0123456789abcdef0~é", false),
+            ("0123456789abcd,", true),
+            ("01234567\"", true),
+            ("0123456\n", true),
+            ("\r", true),
+            ("01234567012345670123456701234567x,y", true),
+        ] {
+            assert_eq!(needs_quotes(cell.as_bytes()), quoted, "{cell:?}");
+        }
+    }
 
     #[test]
     fn a_row_is_the_line_the_csv_crate_writes() {
