@@ -1,5 +1,6 @@
-//! Numbers written digit by digit, for text made once per task or bin (tasks.csv
-//! rows, bin names), where the formatting machinery was a visible share of the run.
+//! Text made once per task or bin (tasks.csv rows, events, bin names), where the
+//! formatting machinery was a visible share of the run: numbers written digit by digit,
+//! and a fast test for the bytes a CSV cell or JSON string must quote or escape.
 
 /// Appends `n` in decimal.
 pub fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
@@ -14,6 +15,27 @@ pub fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
         }
     }
     out.extend_from_slice(&digits[at..]);
+}
+
+/// Whether any byte of `s` is `special`, where every special byte is below `below`
+/// (at most 128) or equal to `also`: eight bytes at a time are first tested for a byte
+/// below `below` or equal to `also` (most text has none), and only a chunk that has one
+/// is looked at byte by byte. For quoting CSV cells and escaping JSON strings.
+pub fn any_special(s: &[u8], below: u8, also: Option<u8>, special: impl Fn(&u8) -> bool) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    debug_assert!(below <= 128);
+    // A byte of x below n (bytes at or above 0x80 excepted) sets its high bit.
+    let has_below = |x: u64, n: u8| x.wrapping_sub(ONES * n as u64) & !x & HIGHS != 0;
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let v = u64::from_ne_bytes(c.try_into().expect("eight bytes"));
+        let suspect = has_below(v, below) || also.is_some_and(|a| has_below(v ^ (ONES * a as u64), 1));
+        if suspect && c.iter().any(&special) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(special)
 }
 
 #[cfg(test)]

@@ -60,9 +60,9 @@ impl Lines {
         self.end_line();
     }
 
-    /// Adds one record serialised already.
-    pub fn push_json(&mut self, json: &[u8]) {
-        self.buf.extend_from_slice(json);
+    /// Adds one record that `write` serialises into the buffer (no newline).
+    pub fn push_with(&mut self, write: &mut dyn FnMut(&mut Vec<u8>)) {
+        write(&mut self.buf);
         self.end_line();
     }
 

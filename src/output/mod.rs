@@ -86,9 +86,9 @@ impl Recorder for FileRecorder {
     fn takes_json(&self) -> bool {
         true
     }
-    fn event_json(&mut self, json: &[u8]) {
+    fn event_json(&mut self, write: &mut dyn FnMut(&mut Vec<u8>)) {
         if let Some(w) = &mut self.events {
-            w.push_json(json);
+            w.push_with(write);
         }
     }
     fn wants_decisions(&self) -> bool {

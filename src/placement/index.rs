@@ -355,11 +355,12 @@ mod tests {
     use crate::ecs::task_definition::Reservation;
     use crate::engine::SimTime;
 
-    #[test]
-    fn buckets_follow_remaining_memory() {
+    /// A binpack(memory) index over instances of the given (CPU, memory).
+    fn binpack_memory_index(sizes: impl Iterator<Item = (u32, u32)>) -> (Cluster, Vec<InstanceId>, Index) {
         let mut c = Cluster::new("default");
-        let ids: Vec<InstanceId> = (0..4)
-            .map(|i| c.register(InstanceSpec::new(format!("i-{i}"), 2048, 1000 + i * 100), SimTime::ZERO))
+        let ids: Vec<InstanceId> = sizes
+            .enumerate()
+            .map(|(i, (cpu, memory))| c.register(InstanceSpec::new(format!("i-{i}"), cpu, memory), SimTime::ZERO))
             .collect();
         let mut idx = Index::new(IndexKey {
             statics: vec![],
@@ -371,6 +372,12 @@ mod tests {
         for &id in &ids {
             idx.insert(&c, &GroupCounts::default(), id);
         }
+        (c, ids, idx)
+    }
+
+    #[test]
+    fn buckets_follow_remaining_memory() {
+        let (mut c, ids, mut idx) = binpack_memory_index((0..4).map(|i| (2048, 1000 + i * 100)));
         let keys: Vec<u32> = idx.parts[0].keys.keys().map(|k| k.0).collect();
         assert_eq!(keys, vec![1000, 1100, 1200, 1300]);
         let g = c.group("g");
@@ -416,21 +423,8 @@ mod tests {
 
     #[test]
     fn dormant_buckets_are_dropped_when_they_outnumber_the_live_ones() {
-        let mut c = Cluster::new("default");
         let n = 2 * DORMANT_KEPT as u32 + 10;
-        let ids: Vec<InstanceId> = (0..n)
-            .map(|i| c.register(InstanceSpec::new(format!("i-{i}"), 1000 + i, 1000 + i), SimTime::ZERO))
-            .collect();
-        let mut idx = Index::new(IndexKey {
-            statics: vec![],
-            partition: vec![],
-            order: Order::Remaining(BinpackField::Memory),
-            group: None,
-            scope: crate::ecs::provider::Pool::Ec2.into(),
-        });
-        for &id in &ids {
-            idx.insert(&c, &GroupCounts::default(), id);
-        }
+        let (c, ids, mut idx) = binpack_memory_index((0..n).map(|i| (1000 + i, 1000 + i)));
         // Empty the largest keys first: the most CPU left falls with them.
         for (k, &id) in ids.iter().enumerate().rev().take(n as usize - 3) {
             idx.remove(id);

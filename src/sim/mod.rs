@@ -231,7 +231,7 @@ impl Sim<'_> {
                 match &r {
                     journal::Record::TaskChange(t, notice) => {
                         let e = self.task_change(*t, notice.as_ref(), self.now(), Some(engine_event));
-                        return self.journal.write_serialized(&e);
+                        return self.journal.write_with(|out| e.write_json(out));
                     }
                     journal::Record::Call(c) => {
                         let e = self.trail(c, self.now(), Some(engine_event));

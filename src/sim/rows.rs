@@ -133,22 +133,10 @@ impl TaskRow<'_> {
     }
 }
 
-/// Whether a cell must be quoted: it holds a comma, a quote or a line break. Those
-/// bytes are all below `-`, so eight bytes at a time are first tested for any byte
-/// below it (most cells have none), and only a chunk that has one is looked at closely.
+/// Whether a cell must be quoted: it holds a comma, a quote or a line break (all below
+/// `-`).
 fn needs_quotes(s: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let special = |b: &u8| matches!(b, b',' | b'"' | b'\n' | b'\r');
-    let mut chunks = s.chunks_exact(8);
-    for c in &mut chunks {
-        let v = u64::from_ne_bytes(c.try_into().expect("eight bytes"));
-        // A byte of v below b'-' (bytes at or above 0x80 excepted) sets its high bit.
-        if v.wrapping_sub(ONES * b'-' as u64) & !v & HIGHS != 0 && c.iter().any(special) {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(special)
+    crate::text::any_special(s, b'-', None, |b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
 }
 
 /// A text cell, quoted when it holds a comma, a quote or a line break.

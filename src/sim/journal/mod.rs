@@ -4,6 +4,7 @@
 //! of tasks, container instances, services, deployments and faults. Placement
 //! decisions go to the recorder's decision stream.
 
+mod json;
 pub mod render;
 
 use crate::ecs::cluster::{ClusterId, InstanceId};
@@ -32,9 +33,10 @@ pub trait Recorder {
     fn takes_json(&self) -> bool {
         false
     }
-    /// One events.jsonl record, serialised (one JSON object, no newline); asked only
-    /// when [`takes_json`](Self::takes_json).
-    fn event_json(&mut self, _json: &[u8]) {}
+    /// One events.jsonl record: `write` serialises it (one JSON object, no newline) into
+    /// the buffer it is given, straight into the file's; asked only when
+    /// [`takes_json`](Self::takes_json).
+    fn event_json(&mut self, _write: &mut dyn FnMut(&mut Vec<u8>)) {}
     /// Whether decisions.jsonl records are wanted.
     fn wants_decisions(&self) -> bool {
         false
@@ -325,7 +327,6 @@ pub struct Journal<'a> {
     arns: Arns,
     event_ids: u64,
     rows: crate::sim::rows::RowStream,
-    scratch: Vec<u8>,
 }
 
 impl<'a> Journal<'a> {
@@ -336,7 +337,6 @@ impl<'a> Journal<'a> {
             arns: Arns { start_unix_ms },
             event_ids: 0,
             rows: Default::default(),
-            scratch: Vec::new(),
         }
     }
 
@@ -390,9 +390,14 @@ impl<'a> Journal<'a> {
 
     /// Serialises a record (stamped with its engine event already) and writes it.
     pub fn write_serialized(&mut self, record: &impl serde::Serialize) {
-        self.scratch.clear();
-        serde_json::to_writer(&mut self.scratch, record).expect("a record serialises into memory");
-        self.rec.event_json(&self.scratch);
+        self.write_with(|out| serde_json::to_writer(out, record).expect("a record serialises into memory"));
+    }
+
+    /// Writes a record that `write` serialises (a JSON object) into the buffer it is given.
+    pub fn write_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let mut write = Some(write);
+        self.rec
+            .event_json(&mut |out| (write.take().expect("a record is written once"))(out));
     }
 
     /// Writes a decision record.

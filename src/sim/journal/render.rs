@@ -456,44 +456,44 @@ pub fn registration_body(spec: &InstanceSpec, user_data: &str, cluster: &str) ->
 /// serialising it directly gives the bytes its `Value` gives.
 #[derive(Serialize)]
 pub struct Envelope<D> {
-    account: &'static str,
-    detail: D,
+    pub(super) account: &'static str,
+    pub(super) detail: D,
     #[serde(rename = "detail-type")]
-    detail_type: &'static str,
+    pub(super) detail_type: &'static str,
     #[serde(rename = "ecsimEvent", skip_serializing_if = "Option::is_none")]
-    ecsim_event: Option<u64>,
-    id: String,
-    region: &'static str,
-    resources: [String; 1],
+    pub(super) ecsim_event: Option<u64>,
+    pub(super) id: String,
+    pub(super) region: &'static str,
+    pub(super) resources: [String; 1],
     #[serde(rename = "simTime")]
-    sim_time: String,
-    source: &'static str,
-    time: String,
-    version: &'static str,
+    pub(super) sim_time: String,
+    pub(super) source: &'static str,
+    pub(super) time: String,
+    pub(super) version: &'static str,
 }
 
 /// The detail of an "ECS Task State Change" event (members in sorted order, as above).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskDetail {
-    availability_zone: Option<String>,
-    capacity_provider_name: String,
-    cluster_arn: String,
-    container_instance_arn: Option<String>,
-    created_at: Option<String>,
-    desired_status: &'static str,
-    group: String,
-    last_status: &'static str,
-    launch_type: &'static str,
-    started_at: Option<String>,
-    started_by: String,
-    stop_code: Option<&'static str>,
-    stopped_at: Option<String>,
-    stopped_reason: Option<String>,
-    stopping_at: Option<String>,
-    task_arn: String,
-    task_definition_arn: String,
-    version: u32,
+    pub(super) availability_zone: Option<String>,
+    pub(super) capacity_provider_name: String,
+    pub(super) cluster_arn: String,
+    pub(super) container_instance_arn: Option<String>,
+    pub(super) created_at: Option<String>,
+    pub(super) desired_status: &'static str,
+    pub(super) group: String,
+    pub(super) last_status: &'static str,
+    pub(super) launch_type: &'static str,
+    pub(super) started_at: Option<String>,
+    pub(super) started_by: String,
+    pub(super) stop_code: Option<&'static str>,
+    pub(super) stopped_at: Option<String>,
+    pub(super) stopped_reason: Option<String>,
+    pub(super) stopping_at: Option<String>,
+    pub(super) task_arn: String,
+    pub(super) task_definition_arn: String,
+    pub(super) version: u32,
 }
 
 /// A CloudTrail record of an API call (members in sorted order, as above).

@@ -1,0 +1,136 @@
+//! Task state change events written as JSON by hand: three of the four records a task
+//! leaves in events.jsonl, so the commonest line of a big run. The bytes are the ones
+//! serde_json writes for the same [`Envelope`] (a test compares them on every shipped
+//! scenario); keys are written as they are, and a string is copied whole unless it holds
+//! a byte JSON escapes, which serde_json then writes.
+
+use super::render::{Envelope, TaskDetail};
+use crate::text::push_decimal;
+
+/// One JSON object being written: members in the order they are added.
+struct Obj<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> Obj<'a> {
+    fn new(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Obj { out, first: true }
+    }
+
+    /// `"key":` (the key needs no escaping).
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.out
+    }
+
+    fn str(&mut self, key: &str, v: &str) {
+        string(self.key(key), v);
+    }
+
+    /// A string, or `null`.
+    fn opt(&mut self, key: &str, v: Option<&str>) {
+        match v {
+            Some(v) => self.str(key, v),
+            None => self.key(key).extend_from_slice(b"null"),
+        }
+    }
+
+    fn num(&mut self, key: &str, n: u64) {
+        push_decimal(self.key(key), n);
+    }
+
+    fn end(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// A JSON string: copied between quotes when no byte needs escaping (a control
+/// character, `"` or `\`), else as serde_json escapes it.
+fn string(out: &mut Vec<u8>, s: &str) {
+    if !crate::text::any_special(s.as_bytes(), b'"' + 1, Some(b'\\'), |&b| {
+        b < 0x20 || b == b'"' || b == b'\\'
+    }) {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(out, s).expect("a string serialises into memory");
+    }
+}
+
+impl Envelope<TaskDetail> {
+    /// Appends the event as one JSON object, members in serde_json's sorted order.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::new(out);
+        o.str("account", self.account);
+        self.detail.write_json(o.key("detail"));
+        o.str("detail-type", self.detail_type);
+        if let Some(e) = self.ecsim_event {
+            o.num("ecsimEvent", e);
+        }
+        o.str("id", &self.id);
+        o.str("region", self.region);
+        let [resource] = &self.resources;
+        let out = o.key("resources");
+        out.push(b'[');
+        string(out, resource);
+        out.push(b']');
+        o.str("simTime", &self.sim_time);
+        o.str("source", self.source);
+        o.str("time", &self.time);
+        o.str("version", self.version);
+        o.end();
+    }
+}
+
+impl TaskDetail {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::new(out);
+        o.opt("availabilityZone", self.availability_zone.as_deref());
+        o.str("capacityProviderName", &self.capacity_provider_name);
+        o.str("clusterArn", &self.cluster_arn);
+        o.opt("containerInstanceArn", self.container_instance_arn.as_deref());
+        o.opt("createdAt", self.created_at.as_deref());
+        o.str("desiredStatus", self.desired_status);
+        o.str("group", &self.group);
+        o.str("lastStatus", self.last_status);
+        o.str("launchType", self.launch_type);
+        o.opt("startedAt", self.started_at.as_deref());
+        o.str("startedBy", &self.started_by);
+        o.opt("stopCode", self.stop_code);
+        o.opt("stoppedAt", self.stopped_at.as_deref());
+        o.opt("stoppedReason", self.stopped_reason.as_deref());
+        o.opt("stoppingAt", self.stopping_at.as_deref());
+        o.str("taskArn", &self.task_arn);
+        o.str("taskDefinitionArn", &self.task_definition_arn);
+        o.num("version", self.version as u64);
+        o.end();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for s in [
+            "",
+            "plain text, with: punctuation",
+            "a \"quote\"",
+            "back\\slash",
+            "line\nbreak\t",
+            "é ✓",
+        ] {
+            let mut out = Vec::new();
+            super::string(&mut out, s);
+            assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
+    }
+}
