@@ -17,6 +17,25 @@ pub fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&digits[at..]);
 }
 
+/// Appends `ms` milliseconds as seconds with three decimals (`12.345`).
+pub fn push_secs(out: &mut Vec<u8>, ms: u64) {
+    push_decimal(out, ms / 1000);
+    let frac = ms % 1000;
+    out.extend_from_slice(&[
+        b'.',
+        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ]);
+}
+
+/// `ms` milliseconds as seconds with three decimals (`12.345`).
+pub fn secs_string(ms: u64) -> String {
+    let mut out = Vec::with_capacity(16);
+    push_secs(&mut out, ms);
+    String::from_utf8(out).expect("digits are ASCII")
+}
+
 /// Whether any byte of `s` is `special`, where every special byte is below `below`
 /// (at most 128) or equal to `also`: eight bytes at a time are first tested for a byte
 /// below `below` or equal to `also` (most text has none), and only a chunk that has one
@@ -40,6 +59,13 @@ pub fn any_special(s: &[u8], below: u8, also: Option<u8>, special: impl Fn(&u8) 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn seconds_have_three_decimals() {
+        for ms in [0u64, 7, 1_000, 12_345, 86_400_001] {
+            assert_eq!(super::secs_string(ms), format!("{}.{:03}", ms / 1000, ms % 1000));
+        }
+    }
+
     #[test]
     fn decimals_are_written_as_format_writes_them() {
         for n in [0u64, 7, 10, 999, 1_000, 123_456_789, u64::MAX] {

@@ -64,7 +64,7 @@ impl SimTime {
 
     /// Seconds with three decimals, exactly (no floating point): `12.345`.
     pub fn secs_string(self) -> String {
-        format!("{}.{:03}", self.0 / 1000, self.0 % 1000)
+        crate::text::secs_string(self.0)
     }
 }
 
@@ -94,7 +94,7 @@ impl SimDuration {
 
     /// Seconds with three decimals, exactly: `12.345`.
     pub fn secs_string(self) -> String {
-        format!("{}.{:03}", self.0 / 1000, self.0 % 1000)
+        crate::text::secs_string(self.0)
     }
 }
 

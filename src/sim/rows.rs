@@ -158,15 +158,7 @@ pub fn csv_field(out: &mut Vec<u8>, s: &str) {
 /// A time cell: seconds with three decimals, or empty.
 fn csv_secs(out: &mut Vec<u8>, t: Option<SimTime>) {
     if let Some(t) = t {
-        let ms = t.millis();
-        push_decimal(out, ms / 1000);
-        let frac = ms % 1000;
-        out.extend_from_slice(&[
-            b'.',
-            b'0' + (frac / 100) as u8,
-            b'0' + (frac / 10 % 10) as u8,
-            b'0' + (frac % 10) as u8,
-        ]);
+        crate::text::push_secs(out, t.millis());
     }
 }
 

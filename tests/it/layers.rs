@@ -6,7 +6,8 @@ use std::path::Path;
 
 /// Top-level modules by layer, earliest first.
 const LAYERS: &[&[&str]] = &[
-    &["engine", "error", "text"],
+    &["text"],
+    &["engine", "error"],
     &["appscaling"],
     &["ecs"],
     &["capacity", "placement"],

@@ -472,24 +472,21 @@ impl Arns {
         if !(0..=9999).contains(&y) {
             return String::new();
         }
-        let mut s = String::with_capacity(24);
-        let mut digits = |n: i64, width: u32| {
-            for k in (0..width).rev() {
-                s.push(char::from(b'0' + (n / 10i64.pow(k) % 10) as u8));
+        let mut s = *b"0000-00-00T00:00:00.000Z";
+        let mut digits = |at: usize, mut n: i64, width: usize| {
+            for d in s[at..at + width].iter_mut().rev() {
+                *d = b'0' + (n % 10) as u8;
+                n /= 10;
             }
         };
-        digits(y, 4);
-        digits(m, 2);
-        digits(d, 2);
-        digits(day_secs / 3600, 2);
-        digits(day_secs / 60 % 60, 2);
-        digits(day_secs % 60, 2);
-        digits(milli, 3);
-        for (at, sep) in [(4, '-'), (7, '-'), (10, 'T'), (13, ':'), (16, ':'), (19, '.')] {
-            s.insert(at, sep);
-        }
-        s.push('Z');
-        s
+        digits(0, y, 4);
+        digits(5, m, 2);
+        digits(8, d, 2);
+        digits(11, day_secs / 3600, 2);
+        digits(14, day_secs / 60 % 60, 2);
+        digits(17, day_secs % 60, 2);
+        digits(20, milli, 3);
+        String::from_utf8(s.to_vec()).expect("digits are ASCII")
     }
 }
 
