@@ -235,7 +235,7 @@ impl Sim<'_> {
                     }
                     journal::Record::Call(c) => {
                         let e = self.trail(c, self.now(), Some(engine_event));
-                        return self.journal.write_serialized(&e);
+                        return self.journal.write_with(|out| e.write_json(out));
                     }
                     _ => {}
                 }

@@ -1,10 +1,11 @@
-//! Task state change events written as JSON by hand: three of the four records a task
-//! leaves in events.jsonl, so the commonest line of a big run. The bytes are the ones
-//! serde_json writes for the same [`Envelope`] (a test compares them on every shipped
-//! scenario); keys are written as they are, and a string is copied whole unless it holds
-//! a byte JSON escapes, which serde_json then writes.
+//! Task state change events and API call records written as JSON by hand: all four of
+//! the records a RunTask's task leaves in events.jsonl, so nearly every line of a big
+//! run. The bytes are the ones serde_json writes for the same [`Envelope`] or [`Trail`]
+//! (a test compares them on every shipped scenario); keys are written as they are, a
+//! string is copied whole unless it holds a byte JSON escapes (which serde_json then
+//! writes), and the rare members that are JSON values or small structs go through serde.
 
-use super::render::{Envelope, TaskDetail};
+use super::render::{Elements, Envelope, RunTaskResponse, TaskDetail, Trail};
 use crate::text::push_decimal;
 
 /// One JSON object being written: members in the order they are added.
@@ -45,6 +46,11 @@ impl<'a> Obj<'a> {
 
     fn num(&mut self, key: &str, n: u64) {
         push_decimal(self.key(key), n);
+    }
+
+    /// A member serialised by serde (a JSON value or a rare struct).
+    fn serde(&mut self, key: &str, v: &impl serde::Serialize) {
+        serde_json::to_writer(self.key(key), v).expect("a member serialises into memory");
     }
 
     fn end(self) {
@@ -112,6 +118,87 @@ impl TaskDetail {
         o.str("taskArn", &self.task_arn);
         o.str("taskDefinitionArn", &self.task_definition_arn);
         o.num("version", self.version as u64);
+        o.end();
+    }
+}
+
+impl Trail<'_> {
+    /// Appends the record as one JSON object, members in serde_json's sorted order.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::new(out);
+        o.str("awsRegion", self.aws_region);
+        if let Some(c) = &self.ecsim_client {
+            o.serde("ecsimClient", c);
+        }
+        if let Some(e) = self.ecsim_event {
+            o.num("ecsimEvent", e);
+        }
+        if let Some(r) = self.ecsim_idempotent_replay {
+            o.serde("ecsimIdempotentReplay", &r);
+        }
+        if let Some(r) = &self.ecsim_run {
+            o.serde("ecsimRun", r);
+        }
+        if let Some(c) = self.error_code {
+            o.str("errorCode", c);
+        }
+        if let Some(m) = self.error_message {
+            o.str("errorMessage", m);
+        }
+        o.str("eventName", self.event_name);
+        o.str("eventSource", self.event_source);
+        o.str("eventTime", &self.event_time);
+        o.str("eventType", self.event_type);
+        o.str("eventVersion", self.event_version);
+        o.str("recipientAccountId", self.recipient_account_id);
+        o.serde("requestParameters", self.request_parameters);
+        match &self.response_elements {
+            Elements::RunTask(r) => r.write_json(o.key("responseElements")),
+            Elements::Value(v) => o.serde("responseElements", v),
+        }
+        o.str("simTime", &self.sim_time);
+        if let Some(a) = self.user_agent {
+            o.str("userAgent", a);
+        }
+        if let Some(u) = &self.user_identity {
+            o.serde("userIdentity", u);
+        }
+        o.end();
+    }
+}
+
+impl RunTaskResponse {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::new(out);
+        let list = o.key("failures");
+        list.push(b'[');
+        for (i, f) in self.failures.iter().enumerate() {
+            if i > 0 {
+                list.push(b',');
+            }
+            let mut e = Obj::new(list);
+            e.opt("arn", f.arn.as_deref());
+            e.str("reason", f.reason);
+            e.end();
+        }
+        list.push(b']');
+        let list = o.key("tasks");
+        list.push(b'[');
+        for (i, t) in self.tasks.iter().enumerate() {
+            if i > 0 {
+                list.push(b',');
+            }
+            let mut e = Obj::new(list);
+            e.str("capacityProviderName", &t.capacity_provider_name);
+            e.opt("containerInstanceArn", t.container_instance_arn.as_deref());
+            e.str("group", &t.group);
+            e.str("lastStatus", t.last_status);
+            e.str("launchType", t.launch_type);
+            e.str("taskArn", &t.task_arn);
+            e.str("taskDefinitionArn", &t.task_definition_arn);
+            e.end();
+        }
+        list.push(b']');
         o.end();
     }
 }

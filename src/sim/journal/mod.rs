@@ -383,14 +383,9 @@ impl<'a> Journal<'a> {
         self.rec.event(v);
     }
 
-    /// Whether records may be written serialised ([`write_serialized`](Self::write_serialized)).
+    /// Whether records may be written serialised ([`write_with`](Self::write_with)).
     pub fn takes_json(&self) -> bool {
         self.rec.takes_json()
-    }
-
-    /// Serialises a record (stamped with its engine event already) and writes it.
-    pub fn write_serialized(&mut self, record: &impl serde::Serialize) {
-        self.write_with(|out| serde_json::to_writer(out, record).expect("a record serialises into memory"));
     }
 
     /// Writes a record that `write` serialises (a JSON object) into the buffer it is given.

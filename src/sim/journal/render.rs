@@ -500,59 +500,59 @@ pub struct TaskDetail {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Trail<'c> {
-    aws_region: &'static str,
+    pub(super) aws_region: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ecsim_client: Option<ClientRecord<'c>>,
+    pub(super) ecsim_client: Option<ClientRecord<'c>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ecsim_event: Option<u64>,
+    pub(super) ecsim_event: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ecsim_idempotent_replay: Option<bool>,
+    pub(super) ecsim_idempotent_replay: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ecsim_run: Option<Value>,
+    pub(super) ecsim_run: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error_code: Option<&'static str>,
+    pub(super) error_code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error_message: Option<&'c str>,
-    event_name: &'static str,
-    event_source: &'static str,
-    event_time: String,
-    event_type: &'static str,
-    event_version: &'static str,
-    recipient_account_id: &'static str,
-    request_parameters: &'c Value,
-    response_elements: Elements<'c>,
-    sim_time: String,
+    pub(super) error_message: Option<&'c str>,
+    pub(super) event_name: &'static str,
+    pub(super) event_source: &'static str,
+    pub(super) event_time: String,
+    pub(super) event_type: &'static str,
+    pub(super) event_version: &'static str,
+    pub(super) recipient_account_id: &'static str,
+    pub(super) request_parameters: &'c Value,
+    pub(super) response_elements: Elements<'c>,
+    pub(super) sim_time: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    user_agent: Option<&'c str>,
+    pub(super) user_agent: Option<&'c str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    user_identity: Option<UserIdentity>,
+    pub(super) user_identity: Option<UserIdentity>,
 }
 
 /// `userIdentity` of a call an AWS service made on the account's behalf.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct UserIdentity {
-    account_id: &'static str,
-    arn: &'static str,
-    invoked_by: &'static str,
+pub(super) struct UserIdentity {
+    pub(super) account_id: &'static str,
+    pub(super) arn: &'static str,
+    pub(super) invoked_by: &'static str,
     #[serde(rename = "type")]
-    kind: &'static str,
+    pub(super) kind: &'static str,
 }
 
 /// ecsim's RunTask client facts on a call (`ecsimClient`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ClientRecord<'c> {
-    arrived_at: String,
-    attempt: u32,
-    request: &'c str,
-    retries: bool,
+pub(super) struct ClientRecord<'c> {
+    pub(super) arrived_at: String,
+    pub(super) attempt: u32,
+    pub(super) request: &'c str,
+    pub(super) retries: bool,
 }
 
 /// A call's `responseElements`.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Elements<'c> {
+pub(super) enum Elements<'c> {
     /// Rendered as JSON.
     Value(Value),
     /// A RunTask's.
@@ -562,26 +562,26 @@ enum Elements<'c> {
 /// RunTask's response: the tasks it started and a failure per task it could not place.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunTaskResponse {
-    failures: Vec<FailureEntry>,
-    tasks: Vec<TaskSummary>,
+    pub(super) failures: Vec<FailureEntry>,
+    pub(super) tasks: Vec<TaskSummary>,
 }
 
 /// A RunTask failure entry.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-struct FailureEntry {
-    arn: Option<String>,
-    reason: &'static str,
+pub(super) struct FailureEntry {
+    pub(super) arn: Option<String>,
+    pub(super) reason: &'static str,
 }
 
 /// A task as RunTask's response lists it (members in sorted order).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TaskSummary {
-    capacity_provider_name: String,
-    container_instance_arn: Option<String>,
-    group: String,
-    last_status: &'static str,
-    launch_type: &'static str,
-    task_arn: String,
-    task_definition_arn: String,
+pub(super) struct TaskSummary {
+    pub(super) capacity_provider_name: String,
+    pub(super) container_instance_arn: Option<String>,
+    pub(super) group: String,
+    pub(super) last_status: &'static str,
+    pub(super) launch_type: &'static str,
+    pub(super) task_arn: String,
+    pub(super) task_definition_arn: String,
 }
