@@ -170,25 +170,11 @@ impl Trail<'_> {
 impl RunTaskResponse {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::new(out);
-        let list = o.key("failures");
-        list.push(b'[');
-        for (i, f) in self.failures.iter().enumerate() {
-            if i > 0 {
-                list.push(b',');
-            }
-            let mut e = Obj::new(list);
+        objects(o.key("failures"), &self.failures, |e, f| {
             e.opt("arn", f.arn.as_deref());
             e.str("reason", f.reason);
-            e.end();
-        }
-        list.push(b']');
-        let list = o.key("tasks");
-        list.push(b'[');
-        for (i, t) in self.tasks.iter().enumerate() {
-            if i > 0 {
-                list.push(b',');
-            }
-            let mut e = Obj::new(list);
+        });
+        objects(o.key("tasks"), &self.tasks, |e, t| {
             e.str("capacityProviderName", &t.capacity_provider_name);
             e.opt("containerInstanceArn", t.container_instance_arn.as_deref());
             e.str("group", &t.group);
@@ -196,11 +182,23 @@ impl RunTaskResponse {
             e.str("launchType", t.launch_type);
             e.str("taskArn", &t.task_arn);
             e.str("taskDefinitionArn", &t.task_definition_arn);
-            e.end();
-        }
-        list.push(b']');
+        });
         o.end();
     }
+}
+
+/// A JSON array of objects, one per item, whose members `members` writes.
+fn objects<T>(out: &mut Vec<u8>, items: &[T], members: impl Fn(&mut Obj, &T)) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let mut o = Obj::new(out);
+        members(&mut o, item);
+        o.end();
+    }
+    out.push(b']');
 }
 
 #[cfg(test)]
