@@ -1,9 +1,9 @@
 //! A file of lines (events.jsonl, decisions.jsonl, tasks.csv) written on a thread of
 //! its own. The simulating thread serialises each record into a buffer and hands full
-//! buffers over; writing and compressing happen beside it. Only whole buffers cross threads (and come back to be reused), so
-//! no record is allocated on one thread and freed on the other — which glibc's
-//! allocator makes slower than writing on one thread (docs/PERFORMANCE.md). One writer
-//! per file keeps the records' order.
+//! buffers over; writing and compressing happen beside it. Only whole buffers cross
+//! threads (and come back to be reused), so no record is allocated on one thread and
+//! freed on the other — which glibc's allocator makes slower than writing on one
+//! thread (docs/PERFORMANCE.md). One writer per file keeps the records' order.
 
 use super::folder::OutFile;
 use serde_json::Value;

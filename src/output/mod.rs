@@ -53,7 +53,6 @@ impl FileRecorder {
             events,
             decisions,
             tasks,
-
             progress: progress::Progress::Off,
         })
     }

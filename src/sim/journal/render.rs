@@ -9,7 +9,7 @@ use crate::engine::SimTime;
 use crate::sim::Sim;
 use crate::sim::ids::{ServiceId, TaskIdx};
 use crate::sim::task::TaskStatus;
-use crate::sim::tasks::task_id;
+use crate::sim::tasks::task_hex_id;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -276,7 +276,7 @@ impl Sim<'_> {
 
     fn task_arn(&self, t: TaskIdx) -> String {
         let cluster = self.control.cluster_name(self.tasks.get(t).cluster);
-        self.journal.arns().task(cluster, &task_id(t))
+        self.journal.arns().task(cluster, task_hex_id(t).as_str())
     }
 
     fn task_definition_arn(&self, td: crate::ecs::registry::TaskDefId) -> String {
@@ -290,7 +290,7 @@ impl Sim<'_> {
         let inst = self.fleet.cluster().instance(i);
         self.journal.arns().container_instance(
             self.control.cluster_name(inst.spec.ecs_cluster),
-            &inst.container_instance_id(),
+            inst.container_instance_hex_id().as_str(),
         )
     }
 
