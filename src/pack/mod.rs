@@ -217,7 +217,8 @@ fn bin(inst: &PackInstance, n: usize) -> InstanceSpec {
 /// `bin-<n>`, written digit by digit: a packing opens hundreds of bins, and the
 /// formatting machinery was a twentieth of FFD's time.
 fn bin_name(n: usize) -> String {
-    let mut name = b"bin-".to_vec();
+    let mut name = Vec::with_capacity(24);
+    name.extend_from_slice(b"bin-");
     crate::text::push_decimal(&mut name, n as u64);
     String::from_utf8(name).expect("ASCII digits")
 }

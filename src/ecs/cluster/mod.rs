@@ -223,8 +223,11 @@ impl Cluster {
             .chain(&spec.reserved_ports)
             .map(|p| (Protocol::Tcp, *p))
             .collect();
-        used_ports.sort();
-        used_ports.dedup();
+        if !spec.reserved_ports.is_empty() {
+            // The agent's defaults are sorted and distinct already.
+            used_ports.sort();
+            used_ports.dedup();
+        }
         self.room.push(Room {
             cpu_left: spec.cpu,
             mem_left: spec.memory,
