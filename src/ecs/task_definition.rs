@@ -183,6 +183,14 @@ pub struct Reservation {
     pub extra: Vec<u32>,
 }
 
+impl Reservation {
+    /// Needs only CPU and memory (no ports, network interface, GPU or further
+    /// dimension): whether it fits an instance follows from the two amounts left.
+    pub fn cpu_memory_only(&self) -> bool {
+        !self.eni && self.dynamic_ports == 0 && self.static_ports.is_empty() && self.gpus == 0 && self.extra.is_empty()
+    }
+}
+
 /// A registered task definition revision.
 #[derive(Clone, Debug)]
 pub struct TaskDefinition {

@@ -20,6 +20,7 @@ use crate::ecs::cluster::{Cluster, GroupId, InstanceId};
 use crate::ecs::intern::Sym;
 use crate::ecs::strategy::BinpackField;
 use crate::placement::counts::{AttrIdx, GroupCounts};
+use crate::placement::keyset::KeySet;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
@@ -70,7 +71,7 @@ pub struct Part {
     /// The attribute values (None: the instance lacks the attribute).
     pub values: Vec<Option<Sym>>,
     /// Key → bucket number, for the live buckets.
-    pub keys: BTreeMap<Key, u32>,
+    pub keys: KeySet,
     /// Secondary key → its counter in `live_with`, for the keys of live and dormant
     /// buckets.
     secondaries: BTreeMap<u32, u32>,
@@ -90,7 +91,7 @@ impl Part {
     fn new(values: Vec<Option<Sym>>) -> Self {
         Part {
             values,
-            keys: BTreeMap::new(),
+            keys: KeySet::default(),
             secondaries: BTreeMap::new(),
             live_with: Vec::new(),
             buckets: Vec::new(),
@@ -194,7 +195,7 @@ impl Index {
     pub fn max_cpu(&self) -> Option<Option<u32>> {
         let most = |f: fn(&Part) -> Option<u32>| self.parts.iter().filter_map(f).max();
         match self.key.order {
-            Order::Remaining(BinpackField::Cpu) => Some(most(|p| p.keys.keys().next_back().map(|k| k.0))),
+            Order::Remaining(BinpackField::Cpu) => Some(most(|p| p.keys.last_key().map(|k| k.0))),
             Order::Remaining(BinpackField::Memory) => Some(most(Part::max_secondary)),
             Order::GroupCount | Order::Unordered | Order::Registration => None,
         }
@@ -378,7 +379,7 @@ mod tests {
     #[test]
     fn buckets_follow_remaining_memory() {
         let (mut c, ids, mut idx) = binpack_memory_index((0..4).map(|i| (2048, 1000 + i * 100)));
-        let keys: Vec<u32> = idx.parts[0].keys.keys().map(|k| k.0).collect();
+        let keys: Vec<u32> = idx.parts[0].keys.iter().map(|(k, _)| k.0).collect();
         assert_eq!(keys, vec![1000, 1100, 1200, 1300]);
         let g = c.group("g");
         c.allocate(
@@ -391,7 +392,7 @@ mod tests {
             g,
         );
         idx.rekey(&c, ids[3]);
-        let bucket = |idx: &Index, key: Key| idx.parts[0].keys.get(&key).map(|&b| idx.members(b).to_vec());
+        let bucket = |idx: &Index, key: Key| idx.parts[0].keys.get(&key).map(|b| idx.members(b).to_vec());
         assert_eq!(bucket(&idx, (1000, 2048)), Some(vec![ids[0]]));
         assert_eq!(bucket(&idx, (1000, 2047)), Some(vec![ids[3]]));
         assert_eq!(idx.parts[0].max_secondary(), Some(2048));
@@ -440,7 +441,7 @@ mod tests {
         idx.insert(&c, &GroupCounts::default(), ids[n as usize - 1]);
         assert_eq!(idx.max_cpu(), Some(Some(1000 + n - 1)));
         assert_eq!(idx.len(), 4);
-        let keys: Vec<Key> = idx.parts[0].keys.keys().copied().collect();
+        let keys: Vec<Key> = idx.parts[0].keys.iter().map(|(k, _)| k).collect();
         assert_eq!(
             keys,
             vec![(1000, 1000), (1001, 1001), (1002, 1002), (1000 + n - 1, 1000 + n - 1)]

@@ -8,6 +8,7 @@ pub mod counts;
 pub mod explain;
 pub mod first_fit;
 pub mod index;
+pub mod keyset;
 pub mod plan;
 pub mod scan;
 pub mod strategy;
@@ -308,13 +309,7 @@ impl Placer {
     /// taking tasks): the caller scans.
     pub fn quick_reason(&mut self, plan_id: PlanId, res: &Reservation, cluster: &Cluster) -> Option<Failure> {
         let plan = &self.plans[plan_id.0 as usize];
-        if !plan.chain.constraints.is_empty()
-            || res.eni
-            || res.dynamic_ports > 0
-            || !res.static_ports.is_empty()
-            || res.gpus > 0
-            || !res.extra.is_empty()
-        {
+        if !plan.chain.constraints.is_empty() || !res.cpu_memory_only() {
             return None;
         }
         let own = match plan.order {
@@ -415,6 +410,7 @@ impl Placer {
         let plan = &self.plans[plan_id.0 as usize];
         let index = &self.indexes[ix];
         let lower = index.lower_bound(res.cpu, res.memory);
+        let by_key = Fit::key_decides(plan, index, res);
         let fit = Fit {
             plan,
             index,
@@ -422,12 +418,13 @@ impl Placer {
             res,
             group,
             cluster,
+            by_key,
         };
         if index.parts.len() == 1 {
             // One partition (no spread over attributes): one tier.
             return fit
                 .best([0], &mut self.ties)
-                .then(|| self.choose(plan_id, ix, res, group, cluster));
+                .then(|| self.choose(plan_id, ix, res, group, cluster, by_key));
         }
         // Partitions in tiers of equal spread keys, best first.
         let mut order = std::mem::take(&mut self.tiers);
@@ -456,7 +453,7 @@ impl Placer {
             t = tier_end;
         }
         self.tiers = order;
-        found.then(|| self.choose(plan_id, ix, res, group, cluster))
+        found.then(|| self.choose(plan_id, ix, res, group, cluster, by_key))
     }
 
     /// firstFit: the lowest-id instance that fits, from the scope's tree.
@@ -479,7 +476,8 @@ impl Placer {
         Some(chosen)
     }
 
-    /// Picks among the feasible members of the tie buckets.
+    /// Picks among the feasible members of the tie buckets (all of them when `by_key`:
+    /// see [`Fit::key_decides`]).
     fn choose(
         &mut self,
         plan_id: PlanId,
@@ -487,11 +485,13 @@ impl Placer {
         res: &Reservation,
         group: GroupId,
         cluster: &Cluster,
+        by_key: bool,
     ) -> InstanceId {
         let plan = &self.plans[plan_id.0 as usize];
         let index = &self.indexes[ix];
         let random = plan.tie_break(self.tie_break) == TieBreak::Random;
         let bucket = |&b: &u32| index.members(b);
+        let feasible = |id: InstanceId| by_key || Self::feasible(plan, res, group, cluster, id);
         if random && plan.rest.is_empty() {
             let total: usize = self.ties.iter().map(|t| bucket(t).len()).sum();
             for _ in 0..REJECTION_TRIES {
@@ -499,7 +499,7 @@ impl Placer {
                 for t in &self.ties {
                     let b = bucket(t);
                     if r < b.len() {
-                        if Self::feasible(plan, res, group, cluster, b[r]) {
+                        if feasible(b[r]) {
                             return b[r];
                         }
                         break;
@@ -515,18 +515,14 @@ impl Placer {
                 .iter()
                 .flat_map(bucket)
                 .copied()
-                .filter(|&id| Self::feasible(plan, res, group, cluster, id))
+                .filter(|&id| feasible(id))
                 .min()
                 .expect("a tie bucket holds a feasible member");
         }
         self.scratch.clear();
         for t in &self.ties {
-            self.scratch.extend(
-                bucket(t)
-                    .iter()
-                    .copied()
-                    .filter(|&id| Self::feasible(plan, res, group, cluster, id)),
-            );
+            self.scratch
+                .extend(bucket(t).iter().copied().filter(|&id| feasible(id)));
         }
         self.scratch.sort();
         let mut cands = std::mem::take(&mut self.scratch);

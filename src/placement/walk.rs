@@ -19,9 +19,20 @@ pub(super) struct Fit<'a> {
     pub res: &'a Reservation,
     pub group: GroupId,
     pub cluster: &'a Cluster,
+    /// Every member of a bucket at or above `lower` in both parts fits: the key is
+    /// what the instance has left, and the task needs nothing else (see
+    /// [`Fit::key_decides`]).
+    pub by_key: bool,
 }
 
 impl Fit<'_> {
+    /// Whether a bucket's key alone tells that its members fit: the index orders by
+    /// the resources left, the task needs only CPU and memory, and no constraint is
+    /// checked per decision.
+    pub fn key_decides(plan: &Plan, index: &Index, res: &Reservation) -> bool {
+        matches!(index.key.order, super::index::Order::Remaining(_)) && plan.dynamic.is_empty() && res.cpu_memory_only()
+    }
+
     /// Puts in `ties` the buckets of the least key, among partitions `parts`, that hold
     /// a feasible member; false when there is none.
     pub fn best(&self, parts: impl IntoIterator<Item = u32>, ties: &mut Vec<u32>) -> bool {
@@ -33,26 +44,27 @@ impl Fit<'_> {
             // Walk the keys upward from (lower, second): in each row of equal primary
             // keys only the buckets whose secondary fits. Keys below it are stepped
             // over in order, a few at a time, then searched past.
-            let mut walk = keys.range((lower, second)..);
+            let mut walk = keys.range_from((lower, second));
             let mut skipped = 0;
-            while let Some((&(primary, secondary), &b)) = walk.next() {
+            while let Some(((primary, secondary), b)) = walk.next() {
                 if best.is_some_and(|bp| primary > bp) {
                     break;
                 }
                 if secondary < second {
                     skipped += 1;
                     if skipped == SKIPS_BEFORE_SEARCH {
-                        walk = keys.range((primary, second)..);
+                        walk = keys.range_from((primary, second));
                         skipped = 0;
                     }
                     continue;
                 }
                 skipped = 0;
-                if self
-                    .index
-                    .members(b)
-                    .iter()
-                    .any(|&id| Placer::feasible(self.plan, self.res, self.group, self.cluster, id))
+                if self.by_key
+                    || self
+                        .index
+                        .members(b)
+                        .iter()
+                        .any(|&id| Placer::feasible(self.plan, self.res, self.group, self.cluster, id))
                 {
                     if best.is_none_or(|bp| primary < bp) {
                         best = Some(primary);

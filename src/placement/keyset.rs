@@ -1,0 +1,168 @@
+//! The ordered keys of one index partition: a sorted vector while they are few (a
+//! binary search over contiguous memory, and an insertion that moves a few hundred
+//! bytes, beat a B-tree's pointer chasing there), a B-tree once they are many (so
+//! that no change moves more than a bounded number of entries).
+
+use super::index::Key;
+use std::collections::BTreeMap;
+use std::collections::btree_map;
+
+/// Entries past which the vector becomes a B-tree.
+const GROW_AT: usize = 512;
+/// Entries below which the B-tree becomes a vector again (well under `GROW_AT`, so
+/// that a count going back and forth does not convert on every change).
+const SHRINK_AT: usize = 128;
+
+/// An ordered map from bucket key to bucket number.
+#[derive(Clone, Debug)]
+pub enum KeySet {
+    /// Sorted by key, distinct.
+    Few(Vec<(Key, u32)>),
+    /// Many keys.
+    Many(BTreeMap<Key, u32>),
+}
+
+impl Default for KeySet {
+    fn default() -> Self {
+        KeySet::Few(Vec::new())
+    }
+}
+
+/// The entries from a key upward, in key order.
+pub enum Range<'a> {
+    /// Over the vector.
+    Few(std::slice::Iter<'a, (Key, u32)>),
+    /// Over the B-tree.
+    Many(btree_map::Range<'a, Key, u32>),
+}
+
+impl Iterator for Range<'_> {
+    type Item = (Key, u32);
+
+    #[inline]
+    fn next(&mut self) -> Option<(Key, u32)> {
+        match self {
+            Range::Few(it) => it.next().copied(),
+            Range::Many(it) => it.next().map(|(&k, &b)| (k, b)),
+        }
+    }
+}
+
+impl KeySet {
+    /// Entries.
+    pub fn len(&self) -> usize {
+        match self {
+            KeySet::Few(v) => v.len(),
+            KeySet::Many(m) => m.len(),
+        }
+    }
+
+    /// True without entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bucket of `key`.
+    pub fn get(&self, key: &Key) -> Option<u32> {
+        match self {
+            KeySet::Few(v) => v.binary_search_by(|(k, _)| k.cmp(key)).ok().map(|i| v[i].1),
+            KeySet::Many(m) => m.get(key).copied(),
+        }
+    }
+
+    /// The greatest key.
+    pub fn last_key(&self) -> Option<Key> {
+        match self {
+            KeySet::Few(v) => v.last().map(|&(k, _)| k),
+            KeySet::Many(m) => m.keys().next_back().copied(),
+        }
+    }
+
+    /// The entries at `from` and above.
+    #[inline]
+    pub fn range_from(&self, from: Key) -> Range<'_> {
+        match self {
+            KeySet::Few(v) => Range::Few(v[v.partition_point(|(k, _)| *k < from)..].iter()),
+            KeySet::Many(m) => Range::Many(m.range(from..)),
+        }
+    }
+
+    /// Every entry, in key order.
+    pub fn iter(&self) -> Range<'_> {
+        self.range_from((0, 0))
+    }
+
+    /// Adds `key` (not present) with bucket `b`.
+    pub fn insert(&mut self, key: Key, b: u32) {
+        match self {
+            KeySet::Few(v) => {
+                let at = v.partition_point(|(k, _)| *k < key);
+                debug_assert!(v.get(at).is_none_or(|e| e.0 != key), "key present");
+                v.insert(at, (key, b));
+                if v.len() > GROW_AT {
+                    *self = KeySet::Many(v.drain(..).collect());
+                }
+            }
+            KeySet::Many(m) => {
+                m.insert(key, b);
+            }
+        }
+    }
+
+    /// Removes `key` (present).
+    pub fn remove(&mut self, key: &Key) {
+        match self {
+            KeySet::Few(v) => {
+                let at = v.binary_search_by(|(k, _)| k.cmp(key)).expect("key present");
+                v.remove(at);
+            }
+            KeySet::Many(m) => {
+                m.remove(key);
+                if m.len() < SHRINK_AT {
+                    *self = KeySet::Few(std::mem::take(m).into_iter().collect());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RngStreams;
+    use rand::RngExt;
+
+    /// Random insertions and removals across both forms agree with a B-tree.
+    #[test]
+    fn agrees_with_a_btree_through_growth_and_shrinking() {
+        let mut rng = RngStreams::new(7).stream(0, 0);
+        let mut set = KeySet::default();
+        let mut reference = BTreeMap::new();
+        let mut saw_many = false;
+        for step in 0..20_000u32 {
+            // Grow to about 1,000 keys, then shrink to a few.
+            let grow = step < 10_000;
+            let key = (rng.random_range(0..40u32), rng.random_range(0..40u32));
+            let present = reference.contains_key(&key);
+            if present && (!grow || rng.random_bool(0.3)) {
+                set.remove(&key);
+                reference.remove(&key);
+            } else if !present && (grow || rng.random_bool(0.02)) {
+                set.insert(key, step);
+                reference.insert(key, step);
+            }
+            saw_many |= matches!(set, KeySet::Many(_));
+            assert_eq!(set.len(), reference.len());
+            if step % 97 == 0 {
+                let from = (rng.random_range(0..40u32), rng.random_range(0..40u32));
+                let got: Vec<(Key, u32)> = set.range_from(from).collect();
+                let want: Vec<(Key, u32)> = reference.range(from..).map(|(&k, &b)| (k, b)).collect();
+                assert_eq!(got, want);
+                assert_eq!(set.get(&from), reference.get(&from).copied());
+                assert_eq!(set.last_key(), reference.keys().next_back().copied());
+            }
+        }
+        assert!(saw_many, "the test reached the B-tree form");
+        assert!(matches!(set, KeySet::Few(_)), "and came back to the vector");
+    }
+}
