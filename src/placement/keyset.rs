@@ -16,22 +16,32 @@ const SHRINK_AT: usize = 128;
 /// An ordered map from bucket key to bucket number.
 #[derive(Clone, Debug)]
 pub enum KeySet {
-    /// Sorted by key, distinct.
-    Few(Vec<(Key, u32)>),
+    /// Keys packed as [`packed`] values, sorted and distinct, and their buckets.
+    Few(Vec<u64>, Vec<u32>),
     /// Many keys.
     Many(BTreeMap<Key, u32>),
 }
 
 impl Default for KeySet {
     fn default() -> Self {
-        KeySet::Few(Vec::new())
+        KeySet::Few(Vec::new(), Vec::new())
     }
+}
+
+/// A key as one integer of the same order: a binary search over these compiles to
+/// conditional moves where the pair's comparison branches.
+fn packed(k: Key) -> u64 {
+    (u64::from(k.0) << 32) | u64::from(k.1)
+}
+
+fn unpacked(p: u64) -> Key {
+    ((p >> 32) as u32, p as u32)
 }
 
 /// The entries from a key upward, in key order.
 pub enum Range<'a> {
-    /// Over the vector.
-    Few(std::slice::Iter<'a, (Key, u32)>),
+    /// Over the vectors.
+    Few(std::iter::Zip<std::slice::Iter<'a, u64>, std::slice::Iter<'a, u32>>),
     /// Over the B-tree.
     Many(btree_map::Range<'a, Key, u32>),
 }
@@ -42,7 +52,7 @@ impl Iterator for Range<'_> {
     #[inline]
     fn next(&mut self) -> Option<(Key, u32)> {
         match self {
-            Range::Few(it) => it.next().copied(),
+            Range::Few(it) => it.next().map(|(&k, &b)| (unpacked(k), b)),
             Range::Many(it) => it.next().map(|(&k, &b)| (k, b)),
         }
     }
@@ -52,7 +62,7 @@ impl KeySet {
     /// Entries.
     pub fn len(&self) -> usize {
         match self {
-            KeySet::Few(v) => v.len(),
+            KeySet::Few(k, _) => k.len(),
             KeySet::Many(m) => m.len(),
         }
     }
@@ -65,7 +75,7 @@ impl KeySet {
     /// The bucket of `key`.
     pub fn get(&self, key: &Key) -> Option<u32> {
         match self {
-            KeySet::Few(v) => v.binary_search_by(|(k, _)| k.cmp(key)).ok().map(|i| v[i].1),
+            KeySet::Few(k, b) => k.binary_search(&packed(*key)).ok().map(|i| b[i]),
             KeySet::Many(m) => m.get(key).copied(),
         }
     }
@@ -73,7 +83,7 @@ impl KeySet {
     /// The greatest key.
     pub fn last_key(&self) -> Option<Key> {
         match self {
-            KeySet::Few(v) => v.last().map(|&(k, _)| k),
+            KeySet::Few(k, _) => k.last().map(|&p| unpacked(p)),
             KeySet::Many(m) => m.keys().next_back().copied(),
         }
     }
@@ -82,7 +92,10 @@ impl KeySet {
     #[inline]
     pub fn range_from(&self, from: Key) -> Range<'_> {
         match self {
-            KeySet::Few(v) => Range::Few(v[v.partition_point(|(k, _)| *k < from)..].iter()),
+            KeySet::Few(k, b) => {
+                let at = k.partition_point(|&p| p < packed(from));
+                Range::Few(k[at..].iter().zip(&b[at..]))
+            }
             KeySet::Many(m) => Range::Many(m.range(from..)),
         }
     }
@@ -95,12 +108,14 @@ impl KeySet {
     /// Adds `key` (not present) with bucket `b`.
     pub fn insert(&mut self, key: Key, b: u32) {
         match self {
-            KeySet::Few(v) => {
-                let at = v.partition_point(|(k, _)| *k < key);
-                debug_assert!(v.get(at).is_none_or(|e| e.0 != key), "key present");
-                v.insert(at, (key, b));
-                if v.len() > GROW_AT {
-                    *self = KeySet::Many(v.drain(..).collect());
+            KeySet::Few(keys, buckets) => {
+                let p = packed(key);
+                let at = keys.partition_point(|&k| k < p);
+                debug_assert!(keys.get(at) != Some(&p), "key present");
+                keys.insert(at, p);
+                buckets.insert(at, b);
+                if keys.len() > GROW_AT {
+                    *self = KeySet::Many(keys.iter().map(|&k| unpacked(k)).zip(buckets.iter().copied()).collect());
                 }
             }
             KeySet::Many(m) => {
@@ -112,14 +127,16 @@ impl KeySet {
     /// Removes `key` (present).
     pub fn remove(&mut self, key: &Key) {
         match self {
-            KeySet::Few(v) => {
-                let at = v.binary_search_by(|(k, _)| k.cmp(key)).expect("key present");
-                v.remove(at);
+            KeySet::Few(keys, buckets) => {
+                let at = keys.binary_search(&packed(*key)).expect("key present");
+                keys.remove(at);
+                buckets.remove(at);
             }
             KeySet::Many(m) => {
                 m.remove(key);
                 if m.len() < SHRINK_AT {
-                    *self = KeySet::Few(std::mem::take(m).into_iter().collect());
+                    let (keys, buckets) = m.iter().map(|(&k, &b)| (packed(k), b)).unzip();
+                    *self = KeySet::Few(keys, buckets);
                 }
             }
         }
@@ -163,6 +180,6 @@ mod tests {
             }
         }
         assert!(saw_many, "the test reached the B-tree form");
-        assert!(matches!(set, KeySet::Few(_)), "and came back to the vector");
+        assert!(matches!(set, KeySet::Few(..)), "and came back to the vectors");
     }
 }
