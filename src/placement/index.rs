@@ -204,13 +204,27 @@ impl Index {
     /// Adds `id` (not yet a member).
     pub fn insert(&mut self, cluster: &Cluster, counts: &GroupCounts, id: InstanceId) {
         debug_assert!(!self.contains(id));
+        let part = self.part_for(cluster, counts, id);
+        let key = self.order_key(cluster, id);
+        if self.slots.len() <= id.idx() {
+            self.slots.resize(id.idx() + 1, Slot { bucket: ABSENT, pos: 0 });
+        }
+        self.put(id, part, key);
+    }
+
+    /// The partition of `id`'s attribute values, made when new.
+    fn part_for(&mut self, cluster: &Cluster, counts: &GroupCounts, id: InstanceId) -> u32 {
+        if self.key.partition.is_empty() && !self.parts.is_empty() {
+            // Nothing partitioned on: one partition.
+            return 0;
+        }
         let values: Vec<Option<Sym>> = self
             .key
             .partition
             .iter()
             .map(|&a| counts.value(cluster, id, a))
             .collect();
-        let part = match self.part_of.get(&values) {
+        match self.part_of.get(&values) {
             Some(&p) => p,
             None => {
                 let p = self.parts.len() as u32;
@@ -218,12 +232,7 @@ impl Index {
                 self.part_of.insert(values, p);
                 p
             }
-        };
-        let key = self.order_key(cluster, id);
-        if self.slots.len() <= id.idx() {
-            self.slots.resize(id.idx() + 1, Slot { bucket: ABSENT, pos: 0 });
         }
-        self.put(id, part, key);
     }
 
     fn put(&mut self, id: InstanceId, part: u32, key: Key) {
