@@ -38,6 +38,24 @@ fn unpacked(p: u64) -> Key {
     ((p >> 32) as u32, p as u32)
 }
 
+/// Keys a search counts through rather than halves.
+const COUNTED: usize = 8;
+
+/// The position of the first key at or above `x` in sorted `keys`: halving down to
+/// [`COUNTED`] keys, then counting those below `x` (no chain of dependent loads for the
+/// last halvings; the count vectorises).
+fn lower_bound(keys: &[u64], x: u64) -> usize {
+    let (mut base, mut size) = (0, keys.len());
+    while size > COUNTED {
+        let half = size / 2;
+        if keys[base + half] < x {
+            base += half;
+        }
+        size -= half;
+    }
+    base + keys[base..base + size].iter().filter(|&&k| k < x).count()
+}
+
 /// The entries from a key upward, in key order.
 pub enum Range<'a> {
     /// Over the vectors.
@@ -75,7 +93,10 @@ impl KeySet {
     /// The bucket of `key`.
     pub fn get(&self, key: &Key) -> Option<u32> {
         match self {
-            KeySet::Few(k, b) => k.binary_search(&packed(*key)).ok().map(|i| b[i]),
+            KeySet::Few(k, b) => {
+                let (p, at) = (packed(*key), lower_bound(k, packed(*key)));
+                (k.get(at) == Some(&p)).then(|| b[at])
+            }
             KeySet::Many(m) => m.get(key).copied(),
         }
     }
@@ -93,7 +114,7 @@ impl KeySet {
     pub fn range_from(&self, from: Key) -> Range<'_> {
         match self {
             KeySet::Few(k, b) => {
-                let at = k.partition_point(|&p| p < packed(from));
+                let at = lower_bound(k, packed(from));
                 Range::Few(k[at..].iter().zip(&b[at..]))
             }
             KeySet::Many(m) => Range::Many(m.range(from..)),
@@ -110,7 +131,7 @@ impl KeySet {
         match self {
             KeySet::Few(keys, buckets) => {
                 let p = packed(key);
-                let at = keys.partition_point(|&k| k < p);
+                let at = lower_bound(keys, p);
                 debug_assert!(keys.get(at) != Some(&p), "key present");
                 keys.insert(at, p);
                 buckets.insert(at, b);
@@ -128,7 +149,8 @@ impl KeySet {
     pub fn remove(&mut self, key: &Key) {
         match self {
             KeySet::Few(keys, buckets) => {
-                let at = keys.binary_search(&packed(*key)).expect("key present");
+                let at = lower_bound(keys, packed(*key));
+                assert_eq!(keys.get(at), Some(&packed(*key)), "key present");
                 keys.remove(at);
                 buckets.remove(at);
             }
@@ -148,6 +170,16 @@ mod tests {
     use super::*;
     use crate::engine::RngStreams;
     use rand::RngExt;
+
+    #[test]
+    fn lower_bound_is_the_partition_point() {
+        for n in 0..80u64 {
+            let keys: Vec<u64> = (0..n).map(|i| 3 * i + 1).collect();
+            for x in 0..3 * n + 3 {
+                assert_eq!(lower_bound(&keys, x), keys.partition_point(|&k| k < x), "n {n}, x {x}");
+            }
+        }
+    }
 
     /// Random insertions and removals across both forms agree with a B-tree.
     #[test]
