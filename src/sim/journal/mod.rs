@@ -499,8 +499,6 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-impl Arns {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
