@@ -251,3 +251,42 @@ fn records_serialised_directly_are_the_bytes_of_their_json_values() {
         assert!(events.contains(member), "no {member} in:\n{events}");
     }
 }
+
+/// A task state change leaves out the members the task has no value for yet, as ECS's
+/// events do, and carries them once it has.
+#[test]
+fn task_state_changes_leave_out_members_without_a_value() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    let events = assert_events_match_their_values(&path, "default");
+    let details: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["detail-type"] == "ECS Task State Change")
+        .map(|v| v["detail"].clone())
+        .collect();
+    let by_status = |s: &'static str| details.iter().filter(move |d| d["lastStatus"] == s);
+    let (mut pending, mut stopped) = (0, 0);
+    for d in by_status("PENDING") {
+        pending += 1;
+        for absent in ["startedAt", "stoppedAt", "stopCode", "stoppedReason", "stoppingAt"] {
+            assert!(d.get(absent).is_none(), "PENDING event with {absent}: {d}");
+        }
+        assert!(d["createdAt"].is_string(), "{d}");
+    }
+    for d in by_status("STOPPED") {
+        stopped += 1;
+        for present in ["stoppedAt", "stopCode", "stoppedReason", "stoppingAt"] {
+            assert!(d[present].is_string(), "STOPPED event without {present}: {d}");
+        }
+    }
+    assert!(
+        pending > 10 && stopped > 10,
+        "{pending} PENDING, {stopped} STOPPED events"
+    );
+    for d in &details {
+        assert!(
+            d.as_object().unwrap().values().all(|v| !v.is_null()),
+            "a null member: {d}"
+        );
+    }
+}

@@ -36,6 +36,13 @@ impl<'a> Obj<'a> {
         string(self.key(key), v);
     }
 
+    /// A string, or nothing when there is none.
+    fn some(&mut self, key: &str, v: Option<&str>) {
+        if let Some(v) = v {
+            self.str(key, v);
+        }
+    }
+
     /// A string, or `null`.
     fn opt(&mut self, key: &str, v: Option<&str>) {
         match v {
@@ -100,21 +107,21 @@ impl Envelope<TaskDetail> {
 impl TaskDetail {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::new(out);
-        o.opt("availabilityZone", self.availability_zone.as_deref());
+        o.some("availabilityZone", self.availability_zone.as_deref());
         o.str("capacityProviderName", &self.capacity_provider_name);
         o.str("clusterArn", &self.cluster_arn);
-        o.opt("containerInstanceArn", self.container_instance_arn.as_deref());
-        o.opt("createdAt", self.created_at.as_deref());
+        o.some("containerInstanceArn", self.container_instance_arn.as_deref());
+        o.some("createdAt", self.created_at.as_deref());
         o.str("desiredStatus", self.desired_status);
         o.str("group", &self.group);
         o.str("lastStatus", self.last_status);
         o.str("launchType", self.launch_type);
-        o.opt("startedAt", self.started_at.as_deref());
+        o.some("startedAt", self.started_at.as_deref());
         o.str("startedBy", &self.started_by);
-        o.opt("stopCode", self.stop_code);
-        o.opt("stoppedAt", self.stopped_at.as_deref());
-        o.opt("stoppedReason", self.stopped_reason.as_deref());
-        o.opt("stoppingAt", self.stopping_at.as_deref());
+        o.some("stopCode", self.stop_code);
+        o.some("stoppedAt", self.stopped_at.as_deref());
+        o.some("stoppedReason", self.stopped_reason.as_deref());
+        o.some("stoppingAt", self.stopping_at.as_deref());
         o.str("taskArn", &self.task_arn);
         o.str("taskDefinitionArn", &self.task_definition_arn);
         o.num("version", self.version as u64);

@@ -472,24 +472,33 @@ pub struct Envelope<D> {
     pub(super) version: &'static str,
 }
 
-/// The detail of an "ECS Task State Change" event (members in sorted order, as above).
+/// The detail of an "ECS Task State Change" event (members in sorted order, as above;
+/// a member with no value is left out, as ECS leaves it out, rather than `null`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskDetail {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) availability_zone: Option<String>,
     pub(super) capacity_provider_name: String,
     pub(super) cluster_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) container_instance_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) created_at: Option<String>,
     pub(super) desired_status: &'static str,
     pub(super) group: String,
     pub(super) last_status: &'static str,
     pub(super) launch_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) started_at: Option<String>,
     pub(super) started_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) stop_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) stopped_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) stopped_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) stopping_at: Option<String>,
     pub(super) task_arn: String,
     pub(super) task_definition_arn: String,
