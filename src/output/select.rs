@@ -112,7 +112,7 @@ impl Outputs {
 
     /// The big files these outputs would write for a run of `tasks` task requests on
     /// up to `instances` instances, with their estimated sizes in bytes, largest first.
-    /// Per task, measured on workload W: events.jsonl about 4 KB (its CloudTrail call and
+    /// Per task, measured on workload W: events.jsonl about 3.9 KB (its CloudTrail call and
     /// EventBridge state changes), tasks.csv about 260 bytes; decisions.jsonl about
     /// 65 bytes per instance per decision (every instance is listed with its verdict).
     pub fn estimate(&self, tasks: f64, instances: u64) -> Vec<(&'static str, f64)> {
@@ -121,7 +121,7 @@ impl Outputs {
             files.push(("decisions.jsonl", tasks * 65.0 * instances as f64));
         }
         if self.events {
-            files.push(("events.jsonl", tasks * 4_000.0));
+            files.push(("events.jsonl", tasks * 3_900.0));
         }
         if self.tasks {
             files.push(("tasks.csv", tasks * 260.0));
