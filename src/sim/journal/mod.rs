@@ -448,9 +448,11 @@ impl Arns {
     pub fn container_instance(&self, cluster: &str, id: &str) -> String {
         self.arn(&["container-instance/", cluster, "/", id])
     }
-    /// A task-definition ARN (`family:revision`).
-    pub fn task_definition(&self, name: &str) -> String {
-        self.arn(&["task-definition/", name])
+    /// The ARN of revision `revision` of task-definition family `family`.
+    pub fn task_definition(&self, family: &str, revision: u32) -> String {
+        let mut digits = [0; 20];
+        let revision = crate::text::decimal(u64::from(revision), &mut digits);
+        self.arn(&["task-definition/", family, ":", revision])
     }
     /// A service ARN in cluster `cluster`.
     pub fn service(&self, cluster: &str, name: &str) -> String {
@@ -526,6 +528,10 @@ mod tests {
         assert_eq!(
             a.task("default", "abc"),
             "arn:aws:ecs:us-east-1:123456789012:task/default/abc"
+        );
+        assert_eq!(
+            a.task_definition("web", 12),
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/web:12"
         );
     }
 }

@@ -280,9 +280,8 @@ impl Sim<'_> {
     }
 
     fn task_definition_arn(&self, td: crate::ecs::registry::TaskDefId) -> String {
-        self.journal
-            .arns()
-            .task_definition(&self.control.registry().get(td).name())
+        let d = self.control.registry().get(td);
+        self.journal.arns().task_definition(&d.family, d.revision)
     }
 
     /// The ARN of a container instance.
