@@ -173,7 +173,7 @@ impl Sim<'_> {
                     done.push(i);
                 }
                 (Some(i), Some(s)) if s != InstanceStatus::Inactive => done.push(i),
-                (Some(i), _) => failures.push((self.container_instance_arn(i), "INACTIVE")),
+                (Some(i), _) => failures.push((self.container_instance_arn(i).string(), "INACTIVE")),
                 (None, _) => failures.push((r.clone(), "MISSING")),
             }
         }

@@ -34,7 +34,7 @@ use clients::Clients;
 use control::ControlPlane;
 use faults::Faults;
 use fleet::Fleet;
-use ids::{CallIdx, DeploymentIdx, Origin, ServiceId, TaskIdx, WorkloadId};
+use ids::{CallIdx, Origin, ServiceId, TaskIdx, WorkloadId};
 use journal::{Journal, Recorder};
 use metrics::Metrics;
 use metrics::samples::{Sample, ServiceSample};
@@ -230,8 +230,12 @@ impl Sim<'_> {
             if self.journal.takes_json() {
                 match &r {
                     journal::Record::TaskChange(t, notice) => {
-                        let e = self.task_change(*t, notice.as_ref(), self.now(), Some(engine_event));
-                        return self.journal.write_with(|out| e.write_json(out));
+                        // Rendered while the run's names are borrowed, then handed over.
+                        let id = self.journal.next_event_id();
+                        let mut json = self.journal.take_scratch();
+                        self.task_change(*t, notice.as_ref(), self.now(), id, Some(engine_event))
+                            .write_json(&mut json);
+                        return self.journal.write_rendered(json);
                     }
                     journal::Record::Call(c) => {
                         let e = self.trail(c, self.now(), Some(engine_event));
@@ -346,11 +350,6 @@ impl Sim<'_> {
             Origin::Workload(w) => format!("workload:{}", self.sc.workloads[w.0 as usize].name),
             Origin::Timeline(e) => format!("timeline[{}]", e.0),
         }
-    }
-
-    /// `startedBy` of a task: its service deployment, or the RunTask's `startedBy`.
-    fn started_by(&self, origin: Origin, deployment: DeploymentIdx) -> String {
-        rows::started_by(self, self.sc, origin, deployment).to_string()
     }
 
     fn sample_until(&mut self, t: SimTime) {

@@ -6,6 +6,7 @@
 //! writes), and the rare members that are JSON values or small structs go through serde.
 
 use super::render::{Elements, Envelope, RunTaskResponse, TaskDetail, Trail};
+use super::values::{Arn, Iso, Tail};
 use crate::text::push_decimal;
 
 /// One JSON object being written: members in the order they are added.
@@ -65,12 +66,17 @@ impl<'a> Obj<'a> {
     }
 }
 
+/// Whether JSON escapes a byte of `s` (a control character, `"` or `\\`).
+fn needs_escape(s: &str) -> bool {
+    crate::text::any_special(s.as_bytes(), b'"' + 1, Some(b'\\'), |&b| {
+        b < 0x20 || b == b'"' || b == b'\\'
+    })
+}
+
 /// A JSON string: copied between quotes when no byte needs escaping (a control
 /// character, `"` or `\`), else as serde_json escapes it.
 fn string(out: &mut Vec<u8>, s: &str) {
-    if !crate::text::any_special(s.as_bytes(), b'"' + 1, Some(b'\\'), |&b| {
-        b < 0x20 || b == b'"' || b == b'\\'
-    }) {
+    if !needs_escape(s) {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
@@ -79,7 +85,7 @@ fn string(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-impl Envelope<TaskDetail> {
+impl Envelope<TaskDetail<'_>, Arn<'_>> {
     /// Appends the event as one JSON object, members in serde_json's sorted order.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::new(out);
@@ -89,43 +95,62 @@ impl Envelope<TaskDetail> {
         if let Some(e) = self.ecsim_event {
             o.num("ecsimEvent", e);
         }
-        o.str("id", &self.id);
+        o.str("id", self.id.as_str());
         o.str("region", self.region);
         let [resource] = &self.resources;
         let out = o.key("resources");
         out.push(b'[');
-        string(out, resource);
+        arn(out, resource);
         out.push(b']');
         o.str("simTime", &self.sim_time);
         o.str("source", self.source);
-        o.str("time", &self.time);
+        o.str("time", self.time.as_str());
         o.str("version", self.version);
         o.end();
     }
 }
 
-impl TaskDetail {
+impl TaskDetail<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::new(out);
-        o.some("availabilityZone", self.availability_zone.as_deref());
-        o.str("capacityProviderName", &self.capacity_provider_name);
-        o.str("clusterArn", &self.cluster_arn);
-        o.some("containerInstanceArn", self.container_instance_arn.as_deref());
-        o.some("createdAt", self.created_at.as_deref());
+        o.some("availabilityZone", self.availability_zone);
+        o.str("capacityProviderName", self.capacity_provider_name);
+        arn(o.key("clusterArn"), &self.cluster_arn);
+        if let Some(a) = &self.container_instance_arn {
+            arn(o.key("containerInstanceArn"), a);
+        }
+        o.some("createdAt", iso(&self.created_at));
         o.str("desiredStatus", self.desired_status);
-        o.str("group", &self.group);
+        o.str("group", self.group);
         o.str("lastStatus", self.last_status);
         o.str("launchType", self.launch_type);
-        o.some("startedAt", self.started_at.as_deref());
-        o.str("startedBy", &self.started_by);
+        o.some("startedAt", iso(&self.started_at));
+        o.str("startedBy", self.started_by);
         o.some("stopCode", self.stop_code);
-        o.some("stoppedAt", self.stopped_at.as_deref());
+        o.some("stoppedAt", iso(&self.stopped_at));
         o.some("stoppedReason", self.stopped_reason.as_deref());
-        o.some("stoppingAt", self.stopping_at.as_deref());
-        o.str("taskArn", &self.task_arn);
-        o.str("taskDefinitionArn", &self.task_definition_arn);
+        o.some("stoppingAt", iso(&self.stopping_at));
+        arn(o.key("taskArn"), &self.task_arn);
+        arn(o.key("taskDefinitionArn"), &self.task_definition_arn);
         o.num("version", self.version as u64);
         o.end();
+    }
+}
+
+fn iso(t: &Option<Iso>) -> Option<&str> {
+    t.as_ref().map(Iso::as_str)
+}
+
+/// An ARN as a JSON string: written in place between quotes unless a name in it holds
+/// a byte JSON escapes (names are checked when a run is loaded, so this is for safety).
+fn arn(out: &mut Vec<u8>, a: &Arn<'_>) {
+    let names_plain = !needs_escape(a.name) && !matches!(a.tail, Tail::Name(n) if needs_escape(n));
+    if names_plain {
+        out.push(b'"');
+        a.write(out);
+        out.push(b'"');
+    } else {
+        string(out, &a.string());
     }
 }
 

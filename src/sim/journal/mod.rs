@@ -6,6 +6,7 @@
 
 mod json;
 pub mod render;
+pub mod values;
 
 use crate::ecs::cluster::{ClusterId, InstanceId};
 use crate::ecs::failure::Failure;
@@ -15,6 +16,7 @@ use crate::scenario::schema::FaultType;
 use crate::sim::ids::{DeploymentIdx, ServiceId, TaskIdx};
 use crate::sim::task::{Reason, StopCode};
 use serde_json::{Value, json};
+use values::Iso;
 
 /// The region every ARN and price refers to.
 pub const REGION: &str = "us-east-1";
@@ -327,6 +329,7 @@ pub struct Journal<'a> {
     arns: Arns,
     event_ids: u64,
     rows: crate::sim::rows::RowStream,
+    scratch: Vec<u8>,
 }
 
 impl<'a> Journal<'a> {
@@ -337,6 +340,7 @@ impl<'a> Journal<'a> {
             arns: Arns { start_unix_ms },
             event_ids: 0,
             rows: Default::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -366,9 +370,9 @@ impl<'a> Journal<'a> {
     }
 
     /// The next EventBridge event id.
-    pub fn next_event_id(&mut self) -> String {
+    pub fn next_event_id(&mut self) -> crate::ecs::ids::HexId {
         self.event_ids += 1;
-        crate::ecs::ids::hex_id(0xE7, self.event_ids)
+        crate::ecs::ids::HexId::new(0xE7, self.event_ids)
     }
 
     /// No record was written yet.
@@ -395,6 +399,20 @@ impl<'a> Journal<'a> {
             .event_json(&mut |out| (write.take().expect("a record is written once"))(out));
     }
 
+    /// An empty buffer to render a record into while the run's state is borrowed; hand
+    /// it back through [`write_rendered`](Self::write_rendered).
+    pub fn take_scratch(&mut self) -> Vec<u8> {
+        let mut b = std::mem::take(&mut self.scratch);
+        b.clear();
+        b
+    }
+
+    /// Writes the record rendered into `scratch` (one JSON object), keeping the buffer.
+    pub fn write_rendered(&mut self, scratch: Vec<u8>) {
+        self.write_with(|out| out.extend_from_slice(&scratch));
+        self.scratch = scratch;
+    }
+
     /// Writes a decision record.
     pub fn decision(&mut self, v: Value) {
         self.rec.decision(v);
@@ -417,7 +435,7 @@ impl<'a> Journal<'a> {
     }
 }
 
-/// Builds ARNs and timestamps for one run.
+/// Builds timestamps for one run (ARNs: [`values::Arn`]).
 #[derive(Clone, Debug)]
 pub struct Arns {
     /// Wall-clock start, Unix ms.
@@ -425,51 +443,22 @@ pub struct Arns {
 }
 
 impl Arns {
-    /// `arn:aws:ecs:<region>:<account>:` then `parts` joined, built in one string (a
-    /// big run makes a few ARNs per task).
-    fn arn(&self, parts: &[&str]) -> String {
-        const PREFIX: [&str; 5] = ["arn:aws:ecs:", REGION, ":", ACCOUNT, ":"];
-        let len = PREFIX.iter().chain(parts).map(|p| p.len()).sum();
-        let mut s = String::with_capacity(len);
-        for p in PREFIX.iter().chain(parts) {
-            s.push_str(p);
-        }
-        s
-    }
-    /// The ARN of cluster `cluster`.
-    pub fn cluster(&self, cluster: &str) -> String {
-        self.arn(&["cluster/", cluster])
-    }
-    /// A task ARN in cluster `cluster`.
-    pub fn task(&self, cluster: &str, id: &str) -> String {
-        self.arn(&["task/", cluster, "/", id])
-    }
-    /// A container-instance ARN in cluster `cluster`.
-    pub fn container_instance(&self, cluster: &str, id: &str) -> String {
-        self.arn(&["container-instance/", cluster, "/", id])
-    }
-    /// The ARN of revision `revision` of task-definition family `family`.
-    pub fn task_definition(&self, family: &str, revision: u32) -> String {
-        let mut digits = [0; 20];
-        let revision = crate::text::decimal(u64::from(revision), &mut digits);
-        self.arn(&["task-definition/", family, ":", revision])
-    }
-    /// A service ARN in cluster `cluster`.
-    pub fn service(&self, cluster: &str, name: &str) -> String {
-        self.arn(&["service/", cluster, "/", name])
-    }
     /// ISO 8601 wall-clock time of simulated time `t`, millisecond precision
-    /// (`2026-01-01T00:00:01.500Z`). Written digit by digit: a big run formats a few
-    /// of these per task.
+    /// (`2026-01-01T00:00:01.500Z`).
     pub fn iso(&self, t: SimTime) -> String {
+        self.iso_of(t).as_str().to_string()
+    }
+    /// [`iso`](Self::iso) without a string: written digit by digit on the stack, a big
+    /// run makes a few of these per task.
+    pub fn iso_of(&self, t: SimTime) -> Iso {
         let ms = self.start_unix_ms + t.millis() as i64;
         let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
         let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
         let (y, m, d) = civil_from_days(days);
-        if !(0..=9999).contains(&y) {
-            return String::new();
-        }
         let mut s = *b"0000-00-00T00:00:00.000Z";
+        if !(0..=9999).contains(&y) {
+            return Iso { digits: s, empty: true };
+        }
         let mut digits = |at: usize, mut n: i64, width: usize| {
             for d in s[at..at + width].iter_mut().rev() {
                 *d = b'0' + (n % 10) as u8;
@@ -483,7 +472,10 @@ impl Arns {
         digits(14, day_secs / 60 % 60, 2);
         digits(17, day_secs % 60, 2);
         digits(20, milli, 3);
-        String::from_utf8(s.to_vec()).expect("digits are ASCII")
+        Iso {
+            digits: s,
+            empty: false,
+        }
     }
 }
 
@@ -525,13 +517,5 @@ mod tests {
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             assert_eq!(at.iso(t), want, "{ms}");
         }
-        assert_eq!(
-            a.task("default", "abc"),
-            "arn:aws:ecs:us-east-1:123456789012:task/default/abc"
-        );
-        assert_eq!(
-            a.task_definition("web", 12),
-            "arn:aws:ecs:us-east-1:123456789012:task-definition/web:12"
-        );
     }
 }

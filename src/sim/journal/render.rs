@@ -2,14 +2,15 @@
 //! `requestParameters` and `responseElements`) and EventBridge events, in the shapes
 //! AWS documents, from the run's state at the moment a record is made.
 
+use super::values::{Arn, Iso};
 use super::{ACCOUNT, ActionDetail, Call, REGION, Record, Response};
 use crate::ecs::cluster::{DEFAULT_RESERVED_PORTS, InstanceId, InstanceSpec};
+use crate::ecs::ids::HexId;
 use crate::ecs::provider::Pool;
 use crate::engine::SimTime;
 use crate::sim::Sim;
 use crate::sim::ids::{ServiceId, TaskIdx};
 use crate::sim::task::TaskStatus;
-use crate::sim::tasks::task_hex_id;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -20,7 +21,8 @@ impl Sim<'_> {
         match r {
             Record::Call(c) => self.render_call(c, now),
             Record::TaskChange(t, notice) => {
-                let e = self.task_change(*t, notice.as_ref(), now, None);
+                let id = self.journal.next_event_id();
+                let e = self.task_change(*t, notice.as_ref(), now, id, None);
                 serde_json::to_value(e).expect("an event renders as JSON")
             }
             Record::InstanceChange(id, reason) => {
@@ -28,7 +30,7 @@ impl Sim<'_> {
                 if let Some(r) = reason {
                     detail["statusReason"] = json!(r);
                 }
-                let arn = self.container_instance_arn(*id);
+                let arn = self.container_instance_arn(*id).string();
                 self.state_change(now, "ECS Container Instance State Change", &arn, detail)
             }
             Record::ServiceAction(s, severity, name, extra) => {
@@ -50,7 +52,7 @@ impl Sim<'_> {
                         detail["availabilityZones"] = json!({"from": from, "to": to});
                     }
                 }
-                let resource = self.service_arn(*s);
+                let resource = self.service_arn(*s).string();
                 self.state_change(now, "ECS Service Action", &resource, detail)
             }
             Record::DeploymentChange(s, d, severity, name, reason) => {
@@ -64,12 +66,12 @@ impl Sim<'_> {
                     "updatedAt": self.journal.arns().iso(now),
                     "reason": reason,
                 });
-                let resource = self.service_arn(*s);
+                let resource = self.service_arn(*s).string();
                 self.state_change(now, "ECS Deployment State Change", &resource, detail)
             }
             Record::AlarmChange(a) => {
                 let eid = self.journal.next_event_id();
-                a.event(eid, &self.journal.arns().iso(now), now)
+                a.event(eid.to_string(), &self.journal.arns().iso(now), now)
             }
             Record::SpotWarning(id) => {
                 let eid = self.journal.next_event_id();
@@ -212,7 +214,7 @@ impl Sim<'_> {
             failures: failures
                 .iter()
                 .map(|(reason, closest)| FailureEntry {
-                    arn: closest.map(|i| self.container_instance_arn(i)),
+                    arn: closest.map(|i| self.container_instance_arn(i).string()),
                     reason: reason.as_str(),
                 })
                 .collect(),
@@ -221,76 +223,50 @@ impl Sim<'_> {
     }
 
     fn state_change(&mut self, t: SimTime, detail_type: &'static str, resource: &str, detail: Value) -> Value {
-        let e = self.envelope(t, detail_type, resource.to_string(), detail, None);
+        let id = self.journal.next_event_id();
+        let e = self.envelope(t, id, detail_type, resource, detail, None);
         serde_json::to_value(e).expect("an event renders as JSON")
     }
 
     /// An EventBridge event from `aws.ecs` around `detail`; `ecsim_event` is set when the
     /// event is serialised directly (else the journal adds it).
-    fn envelope<D>(
-        &mut self,
+    fn envelope<D, R>(
+        &self,
         t: SimTime,
+        id: HexId,
         detail_type: &'static str,
-        resource: String,
+        resource: R,
         detail: D,
         ecsim_event: Option<u64>,
-    ) -> Envelope<D> {
+    ) -> Envelope<D, R> {
         Envelope {
             account: ACCOUNT,
             detail,
             detail_type,
             ecsim_event,
-            id: self.journal.next_event_id(),
+            id,
             region: REGION,
             resources: [resource],
             sim_time: t.secs_string(),
             source: "aws.ecs",
-            time: self.journal.arns().iso(t),
+            time: self.journal.arns().iso_of(t),
             version: "0",
         }
     }
 
-    /// An "ECS Task State Change" event of task `t` at `now` (see [`TaskDetail`]).
-    pub(in crate::sim) fn task_change(
-        &mut self,
+    /// An "ECS Task State Change" event `id` of task `t` at `now` (see [`TaskDetail`]),
+    /// borrowing the run's names.
+    pub(in crate::sim) fn task_change<'a>(
+        &'a self,
         t: TaskIdx,
-        notice: Option<&(crate::sim::task::StopCode, crate::sim::task::Reason)>,
+        notice: Option<&'a (crate::sim::task::StopCode, crate::sim::task::Reason)>,
         now: SimTime,
+        id: HexId,
         ecsim_event: Option<u64>,
-    ) -> Envelope<TaskDetail> {
+    ) -> Envelope<TaskDetail<'a>, Arn<'a>> {
         let detail = self.task_detail(t, notice);
-        let resource = detail.task_arn.clone();
-        self.envelope(now, "ECS Task State Change", resource, detail, ecsim_event)
-    }
-
-    fn cluster_arn(&self, c: crate::ecs::cluster::ClusterId) -> String {
-        self.journal.arns().cluster(self.control.cluster_name(c))
-    }
-
-    fn service_arn(&self, s: ServiceId) -> String {
-        let svc = self.services.get(s);
-        self.journal
-            .arns()
-            .service(self.control.cluster_name(svc.cluster), &svc.name)
-    }
-
-    fn task_arn(&self, t: TaskIdx) -> String {
-        let cluster = self.control.cluster_name(self.tasks.get(t).cluster);
-        self.journal.arns().task(cluster, task_hex_id(t).as_str())
-    }
-
-    fn task_definition_arn(&self, td: crate::ecs::registry::TaskDefId) -> String {
-        let d = self.control.registry().get(td);
-        self.journal.arns().task_definition(&d.family, d.revision)
-    }
-
-    /// The ARN of a container instance.
-    pub(in crate::sim) fn container_instance_arn(&self, i: InstanceId) -> String {
-        let inst = self.fleet.cluster().instance(i);
-        self.journal.arns().container_instance(
-            self.control.cluster_name(inst.spec.ecs_cluster),
-            inst.container_instance_hex_id().as_str(),
-        )
+        let resource = detail.task_arn;
+        self.envelope(now, id, "ECS Task State Change", resource, detail, ecsim_event)
     }
 
     /// The capacity provider of a pool, as ECS names it in task events (empty for none).
@@ -303,27 +279,27 @@ impl Sim<'_> {
         let task = self.tasks.get(t);
         TaskSummary {
             capacity_provider_name: self.provider_name(task.pool).to_string(),
-            container_instance_arn: task.instance.map(|i| self.container_instance_arn(i)),
+            container_instance_arn: task.instance.map(|i| self.container_instance_arn(i).string()),
             group: self.fleet.cluster().group_name(task.group).to_string(),
             last_status: task.status.as_str(),
             launch_type: task.pool.launch_type(),
-            task_arn: self.task_arn(t),
-            task_definition_arn: self.task_definition_arn(task.taskdef),
+            task_arn: self.task_arn(t).string(),
+            task_definition_arn: self.task_definition_arn(task.taskdef).string(),
         }
     }
 
-    fn task_detail(
-        &self,
+    fn task_detail<'a>(
+        &'a self,
         t: TaskIdx,
-        notice: Option<&(crate::sim::task::StopCode, crate::sim::task::Reason)>,
-    ) -> TaskDetail {
+        notice: Option<&'a (crate::sim::task::StopCode, crate::sim::task::Reason)>,
+    ) -> TaskDetail<'a> {
         let task = self.tasks.get(t);
         let cluster = self.fleet.cluster();
         let inst = task.instance.map(|i| cluster.instance(i));
-        let time = |x: Option<SimTime>| x.map(|x| self.journal.arns().iso(x));
+        let time = |x: Option<SimTime>| x.map(|x| self.journal.arns().iso_of(x));
         let zone = inst
-            .map(|i| i.spec.availability_zone.clone())
-            .or_else(|| task.zone.map(|z| cluster.symbols.resolve(z).to_string()));
+            .map(|i| i.spec.availability_zone.as_str())
+            .or_else(|| task.zone.map(|z| cluster.symbols.resolve(z)));
         let desired = match task.status {
             TaskStatus::Stopped | TaskStatus::Stopping => "STOPPED",
             _ => "RUNNING",
@@ -334,19 +310,19 @@ impl Sim<'_> {
         };
         TaskDetail {
             availability_zone: zone,
-            capacity_provider_name: self.provider_name(task.pool).to_string(),
+            capacity_provider_name: self.provider_name(task.pool),
             cluster_arn: self.cluster_arn(task.cluster),
             container_instance_arn: task.instance.map(|i| self.container_instance_arn(i)),
             created_at: time(Some(task.created_at)),
             desired_status: desired,
-            group: cluster.group_name(task.group).to_string(),
+            group: cluster.group_name(task.group),
             last_status: task.status.as_str(),
             launch_type: task.pool.launch_type(),
             started_at: time(task.started_at.get()),
-            started_by: self.started_by(task.origin, task.deployment),
+            started_by: crate::sim::rows::started_by(self, self.sc, task.origin, task.deployment),
             stop_code: stop_code.map(|c| c.as_str()),
             stopped_at: time(task.stopped_at.get()),
-            stopped_reason: reason.map(|r| r.text().into_owned()),
+            stopped_reason: reason.map(|r| r.text()),
             stopping_at: time(task.stopping_at.get()),
             task_arn: self.task_arn(t),
             task_definition_arn: self.task_definition_arn(task.taskdef),
@@ -454,20 +430,20 @@ pub fn registration_body(spec: &InstanceSpec, user_data: &str, cluster: &str) ->
 /// An EventBridge event, its members in the order serde_json sorts a map's keys, so that
 /// serialising it directly gives the bytes its `Value` gives.
 #[derive(Serialize)]
-pub struct Envelope<D> {
+pub struct Envelope<D, R = String> {
     pub(super) account: &'static str,
     pub(super) detail: D,
     #[serde(rename = "detail-type")]
     pub(super) detail_type: &'static str,
     #[serde(rename = "ecsimEvent", skip_serializing_if = "Option::is_none")]
     pub(super) ecsim_event: Option<u64>,
-    pub(super) id: String,
+    pub(super) id: HexId,
     pub(super) region: &'static str,
-    pub(super) resources: [String; 1],
+    pub(super) resources: [R; 1],
     #[serde(rename = "simTime")]
     pub(super) sim_time: String,
     pub(super) source: &'static str,
-    pub(super) time: String,
+    pub(super) time: Iso,
     pub(super) version: &'static str,
 }
 
@@ -475,32 +451,32 @@ pub struct Envelope<D> {
 /// a member with no value is left out, as ECS leaves it out, rather than `null`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TaskDetail {
+pub struct TaskDetail<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) availability_zone: Option<String>,
-    pub(super) capacity_provider_name: String,
-    pub(super) cluster_arn: String,
+    pub(super) availability_zone: Option<&'a str>,
+    pub(super) capacity_provider_name: &'a str,
+    pub(super) cluster_arn: Arn<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) container_instance_arn: Option<String>,
+    pub(super) container_instance_arn: Option<Arn<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) created_at: Option<String>,
+    pub(super) created_at: Option<Iso>,
     pub(super) desired_status: &'static str,
-    pub(super) group: String,
+    pub(super) group: &'a str,
     pub(super) last_status: &'static str,
     pub(super) launch_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) started_at: Option<String>,
-    pub(super) started_by: String,
+    pub(super) started_at: Option<Iso>,
+    pub(super) started_by: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) stop_code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) stopped_at: Option<String>,
+    pub(super) stopped_at: Option<Iso>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) stopped_reason: Option<String>,
+    pub(super) stopped_reason: Option<std::borrow::Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) stopping_at: Option<String>,
-    pub(super) task_arn: String,
-    pub(super) task_definition_arn: String,
+    pub(super) stopping_at: Option<Iso>,
+    pub(super) task_arn: Arn<'a>,
+    pub(super) task_definition_arn: Arn<'a>,
     pub(super) version: u32,
 }
 
