@@ -137,6 +137,7 @@ impl TaskDetail<'_> {
     }
 }
 
+/// An optional time's text.
 fn iso(t: &Option<Iso>) -> Option<&str> {
     t.as_ref().map(Iso::as_str)
 }
