@@ -6,7 +6,7 @@
 //! writes), and the rare members that are JSON values or small structs go through serde.
 
 use super::render::{Elements, Envelope, RunTaskResponse, TaskDetail, Trail};
-use super::values::{Arn, Iso, Tail};
+use super::values::{Arn, Iso, Secs, Tail};
 use crate::text::push_decimal;
 
 /// One JSON object being written: members in the order they are added.
@@ -50,6 +50,14 @@ impl<'a> Obj<'a> {
             Some(v) => self.str(key, v),
             None => self.key(key).extend_from_slice(b"null"),
         }
+    }
+
+    /// Seconds with three decimals, as a string.
+    fn secs(&mut self, key: &str, t: Secs) {
+        let out = self.key(key);
+        out.push(b'"');
+        crate::text::push_secs(out, t.0.millis());
+        out.push(b'"');
     }
 
     fn num(&mut self, key: &str, n: u64) {
@@ -102,7 +110,7 @@ impl Envelope<TaskDetail<'_>, Arn<'_>> {
         out.push(b'[');
         arn(out, resource);
         out.push(b']');
-        o.str("simTime", &self.sim_time);
+        o.secs("simTime", self.sim_time);
         o.str("source", self.source);
         o.str("time", self.time.as_str());
         o.str("version", self.version);
@@ -189,7 +197,7 @@ impl Trail<'_> {
             Elements::RunTask(r) => r.write_json(o.key("responseElements")),
             Elements::Value(v) => o.serde("responseElements", v),
         }
-        o.str("simTime", &self.sim_time);
+        o.secs("simTime", self.sim_time);
         if let Some(a) = self.user_agent {
             o.str("userAgent", a);
         }

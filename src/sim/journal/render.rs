@@ -2,7 +2,7 @@
 //! `requestParameters` and `responseElements`) and EventBridge events, in the shapes
 //! AWS documents, from the run's state at the moment a record is made.
 
-use super::values::{Arn, Iso};
+use super::values::{Arn, Iso, Secs};
 use super::{ACCOUNT, ActionDetail, Call, REGION, Record, Response};
 use crate::ecs::cluster::{DEFAULT_RESERVED_PORTS, InstanceId, InstanceSpec};
 use crate::ecs::ids::HexId;
@@ -136,7 +136,7 @@ impl Sim<'_> {
             recipient_account_id: ACCOUNT,
             request_parameters: &c.request,
             response_elements: response,
-            sim_time: now.secs_string(),
+            sim_time: Secs(now),
             user_agent: c.user_agent.as_deref(),
             user_identity: c.invoked_by.map(|by| UserIdentity {
                 account_id: ACCOUNT,
@@ -247,7 +247,7 @@ impl Sim<'_> {
             id,
             region: REGION,
             resources: [resource],
-            sim_time: t.secs_string(),
+            sim_time: Secs(t),
             source: "aws.ecs",
             time: self.journal.arns().iso_of(t),
             version: "0",
@@ -441,7 +441,7 @@ pub struct Envelope<D, R = String> {
     pub(super) region: &'static str,
     pub(super) resources: [R; 1],
     #[serde(rename = "simTime")]
-    pub(super) sim_time: String,
+    pub(super) sim_time: Secs,
     pub(super) source: &'static str,
     pub(super) time: Iso,
     pub(super) version: &'static str,
@@ -505,7 +505,7 @@ pub struct Trail<'c> {
     pub(super) recipient_account_id: &'static str,
     pub(super) request_parameters: &'c Value,
     pub(super) response_elements: Elements<'c>,
-    pub(super) sim_time: String,
+    pub(super) sim_time: Secs,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) user_agent: Option<&'c str>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -145,6 +145,16 @@ impl Serialize for Iso {
     }
 }
 
+/// A simulated time as seconds with three decimals (`12.345`), written when serialised.
+#[derive(Copy, Clone, Debug)]
+pub struct Secs(pub crate::engine::SimTime);
+
+impl Serialize for Secs {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.secs_string())
+    }
+}
+
 impl Serialize for HexId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
