@@ -188,7 +188,7 @@ impl Trail<'_> {
         }
         o.str("eventName", self.event_name);
         o.str("eventSource", self.event_source);
-        o.str("eventTime", &self.event_time);
+        o.str("eventTime", self.event_time.as_str());
         o.str("eventType", self.event_type);
         o.str("eventVersion", self.event_version);
         o.str("recipientAccountId", self.recipient_account_id);

@@ -116,7 +116,7 @@ impl Sim<'_> {
         Trail {
             aws_region: REGION,
             ecsim_client: c.client.as_ref().map(|f| ClientRecord {
-                arrived_at: f.arrived_at.secs_string(),
+                arrived_at: Secs(f.arrived_at),
                 attempt: f.attempt,
                 request: &f.request,
                 retries: f.retries,
@@ -130,7 +130,7 @@ impl Sim<'_> {
             error_message,
             event_name: c.api,
             event_source: c.event_source,
-            event_time: self.journal.arns().iso(now),
+            event_time: self.journal.arns().iso_of(now),
             event_type: "AwsApiCall",
             event_version: "1.08",
             recipient_account_id: ACCOUNT,
@@ -499,7 +499,7 @@ pub struct Trail<'c> {
     pub(super) error_message: Option<&'c str>,
     pub(super) event_name: &'static str,
     pub(super) event_source: &'static str,
-    pub(super) event_time: String,
+    pub(super) event_time: Iso,
     pub(super) event_type: &'static str,
     pub(super) event_version: &'static str,
     pub(super) recipient_account_id: &'static str,
@@ -527,7 +527,7 @@ pub(super) struct UserIdentity {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ClientRecord<'c> {
-    pub(super) arrived_at: String,
+    pub(super) arrived_at: Secs,
     pub(super) attempt: u32,
     pub(super) request: &'c str,
     pub(super) retries: bool,
