@@ -37,6 +37,18 @@ impl<'a> Obj<'a> {
         string(self.key(key), v);
     }
 
+    /// A string ecsim itself spells (a constant, an id, a time): nothing to escape.
+    fn lit(&mut self, key: &str, v: &[u8]) {
+        debug_assert!(
+            !needs_escape(std::str::from_utf8(v).unwrap_or("\\")),
+            "a literal JSON string"
+        );
+        let out = self.key(key);
+        out.push(b'"');
+        out.extend_from_slice(v);
+        out.push(b'"');
+    }
+
     /// A string, or nothing when there is none.
     fn some(&mut self, key: &str, v: Option<&str>) {
         if let Some(v) = v {
@@ -97,23 +109,23 @@ impl Envelope<TaskDetail<'_>, Arn<'_>> {
     /// Appends the event as one JSON object, members in serde_json's sorted order.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::new(out);
-        o.str("account", self.account);
+        o.lit("account", self.account.as_bytes());
         self.detail.write_json(o.key("detail"));
-        o.str("detail-type", self.detail_type);
+        o.lit("detail-type", self.detail_type.as_bytes());
         if let Some(e) = self.ecsim_event {
             o.num("ecsimEvent", e);
         }
-        o.str("id", self.id.as_str());
-        o.str("region", self.region);
+        o.lit("id", self.id.as_bytes());
+        o.lit("region", self.region.as_bytes());
         let [resource] = &self.resources;
         let out = o.key("resources");
         out.push(b'[');
         arn(out, resource);
         out.push(b']');
         o.secs("simTime", self.sim_time);
-        o.str("source", self.source);
-        o.str("time", self.time.as_str());
-        o.str("version", self.version);
+        o.lit("source", self.source.as_bytes());
+        o.lit("time", self.time.as_bytes());
+        o.lit("version", self.version.as_bytes());
         o.end();
     }
 }
@@ -128,10 +140,10 @@ impl TaskDetail<'_> {
             arn(o.key("containerInstanceArn"), a);
         }
         o.some("createdAt", iso(&self.created_at));
-        o.str("desiredStatus", self.desired_status);
+        o.lit("desiredStatus", self.desired_status.as_bytes());
         o.str("group", self.group);
-        o.str("lastStatus", self.last_status);
-        o.str("launchType", self.launch_type);
+        o.lit("lastStatus", self.last_status.as_bytes());
+        o.lit("launchType", self.launch_type.as_bytes());
         o.some("startedAt", iso(&self.started_at));
         o.str("startedBy", self.started_by);
         o.some("stopCode", self.stop_code);
@@ -167,7 +179,7 @@ impl Trail<'_> {
     /// Appends the record as one JSON object, members in serde_json's sorted order.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::new(out);
-        o.str("awsRegion", self.aws_region);
+        o.lit("awsRegion", self.aws_region.as_bytes());
         if let Some(c) = &self.ecsim_client {
             o.serde("ecsimClient", c);
         }
@@ -186,12 +198,12 @@ impl Trail<'_> {
         if let Some(m) = self.error_message {
             o.str("errorMessage", m);
         }
-        o.str("eventName", self.event_name);
-        o.str("eventSource", self.event_source);
-        o.str("eventTime", self.event_time.as_str());
-        o.str("eventType", self.event_type);
-        o.str("eventVersion", self.event_version);
-        o.str("recipientAccountId", self.recipient_account_id);
+        o.lit("eventName", self.event_name.as_bytes());
+        o.lit("eventSource", self.event_source.as_bytes());
+        o.lit("eventTime", self.event_time.as_bytes());
+        o.lit("eventType", self.event_type.as_bytes());
+        o.lit("eventVersion", self.event_version.as_bytes());
+        o.lit("recipientAccountId", self.recipient_account_id.as_bytes());
         o.serde("requestParameters", self.request_parameters);
         match &self.response_elements {
             Elements::RunTask(r) => r.write_json(o.key("responseElements")),
@@ -213,14 +225,14 @@ impl RunTaskResponse {
         let mut o = Obj::new(out);
         objects(o.key("failures"), &self.failures, |e, f| {
             e.opt("arn", f.arn.as_deref());
-            e.str("reason", f.reason);
+            e.lit("reason", f.reason.as_bytes());
         });
         objects(o.key("tasks"), &self.tasks, |e, t| {
             e.str("capacityProviderName", &t.capacity_provider_name);
             e.opt("containerInstanceArn", t.container_instance_arn.as_deref());
             e.str("group", &t.group);
-            e.str("lastStatus", t.last_status);
-            e.str("launchType", t.launch_type);
+            e.lit("lastStatus", t.last_status.as_bytes());
+            e.lit("launchType", t.launch_type.as_bytes());
             e.str("taskArn", &t.task_arn);
             e.str("taskDefinitionArn", &t.task_definition_arn);
         });

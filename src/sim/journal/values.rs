@@ -44,7 +44,7 @@ impl Arn<'_> {
             Tail::None => {}
             Tail::Id(id) => {
                 out.push(b'/');
-                out.extend_from_slice(id.as_str().as_bytes());
+                out.extend_from_slice(id.as_bytes());
             }
             Tail::Name(n) => {
                 out.push(b'/');
@@ -134,8 +134,12 @@ pub struct Iso {
 impl Iso {
     /// The text.
     pub fn as_str(&self) -> &str {
-        let s = if self.empty { &[][..] } else { &self.digits[..] };
-        std::str::from_utf8(s).expect("ISO times are ASCII")
+        std::str::from_utf8(self.as_bytes()).expect("ISO times are ASCII")
+    }
+
+    /// The text's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        if self.empty { &[] } else { &self.digits }
     }
 }
 
