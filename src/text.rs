@@ -3,12 +3,8 @@
 //! and a fast test for the bytes a CSV cell or JSON string must quote or escape.
 
 /// Appends `n` in decimal.
-pub fn push_decimal(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(decimal(n, &mut [0; 20]).as_bytes());
-}
-
-/// `n` in decimal, written into the end of `digits`.
-pub fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
+pub fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -18,7 +14,7 @@ pub fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
             break;
         }
     }
-    std::str::from_utf8(&digits[at..]).expect("ASCII digits")
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// Appends `ms` milliseconds as seconds with three decimals (`12.345`).

@@ -39,10 +39,7 @@ impl<'a> Obj<'a> {
 
     /// A string ecsim itself spells (a constant, an id, a time): nothing to escape.
     fn lit(&mut self, key: &str, v: &[u8]) {
-        debug_assert!(
-            !needs_escape(std::str::from_utf8(v).unwrap_or("\\")),
-            "a literal JSON string"
-        );
+        debug_assert!(v.is_ascii() && !needs_escape(v), "a literal JSON string");
         let out = self.key(key);
         out.push(b'"');
         out.extend_from_slice(v);
@@ -87,16 +84,14 @@ impl<'a> Obj<'a> {
 }
 
 /// Whether JSON escapes a byte of `s` (a control character, `"` or `\\`).
-fn needs_escape(s: &str) -> bool {
-    crate::text::any_special(s.as_bytes(), b'"' + 1, Some(b'\\'), |&b| {
-        b < 0x20 || b == b'"' || b == b'\\'
-    })
+fn needs_escape(s: &[u8]) -> bool {
+    crate::text::any_special(s, b'"' + 1, Some(b'\\'), |&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// A JSON string: copied between quotes when no byte needs escaping (a control
 /// character, `"` or `\`), else as serde_json escapes it.
 fn string(out: &mut Vec<u8>, s: &str) {
-    if !needs_escape(s) {
+    if !needs_escape(s.as_bytes()) {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
@@ -165,7 +160,8 @@ fn iso(t: &Option<Iso>) -> Option<&str> {
 /// An ARN as a JSON string: written in place between quotes unless a name in it holds
 /// a byte JSON escapes (names are checked when a run is loaded, so this is for safety).
 fn arn(out: &mut Vec<u8>, a: &Arn<'_>) {
-    let names_plain = !needs_escape(a.name) && !matches!(a.tail, Tail::Name(n) if needs_escape(n));
+    let names_plain =
+        !needs_escape(a.name.as_bytes()) && !matches!(a.tail, Tail::Name(n) if needs_escape(n.as_bytes()));
     if names_plain {
         out.push(b'"');
         a.write(out);

@@ -326,7 +326,7 @@ pub enum Record {
 /// Where records go, and what stamps them.
 pub struct Journal<'a> {
     rec: &'a mut dyn Recorder,
-    arns: Arns,
+    clock: WallClock,
     event_ids: u64,
     rows: crate::sim::rows::RowStream,
     scratch: Vec<u8>,
@@ -337,7 +337,7 @@ impl<'a> Journal<'a> {
     pub fn new(rec: &'a mut dyn Recorder, start_unix_ms: i64) -> Self {
         Journal {
             rec,
-            arns: Arns { start_unix_ms },
+            clock: WallClock { start_unix_ms },
             event_ids: 0,
             rows: Default::default(),
             scratch: Vec::new(),
@@ -364,9 +364,9 @@ impl<'a> Journal<'a> {
         self.rec.wants_decision_for(task_id)
     }
 
-    /// ARNs and times.
-    pub fn arns(&self) -> &Arns {
-        &self.arns
+    /// Wall-clock times of simulated times.
+    pub fn clock(&self) -> &WallClock {
+        &self.clock
     }
 
     /// The next EventBridge event id.
@@ -435,14 +435,14 @@ impl<'a> Journal<'a> {
     }
 }
 
-/// Builds timestamps for one run (ARNs: [`values::Arn`]).
+/// Wall-clock timestamps of one run's simulated times (its ARNs: [`values::Arn`]).
 #[derive(Clone, Debug)]
-pub struct Arns {
+pub struct WallClock {
     /// Wall-clock start, Unix ms.
     pub start_unix_ms: i64,
 }
 
-impl Arns {
+impl WallClock {
     /// ISO 8601 wall-clock time of simulated time `t`, millisecond precision
     /// (`2026-01-01T00:00:01.500Z`).
     pub fn iso(&self, t: SimTime) -> String {
@@ -499,7 +499,7 @@ mod tests {
 
     #[test]
     fn arns_and_times_look_like_aws() {
-        let a = Arns {
+        let a = WallClock {
             start_unix_ms: 1_767_225_600_000,
         };
         assert_eq!(a.iso(SimTime(1_500)), "2026-01-01T00:00:01.500Z");
@@ -507,7 +507,7 @@ mod tests {
         let mut x: u64 = 7;
         for _ in 0..20_000 {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let at = Arns {
+            let at = WallClock {
                 start_unix_ms: (x >> 22) as i64 % 250_000_000_000_000 - 60_000_000_000_000,
             };
             let t = SimTime(x % 1_000_000_000);

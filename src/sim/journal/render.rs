@@ -39,7 +39,7 @@ impl Sim<'_> {
                     "eventType": severity.as_str(),
                     "eventName": name,
                     "clusterArn": self.cluster_arn(svc.cluster),
-                    "createdAt": self.journal.arns().iso(now),
+                    "createdAt": self.journal.clock().iso(now),
                 });
                 match extra {
                     ActionDetail::None => {}
@@ -63,7 +63,7 @@ impl Sim<'_> {
                     "eventName": name,
                     "deploymentId": dep.id,
                     "taskDefinitionArn": self.task_definition_arn(dep.config.taskdef),
-                    "updatedAt": self.journal.arns().iso(now),
+                    "updatedAt": self.journal.clock().iso(now),
                     "reason": reason,
                 });
                 let resource = self.service_arn(*s).string();
@@ -71,14 +71,14 @@ impl Sim<'_> {
             }
             Record::AlarmChange(a) => {
                 let eid = self.journal.next_event_id();
-                a.event(eid.to_string(), &self.journal.arns().iso(now), now)
+                a.event(eid.to_string(), &self.journal.clock().iso(now), now)
             }
             Record::SpotWarning(id) => {
                 let eid = self.journal.next_event_id();
                 let spec = &self.fleet.cluster().instance(*id).spec;
                 json!({
                     "version": "0", "id": eid, "detail-type": "EC2 Spot Instance Interruption Warning", "source": "aws.ec2",
-                    "account": ACCOUNT, "time": self.journal.arns().iso(now), "simTime": now.secs_string(),
+                    "account": ACCOUNT, "time": self.journal.clock().iso(now), "simTime": now.secs_string(),
                     "region": REGION, "resources": [format!("arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{}", spec.ec2_instance_id)],
                     "detail": {"instance-id": spec.ec2_instance_id, "instance-action": "terminate"},
                 })
@@ -88,7 +88,7 @@ impl Sim<'_> {
                 let ec2 = id.map(|i| self.fleet.cluster().instance(i).spec.ec2_instance_id.clone());
                 json!({
                     "version": "0", "id": eid, "detail-type": "ecsim Fault Injected", "source": "ecsim",
-                    "account": ACCOUNT, "time": self.journal.arns().iso(now), "simTime": now.secs_string(),
+                    "account": ACCOUNT, "time": self.journal.clock().iso(now), "simTime": now.secs_string(),
                     "region": REGION, "resources": [],
                     "detail": {"type": kind.as_str(), "ec2InstanceId": ec2, "availabilityZone": zone,
                                "duration": duration.map(|d| d.secs_string())},
@@ -130,7 +130,7 @@ impl Sim<'_> {
             error_message,
             event_name: c.api,
             event_source: c.event_source,
-            event_time: self.journal.arns().iso_of(now),
+            event_time: self.journal.clock().iso_of(now),
             event_type: "AwsApiCall",
             event_version: "1.08",
             recipient_account_id: ACCOUNT,
@@ -167,7 +167,7 @@ impl Sim<'_> {
                     ("revision", json!(def.revision)),
                     ("status", json!("ACTIVE")),
                     ("compatibilities", json!(compatibilities)),
-                    ("registeredAt", json!(self.journal.arns().iso(self.now()))),
+                    ("registeredAt", json!(self.journal.clock().iso(self.now()))),
                 ] {
                     body[k] = v;
                 }
@@ -249,7 +249,7 @@ impl Sim<'_> {
             resources: [resource],
             sim_time: Secs(t),
             source: "aws.ecs",
-            time: self.journal.arns().iso_of(t),
+            time: self.journal.clock().iso_of(t),
             version: "0",
         }
     }
@@ -296,7 +296,7 @@ impl Sim<'_> {
         let task = self.tasks.get(t);
         let cluster = self.fleet.cluster();
         let inst = task.instance.map(|i| cluster.instance(i));
-        let time = |x: Option<SimTime>| x.map(|x| self.journal.arns().iso_of(x));
+        let time = |x: Option<SimTime>| x.map(|x| self.journal.clock().iso_of(x));
         let zone = inst
             .map(|i| i.spec.availability_zone.as_str())
             .or_else(|| task.zone.map(|z| cluster.symbols.resolve(z)));
@@ -345,7 +345,7 @@ impl Sim<'_> {
             "capacityProviderName": i.spec.provider.map(|p| self.sc.capacity.providers[p.0 as usize].name.clone()),
             "status": cluster.status(id).as_str(),
             "agentConnected": cluster.agent_connected(id),
-            "registeredAt": self.journal.arns().iso(i.registered_at),
+            "registeredAt": self.journal.clock().iso(i.registered_at),
             "attributes": attributes,
             "registeredResources": [
                 {"name": "CPU", "type": "INTEGER", "integerValue": i.spec.cpu},
