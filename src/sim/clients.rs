@@ -4,7 +4,8 @@
 //! checks each call ([`crate::control::tasks::run_task`]) and places its tasks.
 
 use super::ids::{CallIdx, Origin, TaskIdx, WorkloadId};
-use super::journal::{Call, ClientFacts, Record, Response};
+use super::journal::render::RunTaskResult;
+use super::journal::{Body, Call, ClientFacts, Record, Response};
 use super::rules::{Launch, Placement};
 use super::task::Reason;
 use super::{Event, Sim, concern};
@@ -61,6 +62,11 @@ pub struct Clients {
     trace_checked: rustc_hash::FxHashMap<(u32, u32), (u64, Checked)>,
     trace_next: Vec<usize>,
     sample_rngs: Vec<StreamRng>,
+    /// A workload's RunTask parameters by (workload, trace shape or `u32::MAX`, count),
+    /// rendered for events.jsonl once.
+    bodies: rustc_hash::FxHashMap<(u32, u32, u32), Body>,
+    /// Each workload's calls' `userAgent` (`workload:<name>`).
+    labels: Vec<Rc<str>>,
 }
 
 impl Clients {
@@ -81,6 +87,12 @@ impl Clients {
             trace_next: vec![0; sc.workloads.len()],
             sample_rngs: (0..sc.workloads.len() as u32)
                 .map(|w| streams.stream(concern::TRACE_SAMPLE, w))
+                .collect(),
+            bodies: Default::default(),
+            labels: sc
+                .workloads
+                .iter()
+                .map(|w| Rc::from(format!("workload:{}", w.name)))
                 .collect(),
         }
     }
@@ -325,27 +337,34 @@ impl Sim<'_> {
             (None, Some(r)) => attempt < r.attempts,
             (None, None) => false,
         };
+        let result = RunTaskResult {
+            tasks: placed,
+            failures,
+        };
         if let Some(token) = &request.client_token {
             let key = crate::control::token_key("RunTask", request.cluster.as_deref(), token);
-            let response = self.run_task_response(&placed, &failures);
-            let response = serde_json::to_value(response).expect("a response renders as JSON");
+            let response = self.run_task_json(&result);
             self.clients.remember_token(key, token_text(request), response);
         }
-        self.record(|s| {
-            let body = RunTask {
-                count: Some(count as i64),
-                ..request.clone()
-            };
-            let response = Response::RunTask(s.run_task_response(&placed, &failures));
-            let mut c = Call::ok("RunTask", body, response).by(s.origin_label(origin));
-            c.client = Some(ClientFacts {
+        if self.journal.wants() {
+            let (body, agent) = self.run_task_body(origin, trace, request, count);
+            let facts = ClientFacts {
                 attempt,
                 arrived_at,
-                request: s.client_request_id(origin, arrived_at),
-                retries: retries && !failures.is_empty(),
+                request: match &client {
+                    Some(c) => c.request.clone(),
+                    None => request_id(&agent, arrived_at),
+                },
+                retries: retries && !result.failures.is_empty(),
+            };
+            let response = Response::RunTask(result.clone());
+            self.record(|_| {
+                let mut c = Call::with_body("RunTask", body, response).by(agent);
+                c.client = Some(facts);
+                Record::Call(c)
             });
-            Record::Call(c)
-        });
+        }
+        let failures = result.failures;
         let Some(&(reason, _)) = failures.last() else {
             return;
         };
@@ -416,11 +435,29 @@ impl Sim<'_> {
         }
     }
 
-    /// The id a run gives one client request across its retries.
-    fn client_request_id(&self, origin: Origin, arrived_at: SimTime) -> String {
-        match self.replay_client(origin) {
-            Some(c) => c.request,
-            None => format!("{}@{}", self.origin_label(origin), arrived_at.secs_string()),
+    /// RunTask's parameters as a call for `count` tasks sends them, and who sends them
+    /// (`userAgent`): a workload's are rendered once per count (and trace shape).
+    fn run_task_body(
+        &mut self,
+        origin: Origin,
+        trace: Option<TraceCall>,
+        request: &RunTask,
+        count: u32,
+    ) -> (Body, Rc<str>) {
+        let body = || RunTask {
+            count: Some(count as i64),
+            ..request.clone()
+        };
+        match origin {
+            Origin::Workload(w) => {
+                let key = (w.0, trace.map_or(u32::MAX, |c| c.shape), count);
+                let rendered = self.clients.bodies.entry(key).or_insert_with(|| Body::render(body()));
+                (rendered.clone(), self.clients.labels[w.0 as usize].clone())
+            }
+            _ => (
+                Body::Value(serde_json::to_value(body()).expect("API bodies are JSON")),
+                self.origin_label(origin).into(),
+            ),
         }
     }
 
@@ -500,4 +537,13 @@ impl Sim<'_> {
         });
         true
     }
+}
+
+/// The id a run gives one client request across its retries: `<userAgent>@<arrival>`.
+fn request_id(agent: &str, arrived_at: SimTime) -> String {
+    let mut id = Vec::with_capacity(agent.len() + 16);
+    id.extend_from_slice(agent.as_bytes());
+    id.push(b'@');
+    crate::text::push_secs(&mut id, arrived_at.millis());
+    String::from_utf8(id).expect("a name and digits are UTF-8")
 }

@@ -230,7 +230,8 @@ impl Sim<'_> {
             if self.journal.takes_json() {
                 match &r {
                     journal::Record::TaskChange(t, notice) => {
-                        // Rendered while the run's names are borrowed, then handed over.
+                        // Rendered while the run's names are borrowed, then handed over
+                        // (so are calls, below).
                         let id = self.journal.next_event_id();
                         let mut json = self.journal.take_scratch();
                         self.task_change(*t, notice.as_ref(), self.now(), id, Some(engine_event))
@@ -238,8 +239,9 @@ impl Sim<'_> {
                         return self.journal.write_rendered(json);
                     }
                     journal::Record::Call(c) => {
-                        let e = self.trail(c, self.now(), Some(engine_event));
-                        return self.journal.write_with(|out| e.write_json(out));
+                        let mut json = self.journal.take_scratch();
+                        self.trail(c, self.now(), Some(engine_event)).write_json(&mut json);
+                        return self.journal.write_rendered(json);
                     }
                     _ => {}
                 }

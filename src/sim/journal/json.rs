@@ -5,6 +5,7 @@
 //! string is copied whole unless it holds a byte JSON escapes (which serde_json then
 //! writes), and the rare members that are JSON values or small structs go through serde.
 
+use super::Body;
 use super::render::{Elements, Envelope, RunTaskResponse, TaskDetail, Trail};
 use super::values::{Arn, Iso, Secs, Tail};
 use crate::text::push_decimal;
@@ -53,10 +54,10 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// A string, or `null`.
-    fn opt(&mut self, key: &str, v: Option<&str>) {
-        match v {
-            Some(v) => self.str(key, v),
+    /// An ARN, or `null`.
+    fn arn_or_null(&mut self, key: &str, a: Option<&Arn<'_>>) {
+        match a {
+            Some(a) => arn(self.key(key), a),
             None => self.key(key).extend_from_slice(b"null"),
         }
     }
@@ -200,7 +201,10 @@ impl Trail<'_> {
         o.lit("eventType", self.event_type.as_bytes());
         o.lit("eventVersion", self.event_version.as_bytes());
         o.lit("recipientAccountId", self.recipient_account_id.as_bytes());
-        o.serde("requestParameters", self.request_parameters);
+        match self.request_parameters {
+            Body::Value(v) => o.serde("requestParameters", v),
+            Body::Rendered(text) => o.key("requestParameters").extend_from_slice(text.as_bytes()),
+        }
         match &self.response_elements {
             Elements::RunTask(r) => r.write_json(o.key("responseElements")),
             Elements::Value(v) => o.serde("responseElements", v),
@@ -216,21 +220,21 @@ impl Trail<'_> {
     }
 }
 
-impl RunTaskResponse {
+impl RunTaskResponse<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::new(out);
         objects(o.key("failures"), &self.failures, |e, f| {
-            e.opt("arn", f.arn.as_deref());
+            e.arn_or_null("arn", f.arn.as_ref());
             e.lit("reason", f.reason.as_bytes());
         });
         objects(o.key("tasks"), &self.tasks, |e, t| {
-            e.str("capacityProviderName", &t.capacity_provider_name);
-            e.opt("containerInstanceArn", t.container_instance_arn.as_deref());
-            e.str("group", &t.group);
+            e.str("capacityProviderName", t.capacity_provider_name);
+            e.arn_or_null("containerInstanceArn", t.container_instance_arn.as_ref());
+            e.str("group", t.group);
             e.lit("lastStatus", t.last_status.as_bytes());
             e.lit("launchType", t.launch_type.as_bytes());
-            e.str("taskArn", &t.task_arn);
-            e.str("taskDefinitionArn", &t.task_definition_arn);
+            arn(e.key("taskArn"), &t.task_arn);
+            arn(e.key("taskDefinitionArn"), &t.task_definition_arn);
         });
         o.end();
     }

@@ -16,6 +16,7 @@ use crate::scenario::schema::FaultType;
 use crate::sim::ids::{DeploymentIdx, ServiceId, TaskIdx};
 use crate::sim::task::{Reason, StopCode};
 use serde_json::{Value, json};
+use std::rc::Rc;
 use values::Iso;
 
 /// The region every ARN and price refers to.
@@ -161,7 +162,7 @@ pub enum Response {
     /// Rendered before (an idempotent replay's: the first call's response).
     Json(Value),
     /// A RunTask's tasks and failures.
-    RunTask(render::RunTaskResponse),
+    RunTask(render::RunTaskResult),
     /// A service as DescribeServices shows it.
     Service(ServiceId),
     /// A registered task definition.
@@ -182,17 +183,46 @@ pub enum Response {
     StoppedTask(TaskIdx),
 }
 
+/// A call's `requestParameters`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// As a JSON value.
+    Value(Value),
+    /// Rendered once as JSON text, for parameters sent again and again (a workload's
+    /// RunTask).
+    Rendered(Rc<str>),
+}
+
+impl Body {
+    /// Parameters rendered once: the text serde_json writes for `request`'s JSON value.
+    pub fn render(request: impl serde::Serialize) -> Body {
+        let v = serde_json::to_value(request).expect("API bodies are JSON");
+        Body::Rendered(serde_json::to_string(&v).expect("a JSON value renders").into())
+    }
+}
+
+impl serde::Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Body::Value(v) => v.serialize(s),
+            Body::Rendered(text) => serde_json::from_str::<Value>(text)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
+        }
+    }
+}
+
 /// A CloudTrail record of an API call.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Call {
     /// The API.
     pub api: &'static str,
     /// `requestParameters`.
-    pub request: Value,
+    pub request: Body,
     /// `responseElements`, or the error code and message.
     pub result: Result<Response, (&'static str, String)>,
     /// `userAgent` (who called: `ecs-agent`, `workload:batch`, …).
-    pub user_agent: Option<String>,
+    pub user_agent: Option<Rc<str>>,
     /// ecsim's RunTask client facts (`ecsimClient`).
     pub client: Option<ClientFacts>,
     /// The call repeated an earlier one's clientToken and parameters (`ecsimIdempotentReplay`).
@@ -224,9 +254,15 @@ pub struct ClientFacts {
 impl Call {
     /// A call with request body `request` (an API body or JSON), answered with `response`.
     pub fn ok(api: &'static str, request: impl serde::Serialize, response: Response) -> Self {
+        let request = Body::Value(serde_json::to_value(request).expect("API bodies are JSON"));
+        Call::with_body(api, request, response)
+    }
+
+    /// A call whose `requestParameters` are `request`, answered with `response`.
+    pub fn with_body(api: &'static str, request: Body, response: Response) -> Self {
         Call {
             api,
-            request: serde_json::to_value(request).expect("API bodies are JSON"),
+            request,
             result: Ok(response),
             user_agent: None,
             client: None,
@@ -259,7 +295,7 @@ impl Call {
     }
 
     /// The same call, made by `agent`.
-    pub fn by(mut self, agent: impl Into<String>) -> Self {
+    pub fn by(mut self, agent: impl Into<Rc<str>>) -> Self {
         self.user_agent = Some(agent.into());
         self
     }
@@ -387,16 +423,9 @@ impl<'a> Journal<'a> {
         self.rec.event(v);
     }
 
-    /// Whether records may be written serialised ([`write_with`](Self::write_with)).
+    /// Whether records may be written serialised ([`write_rendered`](Self::write_rendered)).
     pub fn takes_json(&self) -> bool {
         self.rec.takes_json()
-    }
-
-    /// Writes a record that `write` serialises (a JSON object) into the buffer it is given.
-    pub fn write_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        let mut write = Some(write);
-        self.rec
-            .event_json(&mut |out| (write.take().expect("a record is written once"))(out));
     }
 
     /// An empty buffer to render a record into while the run's state is borrowed; hand
@@ -409,7 +438,7 @@ impl<'a> Journal<'a> {
 
     /// Writes the record rendered into `scratch` (one JSON object), keeping the buffer.
     pub fn write_rendered(&mut self, scratch: Vec<u8>) {
-        self.write_with(|out| out.extend_from_slice(&scratch));
+        self.rec.event_json(&mut |out| out.extend_from_slice(&scratch));
         self.scratch = scratch;
     }
 

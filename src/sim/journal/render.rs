@@ -103,9 +103,9 @@ impl Sim<'_> {
 
     /// A call's CloudTrail record; `ecsim_event` is set when it is serialised directly
     /// (else the journal adds it).
-    pub(in crate::sim) fn trail<'c>(&self, c: &'c Call, now: SimTime, ecsim_event: Option<u64>) -> Trail<'c> {
+    pub(in crate::sim) fn trail<'c>(&'c self, c: &'c Call, now: SimTime, ecsim_event: Option<u64>) -> Trail<'c> {
         let (response, error_code, error_message) = match &c.result {
-            Ok(Response::RunTask(r)) => (Elements::RunTask(r), None, None),
+            Ok(Response::RunTask(r)) => (Elements::RunTask(self.run_task_response(r)), None, None),
             Ok(r) => (Elements::Value(self.response(r)), None, None),
             Err((code, message)) => (
                 Elements::Value(c.error_members.clone().unwrap_or(Value::Null)),
@@ -151,7 +151,7 @@ impl Sim<'_> {
     pub(in crate::sim) fn response(&self, r: &Response) -> Value {
         match r {
             Response::Json(v) => v.clone(),
-            Response::RunTask(r) => serde_json::to_value(r).expect("a response renders as JSON"),
+            Response::RunTask(r) => self.run_task_json(r),
             Response::Service(s) => json!({"service": self.service_json(*s)}),
             Response::TaskDefinition(td) => {
                 let def = self.control.registry().get(*td);
@@ -204,22 +204,25 @@ impl Sim<'_> {
         }
     }
 
-    /// A RunTask response: its tasks, and a failure entry per task not placed.
-    pub(in crate::sim) fn run_task_response(
-        &self,
-        tasks: &[TaskIdx],
-        failures: &[(crate::ecs::failure::Failure, Option<InstanceId>)],
-    ) -> RunTaskResponse {
+    /// A RunTask response: its tasks, and a failure entry per task not placed, borrowing
+    /// the run's names.
+    fn run_task_response<'a>(&'a self, r: &RunTaskResult) -> RunTaskResponse<'a> {
         RunTaskResponse {
-            failures: failures
+            failures: r
+                .failures
                 .iter()
                 .map(|(reason, closest)| FailureEntry {
-                    arn: closest.map(|i| self.container_instance_arn(i).string()),
+                    arn: closest.map(|i| self.container_instance_arn(i)),
                     reason: reason.as_str(),
                 })
                 .collect(),
-            tasks: tasks.iter().map(|&t| self.task_summary(t)).collect(),
+            tasks: r.tasks.iter().map(|&t| self.task_summary(t)).collect(),
         }
+    }
+
+    /// A RunTask response as a JSON value (kept for an idempotent replay).
+    pub(in crate::sim) fn run_task_json(&self, r: &RunTaskResult) -> Value {
+        serde_json::to_value(self.run_task_response(r)).expect("a response renders as JSON")
     }
 
     fn state_change(&mut self, t: SimTime, detail_type: &'static str, resource: &str, detail: Value) -> Value {
@@ -275,16 +278,16 @@ impl Sim<'_> {
     }
 
     /// A task as RunTask's response lists it.
-    fn task_summary(&self, t: TaskIdx) -> TaskSummary {
+    fn task_summary(&self, t: TaskIdx) -> TaskSummary<'_> {
         let task = self.tasks.get(t);
         TaskSummary {
-            capacity_provider_name: self.provider_name(task.pool).to_string(),
-            container_instance_arn: task.instance.map(|i| self.container_instance_arn(i).string()),
-            group: self.fleet.cluster().group_name(task.group).to_string(),
+            capacity_provider_name: self.provider_name(task.pool),
+            container_instance_arn: task.instance.map(|i| self.container_instance_arn(i)),
+            group: self.fleet.cluster().group_name(task.group),
             last_status: task.status.as_str(),
             launch_type: task.pool.launch_type(),
-            task_arn: self.task_arn(t).string(),
-            task_definition_arn: self.task_definition_arn(task.taskdef).string(),
+            task_arn: self.task_arn(t),
+            task_definition_arn: self.task_definition_arn(task.taskdef),
         }
     }
 
@@ -503,7 +506,7 @@ pub struct Trail<'c> {
     pub(super) event_type: &'static str,
     pub(super) event_version: &'static str,
     pub(super) recipient_account_id: &'static str,
-    pub(super) request_parameters: &'c Value,
+    pub(super) request_parameters: &'c super::Body,
     pub(super) response_elements: Elements<'c>,
     pub(super) sim_time: Secs,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -540,32 +543,42 @@ pub(super) enum Elements<'c> {
     /// Rendered as JSON.
     Value(Value),
     /// A RunTask's.
-    RunTask(&'c RunTaskResponse),
+    RunTask(RunTaskResponse<'c>),
+}
+
+/// What a RunTask call did, by id: the tasks it started, and per task it could not
+/// place the reason and the instance that came closest.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunTaskResult {
+    /// The tasks started (most calls start one: no heap list for them).
+    pub tasks: smallvec::SmallVec<[TaskIdx; 2]>,
+    /// A failure per task not placed.
+    pub failures: smallvec::SmallVec<[(crate::ecs::failure::Failure, Option<InstanceId>); 1]>,
 }
 
 /// RunTask's response: the tasks it started and a failure per task it could not place.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RunTaskResponse {
-    pub(super) failures: Vec<FailureEntry>,
-    pub(super) tasks: Vec<TaskSummary>,
+#[derive(Serialize)]
+pub(super) struct RunTaskResponse<'a> {
+    pub(super) failures: Vec<FailureEntry<'a>>,
+    pub(super) tasks: Vec<TaskSummary<'a>>,
 }
 
 /// A RunTask failure entry.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub(super) struct FailureEntry {
-    pub(super) arn: Option<String>,
+#[derive(Serialize)]
+pub(super) struct FailureEntry<'a> {
+    pub(super) arn: Option<Arn<'a>>,
     pub(super) reason: &'static str,
 }
 
 /// A task as RunTask's response lists it (members in sorted order).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct TaskSummary {
-    pub(super) capacity_provider_name: String,
-    pub(super) container_instance_arn: Option<String>,
-    pub(super) group: String,
+pub(super) struct TaskSummary<'a> {
+    pub(super) capacity_provider_name: &'a str,
+    pub(super) container_instance_arn: Option<Arn<'a>>,
+    pub(super) group: &'a str,
     pub(super) last_status: &'static str,
     pub(super) launch_type: &'static str,
-    pub(super) task_arn: String,
-    pub(super) task_definition_arn: String,
+    pub(super) task_arn: Arn<'a>,
+    pub(super) task_definition_arn: Arn<'a>,
 }

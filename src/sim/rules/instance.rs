@@ -67,7 +67,7 @@ impl Sim<'_> {
                 },
                 Response::Cluster(c),
             );
-            call.user_agent = user_agent.map(str::to_string);
+            call.user_agent = user_agent.map(std::rc::Rc::from);
             call.announces_run = s.journal.is_first() && s.control.cluster_count() == 1;
             Record::Call(call)
         });
