@@ -60,9 +60,14 @@ impl Lines {
         self.end_line();
     }
 
-    /// Adds one record that `write` serialises into the buffer (no newline).
-    pub fn push_with(&mut self, write: &mut dyn FnMut(&mut Vec<u8>)) {
-        write(&mut self.buf);
+    /// Lends the buffer, for one record to be serialised at its end in place (no copy).
+    pub fn lend(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Takes the lent buffer back with one more record (no newline) at its end.
+    pub fn line_back(&mut self, buf: Vec<u8>) {
+        self.buf = buf;
         self.end_line();
     }
 

@@ -85,9 +85,12 @@ impl Recorder for FileRecorder {
     fn takes_json(&self) -> bool {
         true
     }
-    fn event_json(&mut self, write: &mut dyn FnMut(&mut Vec<u8>)) {
+    fn lend_events(&mut self) -> Vec<u8> {
+        self.events.as_mut().map(lines::Lines::lend).unwrap_or_default()
+    }
+    fn events_back(&mut self, buf: Vec<u8>) {
         if let Some(w) = &mut self.events {
-            w.push_with(write);
+            w.line_back(buf);
         }
     }
     fn wants_decisions(&self) -> bool {

@@ -233,15 +233,15 @@ impl Sim<'_> {
                         // Rendered while the run's names are borrowed, then handed over
                         // (so are calls, below).
                         let id = self.journal.next_event_id();
-                        let mut json = self.journal.take_scratch();
+                        let mut json = self.journal.lend_buffer();
                         self.task_change(*t, notice.as_ref(), self.now(), id, Some(engine_event))
                             .write_json(&mut json);
-                        return self.journal.write_rendered(json);
+                        return self.journal.written(json);
                     }
                     journal::Record::Call(c) => {
-                        let mut json = self.journal.take_scratch();
+                        let mut json = self.journal.lend_buffer();
                         self.trail(c, self.now(), Some(engine_event)).write_json(&mut json);
-                        return self.journal.write_rendered(json);
+                        return self.journal.written(json);
                     }
                     _ => {}
                 }

@@ -17,7 +17,7 @@ use crate::sim::ids::{DeploymentIdx, ServiceId, TaskIdx};
 use crate::sim::task::{Reason, StopCode};
 use serde_json::{Value, json};
 use std::rc::Rc;
-use values::Iso;
+pub use values::WallClock;
 
 /// The region every ARN and price refers to.
 pub const REGION: &str = "us-east-1";
@@ -36,10 +36,15 @@ pub trait Recorder {
     fn takes_json(&self) -> bool {
         false
     }
-    /// One events.jsonl record: `write` serialises it (one JSON object, no newline) into
-    /// the buffer it is given, straight into the file's; asked only when
-    /// [`takes_json`](Self::takes_json).
-    fn event_json(&mut self, _write: &mut dyn FnMut(&mut Vec<u8>)) {}
+    /// The buffer events.jsonl's records are serialised into, lent while one record is
+    /// written after what it holds (the run's names stay borrowed meanwhile); asked only
+    /// when [`takes_json`](Self::takes_json).
+    fn lend_events(&mut self) -> Vec<u8> {
+        Vec::new()
+    }
+    /// Takes the lent buffer back, with one more record (one JSON object, no newline) at
+    /// its end.
+    fn events_back(&mut self, _buf: Vec<u8>) {}
     /// Whether decisions.jsonl records are wanted.
     fn wants_decisions(&self) -> bool {
         false
@@ -365,7 +370,6 @@ pub struct Journal<'a> {
     clock: WallClock,
     event_ids: u64,
     rows: crate::sim::rows::RowStream,
-    scratch: Vec<u8>,
 }
 
 impl<'a> Journal<'a> {
@@ -373,10 +377,9 @@ impl<'a> Journal<'a> {
     pub fn new(rec: &'a mut dyn Recorder, start_unix_ms: i64) -> Self {
         Journal {
             rec,
-            clock: WallClock { start_unix_ms },
+            clock: WallClock::new(start_unix_ms),
             event_ids: 0,
             rows: Default::default(),
-            scratch: Vec::new(),
         }
     }
 
@@ -423,23 +426,20 @@ impl<'a> Journal<'a> {
         self.rec.event(v);
     }
 
-    /// Whether records may be written serialised ([`write_rendered`](Self::write_rendered)).
+    /// Whether records may be written serialised ([`lend_buffer`](Self::lend_buffer)).
     pub fn takes_json(&self) -> bool {
         self.rec.takes_json()
     }
 
-    /// An empty buffer to render a record into while the run's state is borrowed; hand
-    /// it back through [`write_rendered`](Self::write_rendered).
-    pub fn take_scratch(&mut self) -> Vec<u8> {
-        let mut b = std::mem::take(&mut self.scratch);
-        b.clear();
-        b
+    /// The recorder's events buffer, to render a record into (after what it holds) while
+    /// the run's state is borrowed; give it back through [`written`](Self::written).
+    pub fn lend_buffer(&mut self) -> Vec<u8> {
+        self.rec.lend_events()
     }
 
-    /// Writes the record rendered into `scratch` (one JSON object), keeping the buffer.
-    pub fn write_rendered(&mut self, scratch: Vec<u8>) {
-        self.rec.event_json(&mut |out| out.extend_from_slice(&scratch));
-        self.scratch = scratch;
+    /// Gives back the lent buffer with one more record (a JSON object) at its end.
+    pub fn written(&mut self, buf: Vec<u8>) {
+        self.rec.events_back(buf);
     }
 
     /// Writes a decision record.
@@ -461,90 +461,5 @@ impl<'a> Journal<'a> {
     /// tasks.csv rows waiting for an earlier one.
     pub fn rows_held(&self) -> usize {
         self.rows.held()
-    }
-}
-
-/// Wall-clock timestamps of one run's simulated times (its ARNs: [`values::Arn`]).
-#[derive(Clone, Debug)]
-pub struct WallClock {
-    /// Wall-clock start, Unix ms.
-    pub start_unix_ms: i64,
-}
-
-impl WallClock {
-    /// ISO 8601 wall-clock time of simulated time `t`, millisecond precision
-    /// (`2026-01-01T00:00:01.500Z`).
-    pub fn iso(&self, t: SimTime) -> String {
-        self.iso_of(t).as_str().to_string()
-    }
-    /// [`iso`](Self::iso) without a string: written digit by digit on the stack, a big
-    /// run makes a few of these per task.
-    pub fn iso_of(&self, t: SimTime) -> Iso {
-        let ms = self.start_unix_ms + t.millis() as i64;
-        let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
-        let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
-        let mut s = *b"0000-00-00T00:00:00.000Z";
-        if !(0..=9999).contains(&y) {
-            return Iso { digits: s, empty: true };
-        }
-        let mut digits = |at: usize, mut n: i64, width: usize| {
-            for d in s[at..at + width].iter_mut().rev() {
-                *d = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
-        };
-        digits(0, y, 4);
-        digits(5, m, 2);
-        digits(8, d, 2);
-        digits(11, day_secs / 3600, 2);
-        digits(14, day_secs / 60 % 60, 2);
-        digits(17, day_secs % 60, 2);
-        digits(20, milli, 3);
-        Iso {
-            digits: s,
-            empty: false,
-        }
-    }
-}
-
-/// (year, month, day) of a day counted from 1970-01-01 (H. Hinnant's `civil_from_days`,
-/// proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arns_and_times_look_like_aws() {
-        let a = WallClock {
-            start_unix_ms: 1_767_225_600_000,
-        };
-        assert_eq!(a.iso(SimTime(1_500)), "2026-01-01T00:00:01.500Z");
-        // Digit by digit, as chrono prints it, across leap days, years and centuries.
-        let mut x: u64 = 7;
-        for _ in 0..20_000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let at = WallClock {
-                start_unix_ms: (x >> 22) as i64 % 250_000_000_000_000 - 60_000_000_000_000,
-            };
-            let t = SimTime(x % 1_000_000_000);
-            let ms = at.start_unix_ms + t.millis() as i64;
-            let want = chrono::DateTime::from_timestamp_millis(ms)
-                .unwrap()
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            assert_eq!(at.iso(t), want, "{ms}");
-        }
     }
 }
