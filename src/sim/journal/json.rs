@@ -65,6 +65,13 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// An ISO time, or nothing when there is none.
+    fn time(&mut self, key: &str, t: &Option<Iso>) {
+        if let Some(t) = t {
+            self.lit(key, t.as_bytes());
+        }
+    }
+
     /// Seconds with three decimals, as a string.
     fn secs(&mut self, key: &str, t: Secs) {
         let out = self.key(key);
@@ -138,27 +145,22 @@ impl TaskDetail<'_> {
         if let Some(a) = &self.container_instance_arn {
             arn(o.key("containerInstanceArn"), a);
         }
-        o.some("createdAt", iso(&self.created_at));
+        o.time("createdAt", &self.created_at);
         o.lit("desiredStatus", self.desired_status.as_bytes());
         o.str("group", self.group);
         o.lit("lastStatus", self.last_status.as_bytes());
         o.lit("launchType", self.launch_type.as_bytes());
-        o.some("startedAt", iso(&self.started_at));
+        o.time("startedAt", &self.started_at);
         o.str("startedBy", self.started_by);
         o.some("stopCode", self.stop_code);
-        o.some("stoppedAt", iso(&self.stopped_at));
+        o.time("stoppedAt", &self.stopped_at);
         o.some("stoppedReason", self.stopped_reason.as_deref());
-        o.some("stoppingAt", iso(&self.stopping_at));
+        o.time("stoppingAt", &self.stopping_at);
         arn(o.key("taskArn"), &self.task_arn);
         arn(o.key("taskDefinitionArn"), &self.task_definition_arn);
         o.num("version", self.version as u64);
         o.end();
     }
-}
-
-/// An optional time's text.
-fn iso(t: &Option<Iso>) -> Option<&str> {
-    t.as_ref().map(Iso::as_str)
 }
 
 /// An ARN as a JSON string, written in place between quotes: its names (cluster,
