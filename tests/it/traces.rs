@@ -253,3 +253,57 @@ fn the_published_traces_load_whole() {
     let sc = load(&nodes, &dir).unwrap();
     assert_eq!(sc.instance_groups.iter().map(|g| g.count).sum::<u32>(), 1_523);
 }
+
+/// A trace workload's RunTask records in events.jsonl (whose parameters are rendered once
+/// per shape and count): each names the count and task definition of its own call, as
+/// its response shows, through calls of ten, shapes that differ and client retries of
+/// fewer tasks.
+#[test]
+fn each_runtask_record_carries_its_own_calls_parameters() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("batch_task.csv"), ALIBABA).unwrap();
+    // One host of 4 vCPUs: the 25-task row does not fit at once, and its failures retry.
+    let text = with_trace(
+        1,
+        "format = \"alibaba2017\", path = \"batch_task.csv\"",
+        "retry = { attempts = 2, backoff = \"30s\" }\n",
+    )
+    .replace(
+        "totalResources = { cpu = 65536, memory = 131072 }",
+        "totalResources = { cpu = 4096, memory = 131072 }",
+    );
+    let path = tmp.path().join("t.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = tmp.path().join("out");
+    crate::common::ecsim_ok("run", path.to_str().unwrap(), &out, &["--outputs", "events"]);
+    let events = std::fs::read_to_string(out.join("events.jsonl")).unwrap();
+    let calls: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["eventName"] == "RunTask")
+        .collect();
+    let mut counts = std::collections::BTreeSet::new();
+    let mut families = std::collections::BTreeSet::new();
+    for c in &calls {
+        let (req, resp) = (&c["requestParameters"], &c["responseElements"]);
+        let count = req["count"].as_u64().unwrap() as usize;
+        let answered = resp["tasks"].as_array().unwrap().len() + resp["failures"].as_array().unwrap().len();
+        assert_eq!(count, answered, "a call's count is its own: {c}");
+        let family = req["taskDefinition"].as_str().unwrap().to_string();
+        for t in resp["tasks"].as_array().unwrap() {
+            let arn = t["taskDefinitionArn"].as_str().unwrap();
+            assert!(arn.contains(&format!("/{family}:")), "{family} asked, {arn} started");
+        }
+        assert_eq!(c["userAgent"], "workload:batch");
+        counts.insert(count);
+        families.insert(family);
+    }
+    assert!(
+        counts.len() >= 4 && families.len() >= 2,
+        "counts {counts:?}, families {families:?}"
+    );
+    assert!(
+        calls.iter().any(|c| c["ecsimClient"]["attempt"] == 1),
+        "a retry among the calls"
+    );
+}
