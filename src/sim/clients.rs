@@ -454,10 +454,7 @@ impl Sim<'_> {
                 let rendered = self.clients.bodies.entry(key).or_insert_with(|| Body::render(body()));
                 (rendered.clone(), self.clients.labels[w.0 as usize].clone())
             }
-            _ => (
-                Body::Value(serde_json::to_value(body()).expect("API bodies are JSON")),
-                self.origin_label(origin).into(),
-            ),
+            _ => (Body::value(body()), self.origin_label(origin).into()),
         }
     }
 

@@ -199,11 +199,21 @@ pub enum Body {
 }
 
 impl Body {
+    /// Parameters as a JSON value.
+    pub fn value(request: impl serde::Serialize) -> Body {
+        Body::Value(json_value(request))
+    }
+
     /// Parameters rendered once: the text serde_json writes for `request`'s JSON value.
     pub fn render(request: impl serde::Serialize) -> Body {
-        let v = serde_json::to_value(request).expect("API bodies are JSON");
-        Body::Rendered(serde_json::to_string(&v).expect("a JSON value renders").into())
+        let text = serde_json::to_string(&json_value(request)).expect("a JSON value renders");
+        Body::Rendered(text.into())
     }
+}
+
+/// An API body as a JSON value (its keys sorted, as events.jsonl writes them).
+fn json_value(request: impl serde::Serialize) -> Value {
+    serde_json::to_value(request).expect("API bodies are JSON")
 }
 
 impl serde::Serialize for Body {
@@ -259,8 +269,7 @@ pub struct ClientFacts {
 impl Call {
     /// A call with request body `request` (an API body or JSON), answered with `response`.
     pub fn ok(api: &'static str, request: impl serde::Serialize, response: Response) -> Self {
-        let request = Body::Value(serde_json::to_value(request).expect("API bodies are JSON"));
-        Call::with_body(api, request, response)
+        Call::with_body(api, Body::value(request), response)
     }
 
     /// A call whose `requestParameters` are `request`, answered with `response`.
