@@ -270,14 +270,15 @@ impl Placer {
     }
 
     /// Decides where a task of `group` with reservation `res` goes under `plan`; when
-    /// nothing fits, ECS's reason and the closest instance (from the reference scan).
+    /// nothing fits, ECS's reason and the closest instance (the reference scan's).
     pub fn decide(&mut self, plan_id: PlanId, res: &Reservation, group: GroupId, cluster: &Cluster) -> Decision {
         self.decide_naming(plan_id, res, group, cluster, true)
     }
 
-    /// Like [`decide`](Self::decide); when nothing fits and `closest` is false, the
-    /// reason comes from the indexes where they can tell it (no constraints, no ports,
-    /// no network interface), without a scan of every instance, and no instance is named.
+    /// Like [`decide`](Self::decide); when nothing fits, the reason (and, when `closest`,
+    /// the instance the reference scan would name) comes from the indexes where they can
+    /// tell it (no constraints, no ports, no network interface), without a scan of every
+    /// instance; without `closest` no instance is named.
     pub fn decide_naming(
         &mut self,
         plan_id: PlanId,
@@ -289,8 +290,9 @@ impl Placer {
         if let Some(i) = self.pick(plan_id, res, group, cluster) {
             return Decision::Placed(i);
         }
-        if !closest && let Some(reason) = self.quick_reason(plan_id, res, cluster) {
-            return Decision::Unplaced { reason, closest: None };
+        if let Some(reason) = self.quick_reason(plan_id, res, cluster) {
+            let closest = closest.then(|| self.closest(plan_id, res, reason, cluster)).flatten();
+            return Decision::Unplaced { reason, closest };
         }
         let v = self.view(plan_id, res, group, cluster);
         let s = scan::filter(&self.plans[plan_id.0 as usize], &v, false);
@@ -298,6 +300,25 @@ impl Placer {
             .failure
             .expect("index and scan disagree: scan found a candidate the index missed");
         Decision::Unplaced { reason, closest }
+    }
+
+    /// The instance the reference scan names when [`quick_reason`](Self::quick_reason)
+    /// gives `reason`: the lowest-id instance of the plan's scope taking tasks that passed
+    /// the stages before the failing one (any such instance when CPU is short, one with
+    /// the CPU when memory is), from the scope's `firstFit` tree in O(log N).
+    fn closest(
+        &mut self,
+        plan_id: PlanId,
+        res: &Reservation,
+        reason: Failure,
+        cluster: &Cluster,
+    ) -> Option<InstanceId> {
+        let cpu = match reason {
+            Failure::Resource(crate::ecs::cluster::Shortfall::Memory) => res.cpu,
+            _ => 0,
+        };
+        let scope = self.plans[plan_id.0 as usize].scope;
+        self.first_fit.first(cluster, scope, (cpu, 0), &mut |_| true)
     }
 
     /// Why nothing fits, once the plan placed nothing, read from a capacity index in
