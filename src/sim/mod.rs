@@ -238,6 +238,13 @@ impl Sim<'_> {
                             .write_json(&mut json);
                         return self.journal.written(json);
                     }
+                    journal::Record::InstanceChange(i, reason) => {
+                        let id = self.journal.next_event_id();
+                        let mut json = self.journal.lend_buffer();
+                        self.instance_change(*i, reason.as_deref(), self.now(), id, Some(engine_event))
+                            .write_json(&mut json);
+                        return self.journal.written(json);
+                    }
                     journal::Record::Call(c) => {
                         let mut json = self.journal.lend_buffer();
                         self.trail(c, self.now(), Some(engine_event)).write_json(&mut json);

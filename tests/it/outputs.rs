@@ -218,7 +218,16 @@ fn assert_events_match_their_values(path: &std::path::Path, name: &str) -> Strin
 #[test]
 fn records_serialised_directly_are_the_bytes_of_their_json_values() {
     use crate::common::{HEADER, group, task_def};
-    // The CLI's recorder takes task state changes and calls serialised; Collect values.
+    // The CLI's recorder takes task state changes, instance state changes and calls
+    // serialised; Collect values.
+    let members = [
+        "\"statusReason\"",
+        "\"userData\"",
+        "\"capacityProviderName\":null",
+        "\"capacityProviderName\":\"",
+        "\"stringSetValue\"",
+    ];
+    let mut seen = std::collections::BTreeSet::new();
     for name in [
         "default",
         "fargate-mix",
@@ -227,8 +236,18 @@ fn records_serialised_directly_are_the_bytes_of_their_json_values() {
         "mixed-cluster",
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
-        assert_events_match_their_values(&path, name);
+        let events = assert_events_match_their_values(&path, name);
+        seen.extend(
+            events
+                .lines()
+                .filter(|l| {
+                    l.contains("\"ECS Container Instance State Change\"") || l.contains("\"RegisterContainerInstance\"")
+                })
+                .flat_map(|l| members.iter().filter(move |m| l.contains(*m)).copied()),
+        );
     }
+    // Instance records (serialised from typed structs) with every optional member.
+    assert_eq!(seen.len(), members.len(), "only {seen:?} of {members:?} compared");
     // A refused call (errorCode, errorMessage, exception members) and an idempotent replay.
     let call = |at: &str, count: u32| {
         format!(

@@ -1,11 +1,12 @@
-//! Task state change events and API call records written as JSON by hand: all four of
-//! the records a RunTask's task leaves in events.jsonl, so nearly every line of a big
-//! run. The bytes are the ones serde_json writes for the same [`Envelope`] or [`Trail`]
+//! Task and container instance state change events and API call records written as
+//! JSON by hand: all four of the records a RunTask's task leaves in events.jsonl, and
+//! the two every instance leaves, so nearly every line of a big run. The bytes are the ones serde_json writes for the same [`Envelope`] or [`Trail`]
 //! (a test compares them on every shipped scenario); keys are written as they are, a
 //! string is copied whole unless it holds a byte JSON escapes (which serde_json then
 //! writes), and the rare members that are JSON values or small structs go through serde.
 
 use super::Body;
+use super::instance::{InstanceDetail, Registration, Resource};
 use super::render::{Elements, Envelope, RunTaskResponse, TaskDetail, Trail};
 use super::values::{Arn, Iso, Secs, Tail};
 use crate::text::push_decimal;
@@ -80,6 +81,10 @@ impl<'a> Obj<'a> {
         out.push(b'"');
     }
 
+    fn bool(&mut self, key: &str, b: bool) {
+        self.key(key).extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
     fn num(&mut self, key: &str, n: u64) {
         push_decimal(self.key(key), n);
     }
@@ -111,7 +116,13 @@ fn string(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-impl Envelope<TaskDetail<'_>, Arn<'_>> {
+/// An event's detail, written by hand.
+pub trait Detail {
+    /// Appends the detail as one JSON object, members in serde_json's sorted order.
+    fn write_json(&self, out: &mut Vec<u8>);
+}
+
+impl<D: Detail> Envelope<D, Arn<'_>> {
     /// Appends the event as one JSON object, members in serde_json's sorted order.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::new(out);
@@ -136,7 +147,7 @@ impl Envelope<TaskDetail<'_>, Arn<'_>> {
     }
 }
 
-impl TaskDetail<'_> {
+impl Detail for TaskDetail<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::new(out);
         o.some("availabilityZone", self.availability_zone);
@@ -163,6 +174,84 @@ impl TaskDetail<'_> {
     }
 }
 
+impl Detail for InstanceDetail<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Obj::new(out);
+        o.bool("agentConnected", self.agent_connected);
+        attributes(o.key("attributes"), &self.attributes);
+        match self.capacity_provider_name {
+            Some(name) => o.str("capacityProviderName", name),
+            None => o.key("capacityProviderName").extend_from_slice(b"null"),
+        }
+        arn(o.key("clusterArn"), &self.cluster_arn);
+        arn(o.key("containerInstanceArn"), &self.container_instance_arn);
+        o.str("ec2InstanceId", self.ec2_instance_id);
+        o.lit("registeredAt", self.registered_at.as_bytes());
+        resources(o.key("registeredResources"), &self.registered_resources);
+        resources(o.key("remainingResources"), &self.remaining_resources);
+        o.num("runningTasksCount", u64::from(self.running_tasks_count));
+        o.lit("status", self.status.as_bytes());
+        o.some("statusReason", self.status_reason);
+        agent_version(o.key("versionInfo"), self.version_info.agent_version);
+        o.end();
+    }
+}
+
+impl Registration<'_> {
+    /// The body as JSON text, members in serde_json's sorted order.
+    pub(super) fn json(&self) -> String {
+        let mut out = Vec::with_capacity(1024);
+        let mut o = Obj::new(&mut out);
+        attributes(o.key("attributes"), &self.attributes);
+        o.str("cluster", self.cluster);
+        o.str("instanceIdentityDocument", &self.instance_identity_document);
+        resources(o.key("totalResources"), &self.total_resources);
+        if !self.user_data.is_empty() {
+            o.str("userData", self.user_data);
+        }
+        agent_version(o.key("versionInfo"), self.version_info.agent_version);
+        o.end();
+        String::from_utf8(out).expect("JSON written from strings is UTF-8")
+    }
+}
+
+/// `[{"name", "value"}, …]`.
+fn attributes(out: &mut Vec<u8>, items: &[super::instance::Attribute<'_>]) {
+    objects(out, items, |e, a| {
+        e.str("name", a.name);
+        e.str("value", a.value);
+    });
+}
+
+/// `[{"integerValue" or "stringSetValue", "name", "type"}, …]`.
+fn resources(out: &mut Vec<u8>, items: &[Resource]) {
+    objects(out, items, |e, r| {
+        if let Some(n) = r.integer_value {
+            e.num("integerValue", u64::from(n));
+        }
+        e.lit("name", r.name.as_bytes());
+        if let Some(set) = &r.string_set_value {
+            let out = e.key("stringSetValue");
+            out.push(b'[');
+            for (i, v) in set.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                string(out, v);
+            }
+            out.push(b']');
+        }
+        e.lit("type", r.kind.as_bytes());
+    });
+}
+
+/// `{"agentVersion"}`.
+fn agent_version(out: &mut Vec<u8>, version: &str) {
+    let mut v = Obj::new(out);
+    v.str("agentVersion", version);
+    v.end();
+}
+
 /// An ARN as a JSON string, written in place between quotes: its names (cluster,
 /// task definition family, service) are letters, digits, hyphens and underscores, as
 /// ECS allows and the run checked when each was created, so nothing in it is escaped.
@@ -186,9 +275,7 @@ impl Trail<'_> {
             client.secs("arrivedAt", c.arrived_at);
             client.num("attempt", u64::from(c.attempt));
             client.str("request", c.request);
-            client
-                .key("retries")
-                .extend_from_slice(if c.retries { b"true" } else { b"false" });
+            client.bool("retries", c.retries);
             client.end();
         }
         if let Some(e) = self.ecsim_event {

@@ -4,6 +4,7 @@
 //! of tasks, container instances, services, deployments and faults. Placement
 //! decisions go to the recorder's decision stream.
 
+pub mod instance;
 mod json;
 pub mod render;
 pub mod values;

@@ -4,7 +4,7 @@
 
 use super::values::{Arn, Iso, Secs};
 use super::{ACCOUNT, ActionDetail, Call, REGION, Record, Response};
-use crate::ecs::cluster::{DEFAULT_RESERVED_PORTS, InstanceId, InstanceSpec};
+use crate::ecs::cluster::InstanceId;
 use crate::ecs::ids::HexId;
 use crate::ecs::provider::Pool;
 use crate::engine::SimTime;
@@ -25,13 +25,10 @@ impl Sim<'_> {
                 let e = self.task_change(*t, notice.as_ref(), now, id, None);
                 serde_json::to_value(e).expect("an event renders as JSON")
             }
-            Record::InstanceChange(id, reason) => {
-                let mut detail = self.instance_detail(*id);
-                if let Some(r) = reason {
-                    detail["statusReason"] = json!(r);
-                }
-                let arn = self.container_instance_arn(*id).string();
-                self.state_change(now, "ECS Container Instance State Change", &arn, detail)
+            Record::InstanceChange(i, reason) => {
+                let id = self.journal.next_event_id();
+                let e = self.instance_change(*i, reason.as_deref(), now, id, None);
+                serde_json::to_value(e).expect("an event renders as JSON")
             }
             Record::ServiceAction(s, severity, name, extra) => {
                 let svc = self.services.get(*s);
@@ -233,7 +230,7 @@ impl Sim<'_> {
 
     /// An EventBridge event from `aws.ecs` around `detail`; `ecsim_event` is set when the
     /// event is serialised directly (else the journal adds it).
-    fn envelope<D, R>(
+    pub(super) fn envelope<D, R>(
         &self,
         t: SimTime,
         id: HexId,
@@ -333,36 +330,6 @@ impl Sim<'_> {
         }
     }
 
-    fn instance_detail(&self, id: InstanceId) -> Value {
-        let cluster = self.fleet.cluster();
-        let i = cluster.instance(id);
-        let attributes: Vec<Value> = cluster
-            .attribute_pairs(id)
-            .into_iter()
-            .map(|(k, v)| json!({"name": k, "value": v}))
-            .collect();
-        json!({
-            "clusterArn": self.cluster_arn(i.spec.ecs_cluster),
-            "containerInstanceArn": self.container_instance_arn(id),
-            "ec2InstanceId": i.spec.ec2_instance_id,
-            "capacityProviderName": i.spec.provider.map(|p| self.sc.capacity.providers[p.0 as usize].name.clone()),
-            "status": cluster.status(id).as_str(),
-            "agentConnected": cluster.agent_connected(id),
-            "registeredAt": self.journal.clock().iso(i.registered_at),
-            "attributes": attributes,
-            "registeredResources": [
-                {"name": "CPU", "type": "INTEGER", "integerValue": i.spec.cpu},
-                {"name": "MEMORY", "type": "INTEGER", "integerValue": i.spec.memory},
-            ],
-            "remainingResources": [
-                {"name": "CPU", "type": "INTEGER", "integerValue": cluster.cpu_left(id)},
-                {"name": "MEMORY", "type": "INTEGER", "integerValue": cluster.mem_left(id)},
-            ],
-            "runningTasksCount": cluster.running_tasks(id),
-            "versionInfo": {"agentVersion": i.spec.agent_version},
-        })
-    }
-
     /// A service as DescribeServices shows it (the fields ecsim models).
     fn service_json(&self, s: ServiceId) -> Value {
         let svc = self.services.get(s);
@@ -391,43 +358,6 @@ impl Sim<'_> {
             "deployments": deployments,
         })
     }
-}
-
-/// The RegisterContainerInstance body the agent of `spec` sends to cluster `cluster`.
-pub fn registration_body(spec: &InstanceSpec, user_data: &str, cluster: &str) -> Value {
-    let document = json!({
-        "instanceId": spec.ec2_instance_id,
-        "instanceType": spec.instance_type,
-        "availabilityZone": spec.availability_zone,
-        "region": REGION,
-    });
-    let mut ports: Vec<u16> = DEFAULT_RESERVED_PORTS
-        .iter()
-        .chain(&spec.reserved_ports)
-        .copied()
-        .collect();
-    ports.sort();
-    ports.dedup();
-    let attributes: Vec<Value> = spec
-        .attributes
-        .iter()
-        .map(|(k, v)| json!({"name": k, "value": v}))
-        .collect();
-    let mut body = json!({
-        "cluster": cluster,
-        "instanceIdentityDocument": document.to_string(),
-        "totalResources": [
-            {"name": "CPU", "type": "INTEGER", "integerValue": spec.cpu},
-            {"name": "MEMORY", "type": "INTEGER", "integerValue": spec.memory},
-            {"name": "PORTS", "type": "STRINGSET", "stringSetValue": ports.iter().map(u16::to_string).collect::<Vec<_>>()},
-        ],
-        "versionInfo": {"agentVersion": spec.agent_version},
-        "attributes": attributes,
-    });
-    if !user_data.is_empty() {
-        body["userData"] = json!(user_data);
-    }
-    body
 }
 
 /// An EventBridge event, its members in the order serde_json sorts a map's keys, so that

@@ -8,7 +8,7 @@ use crate::ecs::cluster::{ClusterId, InstanceId, InstanceSpec, InstanceStatus};
 use crate::ecs::iam;
 use crate::ecs::provider::{PutClusterCapacityProviders, StrategyItem};
 use crate::engine::SimTime;
-use crate::sim::journal::render::registration_body;
+use crate::sim::journal::instance::registration_body;
 use crate::sim::journal::{ACCOUNT, Call, Record, Response};
 use crate::sim::services::{Doom, ServiceStatus};
 use crate::sim::task::{Reason, StopCode, TaskStatus};
@@ -197,7 +197,9 @@ impl Sim<'_> {
         self.metrics.open_instance_meter(id, meter);
         if let Some(body) = body {
             self.record(|_| {
-                Record::Call(Call::ok("RegisterContainerInstance", body, Response::Registered(id)).by("ecs-agent"))
+                Record::Call(
+                    Call::with_body("RegisterContainerInstance", body, Response::Registered(id)).by("ecs-agent"),
+                )
             });
         }
         self.record(|_| Record::InstanceChange(id, None));
