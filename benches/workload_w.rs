@@ -5,12 +5,15 @@
 //! binpack(memory), no retry. Reported as simulated tasks/s at 1k, 10k and 100k hosts;
 //! the 10k and 100k runs are shorter than W's 1M and 2M tasks (the same work per task
 //! once the hosts fill, after about half an hour of simulated time). `overloaded` offers
-//! twice W's load at 10k hosts, so that almost half the tasks fail to place.
+//! twice W's load at 10k hosts, so that almost half the tasks fail to place. The
+//! `records_` runs render every events.jsonl record (as the CLI does, each RunTask
+//! failure naming its closest instance) into a buffer that is emptied, not written: the
+//! cost of the records without the cost of the disk.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ecsim::scenario::load::Format;
 use ecsim::scenario::{Scenario, scenario_from_str};
-use ecsim::sim::journal::SummaryOnly;
+use ecsim::sim::journal::{Recorder, SummaryOnly};
 use std::path::Path;
 use std::time::Duration;
 
@@ -40,12 +43,49 @@ pub fn workload_w(hosts: u32, tasks: u64, load: f64) -> Scenario {
     scenario_from_str(&text, Format::Toml, "w.toml", Path::new(".")).expect("W is a valid scenario")
 }
 
+/// A recorder that renders every events.jsonl record, as the CLI's does, and keeps none.
+#[derive(Default)]
+struct Rendered {
+    buf: Vec<u8>,
+    bytes: u64,
+}
+
+impl Recorder for Rendered {
+    fn wants_events(&self) -> bool {
+        true
+    }
+    fn event(&mut self, record: serde_json::Value) {
+        self.bytes += record.to_string().len() as u64;
+    }
+    fn takes_json(&self) -> bool {
+        true
+    }
+    fn lend_events(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+    fn events_back(&mut self, mut buf: Vec<u8>) {
+        self.bytes += buf.len() as u64;
+        buf.clear();
+        self.buf = buf;
+    }
+    fn wants_tasks(&self) -> bool {
+        false
+    }
+}
+
 fn bench(c: &mut Criterion, name: &str, sc: &Scenario, seconds: u64) {
     let tasks = ecsim::sim::run(sc, sc.seed, &mut SummaryOnly).summary.tasks_arrived;
     let mut g = c.benchmark_group("workload_w");
     g.sample_size(10).measurement_time(Duration::from_secs(seconds));
     g.throughput(Throughput::Elements(tasks));
     g.bench_function(name, |b| b.iter(|| ecsim::sim::run(sc, sc.seed, &mut SummaryOnly)));
+    g.bench_function(format!("records_{name}"), |b| {
+        b.iter(|| {
+            let mut rec = Rendered::default();
+            ecsim::sim::run(sc, sc.seed, &mut rec);
+            rec.bytes
+        })
+    });
     g.finish();
 }
 
