@@ -220,42 +220,45 @@ impl Sim<'_> {
         self.q.now()
     }
 
-    /// Sends a record to the journal, built only when records are wanted. Task state
-    /// changes and API calls, most of a big run's records, go serialised from their typed
-    /// form when the recorder takes that (never built as a `Value`).
+    /// Sends a record to the journal, built only when records are wanted. Task and
+    /// instance state changes and API calls, most of a big run's records, go serialised
+    /// from their typed form when the recorder takes that (never built as a `Value`).
     fn record(&mut self, make: impl FnOnce(&Self) -> journal::Record) {
+        use journal::Record as R;
         if self.journal.wants() {
             let r = make(self);
             let engine_event = self.q.delivered();
+            let event = Some(engine_event);
             if self.journal.takes_json() {
+                let now = self.now();
                 match &r {
-                    journal::Record::TaskChange(t, notice) => {
-                        // Rendered while the run's names are borrowed, then handed over
-                        // (so are calls, below).
+                    R::TaskChange(t, notice) => {
                         let id = self.journal.next_event_id();
-                        let mut json = self.journal.lend_buffer();
-                        self.task_change(*t, notice.as_ref(), self.now(), id, Some(engine_event))
-                            .write_json(&mut json);
-                        return self.journal.written(json);
+                        return self
+                            .write_lent(|s, json| s.task_change(*t, notice.as_ref(), now, id, event).write_json(json));
                     }
-                    journal::Record::InstanceChange(i, reason) => {
+                    R::InstanceChange(i, reason) => {
                         let id = self.journal.next_event_id();
-                        let mut json = self.journal.lend_buffer();
-                        self.instance_change(*i, reason.as_deref(), self.now(), id, Some(engine_event))
-                            .write_json(&mut json);
-                        return self.journal.written(json);
+                        return self.write_lent(|s, json| {
+                            s.instance_change(*i, reason.as_deref(), now, id, event)
+                                .write_json(json)
+                        });
                     }
-                    journal::Record::Call(c) => {
-                        let mut json = self.journal.lend_buffer();
-                        self.trail(c, self.now(), Some(engine_event)).write_json(&mut json);
-                        return self.journal.written(json);
-                    }
+                    R::Call(c) => return self.write_lent(|s, json| s.trail(c, now, event).write_json(json)),
                     _ => {}
                 }
             }
             let v = self.render(&r);
             self.journal.write(v, engine_event);
         }
+    }
+
+    /// Writes one record into the buffer the recorder lends, while the run's names are
+    /// borrowed, and hands it back.
+    fn write_lent(&mut self, write: impl FnOnce(&Self, &mut Vec<u8>)) {
+        let mut json = self.journal.lend_buffer();
+        write(self, &mut json);
+        self.journal.written(json);
     }
 
     fn start(&mut self) {
