@@ -2,7 +2,6 @@
 //! digits (by the run's [`WallClock`]), built on the stack, so that a task state change
 //! (three per task) allocates no string for them.
 
-use super::{ACCOUNT, REGION};
 use crate::ecs::cluster::InstanceId;
 use crate::ecs::ids::HexId;
 use crate::engine::SimTime;
@@ -36,12 +35,16 @@ pub struct Arn<'a> {
     pub tail: Tail<'a>,
 }
 
+/// `arn:aws:ecs:<region>:<account>:`, how every ECS ARN of the run starts.
+const ARN_PREFIX: &str = "arn:aws:ecs:us-east-1:123456789012:";
+
 impl Arn<'_> {
-    /// Appends the ARN.
+    /// Appends the ARN (room for all of it reserved once: a record writes several).
     pub fn write(&self, out: &mut Vec<u8>) {
-        for part in ["arn:aws:ecs:", REGION, ":", ACCOUNT, ":", self.resource, self.name] {
-            out.extend_from_slice(part.as_bytes());
-        }
+        out.reserve(ARN_PREFIX.len() + self.resource.len() + self.name.len() + 33);
+        out.extend_from_slice(ARN_PREFIX.as_bytes());
+        out.extend_from_slice(self.resource.as_bytes());
+        out.extend_from_slice(self.name.as_bytes());
         match self.tail {
             Tail::None => {}
             Tail::Id(id) => {
@@ -281,7 +284,8 @@ mod tests {
     #[test]
     fn arns_look_like_aws() {
         let arn = |resource, name, tail| Arn { resource, name, tail }.string();
-        let p = "arn:aws:ecs:us-east-1:123456789012:";
+        let p = format!("arn:aws:ecs:{}:{}:", super::super::REGION, super::super::ACCOUNT);
+        assert_eq!(ARN_PREFIX, p, "the prefix follows the run's region and account");
         assert_eq!(arn("cluster/", "default", Tail::None), format!("{p}cluster/default"));
         assert_eq!(arn("service/", "c", Tail::Name("web")), format!("{p}service/c/web"));
         assert_eq!(
