@@ -1,9 +1,10 @@
 //! Task and container instance state change events and API call records written as
 //! JSON by hand: all four of the records a RunTask's task leaves in events.jsonl, and
-//! the two every instance leaves, so nearly every line of a big run. The bytes are the ones serde_json writes for the same [`Envelope`] or [`Trail`]
-//! (a test compares them on every shipped scenario); keys are written as they are, a
-//! string is copied whole unless it holds a byte JSON escapes (which serde_json then
-//! writes), and the rare members that are JSON values or small structs go through serde.
+//! the two every instance leaves, so nearly every line of a big run. The bytes are the
+//! ones serde_json writes for the same [`Envelope`] or [`Trail`] (a test compares them
+//! on the shipped scenarios); keys are written as they are, a string is copied whole
+//! unless it holds a byte JSON escapes (which serde_json then writes), and the rare
+//! members that are JSON values or small structs go through serde.
 
 use super::Body;
 use super::instance::{InstanceDetail, Registration, Resource};
