@@ -337,6 +337,8 @@ impl Sim<'_> {
             (None, Some(r)) => attempt < r.attempts,
             (None, None) => false,
         };
+        // What the retry below needs of the failures: the last reason and how many.
+        let failed = (failures.last().map(|&(reason, _)| reason), failures.len() as u32);
         let result = RunTaskResult {
             tasks: placed,
             failures,
@@ -355,26 +357,24 @@ impl Sim<'_> {
                     Some(c) => c.request.clone(),
                     None => request_id(&agent, arrived_at),
                 },
-                retries: retries && !result.failures.is_empty(),
+                retries: retries && failed.1 > 0,
             };
-            let response = Response::RunTask(result.clone());
+            let response = Response::RunTask(result);
             self.record(|_| {
                 let mut c = Call::with_body("RunTask", body, response).by(agent);
                 c.client = Some(facts);
                 Record::Call(c)
             });
         }
-        let failures = result.failures;
-        let Some(&(reason, _)) = failures.last() else {
+        let (Some(reason), n) = failed else {
             return;
         };
         if !retries {
-            for _ in 0..failures.len() {
+            for _ in 0..n {
                 self.not_created(td, group, origin, arrived_at, Reason::Rejected(reason));
             }
             return;
         }
-        let n = failures.len() as u32;
         let run = PendingRun {
             origin,
             trace,
