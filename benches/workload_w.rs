@@ -43,10 +43,13 @@ pub fn workload_w(hosts: u32, tasks: u64, load: f64) -> Scenario {
     scenario_from_str(&text, Format::Toml, "w.toml", Path::new(".")).expect("W is a valid scenario")
 }
 
-/// A recorder that renders every events.jsonl record, as the CLI's does, and keeps none.
+/// A recorder that renders every events.jsonl record, as the CLI's does (task state
+/// changes from their frames, on this thread), and keeps none.
 #[derive(Default)]
 struct Rendered {
     buf: Vec<u8>,
+    lines: Vec<u8>,
+    expander: ecsim::sim::journal::frame::Expander,
     bytes: u64,
 }
 
@@ -55,16 +58,21 @@ impl Recorder for Rendered {
         true
     }
     fn event(&mut self, record: serde_json::Value) {
-        self.bytes += record.to_string().len() as u64;
+        self.bytes += record.to_string().len() as u64 + 1;
     }
     fn takes_json(&self) -> bool {
+        true
+    }
+    fn takes_frames(&self) -> bool {
         true
     }
     fn lend_events(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.buf)
     }
     fn events_back(&mut self, mut buf: Vec<u8>) {
-        self.bytes += buf.len() as u64;
+        self.expander.expand(&buf, &mut self.lines);
+        self.bytes += self.lines.len() as u64;
+        self.lines.clear();
         buf.clear();
         self.buf = buf;
     }

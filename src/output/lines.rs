@@ -4,8 +4,10 @@
 //! threads (and come back to be reused), so no record is allocated on one thread and
 //! freed on the other — which glibc's allocator makes slower than writing on one
 //! thread (docs/PERFORMANCE.md). One writer per file keeps the records' order.
+//! events.jsonl's buffers hold frames ([`frame`]), which its writer makes into lines.
 
 use super::folder::OutFile;
+use crate::sim::journal::frame;
 use serde_json::Value;
 use std::io::Write;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -19,22 +21,33 @@ const IN_FLIGHT: usize = 4;
 /// events.jsonl, decisions.jsonl or tasks.csv, being written.
 pub struct Lines {
     buf: Vec<u8>,
+    framed: bool,
     tx: Option<SyncSender<Vec<u8>>>,
     spare: Receiver<Vec<u8>>,
     writer: Option<JoinHandle<std::io::Result<OutFile>>>,
 }
 
 impl Lines {
-    /// Starts the writer of `file`.
-    pub fn spawn(file: OutFile) -> Lines {
+    /// Starts the writer of `file`; `framed`: the buffers hold frames, made into lines
+    /// on the writer's thread.
+    pub fn spawn(file: OutFile, framed: bool) -> Lines {
         let (tx, rx) = sync_channel::<Vec<u8>>(IN_FLIGHT);
         let (back, spare) = sync_channel::<Vec<u8>>(IN_FLIGHT + 1);
         let writer = std::thread::spawn(move || {
             let mut file = file;
             let mut failed = None;
+            let mut expander = frame::Expander::default();
+            let mut lines = Vec::new();
             for mut buf in rx {
+                let bytes = if framed {
+                    lines.clear();
+                    expander.expand(&buf, &mut lines);
+                    &lines
+                } else {
+                    &buf
+                };
                 if failed.is_none()
-                    && let Err(e) = file.write_all(&buf)
+                    && let Err(e) = file.write_all(bytes)
                 {
                     failed = Some(e);
                 }
@@ -48,6 +61,7 @@ impl Lines {
         });
         Lines {
             buf: Vec::with_capacity(BUFFER),
+            framed,
             tx: Some(tx),
             spare,
             writer: Some(writer),
@@ -56,8 +70,13 @@ impl Lines {
 
     /// Serialises one record.
     pub fn push(&mut self, record: &Value) {
-        serde_json::to_writer(&mut self.buf, record).expect("a JSON value serialises into memory");
-        self.end_line();
+        if self.framed {
+            frame::push_json(&mut self.buf, record);
+            self.hand_over_if_full();
+        } else {
+            serde_json::to_writer(&mut self.buf, record).expect("a JSON value serialises into memory");
+            self.end_line();
+        }
     }
 
     /// Lends the buffer, for one record to be serialised at its end in place (no copy).
@@ -65,10 +84,14 @@ impl Lines {
         std::mem::take(&mut self.buf)
     }
 
-    /// Takes the lent buffer back with one more record (no newline) at its end.
+    /// Takes the lent buffer back with one more record (no newline) or frame at its end.
     pub fn line_back(&mut self, buf: Vec<u8>) {
         self.buf = buf;
-        self.end_line();
+        if self.framed {
+            self.hand_over_if_full();
+        } else {
+            self.end_line();
+        }
     }
 
     /// Adds text that ends its own lines (a CSV header or row).

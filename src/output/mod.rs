@@ -36,7 +36,10 @@ impl FileRecorder {
     pub fn open(out: &mut OutDir, outputs: &Outputs) -> Result<FileRecorder, Error> {
         let mut stream = |wanted: bool, name: &str, file: &str| -> Result<Option<lines::Lines>, Error> {
             Ok(if wanted {
-                Some(lines::Lines::spawn(out.create(&outputs.file_name(name, file))?))
+                Some(lines::Lines::spawn(
+                    out.create(&outputs.file_name(name, file))?,
+                    name == "events",
+                ))
             } else {
                 None
             })
@@ -83,6 +86,9 @@ impl Recorder for FileRecorder {
         }
     }
     fn takes_json(&self) -> bool {
+        true
+    }
+    fn takes_frames(&self) -> bool {
         true
     }
     fn lend_events(&mut self) -> Vec<u8> {

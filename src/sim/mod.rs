@@ -220,47 +220,6 @@ impl Sim<'_> {
         self.q.now()
     }
 
-    /// Sends a record to the journal, built only when records are wanted. Task and
-    /// instance state changes and API calls, most of a big run's records, go serialised
-    /// from their typed form when the recorder takes that (never built as a `Value`).
-    fn record(&mut self, make: impl FnOnce(&Self) -> journal::Record) {
-        use journal::Record as R;
-        if self.journal.wants() {
-            let r = make(self);
-            let engine_event = self.q.delivered();
-            let event = Some(engine_event);
-            if self.journal.takes_json() {
-                let now = self.now();
-                match &r {
-                    R::TaskChange(t, notice) => {
-                        let id = self.journal.next_event_id();
-                        return self
-                            .write_lent(|s, json| s.task_change(*t, notice.as_ref(), now, id, event).write_json(json));
-                    }
-                    R::InstanceChange(i, reason) => {
-                        let id = self.journal.next_event_id();
-                        return self.write_lent(|s, json| {
-                            s.instance_change(*i, reason.as_deref(), now, id, event)
-                                .write_json(json)
-                        });
-                    }
-                    R::Call(c) => return self.write_lent(|s, json| s.trail(c, now, event).write_json(json)),
-                    _ => {}
-                }
-            }
-            let v = self.render(&r);
-            self.journal.write(v, engine_event);
-        }
-    }
-
-    /// Writes one record into the buffer the recorder lends, while the run's names are
-    /// borrowed, and hands it back.
-    fn write_lent(&mut self, write: impl FnOnce(&Self, &mut Vec<u8>)) {
-        let mut json = self.journal.lend_buffer();
-        write(self, &mut json);
-        self.journal.written(json);
-    }
-
     fn start(&mut self) {
         let sc = self.sc;
         for a in Capacity::accounts(sc) {

@@ -132,7 +132,7 @@ impl ContainerInstance {
 
     /// [`container_instance_id`](Self::container_instance_id) without allocating.
     pub fn container_instance_hex_id(&self) -> crate::ecs::ids::HexId {
-        crate::ecs::ids::HexId::new(0xC1, self.id.0 as u64)
+        self.id.hex_id()
     }
 }
 

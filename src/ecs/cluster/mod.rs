@@ -19,6 +19,11 @@ impl InstanceId {
     pub fn idx(self) -> usize {
         self.0 as usize
     }
+
+    /// The container instance id ECS prints (32 hex digits), made from the index.
+    pub fn hex_id(self) -> crate::ecs::ids::HexId {
+        crate::ecs::ids::HexId::new(0xC1, u64::from(self.0))
+    }
 }
 
 /// An ECS cluster of the run (index in the order clusters came to exist).

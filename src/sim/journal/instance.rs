@@ -177,6 +177,14 @@ impl Sim<'_> {
                 agent_version: &inst.spec.agent_version,
             },
         };
-        self.envelope(now, id, "ECS Container Instance State Change", arn, detail, ecsim_event)
+        super::render::envelope(
+            self.journal.clock(),
+            now,
+            id,
+            "ECS Container Instance State Change",
+            arn,
+            detail,
+            ecsim_event,
+        )
     }
 }

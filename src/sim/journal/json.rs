@@ -8,7 +8,8 @@
 
 use super::Body;
 use super::instance::{InstanceDetail, Registration, Resource};
-use super::render::{Elements, Envelope, RunTaskResponse, TaskDetail, Trail};
+use super::render::{Elements, Envelope, RunTaskResponse, Trail};
+use super::task::TaskDetail;
 use super::values::{Arn, Iso, Secs, Tail};
 use crate::text::push_decimal;
 

@@ -4,9 +4,11 @@
 //! of tasks, container instances, services, deployments and faults. Placement
 //! decisions go to the recorder's decision stream.
 
+pub mod frame;
 pub mod instance;
 mod json;
 pub mod render;
+pub mod task;
 pub mod values;
 
 use crate::ecs::cluster::{ClusterId, InstanceId};
@@ -44,8 +46,14 @@ pub trait Recorder {
         Vec::new()
     }
     /// Takes the lent buffer back, with one more record (one JSON object, no newline) at
-    /// its end.
+    /// its end — or one more frame, when [`takes_frames`](Self::takes_frames).
     fn events_back(&mut self, _buf: Vec<u8>) {}
+    /// Whether the lent buffer takes [`frame`]s rather than JSON records: the recorder
+    /// makes them into lines with a [`frame::Expander`] (on its writer thread). Asked once,
+    /// when the run starts, and only when [`takes_json`](Self::takes_json).
+    fn takes_frames(&self) -> bool {
+        false
+    }
     /// Whether decisions.jsonl records are wanted.
     fn wants_decisions(&self) -> bool {
         false
@@ -78,6 +86,11 @@ pub trait Recorder {
 
 /// How many engine events pass between [`Recorder::progress`] calls.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// The id of the run's `n`-th EventBridge event.
+pub fn event_id(n: u64) -> crate::ecs::ids::HexId {
+    crate::ecs::ids::HexId::new(0xE7, n)
+}
 
 /// A recorder that keeps nothing.
 pub struct Discard;
@@ -378,6 +391,8 @@ pub enum Record {
 pub struct Journal<'a> {
     rec: &'a mut dyn Recorder,
     clock: WallClock,
+    framed: bool,
+    frame_at: usize,
     event_ids: u64,
     rows: crate::sim::rows::RowStream,
 }
@@ -385,9 +400,12 @@ pub struct Journal<'a> {
 impl<'a> Journal<'a> {
     /// A journal writing to `rec`, with wall-clock times from `start_unix_ms`.
     pub fn new(rec: &'a mut dyn Recorder, start_unix_ms: i64) -> Self {
+        let framed = rec.takes_json() && rec.takes_frames();
         Journal {
             rec,
             clock: WallClock::new(start_unix_ms),
+            framed,
+            frame_at: 0,
             event_ids: 0,
             rows: Default::default(),
         }
@@ -420,8 +438,13 @@ impl<'a> Journal<'a> {
 
     /// The next EventBridge event id.
     pub fn next_event_id(&mut self) -> crate::ecs::ids::HexId {
+        event_id(self.next_event_no())
+    }
+
+    /// The number of the next EventBridge event (its id is [`event_id`] of it).
+    pub fn next_event_no(&mut self) -> u64 {
         self.event_ids += 1;
-        crate::ecs::ids::HexId::new(0xE7, self.event_ids)
+        self.event_ids
     }
 
     /// No record was written yet.
@@ -441,14 +464,29 @@ impl<'a> Journal<'a> {
         self.rec.takes_json()
     }
 
-    /// The recorder's events buffer, to render a record into (after what it holds) while
-    /// the run's state is borrowed; give it back through [`written`](Self::written).
-    pub fn lend_buffer(&mut self) -> Vec<u8> {
-        self.rec.lend_events()
+    /// Whether the recorder takes frames ([`frame`]): task state changes may then be
+    /// handed over as [`frame::Kind::Task`].
+    pub fn takes_frames(&self) -> bool {
+        self.framed
     }
 
-    /// Gives back the lent buffer with one more record (a JSON object) at its end.
-    pub fn written(&mut self, buf: Vec<u8>) {
+    /// The recorder's events buffer, to write a record of `kind` into (after what it
+    /// holds) while the run's state is borrowed — a JSON object, or when the recorder takes
+    /// frames the body of a frame of that kind; give it back through
+    /// [`written`](Self::written).
+    pub fn lend_buffer(&mut self, kind: frame::Kind) -> Vec<u8> {
+        let mut buf = self.rec.lend_events();
+        if self.framed {
+            self.frame_at = frame::open(&mut buf, kind);
+        }
+        buf
+    }
+
+    /// Gives back the lent buffer with one more record at its end.
+    pub fn written(&mut self, mut buf: Vec<u8>) {
+        if self.framed {
+            frame::close(&mut buf, self.frame_at);
+        }
         self.rec.events_back(buf);
     }
 

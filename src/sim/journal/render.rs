@@ -2,7 +2,7 @@
 //! `requestParameters` and `responseElements`) and EventBridge events, in the shapes
 //! AWS documents, from the run's state at the moment a record is made.
 
-use super::values::{Arn, Iso, Secs};
+use super::values::{Arn, Iso, Secs, WallClock};
 use super::{ACCOUNT, ActionDetail, Call, REGION, Record, Response};
 use crate::ecs::cluster::InstanceId;
 use crate::ecs::ids::HexId;
@@ -10,19 +10,75 @@ use crate::ecs::provider::Pool;
 use crate::engine::SimTime;
 use crate::sim::Sim;
 use crate::sim::ids::{ServiceId, TaskIdx};
-use crate::sim::task::TaskStatus;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 impl Sim<'_> {
+    /// Sends a record to the journal, built only when records are wanted. Task and
+    /// instance state changes and API calls, most of a big run's records, go serialised
+    /// from their typed form when the recorder takes that (never built as a `Value`), and
+    /// task state changes as frames when it takes those.
+    pub(in crate::sim) fn record(&mut self, make: impl FnOnce(&Self) -> Record) {
+        use Record as R;
+        if self.journal.wants() {
+            let r = make(self);
+            let engine_event = self.q.delivered();
+            let event = Some(engine_event);
+            if self.journal.takes_json() {
+                use super::frame::Kind;
+                let now = self.now();
+                match &r {
+                    R::TaskChange(t, notice) => {
+                        let n = self.journal.next_event_no();
+                        let notice = notice.as_ref();
+                        if self.journal.takes_frames() {
+                            let start = self.journal.clock().start_unix_ms;
+                            return self.write_lent(Kind::Task, |s, buf| {
+                                s.task_change(*t, notice, now, n, event).encode(start, buf)
+                            });
+                        }
+                        return self.write_lent(Kind::Json, |s, json| {
+                            s.task_change(*t, notice, now, n, event)
+                                .event(s.journal.clock())
+                                .write_json(json)
+                        });
+                    }
+                    R::InstanceChange(i, reason) => {
+                        let id = self.journal.next_event_id();
+                        return self.write_lent(Kind::Json, |s, json| {
+                            s.instance_change(*i, reason.as_deref(), now, id, event)
+                                .write_json(json)
+                        });
+                    }
+                    R::Call(c) => {
+                        return self.write_lent(Kind::Json, |s, json| s.trail(c, now, event).write_json(json));
+                    }
+                    _ => {}
+                }
+            }
+            let v = self.render(&r);
+            self.journal.write(v, engine_event);
+        }
+    }
+
+    /// Writes one record of `kind` into the buffer the recorder lends, while the run's
+    /// names are borrowed, and hands it back.
+    fn write_lent(&mut self, kind: super::frame::Kind, write: impl FnOnce(&Self, &mut Vec<u8>)) {
+        let mut json = self.journal.lend_buffer(kind);
+        write(self, &mut json);
+        self.journal.written(json);
+    }
+
     /// Renders a record at the current time.
     pub(in crate::sim) fn render(&mut self, r: &Record) -> Value {
         let now = self.now();
         match r {
             Record::Call(c) => self.render_call(c, now),
             Record::TaskChange(t, notice) => {
-                let id = self.journal.next_event_id();
-                let e = self.task_change(*t, notice.as_ref(), now, id, None);
+                let n = self.journal.next_event_no();
+                let e = self
+                    .task_change(*t, notice.as_ref(), now, n, None)
+                    .event(self.journal.clock());
                 serde_json::to_value(e).expect("an event renders as JSON")
             }
             Record::InstanceChange(i, reason) => {
@@ -224,49 +280,8 @@ impl Sim<'_> {
 
     fn state_change(&mut self, t: SimTime, detail_type: &'static str, resource: &str, detail: Value) -> Value {
         let id = self.journal.next_event_id();
-        let e = self.envelope(t, id, detail_type, resource, detail, None);
+        let e = envelope(self.journal.clock(), t, id, detail_type, resource, detail, None);
         serde_json::to_value(e).expect("an event renders as JSON")
-    }
-
-    /// An EventBridge event from `aws.ecs` around `detail`; `ecsim_event` is set when the
-    /// event is serialised directly (else the journal adds it).
-    pub(super) fn envelope<D, R>(
-        &self,
-        t: SimTime,
-        id: HexId,
-        detail_type: &'static str,
-        resource: R,
-        detail: D,
-        ecsim_event: Option<u64>,
-    ) -> Envelope<D, R> {
-        Envelope {
-            account: ACCOUNT,
-            detail,
-            detail_type,
-            ecsim_event,
-            id,
-            region: REGION,
-            resources: [resource],
-            sim_time: Secs(t),
-            source: "aws.ecs",
-            time: self.journal.clock().iso_of(t),
-            version: "0",
-        }
-    }
-
-    /// An "ECS Task State Change" event `id` of task `t` at `now` (see [`TaskDetail`]),
-    /// borrowing the run's names.
-    pub(in crate::sim) fn task_change<'a>(
-        &'a self,
-        t: TaskIdx,
-        notice: Option<&'a (crate::sim::task::StopCode, crate::sim::task::Reason)>,
-        now: SimTime,
-        id: HexId,
-        ecsim_event: Option<u64>,
-    ) -> Envelope<TaskDetail<'a>, Arn<'a>> {
-        let detail = self.task_detail(t, notice);
-        let resource = detail.task_arn;
-        self.envelope(now, id, "ECS Task State Change", resource, detail, ecsim_event)
     }
 
     /// The capacity provider of a pool, as ECS names it in task events (empty for none).
@@ -285,48 +300,6 @@ impl Sim<'_> {
             launch_type: task.pool.launch_type(),
             task_arn: self.task_arn(t),
             task_definition_arn: self.task_definition_arn(task.taskdef),
-        }
-    }
-
-    fn task_detail<'a>(
-        &'a self,
-        t: TaskIdx,
-        notice: Option<&'a (crate::sim::task::StopCode, crate::sim::task::Reason)>,
-    ) -> TaskDetail<'a> {
-        let task = self.tasks.get(t);
-        let cluster = self.fleet.cluster();
-        let inst = task.instance.map(|i| cluster.instance(i));
-        let time = |x: Option<SimTime>| x.map(|x| self.journal.clock().iso_of(x));
-        let zone = inst
-            .map(|i| i.spec.availability_zone.as_str())
-            .or_else(|| task.zone.map(|z| cluster.symbols.resolve(z)));
-        let desired = match task.status {
-            TaskStatus::Stopped | TaskStatus::Stopping => "STOPPED",
-            _ => "RUNNING",
-        };
-        let (stop_code, reason) = match notice {
-            Some((c, r)) => (Some(*c), Some(r)),
-            None => (task.stop_code, task.reason.as_ref()),
-        };
-        TaskDetail {
-            availability_zone: zone,
-            capacity_provider_name: self.provider_name(task.pool),
-            cluster_arn: self.cluster_arn(task.cluster),
-            container_instance_arn: task.instance.map(|i| self.container_instance_arn(i)),
-            created_at: time(Some(task.created_at)),
-            desired_status: desired,
-            group: cluster.group_name(task.group),
-            last_status: task.status.as_str(),
-            launch_type: task.pool.launch_type(),
-            started_at: time(task.started_at.get()),
-            started_by: crate::sim::rows::started_by(self, self.sc, task.origin, task.deployment),
-            stop_code: stop_code.map(|c| c.as_str()),
-            stopped_at: time(task.stopped_at.get()),
-            stopped_reason: reason.map(|r| r.text()),
-            stopping_at: time(task.stopping_at.get()),
-            task_arn: self.task_arn(t),
-            task_definition_arn: self.task_definition_arn(task.taskdef),
-            version: task.version,
         }
     }
 
@@ -378,39 +351,6 @@ pub struct Envelope<D, R = String> {
     pub(super) source: &'static str,
     pub(super) time: Iso,
     pub(super) version: &'static str,
-}
-
-/// The detail of an "ECS Task State Change" event (members in sorted order, as above;
-/// a member with no value is left out, as ECS leaves it out, rather than `null`).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskDetail<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) availability_zone: Option<&'a str>,
-    pub(super) capacity_provider_name: &'a str,
-    pub(super) cluster_arn: Arn<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) container_instance_arn: Option<Arn<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) created_at: Option<Iso>,
-    pub(super) desired_status: &'static str,
-    pub(super) group: &'a str,
-    pub(super) last_status: &'static str,
-    pub(super) launch_type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) started_at: Option<Iso>,
-    pub(super) started_by: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) stop_code: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) stopped_at: Option<Iso>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) stopped_reason: Option<std::borrow::Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) stopping_at: Option<Iso>,
-    pub(super) task_arn: Arn<'a>,
-    pub(super) task_definition_arn: Arn<'a>,
-    pub(super) version: u32,
 }
 
 /// A CloudTrail record of an API call (members in sorted order, as above).
@@ -511,4 +451,31 @@ pub(super) struct TaskSummary<'a> {
     pub(super) launch_type: &'static str,
     pub(super) task_arn: Arn<'a>,
     pub(super) task_definition_arn: Arn<'a>,
+}
+
+/// An EventBridge event from `aws.ecs` around `detail` at `t`, with its wall-clock time
+/// from `clock`; `ecsim_event` is set when the event is serialised directly (else the
+/// journal adds it).
+pub(super) fn envelope<D, R>(
+    clock: &WallClock,
+    t: SimTime,
+    id: HexId,
+    detail_type: &'static str,
+    resource: R,
+    detail: D,
+    ecsim_event: Option<u64>,
+) -> Envelope<D, R> {
+    Envelope {
+        account: ACCOUNT,
+        detail,
+        detail_type,
+        ecsim_event,
+        id,
+        region: REGION,
+        resources: [resource],
+        sim_time: Secs(t),
+        source: "aws.ecs",
+        time: clock.iso_of(t),
+        version: "0",
+    }
 }
