@@ -153,9 +153,17 @@ impl<'a> TaskChange<'a> {
 
     /// Appends the change as a frame for [`decode`](Self::decode), with the run's
     /// wall-clock start (`start_unix_ms`): numbers in eight or four little-endian bytes
-    /// (all ones for none), strings after their length.
+    /// (all ones for none), then the names' lengths, then the names end to end (one UTF-8
+    /// check reads them back).
     pub fn encode(&self, start_unix_ms: i64, out: &mut Vec<u8>) {
         let time = |t: Option<SimTime>| t.map_or(u64::MAX, SimTime::millis);
+        let names = self.names();
+        let mut head = [0u8; HEAD];
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            head[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
         for n in [
             self.ecsim_event.unwrap_or(u64::MAX),
             self.event_no,
@@ -166,7 +174,7 @@ impl<'a> TaskChange<'a> {
             time(self.stopping_at),
             time(self.stopped_at),
         ] {
-            out.extend_from_slice(&n.to_le_bytes());
+            put(&n.to_le_bytes());
         }
         for n in [
             self.task.0,
@@ -174,9 +182,23 @@ impl<'a> TaskChange<'a> {
             self.version,
             self.revision,
         ] {
-            out.extend_from_slice(&n.to_le_bytes());
+            put(&n.to_le_bytes());
         }
-        for s in [
+        let mut text = 0;
+        for s in names {
+            put(&s.map_or(u32::MAX, |s| s.len() as u32).to_le_bytes());
+            text += s.map_or(0, str::len);
+        }
+        out.reserve(HEAD + text);
+        out.extend_from_slice(&head);
+        for s in names.into_iter().flatten() {
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+
+    /// The names a frame holds, in its order.
+    fn names(&self) -> [Option<&str>; 12] {
+        [
             Some(self.desired_status),
             Some(self.last_status),
             Some(self.launch_type),
@@ -189,15 +211,7 @@ impl<'a> TaskChange<'a> {
             Some(self.started_by),
             self.stopped_reason.as_deref(),
             Some(self.family),
-        ] {
-            match s {
-                Some(s) => {
-                    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-                    out.extend_from_slice(s.as_bytes());
-                }
-                None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
-            }
-        }
+        ]
     }
 
     /// The change an [`encode`](Self::encode)d frame holds, borrowing its names, and the
@@ -216,6 +230,9 @@ impl<'a> TaskChange<'a> {
         ] = [(); 8].map(|_| r.u64());
         let [task, instance, version, revision] = [(); 4].map(|_| r.u32());
         let time = |ms: u64| (ms != u64::MAX).then(|| at(ms));
+        let lens = [(); 12].map(|_| r.u32());
+        let text = std::str::from_utf8(r.0).expect("a frame's names are the run's UTF-8 strings");
+        let mut from = 0;
         let [
             desired_status,
             last_status,
@@ -229,8 +246,13 @@ impl<'a> TaskChange<'a> {
             started_by,
             stopped_reason,
             family,
-        ] = [(); 12].map(|_| r.str());
-        assert!(r.0.is_empty(), "a task change frame ends with its family");
+        ] = lens.map(|len| {
+            (len != u32::MAX).then(|| {
+                from += len as usize;
+                &text[from - len as usize..from]
+            })
+        });
+        assert_eq!(from, text.len(), "a task change frame ends with its names");
         let given = |s: Option<&'a str>| s.expect("a frame holds every name a change has");
         let change = TaskChange {
             ecsim_event: (ecsim_event != u64::MAX).then_some(ecsim_event),
@@ -261,6 +283,10 @@ impl<'a> TaskChange<'a> {
     }
 }
 
+/// A frame's bytes before its names: eight numbers of eight bytes, four of four, and the
+/// twelve names' lengths.
+const HEAD: usize = 8 * 8 + 4 * 4 + 12 * 4;
+
 /// The simulated time `ms` milliseconds after the start.
 fn at(ms: u64) -> SimTime {
     SimTime::ZERO + SimDuration::from_millis(ms)
@@ -285,16 +311,6 @@ impl<'a> Reader<'a> {
 
     fn u32(&mut self) -> u32 {
         u32::from_le_bytes(self.take())
-    }
-
-    fn str(&mut self) -> Option<&'a str> {
-        let len = self.u32();
-        if len == u32::MAX {
-            return None;
-        }
-        let (s, rest) = self.0.split_at(len as usize);
-        self.0 = rest;
-        Some(std::str::from_utf8(s).expect("a frame's names are the run's UTF-8 strings"))
     }
 }
 
