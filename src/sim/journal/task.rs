@@ -217,22 +217,23 @@ impl<'a> TaskChange<'a> {
     /// The change an [`encode`](Self::encode)d frame holds, borrowing its names, and the
     /// run's wall-clock start. Panics on bytes `encode` did not write (a broken invariant).
     pub fn decode(frame: &'a [u8]) -> (TaskChange<'a>, i64) {
-        let mut r = Reader(frame);
-        let [
-            ecsim_event,
-            event_no,
-            now,
-            start,
-            created_at,
-            started_at,
-            stopping_at,
-            stopped_at,
-        ] = [(); 8].map(|_| r.u64());
-        let [task, instance, version, revision] = [(); 4].map(|_| r.u32());
-        let time = |ms: u64| (ms != u64::MAX).then(|| at(ms));
-        let lens = [(); 12].map(|_| r.u32());
-        let text = std::str::from_utf8(r.0).expect("a frame's names are the run's UTF-8 strings");
+        let (head, text) = frame
+            .split_first_chunk::<HEAD>()
+            .expect("a frame holds what encode wrote");
+        let u64_at = |i: usize| u64::from_le_bytes(head[i * 8..i * 8 + 8].try_into().expect("eight bytes"));
+        let u32_at = |i: usize| u32::from_le_bytes(head[64 + i * 4..64 + i * 4 + 4].try_into().expect("four bytes"));
+        let time = |i: usize| Some(u64_at(i)).filter(|&ms| ms != u64::MAX).map(at);
+        let text = std::str::from_utf8(text).expect("a frame's names are the run's UTF-8 strings");
+        let mut names = [None; 12];
         let mut from = 0;
+        for (k, name) in names.iter_mut().enumerate() {
+            let len = u32_at(4 + k);
+            if len != u32::MAX {
+                *name = Some(&text[from..from + len as usize]);
+                from += len as usize;
+            }
+        }
+        assert_eq!(from, text.len(), "a task change frame ends with its names");
         let [
             desired_status,
             last_status,
@@ -246,26 +247,20 @@ impl<'a> TaskChange<'a> {
             started_by,
             stopped_reason,
             family,
-        ] = lens.map(|len| {
-            (len != u32::MAX).then(|| {
-                from += len as usize;
-                &text[from - len as usize..from]
-            })
-        });
-        assert_eq!(from, text.len(), "a task change frame ends with its names");
+        ] = names;
         let given = |s: Option<&'a str>| s.expect("a frame holds every name a change has");
         let change = TaskChange {
-            ecsim_event: (ecsim_event != u64::MAX).then_some(ecsim_event),
-            event_no,
-            now: at(now),
-            task: TaskIdx(task),
-            instance: (instance != u32::MAX).then_some(InstanceId(instance)),
-            created_at: at(created_at),
-            started_at: time(started_at),
-            stopping_at: time(stopping_at),
-            stopped_at: time(stopped_at),
-            version,
-            revision,
+            ecsim_event: Some(u64_at(0)).filter(|&e| e != u64::MAX),
+            event_no: u64_at(1),
+            now: at(u64_at(2)),
+            task: TaskIdx(u32_at(0)),
+            instance: Some(u32_at(1)).filter(|&i| i != u32::MAX).map(InstanceId),
+            created_at: at(u64_at(4)),
+            started_at: time(5),
+            stopping_at: time(6),
+            stopped_at: time(7),
+            version: u32_at(2),
+            revision: u32_at(3),
             desired_status: given(desired_status),
             last_status: given(last_status),
             launch_type: given(launch_type),
@@ -279,7 +274,7 @@ impl<'a> TaskChange<'a> {
             stopped_reason: stopped_reason.map(Cow::Borrowed),
             family: given(family),
         };
-        (change, start as i64)
+        (change, u64_at(3) as i64)
     }
 }
 
@@ -290,28 +285,6 @@ const HEAD: usize = 8 * 8 + 4 * 4 + 12 * 4;
 /// The simulated time `ms` milliseconds after the start.
 fn at(ms: u64) -> SimTime {
     SimTime::ZERO + SimDuration::from_millis(ms)
-}
-
-/// Reads a frame front to back.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take<const N: usize>(&mut self) -> [u8; N] {
-        let (head, rest) = self
-            .0
-            .split_first_chunk::<N>()
-            .expect("a frame holds what encode wrote");
-        self.0 = rest;
-        *head
-    }
-
-    fn u64(&mut self) -> u64 {
-        u64::from_le_bytes(self.take())
-    }
-
-    fn u32(&mut self) -> u32 {
-        u32::from_le_bytes(self.take())
-    }
 }
 
 /// The detail of an "ECS Task State Change" event (members in sorted order, as
