@@ -7,8 +7,9 @@
 //!
 //! A frame is its kind (one byte), its length (four bytes, little-endian) and its body.
 
-use super::task::TaskChange;
+use super::task::{TaskChange, TaskDetail};
 use super::values::WallClock;
+use crate::ecs::cluster::InstanceId;
 use serde_json::Value;
 
 /// What a frame holds.
@@ -42,10 +43,11 @@ pub fn push_json(buf: &mut Vec<u8>, record: &Value) {
 }
 
 /// Makes frames into events.jsonl's lines, keeping the wall clock of the task state
-/// changes it has read.
+/// changes it has read and, per container instance, the members that place its tasks.
 #[derive(Default)]
 pub struct Expander {
     clock: Option<WallClock>,
+    placements: Placements,
 }
 
 impl Expander {
@@ -64,13 +66,55 @@ impl Expander {
             } else {
                 assert_eq!(kind, Kind::Task as u8, "a frame the journal wrote");
                 let (change, start) = TaskChange::decode(body);
+                let instance = change.instance();
                 if self.clock.as_ref().is_none_or(|c| c.start_unix_ms != start) {
                     self.clock = Some(WallClock::new(start));
                 }
                 let clock = self.clock.as_ref().expect("the clock was just set");
-                change.event(clock).write_json(out);
+                let mut event = change.event(clock);
+                if let Some(i) = instance {
+                    event.detail.placed = Some(self.placements.of(i, &event.detail));
+                }
+                event.write_json(out);
             }
             out.push(b'\n');
         }
+    }
+}
+
+/// Per container instance, the members from availabilityZone to containerInstanceArn
+/// of its tasks' events ([`TaskDetail::placed`]), and the names they were made from:
+/// written once per instance rather than once per event, and again only if the names
+/// differ (a task of another capacity provider on it).
+#[derive(Default)]
+struct Placements {
+    by_instance: Vec<Option<(Vec<u8>, Vec<u8>)>>,
+    names: Vec<u8>,
+}
+
+impl Placements {
+    /// The placement members of `detail`, whose task is on instance `i`.
+    fn of(&mut self, i: InstanceId, detail: &TaskDetail<'_>) -> &[u8] {
+        let names = &mut self.names;
+        names.clear();
+        names.push(u8::from(detail.availability_zone.is_some()));
+        // 0xFF is no byte of UTF-8: the names cannot run into one another.
+        for name in [
+            detail.availability_zone.unwrap_or(""),
+            detail.capacity_provider_name,
+            detail.cluster_arn.name,
+            detail.container_instance_arn.map_or("", |a| a.name),
+        ] {
+            names.extend_from_slice(name.as_bytes());
+            names.push(0xFF);
+        }
+        if self.by_instance.len() <= i.idx() {
+            self.by_instance.resize(i.idx() + 1, None);
+        }
+        let slot = &mut self.by_instance[i.idx()];
+        if slot.as_ref().is_none_or(|(made_of, _)| made_of != names) {
+            *slot = Some((names.clone(), detail.placement_members()));
+        }
+        &slot.as_ref().expect("the members were just written").1
     }
 }

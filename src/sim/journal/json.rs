@@ -53,6 +53,15 @@ impl<'a> Obj<'a> {
         out.push(b'"');
     }
 
+    /// Members written before (comma-separated, no braces).
+    fn raw(&mut self, members: &[u8]) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.extend_from_slice(members);
+    }
+
     /// A string, or nothing when there is none.
     fn some(&mut self, key: &str, v: Option<&str>) {
         if let Some(v) = v {
@@ -152,11 +161,9 @@ impl<D: Detail> Envelope<D, Arn<'_>> {
 impl Detail for TaskDetail<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Obj::new(out);
-        o.some("availabilityZone", self.availability_zone);
-        o.str("capacityProviderName", self.capacity_provider_name);
-        arn(o.key("clusterArn"), &self.cluster_arn);
-        if let Some(a) = &self.container_instance_arn {
-            arn(o.key("containerInstanceArn"), a);
+        match self.placed {
+            Some(members) => o.raw(members),
+            None => self.write_placement(&mut o),
         }
         o.time("createdAt", &self.created_at);
         o.lit("desiredStatus", self.desired_status.as_bytes());
@@ -173,6 +180,30 @@ impl Detail for TaskDetail<'_> {
         arn(o.key("taskDefinitionArn"), &self.task_definition_arn);
         o.num("version", self.version as u64);
         o.end();
+    }
+}
+
+impl TaskDetail<'_> {
+    /// The members that say where the task is, availabilityZone to
+    /// containerInstanceArn.
+    fn write_placement(&self, o: &mut Obj<'_>) {
+        o.some("availabilityZone", self.availability_zone);
+        o.str("capacityProviderName", self.capacity_provider_name);
+        arn(o.key("clusterArn"), &self.cluster_arn);
+        if let Some(a) = &self.container_instance_arn {
+            arn(o.key("containerInstanceArn"), a);
+        }
+    }
+
+    /// [`write_placement`](Self::write_placement)'s members alone, comma-separated, for
+    /// [`TaskDetail::placed`] (the same for every task on one container instance).
+    pub(super) fn placement_members(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        self.write_placement(&mut Obj {
+            out: &mut out,
+            first: true,
+        });
+        out
     }
 }
 

@@ -99,6 +99,11 @@ impl Sim<'_> {
 }
 
 impl<'a> TaskChange<'a> {
+    /// The container instance the task is on, if any.
+    pub fn instance(&self) -> Option<InstanceId> {
+        self.instance
+    }
+
     /// The change's EventBridge event, with wall-clock times from `clock`.
     pub fn event(self, clock: &WallClock) -> Envelope<TaskDetail<'a>, Arn<'a>> {
         let time = |t: Option<SimTime>| t.map(|t| clock.iso_of(t));
@@ -108,6 +113,7 @@ impl<'a> TaskChange<'a> {
             tail: Tail::Id(task_hex_id(self.task)),
         };
         let detail = TaskDetail {
+            placed: None,
             availability_zone: self.availability_zone,
             capacity_provider_name: self.capacity_provider_name,
             cluster_arn: Arn {
@@ -293,6 +299,10 @@ fn at(ms: u64) -> SimTime {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskDetail<'a> {
+    /// availabilityZone to containerInstanceArn written before, to be copied (see
+    /// [`frame::Expander`](super::frame::Expander)); serde writes the members below.
+    #[serde(skip)]
+    pub(super) placed: Option<&'a [u8]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) availability_zone: Option<&'a str>,
     pub(super) capacity_provider_name: &'a str,
