@@ -383,13 +383,19 @@ mod tests {
         let json = serde_json::json!({"eventName": "CreateCluster", "n": 1});
         let mut frames = Vec::new();
         let mut want = Vec::new();
-        for full in [true, false] {
+        // The third to fifth changes are on the first's instance, the fourth with another
+        // capacity provider: its placement members differ from those before and after.
+        let other_provider = TaskChange {
+            capacity_provider_name: "FARGATE",
+            ..change(true)
+        };
+        for c in [change(true), change(false), change(true), other_provider, change(true)] {
             frame::push_json(&mut frames, &json);
             want.extend_from_slice(format!("{json}\n").as_bytes());
             let at = frame::open(&mut frames, Kind::Task);
-            change(full).encode(clock.start_unix_ms, &mut frames);
+            c.encode(clock.start_unix_ms, &mut frames);
             frame::close(&mut frames, at);
-            let event = change(full).event(&clock);
+            let event = c.event(&clock);
             want.extend_from_slice(serde_json::to_string(&event).unwrap().as_bytes());
             want.push(b'\n');
         }
