@@ -47,7 +47,6 @@ pub fn workload_w(hosts: u32, tasks: u64, load: f64) -> Scenario {
 /// changes from their frames, on this thread), and keeps none.
 #[derive(Default)]
 struct Rendered {
-    buf: Vec<u8>,
     lines: Vec<u8>,
     expander: ecsim::sim::journal::frame::Expander,
     bytes: u64,
@@ -60,21 +59,15 @@ impl Recorder for Rendered {
     fn event(&mut self, record: serde_json::Value) {
         self.bytes += record.to_string().len() as u64 + 1;
     }
-    fn takes_json(&self) -> bool {
-        true
-    }
     fn takes_frames(&self) -> bool {
         true
     }
-    fn lend_events(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.buf)
-    }
-    fn events_back(&mut self, mut buf: Vec<u8>) {
+    fn frames(&mut self, mut buf: Vec<u8>) -> Vec<u8> {
         self.expander.expand(&buf, &mut self.lines);
         self.bytes += self.lines.len() as u64;
         self.lines.clear();
         buf.clear();
-        self.buf = buf;
+        buf
     }
     fn wants_tasks(&self) -> bool {
         false

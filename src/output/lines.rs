@@ -4,7 +4,8 @@
 //! threads (and come back to be reused), so no record is allocated on one thread and
 //! freed on the other — which glibc's allocator makes slower than writing on one
 //! thread (docs/PERFORMANCE.md). One writer per file keeps the records' order.
-//! events.jsonl's buffers hold frames ([`frame`]), which its writer makes into lines.
+//! events.jsonl is fed whole buffers of frames ([`frame`]), which its writer makes into
+//! lines.
 
 use super::folder::OutFile;
 use crate::sim::journal::frame;
@@ -70,28 +71,18 @@ impl Lines {
 
     /// Serialises one record.
     pub fn push(&mut self, record: &Value) {
-        if self.framed {
-            frame::push_json(&mut self.buf, record);
-            self.hand_over_if_full();
-        } else {
-            serde_json::to_writer(&mut self.buf, record).expect("a JSON value serialises into memory");
-            self.end_line();
-        }
+        debug_assert!(!self.framed, "a file of frames is fed whole buffers");
+        serde_json::to_writer(&mut self.buf, record).expect("a JSON value serialises into memory");
+        self.end_line();
     }
 
-    /// Lends the buffer, for one record to be serialised at its end in place (no copy).
-    pub fn lend(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.buf)
-    }
-
-    /// Takes the lent buffer back with one more record (no newline) or frame at its end.
-    pub fn line_back(&mut self, buf: Vec<u8>) {
-        self.buf = buf;
-        if self.framed {
-            self.hand_over_if_full();
-        } else {
-            self.end_line();
-        }
+    /// Hands over a buffer of whole frames (a file spawned `framed`); returns an empty
+    /// one to fill next.
+    pub fn frames(&mut self, full: Vec<u8>) -> Vec<u8> {
+        debug_assert!(self.framed, "frames go to a file of frames");
+        let next = self.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(BUFFER));
+        self.send(full);
+        next
     }
 
     /// Adds text that ends its own lines (a CSV header or row).
@@ -114,6 +105,10 @@ impl Lines {
     fn hand_over(&mut self) {
         let next = self.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(BUFFER));
         let full = std::mem::replace(&mut self.buf, next);
+        self.send(full);
+    }
+
+    fn send(&self, full: Vec<u8>) {
         if let Some(tx) = &self.tx {
             // Fails only when the writer has ended, which `finish` reports.
             let _ = tx.send(full);

@@ -85,18 +85,13 @@ impl Recorder for FileRecorder {
             w.push(&record);
         }
     }
-    fn takes_json(&self) -> bool {
-        true
-    }
     fn takes_frames(&self) -> bool {
-        true
+        self.events.is_some()
     }
-    fn lend_events(&mut self) -> Vec<u8> {
-        self.events.as_mut().map(lines::Lines::lend).unwrap_or_default()
-    }
-    fn events_back(&mut self, buf: Vec<u8>) {
-        if let Some(w) = &mut self.events {
-            w.line_back(buf);
+    fn frames(&mut self, buf: Vec<u8>) -> Vec<u8> {
+        match &mut self.events {
+            Some(w) => w.frames(buf),
+            None => buf,
         }
     }
     fn wants_decisions(&self) -> bool {

@@ -34,25 +34,18 @@ pub trait Recorder {
     fn wants_events(&self) -> bool;
     /// One events.jsonl record (the recorder owns it: it may write it on another thread).
     fn event(&mut self, record: Value);
-    /// Whether events may come serialised ([`event_json`](Self::event_json)) rather than
-    /// as values: the frequent ones are then never built as a `Value`.
-    fn takes_json(&self) -> bool {
-        false
-    }
-    /// The buffer events.jsonl's records are serialised into, lent while one record is
-    /// written after what it holds (the run's names stay borrowed meanwhile); asked only
-    /// when [`takes_json`](Self::takes_json).
-    fn lend_events(&mut self) -> Vec<u8> {
-        Vec::new()
-    }
-    /// Takes the lent buffer back, with one more record (one JSON object, no newline) at
-    /// its end — or one more frame, when [`takes_frames`](Self::takes_frames).
-    fn events_back(&mut self, _buf: Vec<u8>) {}
-    /// Whether the lent buffer takes [`frame`]s rather than JSON records: the recorder
-    /// makes them into lines with a [`frame::Expander`] (on its writer thread). Asked once,
-    /// when the run starts, and only when [`takes_json`](Self::takes_json).
+    /// Whether events.jsonl records may come as [`frame`]s, a buffer of them at a time
+    /// ([`frames`](Self::frames)), rather than one `Value` each: the frequent records are
+    /// then never built as a `Value`, and the recorder makes the frames into lines with a
+    /// [`frame::Expander`] (on its writer thread). Asked once, when the run starts.
     fn takes_frames(&self) -> bool {
         false
+    }
+    /// A buffer of whole frames, the records' next in order (asked only when
+    /// [`takes_frames`](Self::takes_frames)); returns an empty buffer to fill next.
+    fn frames(&mut self, mut buf: Vec<u8>) -> Vec<u8> {
+        buf.clear();
+        buf
     }
     /// Whether decisions.jsonl records are wanted.
     fn wants_decisions(&self) -> bool {
@@ -86,6 +79,16 @@ pub trait Recorder {
 
 /// How many engine events pass between [`Recorder::progress`] calls.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// The frames not handed over yet go to the recorder when the run's journal ends.
+impl Drop for Journal<'_> {
+    fn drop(&mut self) {
+        if !self.frames.is_empty() {
+            let last = std::mem::take(&mut self.frames);
+            self.rec.frames(last);
+        }
+    }
+}
 
 /// The id of the run's `n`-th EventBridge event.
 pub fn event_id(n: u64) -> crate::ecs::ids::HexId {
@@ -387,11 +390,16 @@ pub enum Record {
     Fault(FaultType, Option<InstanceId>, Option<String>, Option<SimDuration>),
 }
 
+/// Bytes of frames the journal gathers before it hands them to the recorder.
+const FRAMES: usize = 1 << 18;
+
 /// Where records go, and what stamps them.
 pub struct Journal<'a> {
     rec: &'a mut dyn Recorder,
     clock: WallClock,
+    /// Whether the recorder takes frames; then `frames` gathers them.
     framed: bool,
+    frames: Vec<u8>,
     frame_at: usize,
     event_ids: u64,
     rows: crate::sim::rows::RowStream,
@@ -400,11 +408,12 @@ pub struct Journal<'a> {
 impl<'a> Journal<'a> {
     /// A journal writing to `rec`, with wall-clock times from `start_unix_ms`.
     pub fn new(rec: &'a mut dyn Recorder, start_unix_ms: i64) -> Self {
-        let framed = rec.takes_json() && rec.takes_frames();
+        let framed = rec.takes_frames();
         Journal {
             rec,
             clock: WallClock::new(start_unix_ms),
             framed,
+            frames: if framed { Vec::with_capacity(FRAMES) } else { Vec::new() },
             frame_at: 0,
             event_ids: 0,
             rows: Default::default(),
@@ -456,38 +465,43 @@ impl<'a> Journal<'a> {
     /// run's start), so a replay can group what happened together.
     pub fn write(&mut self, mut v: Value, engine_event: u64) {
         v["ecsimEvent"] = json!(engine_event);
-        self.rec.event(v);
+        if self.framed {
+            frame::push_json(&mut self.frames, &v);
+            self.hand_over_if_full();
+        } else {
+            self.rec.event(v);
+        }
     }
 
-    /// Whether records may be written serialised ([`lend_buffer`](Self::lend_buffer)).
-    pub fn takes_json(&self) -> bool {
-        self.rec.takes_json()
-    }
-
-    /// Whether the recorder takes frames ([`frame`]): task state changes may then be
-    /// handed over as [`frame::Kind::Task`].
+    /// Whether the recorder takes frames ([`frame`]): records may then be written in
+    /// place ([`lend_buffer`](Self::lend_buffer)), task state changes as
+    /// [`frame::Kind::Task`].
     pub fn takes_frames(&self) -> bool {
         self.framed
     }
 
-    /// The recorder's events buffer, to write a record of `kind` into (after what it
-    /// holds) while the run's state is borrowed — a JSON object, or when the recorder takes
-    /// frames the body of a frame of that kind; give it back through
-    /// [`written`](Self::written).
+    /// The frames buffer with a frame of `kind` opened at its end, for its body to be
+    /// written while the run's state is borrowed; give it back through
+    /// [`written`](Self::written). Only when the recorder takes frames.
     pub fn lend_buffer(&mut self, kind: frame::Kind) -> Vec<u8> {
-        let mut buf = self.rec.lend_events();
-        if self.framed {
-            self.frame_at = frame::open(&mut buf, kind);
-        }
+        debug_assert!(self.framed, "frames are written only for a recorder that takes them");
+        let mut buf = std::mem::take(&mut self.frames);
+        self.frame_at = frame::open(&mut buf, kind);
         buf
     }
 
-    /// Gives back the lent buffer with one more record at its end.
+    /// Gives back the lent buffer with the frame's body at its end.
     pub fn written(&mut self, mut buf: Vec<u8>) {
-        if self.framed {
-            frame::close(&mut buf, self.frame_at);
+        frame::close(&mut buf, self.frame_at);
+        self.frames = buf;
+        self.hand_over_if_full();
+    }
+
+    fn hand_over_if_full(&mut self) {
+        if self.frames.len() >= FRAMES {
+            let full = std::mem::take(&mut self.frames);
+            self.frames = self.rec.frames(full);
         }
-        self.rec.events_back(buf);
     }
 
     /// Writes a decision record.

@@ -14,33 +14,25 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 impl Sim<'_> {
-    /// Sends a record to the journal, built only when records are wanted. Task and
-    /// instance state changes and API calls, most of a big run's records, go serialised
-    /// from their typed form when the recorder takes that (never built as a `Value`), and
-    /// task state changes as frames when it takes those.
+    /// Sends a record to the journal, built only when records are wanted. For a recorder
+    /// that takes frames, task and instance state changes and API calls, most of a big
+    /// run's records, are never built as a `Value`: a task state change goes as its
+    /// compact frame, the others serialised from their typed form.
     pub(in crate::sim) fn record(&mut self, make: impl FnOnce(&Self) -> Record) {
         use Record as R;
         if self.journal.wants() {
             let r = make(self);
             let engine_event = self.q.delivered();
             let event = Some(engine_event);
-            if self.journal.takes_json() {
+            if self.journal.takes_frames() {
                 use super::frame::Kind;
                 let now = self.now();
                 match &r {
                     R::TaskChange(t, notice) => {
                         let n = self.journal.next_event_no();
-                        let notice = notice.as_ref();
-                        if self.journal.takes_frames() {
-                            let start = self.journal.clock().start_unix_ms;
-                            return self.write_lent(Kind::Task, |s, buf| {
-                                s.task_change(*t, notice, now, n, event).encode(start, buf)
-                            });
-                        }
-                        return self.write_lent(Kind::Json, |s, json| {
-                            s.task_change(*t, notice, now, n, event)
-                                .event(s.journal.clock())
-                                .write_json(json)
+                        let start = self.journal.clock().start_unix_ms;
+                        return self.write_lent(Kind::Task, |s, buf| {
+                            s.task_change(*t, notice.as_ref(), now, n, event).encode(start, buf)
                         });
                     }
                     R::InstanceChange(i, reason) => {
@@ -61,8 +53,8 @@ impl Sim<'_> {
         }
     }
 
-    /// Writes one record of `kind` into the buffer the recorder lends, while the run's
-    /// names are borrowed, and hands it back.
+    /// Writes the body of one frame of `kind` into the journal's frames, while the run's
+    /// names are borrowed.
     fn write_lent(&mut self, kind: super::frame::Kind, write: impl FnOnce(&Self, &mut Vec<u8>)) {
         let mut json = self.journal.lend_buffer(kind);
         write(self, &mut json);
