@@ -80,16 +80,6 @@ pub trait Recorder {
 /// How many engine events pass between [`Recorder::progress`] calls.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
 
-/// The frames not handed over yet go to the recorder when the run's journal ends.
-impl Drop for Journal<'_> {
-    fn drop(&mut self) {
-        if !self.frames.is_empty() {
-            let last = std::mem::take(&mut self.frames);
-            self.rec.frames(last);
-        }
-    }
-}
-
 /// The id of the run's `n`-th EventBridge event.
 pub fn event_id(n: u64) -> crate::ecs::ids::HexId {
     crate::ecs::ids::HexId::new(0xE7, n)
@@ -523,5 +513,15 @@ impl<'a> Journal<'a> {
     /// tasks.csv rows waiting for an earlier one.
     pub fn rows_held(&self) -> usize {
         self.rows.held()
+    }
+}
+
+/// The frames not handed over yet go to the recorder when the run's journal ends.
+impl Drop for Journal<'_> {
+    fn drop(&mut self) {
+        if !self.frames.is_empty() {
+            let last = std::mem::take(&mut self.frames);
+            self.rec.frames(last);
+        }
     }
 }

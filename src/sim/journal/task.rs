@@ -1,7 +1,7 @@
 //! Task state change events ("ECS Task State Change", three per task: most of a big
 //! run's events.jsonl). A change is taken first as a [`TaskChange`] — the task's numbers
 //! and the run's names, borrowed — and made into its event here ([`TaskChange::event`]),
-//! or copied into a compact frame ([`TaskChange::encode`], about a sixth of the event's
+//! or copied into a compact frame ([`TaskChange::encode`], about a fifth of the event's
 //! bytes) that a writer thread reads back ([`TaskChange::decode`]) and makes into the
 //! same event, off the simulating thread.
 
