@@ -56,9 +56,9 @@ impl Sim<'_> {
     /// Writes the body of one frame of `kind` into the journal's frames, while the run's
     /// names are borrowed.
     fn write_lent(&mut self, kind: super::frame::Kind, write: impl FnOnce(&Self, &mut Vec<u8>)) {
-        let mut json = self.journal.lend_buffer(kind);
-        write(self, &mut json);
-        self.journal.written(json);
+        let mut buf = self.journal.lend_buffer(kind);
+        write(self, &mut buf);
+        self.journal.written(buf);
     }
 
     /// Renders a record at the current time.

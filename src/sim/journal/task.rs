@@ -6,13 +6,12 @@
 //! same event, off the simulating thread.
 
 use super::render::{Envelope, envelope};
-use super::values::{Arn, Iso, Tail, WallClock};
+use super::values::{Arn, Iso, WallClock};
 use crate::ecs::cluster::InstanceId;
 use crate::engine::{SimDuration, SimTime};
 use crate::sim::Sim;
 use crate::sim::ids::TaskIdx;
 use crate::sim::task::{Reason, StopCode, TaskStatus};
-use crate::sim::tasks::task_hex_id;
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -107,25 +106,13 @@ impl<'a> TaskChange<'a> {
     /// The change's EventBridge event, with wall-clock times from `clock`.
     pub fn event(self, clock: &WallClock) -> Envelope<TaskDetail<'a>, Arn<'a>> {
         let time = |t: Option<SimTime>| t.map(|t| clock.iso_of(t));
-        let task_arn = Arn {
-            resource: "task/",
-            name: self.cluster,
-            tail: Tail::Id(task_hex_id(self.task)),
-        };
+        let task_arn = Arn::task(self.cluster, self.task);
         let detail = TaskDetail {
             placed: None,
             availability_zone: self.availability_zone,
             capacity_provider_name: self.capacity_provider_name,
-            cluster_arn: Arn {
-                resource: "cluster/",
-                name: self.cluster,
-                tail: Tail::None,
-            },
-            container_instance_arn: self.instance.map(|i| Arn {
-                resource: "container-instance/",
-                name: self.instance_cluster,
-                tail: Tail::Id(i.hex_id()),
-            }),
+            cluster_arn: Arn::cluster(self.cluster),
+            container_instance_arn: self.instance.map(|i| Arn::container_instance(self.instance_cluster, i)),
             created_at: time(Some(self.created_at)),
             desired_status: self.desired_status,
             group: self.group,
@@ -138,11 +125,7 @@ impl<'a> TaskChange<'a> {
             stopped_reason: self.stopped_reason,
             stopping_at: time(self.stopping_at),
             task_arn,
-            task_definition_arn: Arn {
-                resource: "task-definition/",
-                name: self.family,
-                tail: Tail::Revision(self.revision),
-            },
+            task_definition_arn: Arn::task_definition(self.family, self.revision),
             version: self.version,
         };
         let id = super::event_id(self.event_no);

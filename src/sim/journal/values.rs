@@ -70,16 +70,50 @@ impl Arn<'_> {
     }
 }
 
+impl<'a> Arn<'a> {
+    /// The ARN of the cluster named `cluster`.
+    pub fn cluster(cluster: &'a str) -> Self {
+        Arn {
+            resource: "cluster/",
+            name: cluster,
+            tail: Tail::None,
+        }
+    }
+
+    /// The ARN of task `t` of cluster `cluster`.
+    pub fn task(cluster: &'a str, t: TaskIdx) -> Self {
+        Arn {
+            resource: "task/",
+            name: cluster,
+            tail: Tail::Id(task_hex_id(t)),
+        }
+    }
+
+    /// The ARN of revision `revision` of task definition family `family`.
+    pub fn task_definition(family: &'a str, revision: u32) -> Self {
+        Arn {
+            resource: "task-definition/",
+            name: family,
+            tail: Tail::Revision(revision),
+        }
+    }
+
+    /// The ARN of container instance `i` of cluster `cluster`.
+    pub fn container_instance(cluster: &'a str, i: InstanceId) -> Self {
+        Arn {
+            resource: "container-instance/",
+            name: cluster,
+            tail: Tail::Id(i.hex_id()),
+        }
+    }
+}
+
 /// The ARNs of the run's clusters, services, tasks, task definitions and container
 /// instances, borrowing their names.
 impl Sim<'_> {
     /// The ARN of ECS cluster `c`.
     pub(super) fn cluster_arn(&self, c: crate::ecs::cluster::ClusterId) -> Arn<'_> {
-        Arn {
-            resource: "cluster/",
-            name: self.control.cluster_name(c),
-            tail: Tail::None,
-        }
+        Arn::cluster(self.control.cluster_name(c))
     }
 
     /// The ARN of service `s`.
@@ -94,31 +128,19 @@ impl Sim<'_> {
 
     /// The ARN of task `t`.
     pub(super) fn task_arn(&self, t: TaskIdx) -> Arn<'_> {
-        Arn {
-            resource: "task/",
-            name: self.control.cluster_name(self.tasks.get(t).cluster),
-            tail: Tail::Id(task_hex_id(t)),
-        }
+        Arn::task(self.control.cluster_name(self.tasks.get(t).cluster), t)
     }
 
     /// The ARN of task definition `td`.
     pub(super) fn task_definition_arn(&self, td: crate::ecs::registry::TaskDefId) -> Arn<'_> {
         let d = self.control.registry().get(td);
-        Arn {
-            resource: "task-definition/",
-            name: &d.family,
-            tail: Tail::Revision(d.revision),
-        }
+        Arn::task_definition(&d.family, d.revision)
     }
 
     /// The ARN of a container instance.
     pub(in crate::sim) fn container_instance_arn(&self, i: InstanceId) -> Arn<'_> {
         let inst = self.fleet.cluster().instance(i);
-        Arn {
-            resource: "container-instance/",
-            name: self.control.cluster_name(inst.spec.ecs_cluster),
-            tail: Tail::Id(inst.container_instance_hex_id()),
-        }
+        Arn::container_instance(self.control.cluster_name(inst.spec.ecs_cluster), i)
     }
 }
 
